@@ -1,0 +1,71 @@
+/**
+ * The built-in core's in-process API: CRI's RuntimeService and ImageService as TypeScript.
+ * `RuntimeService` (service.ts) implements it; the `builtin` driver calls it directly and the
+ * CRI server is a thin layer forwarding every RPC to it.
+ *
+ * Every method rejects with a ChurnError whose code is a runtime code (NOT_FOUND,
+ * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT, …): the CRI layer maps those to gRPC
+ * status. Semantics follow containerd's CRI plugin: stop and remove of an unknown id succeed.
+ */
+import type {
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerStats,
+  ExecResult,
+  FilesystemUsage,
+  Image,
+  LifecycleEvent,
+  PodFilter,
+  PodSandbox,
+  PodSandboxConfig,
+  RuntimeCondition,
+  VersionInfo,
+} from './types.js';
+
+/** The core's API; see the module comment for the error contract. */
+export interface RuntimeApi {
+  version(): Promise<VersionInfo>;
+  status(): Promise<{ conditions: RuntimeCondition[]; info: Record<string, string> }>;
+
+  /** Creates a pod and makes it READY; returns its id. ALREADY_EXISTS for a duplicate metadata. */
+  runPodSandbox(config: PodSandboxConfig, runtimeHandler: string): Promise<string>;
+  /** Stops the pod's containers (as StopContainer with timeout 0) and marks it NOTREADY. */
+  stopPodSandbox(podId: string): Promise<void>;
+  /** Removes a pod and its containers; FAILED_PRECONDITION when a container still runs. */
+  removePodSandbox(podId: string): Promise<void>;
+  podSandboxStatus(podId: string): Promise<PodSandbox>;
+  listPodSandbox(filter?: PodFilter): Promise<PodSandbox[]>;
+
+  /** Creates a container in CREATED state; FAILED_PRECONDITION when the pod is not READY. */
+  createContainer(
+    podId: string,
+    config: ContainerConfig,
+    podConfig: PodSandboxConfig,
+  ): Promise<string>;
+  /** CREATED → RUNNING; FAILED_PRECONDITION from any other state. */
+  startContainer(containerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeoutSec` (at once for 0); a no-op unless RUNNING. */
+  stopContainer(containerId: string, timeoutSec: number): Promise<void>;
+  /** FAILED_PRECONDITION while RUNNING; succeeds for an unknown id. */
+  removeContainer(containerId: string): Promise<void>;
+  containerStatus(containerId: string): Promise<Container>;
+  listContainers(filter?: ContainerFilter): Promise<Container[]>;
+  /** Runs `cmd` in the container; DEADLINE_EXCEEDED (process killed) after `timeoutSec` > 0. */
+  execSync(containerId: string, cmd: readonly string[], timeoutSec: number): Promise<ExecResult>;
+  containerStats(containerId: string): Promise<ContainerStats>;
+  listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]>;
+
+  listImages(): Promise<Image[]>;
+  /** The image named by `ref` (tag, digest or id), or undefined when absent. */
+  imageStatus(ref: string): Promise<Image | undefined>;
+  /** Resolves `ref` from the store or the configured archive directory; returns the image id. */
+  pullImage(ref: string): Promise<string>;
+  removeImage(ref: string): Promise<void>;
+  imageFsInfo(): Promise<FilesystemUsage[]>;
+
+  /** Subscribes to lifecycle events; returns the unsubscribe function. */
+  onEvent(listener: (event: LifecycleEvent) => void): () => void;
+  /** Stops every task (no orphans, no zombies), flushes state and releases resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,114 @@
+/**
+ * Threshold expressions: `p99(start) < 250ms`, `error_rate < 0.1%`, `error_rate(start) <= 1%`,
+ * `throughput(cycle) > 20`, `dropped == 0`. Parsed once at load time into a {@link Threshold};
+ * an unknown metric or operation is an error then, never a silent pass at the end.
+ */
+import { isOpName, opNames, type OpName } from '../common/operations.js';
+import { parseDurationMs, parseRatio } from './units.js';
+
+/** Latency statistics a threshold can name; values are in milliseconds. */
+export const latencyStats = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
+/** A latency statistic; see {@link latencyStats}. */
+export type LatencyStat = (typeof latencyStats)[number];
+
+/** Every metric a threshold can name. */
+export const thresholdMetrics = [...latencyStats, 'error_rate', 'throughput', 'dropped'] as const;
+/** A threshold metric; see {@link thresholdMetrics}. */
+export type ThresholdMetric = (typeof thresholdMetrics)[number];
+
+/** Comparison operators, as written. */
+export type Comparator = '<' | '<=' | '>' | '>=' | '==';
+
+/**
+ * A parsed threshold. `value` is in the metric's base unit: milliseconds for latency, a
+ * fraction (0.001 for 0.1%) for error_rate, operations per second for throughput, a count for
+ * dropped. `op` is undefined for run-wide metrics (error_rate over all operations, dropped).
+ */
+export interface ThresholdExpr {
+  readonly source: string;
+  readonly metric: ThresholdMetric;
+  readonly op: OpName | undefined;
+  readonly comparator: Comparator;
+  readonly value: number;
+}
+
+/** Result of {@link parseThreshold}: the expression, or a message saying what is wrong. */
+export type ThresholdParse =
+  | { readonly ok: true; readonly expr: ThresholdExpr }
+  | { readonly ok: false; readonly message: string };
+
+const pattern = /^\s*([a-z_0-9]+)\s*(?:\(\s*([a-z_]*)\s*\))?\s*(<=|>=|==|<|>)\s*(\S+(?:\s*\S+)?)\s*$/;
+
+/** Parses one threshold expression; see the module comment for the grammar. */
+export function parseThreshold(source: string): ThresholdParse {
+  const match = pattern.exec(source);
+  if (match === null) {
+    return fail(
+      `cannot parse threshold "${source}": expected e.g. "p99(start) < 250ms" or "error_rate < 0.1%"`,
+    );
+  }
+  const [, metricText, opText, comparatorText, valueText] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    Comparator,
+    string,
+  ];
+  if (!(thresholdMetrics as readonly string[]).includes(metricText)) {
+    return fail(`unknown threshold metric "${metricText}": use one of ${thresholdMetrics.join(', ')}`);
+  }
+  const metric = metricText as ThresholdMetric;
+  let op: OpName | undefined;
+  if (opText !== undefined && opText !== '') {
+    if (!isOpName(opText)) {
+      return fail(`unknown operation "${opText}" in threshold: use one of ${opNames.join(', ')}`);
+    }
+    op = opText;
+  }
+  const isLatency = (latencyStats as readonly string[]).includes(metric);
+  if ((isLatency || metric === 'throughput') && op === undefined) {
+    return fail(`threshold "${source}": ${metric} needs an operation, e.g. ${metric}(cycle)`);
+  }
+  if (metric === 'dropped' && op !== undefined) {
+    return fail(`threshold "${source}": dropped counts cycles and takes no operation`);
+  }
+  let value: number | undefined;
+  if (isLatency) {
+    value = parseDurationMs(valueText);
+    if (value === undefined) {
+      return fail(`threshold "${source}": "${valueText}" is not a duration (e.g. 250ms, 1s)`);
+    }
+  } else if (metric === 'error_rate') {
+    value = parseRatio(valueText);
+    if (value === undefined || value > 1) {
+      return fail(`threshold "${source}": "${valueText}" is not a ratio (e.g. 0.1% or 0.001)`);
+    }
+  } else {
+    const text = metric === 'throughput' ? valueText.replace(/\s*\/s$/, '') : valueText;
+    value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+    if (value === undefined) {
+      return fail(`threshold "${source}": "${valueText}" is not a number`);
+    }
+  }
+  return { ok: true, expr: { source: source.trim(), metric, op, comparator: comparatorText, value } };
+}
+
+/** True when `actual` satisfies the threshold's comparison. */
+export function thresholdHolds(expr: ThresholdExpr, actual: number): boolean {
+  switch (expr.comparator) {
+    case '<':
+      return actual < expr.value;
+    case '<=':
+      return actual <= expr.value;
+    case '>':
+      return actual > expr.value;
+    case '>=':
+      return actual >= expr.value;
+    case '==':
+      return actual === expr.value;
+  }
+}
+
+function fail(message: string): ThresholdParse {
+  return { ok: false, message };
+}
