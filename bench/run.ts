@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: runs every bench/*.bench.ts (or those named on the command line), prints
+ * the figures and writes them with the machine's description to bench/results/<time>.json and
+ * bench/results/latest.json. Speed goals are checked here, never by timed asserts in tests.
+ *
+ * Usage: npm run bench [-- [--duration 5s] [name…]]
+ */
+import { readdir, writeFile, mkdir } from 'node:fs/promises';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchModule, BenchRecord } from './bench-types.js';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  let durationMs = 5000;
+  const only: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--duration') {
+      const text = args[++i] ?? '';
+      const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
+      if (match === null) throw new Error(`--duration: "${text}" is not a duration like 5s`);
+      durationMs = Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+    } else {
+      only.push(arg);
+    }
+  }
+  const files = (await readdir(benchDir)).filter((f) => f.endsWith('.bench.ts')).sort();
+  const selected = files.filter(
+    (f) => only.length === 0 || only.includes(basename(f, '.bench.ts')),
+  );
+  if (selected.length === 0) throw new Error(`no benchmark matches ${only.join(', ')}`);
+
+  const results: Record<string, BenchRecord[]> = {};
+  const started = new Date();
+  for (const file of selected) {
+    const name = basename(file, '.bench.ts');
+    process.stderr.write(`\n▶ ${name}\n`);
+    const mod = (await import(pathToFileURL(join(benchDir, file)).href)) as {
+      default: BenchModule;
+    };
+    const records = await mod.default({
+      durationMs,
+      log: (line) => process.stderr.write(`  ${line}\n`),
+    });
+    results[name] = records;
+    for (const r of records) {
+      process.stdout.write(`${name.padEnd(10)} ${r.name.padEnd(58)} ${fmt(r.value).padStart(14)} ${r.unit}\n`);
+    }
+  }
+
+  const out = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      kernel: release(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cpuCount: cpus().length,
+      memoryBytes: totalmem(),
+      loadAverageAtStart: loadavg(),
+    },
+    durationMs,
+    results,
+  };
+  const resultsDir = join(benchDir, 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const path = join(resultsDir, `${stamp}.json`);
+  const text = `${JSON.stringify(out, null, 2)}\n`;
+  await writeFile(path, text);
+  await writeFile(join(resultsDir, 'latest.json'), text);
+  process.stdout.write(`\nresults: ${path}\n`);
+}
+
+function fmt(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(4);
+}
+
+await main();

@@ -1,0 +1,88 @@
+/**
+ * The whole CLI as a function `(argv, io) → exit code`: main.ts only wires it to the process,
+ * so tests run every command in-process. Commands are registered here, explicitly.
+ */
+import yargs from 'yargs';
+import { ChurnError, isChurnError } from '../common/errors.js';
+import type { Command } from './command.js';
+import { commands } from './commands/index.js';
+import { ExitCode, exitCodeForError } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { churnVersion } from './version.js';
+
+/** Runs churn with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let usageError: string | undefined;
+  const parser = yargs([...argv])
+    .scriptName('churn')
+    .usage(
+      'churn — stress-test and benchmark container runtimes\n\nUsage: churn <command> [options]',
+    )
+    .version(churnVersion())
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'Say which command to run (churn --help lists them).')
+    .recommendCommands()
+    .wrap(Math.min(110, io.stdout.columns ?? 100))
+    .epilogue(
+      'Exit codes: 0 ok · 1 threshold or regression failed · 2 bad usage or input · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.\nDocs: README.md and docs/ in the churn repository.',
+    )
+    .fail((message, err) => {
+      usageError = err instanceof Error ? err.message : message;
+    })
+    .exitProcess(false);
+
+  for (const command of commands) register(parser, command, io, (code) => (exitCode = code));
+
+  let helpText = '';
+  try {
+    await parser.parseAsync([...argv], {}, (_err, _parsed, output) => {
+      helpText = output;
+    });
+  } catch (err) {
+    return reportError(err, io);
+  }
+  if (usageError !== undefined) {
+    io.stderr.write(`churn: ${usageError}\n(churn --help shows the commands and options)\n`);
+    return ExitCode.badInput;
+  }
+  if (helpText !== '') io.stdout.write(`${helpText}\n`);
+  return exitCode;
+}
+
+function register(
+  parser: ReturnType<typeof yargs>,
+  command: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
+  parser.command(
+    command.command,
+    command.describe,
+    (y) => command.builder(y),
+    async (args) => {
+      try {
+        setExit(await command.run(args as Record<string, unknown>, io));
+      } catch (err) {
+        setExit(reportError(err, io));
+      }
+    },
+  );
+}
+
+function reportError(err: unknown, io: CliIo): number {
+  const code = exitCodeForError(err);
+  if (isChurnError(err)) {
+    io.stderr.write(`churn: ${err.message}\n`);
+  } else {
+    const wrapped = new ChurnError('INTERNAL', err instanceof Error ? err.message : String(err), {
+      cause: err,
+    });
+    io.stderr.write(
+      `churn: internal error: ${wrapped.message}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`,
+    );
+  }
+  return code;
+}
