@@ -4,7 +4,8 @@
  * an unknown metric or operation is an error then, never a silent pass at the end.
  */
 import { isOpName, opNames, type OpName } from '../common/operations.js';
-import { parseDurationMs, parseRatio } from './units.js';
+import { didYouMean } from './did-you-mean.js';
+import { explainBadDuration, parseDurationMs, parseRatio } from './units.js';
 
 /** Latency statistics a threshold can name; values are in milliseconds. */
 export const latencyStats = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
@@ -37,14 +38,15 @@ export type ThresholdParse =
   | { readonly ok: true; readonly expr: ThresholdExpr }
   | { readonly ok: false; readonly message: string };
 
-const pattern = /^\s*([a-z_0-9]+)\s*(?:\(\s*([a-z_]*)\s*\))?\s*(<=|>=|==|<|>)\s*(\S+(?:\s*\S+)?)\s*$/;
+const pattern =
+  /^\s*([A-Za-z_0-9]+)\s*(?:\(\s*([A-Za-z_0-9]*)\s*\))?\s*(<=|>=|==|<|>)\s*(\S+(?:\s*\S+)?)\s*$/;
 
 /** Parses one threshold expression; see the module comment for the grammar. */
 export function parseThreshold(source: string): ThresholdParse {
   const match = pattern.exec(source);
   if (match === null) {
     return fail(
-      `cannot parse threshold "${source}": expected e.g. "p99(start) < 250ms" or "error_rate < 0.1%"`,
+      `cannot parse threshold "${source.trim()}": expected e.g. "p99(start) < 250ms" or "error_rate < 0.1%"`,
     );
   }
   const [, metricText, opText, comparatorText, valueText] = match as unknown as [
@@ -55,42 +57,56 @@ export function parseThreshold(source: string): ThresholdParse {
     string,
   ];
   if (!(thresholdMetrics as readonly string[]).includes(metricText)) {
-    return fail(`unknown threshold metric "${metricText}": use one of ${thresholdMetrics.join(', ')}`);
+    return fail(
+      `unknown threshold metric "${metricText}"${didYouMean(metricText, thresholdMetrics)}: use one of ${thresholdMetrics.join(', ')}`,
+    );
   }
   const metric = metricText as ThresholdMetric;
   let op: OpName | undefined;
   if (opText !== undefined && opText !== '') {
     if (!isOpName(opText)) {
-      return fail(`unknown operation "${opText}" in threshold: use one of ${opNames.join(', ')}`);
+      return fail(
+        `unknown operation "${opText}" in threshold "${source.trim()}"${didYouMean(opText, opNames)}: use one of ${opNames.join(', ')}`,
+      );
     }
     op = opText;
   }
   const isLatency = (latencyStats as readonly string[]).includes(metric);
   if ((isLatency || metric === 'throughput') && op === undefined) {
-    return fail(`threshold "${source}": ${metric} needs an operation, e.g. ${metric}(cycle)`);
+    return fail(
+      `threshold "${source.trim()}": ${metric} needs an operation, e.g. ${metric}(cycle)`,
+    );
   }
   if (metric === 'dropped' && op !== undefined) {
-    return fail(`threshold "${source}": dropped counts cycles and takes no operation`);
+    return fail(`threshold "${source.trim()}": dropped counts cycles and takes no operation`);
   }
   let value: number | undefined;
   if (isLatency) {
     value = parseDurationMs(valueText);
     if (value === undefined) {
-      return fail(`threshold "${source}": "${valueText}" is not a duration (e.g. 250ms, 1s)`);
+      return fail(`threshold "${source.trim()}": ${explainBadDuration(valueText)}`);
     }
   } else if (metric === 'error_rate') {
     value = parseRatio(valueText);
-    if (value === undefined || value > 1) {
-      return fail(`threshold "${source}": "${valueText}" is not a ratio (e.g. 0.1% or 0.001)`);
+    if (value === undefined) {
+      return fail(
+        `threshold "${source.trim()}": "${valueText}" is not a ratio (e.g. 0.1% or 0.001)`,
+      );
+    }
+    if (value > 1) {
+      return fail(`threshold "${source.trim()}": "${valueText}" is more than 100%`);
     }
   } else {
     const text = metric === 'throughput' ? valueText.replace(/\s*\/s$/, '') : valueText;
     value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
     if (value === undefined) {
-      return fail(`threshold "${source}": "${valueText}" is not a number`);
+      return fail(`threshold "${source.trim()}": "${valueText}" is not a number`);
     }
   }
-  return { ok: true, expr: { source: source.trim(), metric, op, comparator: comparatorText, value } };
+  return {
+    ok: true,
+    expr: { source: source.trim(), metric, op, comparator: comparatorText, value },
+  };
 }
 
 /** True when `actual` satisfies the threshold's comparison. */

@@ -13,14 +13,66 @@ const durationUnitsMs: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
-const durationPattern = /^(\d+(?:\.\d+)?|\.\d+)\s*(us|µs|ms|s|m|h)$/;
+/** What a duration looks like: a non-negative number and a unit (us, µs, ms, s, m, h). */
+export const durationPattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(us|µs|ms|s|m|h)\s*$/;
+
+/** What a ratio written as a string looks like: `0.1%`, `10 %` or a bare `0.001`. */
+export const ratioPattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%?\s*$/;
+
+/** Spellings of units people write by habit, and the unit churn wants instead. */
+const unitAliases: Readonly<Record<string, string>> = {
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  msec: 'ms',
+  msecs: 'ms',
+  millis: 'ms',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  usec: 'us',
+  usecs: 'us',
+  microseconds: 'us',
+};
 
 /** Parses a duration such as `250ms`, `1.5s`, `2m`, `1h` into milliseconds; undefined if bad. */
 export function parseDurationMs(text: string): number | undefined {
-  const match = durationPattern.exec(text.trim());
+  const match = durationPattern.exec(text);
   if (match === null) return undefined;
   const [, amount, unit] = match;
   return Number(amount) * durationUnitsMs[unit!]!;
+}
+
+/**
+ * Says what is wrong with a string that is not a duration, with a corrected spelling when one
+ * is obvious (`30sec` → `30s`, `-5s` → negative, `30` → no unit).
+ */
+export function explainBadDuration(text: string): string {
+  const trimmed = text.trim();
+  if (/^-/.test(trimmed)) return `"${text}" is negative: a duration must be 0 or more`;
+  if (/^(\d+(?:\.\d+)?|\.\d+)$/.test(trimmed)) {
+    return `"${text}" has no unit: write e.g. ${trimmed}s or ${trimmed}ms`;
+  }
+  const withUnit = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Zµ]+)$/.exec(trimmed);
+  if (withUnit !== null) {
+    const [, amount, unit] = withUnit as unknown as [string, string, string];
+    const lower = unit.toLowerCase();
+    if (['d', 'day', 'days'].includes(lower)) {
+      return `"${text}": days are not a unit; write ${Number(amount) * 24}h`;
+    }
+    const hint = unitAliases[lower] ?? (durationUnitsMs[lower] !== undefined ? lower : undefined);
+    const suggestion = hint === undefined ? '' : ` (did you mean "${amount}${hint}"?)`;
+    return `"${text}" has an unknown unit "${unit}": use us, ms, s, m or h${suggestion}`;
+  }
+  return `"${text}" is not a duration: use a number and a unit, ms, s, m or h (e.g. 250ms, 30s)`;
 }
 
 /** Formats milliseconds as the shortest exact duration string churn accepts (`1500ms`, `2m`). */
@@ -35,9 +87,8 @@ export function formatDurationMs(ms: number): string {
 /** Parses `0.1%` (→ 0.001) or a bare fraction `0.001`; undefined if bad or negative. */
 export function parseRatio(text: string | number): number | undefined {
   if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
-  const trimmed = text.trim();
-  const percent = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/.exec(trimmed);
-  if (percent !== null) return Number(percent[1]) / 100;
-  if (/^(\d+(?:\.\d+)?|\.\d+)$/.test(trimmed)) return Number(trimmed);
-  return undefined;
+  const match = ratioPattern.exec(text);
+  if (match === null) return undefined;
+  const value = Number(match[1]);
+  return text.includes('%') ? value / 100 : value;
 }
