@@ -32,7 +32,7 @@ export interface RuntimeApi {
   runPodSandbox(config: PodSandboxConfig, runtimeHandler: string): Promise<string>;
   /** Stops the pod's containers (as StopContainer with timeout 0) and marks it NOTREADY. */
   stopPodSandbox(podId: string): Promise<void>;
-  /** Removes a pod and its containers; FAILED_PRECONDITION when a container still runs. */
+  /** Removes a pod and its containers, stopping running ones first (as containerd does). */
   removePodSandbox(podId: string): Promise<void>;
   podSandboxStatus(podId: string): Promise<PodSandbox>;
   listPodSandbox(filter?: PodFilter): Promise<PodSandbox[]>;
@@ -47,7 +47,10 @@ export interface RuntimeApi {
   startContainer(containerId: string): Promise<void>;
   /** SIGTERM, then SIGKILL after `timeoutSec` (at once for 0); a no-op unless RUNNING. */
   stopContainer(containerId: string, timeoutSec: number): Promise<void>;
-  /** FAILED_PRECONDITION while RUNNING; succeeds for an unknown id. */
+  /**
+   * FAILED_PRECONDITION while RUNNING (compat `containerd`: kills it, then removes it, as
+   * containerd and CRI's "forcibly removed" do); succeeds for an unknown id.
+   */
   removeContainer(containerId: string): Promise<void>;
   containerStatus(containerId: string): Promise<Container>;
   listContainers(filter?: ContainerFilter): Promise<Container[]>;

@@ -1,0 +1,172 @@
+/**
+ * The built-in core's throughput against the machine's ceiling, measured in one run:
+ *
+ *   spawn_kill_rate     Node spawning `sleep 3600`, SIGKILL, awaiting the exit: the physical
+ *                       ceiling of any runtime that runs a process per container
+ *   core_cycles_rate    whole cycles (run_pod, create, start, stop, remove, stop_pod,
+ *                       remove_pod) through BuiltinDriver, `sleep 3600` in the host image
+ *   core_to_spawn_ratio core_cycles_rate / spawn_kill_rate at the same concurrency
+ *
+ * at concurrency 1 and 4, for executor `process`, and for `runc` when root and runc are there
+ * (its cycles include a runc create/start/kill/delete per container and a pause per pod).
+ * The measurements alternate in short rounds so a noisy neighbour hits them alike.
+ */
+import { spawn } from 'node:child_process';
+import { BuiltinDriver } from '../src/drivers/builtin.js';
+import type { ContainerSpec, PodSpec } from '../src/drivers/driver.js';
+import type { ExecutorName } from '../src/runtime/executors/executor.js';
+
+/** One figure of a bench. */
+export interface BenchResult {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly [key: string]: unknown;
+}
+
+/** Completed operations per second of `op` run back to back by `concurrency` workers for `ms`. */
+async function closedLoop(
+  ms: number,
+  concurrency: number,
+  op: () => Promise<void>,
+): Promise<{ count: number; elapsedMs: number }> {
+  let count = 0;
+  const started = performance.now();
+  const deadline = started + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await op();
+        count += 1;
+      }
+    }),
+  );
+  return { count, elapsedMs: performance.now() - started };
+}
+
+async function spawnAndKill(): Promise<void> {
+  const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => {
+      child.kill('SIGKILL');
+    });
+    child.once('exit', () => resolve());
+    child.once('error', reject);
+  });
+}
+
+let podSeq = 0;
+const container: ContainerSpec = {
+  name: 'bench',
+  attempt: 0,
+  image: 'host',
+  command: ['sleep', '3600'],
+  args: [],
+  workingDir: '',
+  env: {},
+  labels: {},
+  annotations: {},
+  logPath: '',
+};
+
+function cycleOf(driver: BuiltinDriver): () => Promise<void> {
+  return async () => {
+    podSeq += 1;
+    const pod: PodSpec = {
+      name: `bench-${podSeq}`,
+      uid: `bench-uid-${podSeq}`,
+      namespace: 'churn-bench',
+      attempt: 0,
+      labels: {},
+      annotations: {},
+      hostNetwork: true,
+      logDirectory: '',
+    };
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(podId, pod, container);
+    await driver.startContainer(id);
+    await driver.stopContainer(id, 0);
+    await driver.removeContainer(id);
+    await driver.stopPod(podId);
+    await driver.removePod(podId);
+  };
+}
+
+function runcUsable(): Promise<boolean> {
+  if (process.getuid?.() !== 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const child = spawn('runc', ['--version'], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** The bench: see the module comment. */
+export default async function coreBench(ctx: { durationMs: number }): Promise<BenchResult[]> {
+  const executors: ExecutorName[] = ['process'];
+  if (await runcUsable()) executors.push('runc');
+  const concurrencies = [1, 4];
+  const rounds = 4;
+  const slots = concurrencies.length * (1 + executors.length) * rounds;
+  const sliceMs = Math.max(250, ctx.durationMs / slots);
+
+  const drivers = new Map<ExecutorName, BuiltinDriver>();
+  for (const name of executors) {
+    const driver = new BuiltinDriver({ executor: name });
+    await driver.connect();
+    await cycleOf(driver)(); // warm up: first spawn, first journal write
+    drivers.set(name, driver);
+  }
+  const totals = new Map<string, { count: number; elapsedMs: number }>();
+  const add = (key: string, r: { count: number; elapsedMs: number }): void => {
+    const t = totals.get(key) ?? { count: 0, elapsedMs: 0 };
+    totals.set(key, { count: t.count + r.count, elapsedMs: t.elapsedMs + r.elapsedMs });
+  };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const c of concurrencies) {
+        add(`spawn/${c}`, await closedLoop(sliceMs, c, spawnAndKill));
+        for (const [name, driver] of drivers)
+          add(`${name}/${c}`, await closedLoop(sliceMs, c, cycleOf(driver)));
+      }
+    }
+  } finally {
+    for (const driver of drivers.values()) await driver.close();
+  }
+
+  const rate = (key: string): number => {
+    const t = totals.get(key)!;
+    return t.count / (t.elapsedMs / 1000);
+  };
+  const results: BenchResult[] = [];
+  for (const c of concurrencies) {
+    const ceiling = rate(`spawn/${c}`);
+    results.push({
+      name: 'spawn_kill_rate',
+      value: ceiling,
+      unit: 'ops/s',
+      concurrency: c,
+      command: 'sleep 3600',
+    });
+    for (const name of executors) {
+      const cycles = rate(`${name}/${c}`);
+      results.push({
+        name: 'core_cycles_rate',
+        value: cycles,
+        unit: 'cycles/s',
+        concurrency: c,
+        executor: name,
+        driver: 'builtin',
+      });
+      results.push({
+        name: 'core_to_spawn_ratio',
+        value: cycles / ceiling,
+        unit: 'ratio',
+        concurrency: c,
+        executor: name,
+        target: name === 'process' ? 0.5 : undefined,
+      });
+    }
+  }
+  return results;
+}

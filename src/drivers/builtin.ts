@@ -1,0 +1,266 @@
+/**
+ * The `builtin` driver: the harness's Driver over the built-in core, in-process. Specs map to
+ * the core's configs (host network → networkMode NODE); the core's ChurnErrors pass through
+ * with their codes, which is what failed operations are counted by.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { throwIfAborted } from '../common/abort.js';
+import type { Clock } from '../common/clock.js';
+import { ChurnError } from '../common/errors.js';
+import type { ExecutorName } from '../runtime/executors/executor.js';
+import type { RuntimeFaults } from '../runtime/faults.js';
+import type { Compat } from '../runtime/lifecycle.js';
+import { RuntimeService } from '../runtime/service.js';
+import type { Container, ContainerConfig, PodSandbox, PodSandboxConfig } from '../runtime/types.js';
+import type {
+  CallOptions,
+  ContainerInfo,
+  ContainerSpec,
+  Driver,
+  ExecOutcome,
+  ListFilter,
+  PodInfo,
+  PodSpec,
+  RuntimeInfo,
+} from './driver.js';
+
+/** Options of {@link BuiltinDriver}. */
+export interface BuiltinDriverOptions {
+  /** State directory of the core; a temporary one, removed on close, when not given. */
+  readonly stateDir?: string;
+  /** Executor of the core (default `process`). */
+  readonly executor?: ExecutorName;
+  /** Directory of OCI image-layout archives that pull resolves from. */
+  readonly imagesDir?: string;
+  /** Fault injection per operation (the scenario's `faults`). */
+  readonly faults?: RuntimeFaults;
+  /** Seed of fault injection. */
+  readonly seed?: number;
+  /** Runtime handler given to RunPodSandbox ('' for the core's default executor). */
+  readonly runtimeHandler?: string;
+  /** Clock of the core. */
+  readonly clock?: Clock;
+  /** Error compat mode of the core (default `strict`). */
+  readonly compat?: Compat;
+}
+
+/** The `builtin` driver; see the module comment. */
+export class BuiltinDriver implements Driver {
+  readonly kind = 'builtin' as const;
+  readonly #options: BuiltinDriverOptions;
+  #core: RuntimeService | undefined;
+  #tempStateDir: string | undefined;
+  #connecting: Promise<RuntimeInfo> | undefined;
+
+  constructor(options: BuiltinDriverOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The core, once connected (for tests and tools that need more than the Driver API). */
+  get core(): RuntimeService {
+    if (this.#core === undefined)
+      throw new ChurnError('UNAVAILABLE', 'builtin driver: not connected');
+    return this.#core;
+  }
+
+  connect(options?: CallOptions): Promise<RuntimeInfo> {
+    throwIfAborted(options?.signal, 'connect');
+    this.#connecting ??= this.#connect();
+    return this.#connecting;
+  }
+
+  async pullImage(image: string, options?: CallOptions): Promise<string> {
+    return this.#call(options, 'pull', (core) => core.pullImage(image));
+  }
+
+  async runPod(spec: PodSpec, options?: CallOptions): Promise<string> {
+    return this.#call(options, 'run_pod', (core) =>
+      core.runPodSandbox(podConfigOf(spec), this.#options.runtimeHandler ?? ''),
+    );
+  }
+
+  async stopPod(podId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'stop_pod', (core) => core.stopPodSandbox(podId));
+  }
+
+  async removePod(podId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'remove_pod', (core) => core.removePodSandbox(podId));
+  }
+
+  async createContainer(
+    podId: string,
+    pod: PodSpec,
+    spec: ContainerSpec,
+    options?: CallOptions,
+  ): Promise<string> {
+    return this.#call(options, 'create', (core) =>
+      core.createContainer(podId, containerConfigOf(spec), podConfigOf(pod)),
+    );
+  }
+
+  async startContainer(containerId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'start', (core) => core.startContainer(containerId));
+  }
+
+  async stopContainer(
+    containerId: string,
+    timeoutSec: number,
+    options?: CallOptions,
+  ): Promise<void> {
+    return this.#call(options, 'stop', (core) => core.stopContainer(containerId, timeoutSec));
+  }
+
+  async removeContainer(containerId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'remove', (core) => core.removeContainer(containerId));
+  }
+
+  async containerStatus(containerId: string, options?: CallOptions): Promise<ContainerInfo> {
+    return this.#call(options, 'status', async (core) =>
+      containerInfoOf(await core.containerStatus(containerId)),
+    );
+  }
+
+  async listContainers(filter: ListFilter, options?: CallOptions): Promise<ContainerInfo[]> {
+    return this.#call(options, 'list', async (core) =>
+      (
+        await core.listContainers({
+          ...(filter.podId !== undefined ? { podId: filter.podId } : {}),
+          ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
+        })
+      ).map(containerInfoOf),
+    );
+  }
+
+  async listPods(filter: ListFilter, options?: CallOptions): Promise<PodInfo[]> {
+    return this.#call(options, 'list', async (core) =>
+      (
+        await core.listPodSandbox({
+          ...(filter.podId !== undefined ? { id: filter.podId } : {}),
+          ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
+        })
+      ).map(podInfoOf),
+    );
+  }
+
+  async exec(
+    containerId: string,
+    command: readonly string[],
+    timeoutSec: number,
+    options?: CallOptions,
+  ): Promise<ExecOutcome> {
+    return this.#call(options, 'exec', async (core) => {
+      const result = await core.execSync(containerId, command, timeoutSec);
+      return {
+        exitCode: result.exitCode,
+        stdout: result.stdout.toString('utf8'),
+        stderr: result.stderr.toString('utf8'),
+      };
+    });
+  }
+
+  /** Stops the core (and every task it runs); removes the temporary state directory. */
+  async close(): Promise<void> {
+    const connecting = this.#connecting;
+    this.#connecting = undefined;
+    if (connecting !== undefined) await connecting.catch(() => undefined);
+    const core = this.#core;
+    this.#core = undefined;
+    await core?.close();
+    if (this.#tempStateDir !== undefined) {
+      await rm(this.#tempStateDir, { recursive: true, force: true });
+      this.#tempStateDir = undefined;
+    }
+  }
+
+  async #connect(): Promise<RuntimeInfo> {
+    const o = this.#options;
+    let stateDir = o.stateDir;
+    if (stateDir === undefined) {
+      stateDir = await mkdtemp(join(tmpdir(), 'churn-core-'));
+      this.#tempStateDir = stateDir;
+    }
+    try {
+      this.#core = await RuntimeService.open({
+        stateDir,
+        ...(o.executor !== undefined ? { executor: o.executor } : {}),
+        ...(o.imagesDir !== undefined ? { imagesDir: o.imagesDir } : {}),
+        ...(o.faults !== undefined ? { faults: o.faults } : {}),
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        ...(o.clock !== undefined ? { clock: o.clock } : {}),
+        ...(o.compat !== undefined ? { compat: o.compat } : {}),
+      });
+    } catch (err) {
+      if (this.#tempStateDir !== undefined)
+        await rm(this.#tempStateDir, { recursive: true, force: true });
+      this.#tempStateDir = undefined;
+      this.#connecting = undefined;
+      throw err;
+    }
+    const version = await this.#core.version();
+    return {
+      runtimeName: version.runtimeName,
+      runtimeVersion: version.runtimeVersion,
+      runtimeApiVersion: version.runtimeApiVersion,
+      runtimeHandler: o.runtimeHandler ?? '',
+      pid: process.pid,
+    };
+  }
+
+  async #call<T>(
+    options: CallOptions | undefined,
+    what: string,
+    fn: (core: RuntimeService) => Promise<T>,
+  ): Promise<T> {
+    throwIfAborted(options?.signal, what);
+    const core = this.#core;
+    if (core === undefined)
+      throw new ChurnError('UNAVAILABLE', `builtin driver: ${what} before connect()`);
+    return fn(core);
+  }
+}
+
+/** The core's pod config for a driver pod spec. */
+export function podConfigOf(spec: PodSpec): PodSandboxConfig {
+  return {
+    metadata: { name: spec.name, uid: spec.uid, namespace: spec.namespace, attempt: spec.attempt },
+    hostname: spec.name,
+    logDirectory: spec.logDirectory,
+    labels: spec.labels,
+    annotations: spec.annotations,
+    networkMode: spec.hostNetwork ? 'NODE' : 'POD',
+    pidMode: 'CONTAINER',
+    ipcMode: 'POD',
+  };
+}
+
+/** The core's container config for a driver container spec. */
+export function containerConfigOf(spec: ContainerSpec): ContainerConfig {
+  return {
+    metadata: { name: spec.name, attempt: spec.attempt },
+    image: spec.image,
+    command: spec.command,
+    args: spec.args,
+    workingDir: spec.workingDir,
+    envs: Object.entries(spec.env).map(([key, value]) => ({ key, value })),
+    labels: spec.labels,
+    annotations: spec.annotations,
+    logPath: spec.logPath,
+  };
+}
+
+function containerInfoOf(c: Container): ContainerInfo {
+  return {
+    id: c.id,
+    podId: c.podId,
+    name: c.config.metadata.name,
+    state: c.state,
+    labels: c.config.labels,
+    exitCode: c.exitCode,
+  };
+}
+
+function podInfoOf(p: PodSandbox): PodInfo {
+  return { id: p.id, name: p.config.metadata.name, state: p.state, labels: p.config.labels };
+}

@@ -1,0 +1,93 @@
+/**
+ * Container logs in the CRI format, as containerd writes them:
+ * `<timestamp> <stdout|stderr> <F|P> <content>\n`, one line per line of output. A line longer
+ * than {@link maxLogLineBytes} is split into partial (P) lines, and output that ends without a
+ * newline is written as a partial line when its stream closes. Timestamps are RFC 3339 with
+ * nine fractional digits in UTC (`2006-01-02T15:04:05.000000000Z`).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { wallClockNs } from '../../common/clock.js';
+
+/** containerd's default max_container_log_line_size. */
+export const maxLogLineBytes = 16 * 1024;
+
+/** Formats `ns` (since the epoch) as RFC 3339 with nine fractional digits, UTC. */
+export function formatLogTimestamp(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const iso = new Date(ms).toISOString(); // 2006-01-02T15:04:05.000Z
+  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${iso.slice(0, 19)}.${fraction}Z`;
+}
+
+/** Writes the stdout and stderr of one task to one CRI log file. */
+export class CriLogWriter {
+  readonly #out: WriteStream;
+  readonly #now: () => bigint;
+  readonly #closed: Promise<void>;
+
+  private constructor(out: WriteStream, now: () => bigint) {
+    this.#out = out;
+    this.#now = now;
+    this.#closed = new Promise((resolve) => {
+      out.once('close', resolve);
+      out.once('error', () => resolve());
+    });
+  }
+
+  /** Opens `path` for appending (creating its directory). */
+  static async open(path: string, now: () => bigint = wallClockNs): Promise<CriLogWriter> {
+    await mkdir(dirname(path), { recursive: true });
+    return new CriLogWriter(createWriteStream(path, { flags: 'a' }), now);
+  }
+
+  /** Copies `stream` into the log as `name`; resolves when `stream` has ended. */
+  async pump(stream: Readable, name: 'stdout' | 'stderr'): Promise<void> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const emit = (tag: 'F' | 'P', parts: Buffer[]): void => {
+      const head = `${formatLogTimestamp(this.#now())} ${name} ${tag} `;
+      this.#out.write(Buffer.concat([Buffer.from(head), ...parts, Buffer.from('\n')]));
+    };
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        let start = 0;
+        while (start < chunk.length) {
+          const nl = chunk.indexOf(0x0a, start);
+          const end = nl < 0 ? chunk.length : nl;
+          let piece = chunk.subarray(start, end);
+          // Split what would make a line longer than the limit into partial lines.
+          while (pendingBytes + piece.length > maxLogLineBytes) {
+            const room = maxLogLineBytes - pendingBytes;
+            emit('P', [...pending, piece.subarray(0, room)]);
+            pending = [];
+            pendingBytes = 0;
+            piece = piece.subarray(room);
+          }
+          if (nl < 0) {
+            if (piece.length > 0) {
+              pending.push(Buffer.from(piece));
+              pendingBytes += piece.length;
+            }
+            break;
+          }
+          emit('F', [...pending, piece]);
+          pending = [];
+          pendingBytes = 0;
+          start = nl + 1;
+        }
+      }
+    } catch {
+      // A broken pipe ends the stream; what was read is still logged.
+    }
+    if (pendingBytes > 0) emit('P', pending);
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    this.#out.end();
+    await this.#closed;
+  }
+}

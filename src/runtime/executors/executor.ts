@@ -1,0 +1,94 @@
+/**
+ * How the core runs a container's process: an {@link Executor} starts tasks, signals them,
+ * reports their exit and runs exec'd commands. `process` runs them as child processes of the
+ * core; `runc` as OCI containers through runc, the division of labour of containerd and its
+ * shim. The stop policy (SIGTERM, grace period, SIGKILL) is the service's, not the executor's.
+ */
+import type { ExecResult, NamespaceMode } from '../types.js';
+
+/** Names of the executors. */
+export type ExecutorName = 'process' | 'runc';
+
+/** What a pod's tasks share; given to the executor with each task. */
+export interface SandboxSpec {
+  readonly podId: string;
+  readonly hostname: string;
+  readonly networkMode: NamespaceMode;
+  readonly pidMode: NamespaceMode;
+  readonly ipcMode: NamespaceMode;
+}
+
+/** What to run for a container. */
+export interface TaskSpec {
+  readonly containerId: string;
+  readonly sandbox: SandboxSpec;
+  /** Host path of the image's rootfs ('/' for the host image). */
+  readonly rootfs: string;
+  /** argv, resolved from the image and the container config; never empty. */
+  readonly argv: readonly string[];
+  /** KEY=VALUE pairs. */
+  readonly env: readonly string[];
+  /** Working directory inside the rootfs. */
+  readonly cwd: string;
+  /** Absolute path of the CRI-format log file, or '' for no log. */
+  readonly logPath: string;
+}
+
+/** How a task ended. */
+export interface ExitStatus {
+  /** Exit code, 128+signal for a signal, 255 when unknown. */
+  readonly exitCode: number;
+  readonly finishedAtNs: bigint;
+  /** Set when the status could not be observed (task of an earlier core). */
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** What identifies a running task across restarts of the core; persisted with the container. */
+export interface TaskRef {
+  readonly executor: ExecutorName;
+  /** Host pid of the task's main process. */
+  readonly pid: number;
+  /** /proc start time of `pid`, so a reused pid is not mistaken for the task. */
+  readonly pidStartTime: string;
+}
+
+/** A started task. */
+export interface Task {
+  readonly ref: TaskRef;
+  readonly startedAtNs: bigint;
+  /** Resolves once the task has exited and its output is flushed; never rejects. */
+  readonly exited: Promise<ExitStatus>;
+  /** Sends `signal` to every process of the task; a no-op once it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** CPU and memory of a task. */
+export interface TaskUsage {
+  readonly cpuNs: bigint;
+  readonly memoryBytes: number;
+}
+
+/** Runs tasks; see the module comment. */
+export interface Executor {
+  readonly name: ExecutorName;
+  /**
+   * Prepares what a pod's tasks share (runc: a pause process holding the pod's namespaces);
+   * returns what identifies it across restarts (persisted with the pod), if anything.
+   */
+  createSandbox(sandbox: SandboxSpec): Promise<TaskRef | undefined>;
+  /** Reattaches to a sandbox an earlier core made; false when it is gone (the pod is NOTREADY). */
+  recoverSandbox(sandbox: SandboxSpec, ref: TaskRef | undefined): Promise<boolean>;
+  /** Stops and releases what {@link createSandbox} made; idempotent. */
+  removeSandbox(podId: string): Promise<void>;
+  /** Starts `spec`; rejects when it cannot run (bad executable, …). */
+  start(spec: TaskSpec): Promise<Task>;
+  /** Runs `argv` beside `spec`'s task and waits; DEADLINE_EXCEEDED (and killed) after `timeoutMs` > 0. */
+  exec(spec: TaskSpec, task: Task, argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** Reattaches to a task an earlier core started; undefined when it is gone. */
+  recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined>;
+  /** The task's CPU and memory now. */
+  usage(task: Task): Promise<TaskUsage>;
+  /** Kills every task still running and waits for them; the executor is unusable after. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,148 @@
+/**
+ * The OCI runtime spec (config.json) the `runc` executor writes for a container or a pod's
+ * pause process: a read-only root shared with the image, a tmpfs /tmp, proc/dev/sys, the
+ * namespaces the pod shares, a cgroup under churn's own parent, no new privileges and runc's
+ * default capabilities. Pure: unit-tested without runc.
+ *
+ * Network: always the host's. churn's pods use host network by default, and a network
+ * namespace without routes would only cut containers off (DESIGN: no traffic may leave the
+ * machine, and none needs to). With host network, sysfs cannot be mounted afresh, so /sys is a
+ * read-only bind of the host's, as runtimes do for host-network containers.
+ */
+
+/** Where a namespace comes from: a new one, the host's, or another process's (`/proc/<pid>/ns/<type>`). */
+export type NamespaceSource =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'host' }
+  | { readonly kind: 'join'; readonly pid: number };
+
+/** A read-only bind of a host directory into the container. */
+export interface BindMount {
+  readonly source: string;
+  readonly destination: string;
+}
+
+/** What {@link ociSpec} needs. */
+export interface OciSpecInput {
+  /** Host path of the root filesystem (used read-only). */
+  readonly rootfs: string;
+  /** Host directories bound read-only into the root (the host image's view of the host). */
+  readonly binds: readonly BindMount[];
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  /** Hostname when the UTS namespace is new. */
+  readonly hostname: string;
+  readonly pid: NamespaceSource;
+  readonly ipc: NamespaceSource;
+  readonly uts: NamespaceSource;
+  /** cgroup path, e.g. `/churn/<id>` (cgroup v1 hierarchies or v2 unified). */
+  readonly cgroupsPath: string;
+}
+
+const defaultCaps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+/** The OCI runtime spec for `input`, as a JSON-ready object. */
+export function ociSpec(input: OciSpecInput): Record<string, unknown> {
+  const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
+  for (const [type, source] of [
+    ['pid', input.pid],
+    ['ipc', input.ipc],
+    ['uts', input.uts],
+  ] as const) {
+    if (source.kind === 'new') namespaces.push({ type });
+    else if (source.kind === 'join')
+      namespaces.push({ type, path: `/proc/${source.pid}/ns/${type}` });
+  }
+  const ownProc = input.pid.kind !== 'host';
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: input.args,
+      env: input.env,
+      cwd: input.cwd,
+      capabilities: {
+        bounding: defaultCaps,
+        effective: defaultCaps,
+        permitted: defaultCaps,
+        ambient: defaultCaps,
+      },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: input.rootfs, readonly: true },
+    hostname: input.uts.kind === 'new' ? input.hostname : undefined,
+    mounts: [
+      ownProc
+        ? { destination: '/proc', type: 'proc', source: 'proc' }
+        : {
+            destination: '/proc',
+            type: 'bind',
+            source: '/proc',
+            options: ['rbind', 'nosuid', 'noexec', 'nodev'],
+          },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
+      {
+        destination: '/dev/mqueue',
+        type: 'mqueue',
+        source: 'mqueue',
+        options: ['nosuid', 'noexec', 'nodev'],
+      },
+      {
+        destination: '/sys',
+        type: 'bind',
+        source: '/sys',
+        options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+      },
+      {
+        destination: '/tmp',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'mode=1777'],
+      },
+      ...input.binds.map((b) => ({
+        destination: b.destination,
+        type: 'bind',
+        source: b.source,
+        options: ['rbind', 'ro', 'nosuid', 'nodev'],
+      })),
+    ],
+    linux: {
+      namespaces,
+      cgroupsPath: input.cgroupsPath,
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
+      ],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

@@ -1,0 +1,500 @@
+/**
+ * Executor `runc` (root, runc on PATH): each task is an OCI container run by runc, with state
+ * under `<stateDir>/runc` (`runc --root`), bundles under `<stateDir>/runc-bundles/<id>` and
+ * cgroups under `/churn/<id>`.
+ *
+ * Supervision. containerd runs `runc create`/`start` under a shim that makes itself a child
+ * subreaper, so the container's init (orphaned when runc detaches) is re-parented to the shim,
+ * which waits for it and so learns its exit status. Node can neither become a subreaper nor
+ * reap children it did not spawn, and polling /proc would lose the exit status. So the shim's
+ * job is done by `runc run` in the foreground, spawned as the core's child: runc stays the
+ * parent of the container's init, forwards the signals it receives to it, exits with its exit
+ * status (128+n for a signal), and destroys the container (state, cgroup) when it exits. The
+ * container's stdout/stderr are runc's, so CRI logs are pipes as with `process`; runc's own
+ * messages go to `--log`. `--pid-file` appearing marks the start (runc writes it once the
+ * user process has been executed). SIGTERM goes to runc (forwarded); SIGKILL, which cannot be
+ * forwarded, goes to the init directly, or through `runc kill --all` when the container shares
+ * a pid namespace (its init's death would not take the others along).
+ *
+ * Pods. As containerd, each pod has a sandbox: a pause process (`sleep infinity` from the
+ * host's /usr) in new pid, ipc and uts namespaces; the pod's containers join its ipc and uts
+ * namespaces, and its pid namespace when the pod's pid mode is POD. Network is the host's
+ * (see oci-spec.ts).
+ *
+ * Root filesystems are used read-only, shared with the image (/tmp is a tmpfs). The `host`
+ * image cannot be a container root (runc cannot pivot into `/`), so under runc it is an empty
+ * root holding the host's top-level symlinks (bin → usr/bin …) with /usr, /etc and /opt bound
+ * read-only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { lstatSync, readlinkSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../common/clock.js';
+import { wallClockNs } from '../../common/clock.js';
+import { ChurnError } from '../../common/errors.js';
+import { isProcessAlive, readProcStatSync } from '../proc-info.js';
+import type { ExecResult } from '../types.js';
+import { CriLogWriter } from './cri-log-writer.js';
+import type {
+  ExitStatus,
+  Executor,
+  SandboxSpec,
+  Task,
+  TaskRef,
+  TaskSpec,
+  TaskUsage,
+} from './executor.js';
+import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
+import { exitCodeOf } from './process-executor.js';
+
+/** How long runc may take to start a container before start fails. */
+const startTimeoutMs = 60_000;
+/** Polling of an adopted task (not our child). */
+const adoptedPollMs = 100;
+/** How long output may keep flowing after the container exited. */
+const outputDrainMs = 2000;
+/** The pause process of a pod's sandbox. */
+const pauseArgs = ['sleep', 'infinity'];
+
+/** Options of {@link RuncExecutor.open}. */
+export interface RuncExecutorOptions {
+  readonly stateDir: string;
+  readonly runcPath: string;
+  readonly clock: Clock;
+}
+
+interface Sandbox {
+  readonly podId: string;
+  readonly task: Task;
+}
+
+/** The `runc` executor; see the module comment. */
+export class RuncExecutor implements Executor {
+  readonly name = 'runc' as const;
+  readonly #runc: string;
+  readonly #root: string;
+  readonly #bundles: string;
+  readonly #hostRoot: string;
+  readonly #hostBinds: readonly BindMount[];
+  readonly #clock: Clock;
+  readonly #live = new Set<Task>();
+  readonly #sandboxes = new Map<string, Sandbox>();
+  #closed = false;
+
+  private constructor(options: RuncExecutorOptions, hostBinds: readonly BindMount[]) {
+    this.#runc = options.runcPath;
+    this.#root = join(options.stateDir, 'runc');
+    this.#bundles = join(options.stateDir, 'runc-bundles');
+    this.#hostRoot = join(options.stateDir, 'runc-hostroot');
+    this.#hostBinds = hostBinds;
+    this.#clock = options.clock;
+  }
+
+  /** Checks root and runc, and prepares the state directories. Throws FAILED_PRECONDITION. */
+  static async open(options: RuncExecutorOptions): Promise<RuncExecutor> {
+    if (process.getuid?.() !== 0) {
+      throw new ChurnError('FAILED_PRECONDITION', 'executor runc needs root; use executor process');
+    }
+    const version = await run(options.runcPath, ['--version']).catch((err: unknown) => {
+      throw new ChurnError(
+        'FAILED_PRECONDITION',
+        `executor runc: cannot run ${options.runcPath} (${(err as Error).message}); install runc or use executor process`,
+      );
+    });
+    if (version.code !== 0) {
+      throw new ChurnError(
+        'FAILED_PRECONDITION',
+        `executor runc: ${options.runcPath} --version failed`,
+      );
+    }
+    const hostBinds = await prepareHostRoot(join(options.stateDir, 'runc-hostroot'));
+    const executor = new RuncExecutor(options, hostBinds);
+    await mkdir(executor.#root, { recursive: true });
+    await mkdir(executor.#bundles, { recursive: true });
+    return executor;
+  }
+
+  async createSandbox(sandbox: SandboxSpec): Promise<TaskRef | undefined> {
+    this.#checkOpen();
+    const id = pauseId(sandbox.podId);
+    const task = await this.#run(
+      id,
+      {
+        rootfs: this.#hostRoot,
+        binds: this.#hostBinds,
+        args: pauseArgs,
+        env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        cwd: '/',
+        hostname: sandbox.hostname,
+        pid: { kind: 'new' },
+        ipc: { kind: 'new' },
+        uts: { kind: 'new' },
+        cgroupsPath: `/churn/${id}`,
+      },
+      '',
+      true,
+    );
+    this.#sandboxes.set(sandbox.podId, { podId: sandbox.podId, task });
+    return task.ref;
+  }
+
+  async recoverSandbox(sandbox: SandboxSpec, ref: TaskRef | undefined): Promise<boolean> {
+    if (ref === undefined) return false;
+    const id = pauseId(sandbox.podId);
+    const task = await this.#adopt(id, ref, true);
+    if (task === undefined) return false;
+    this.#sandboxes.set(sandbox.podId, { podId: sandbox.podId, task });
+    return true;
+  }
+
+  async removeSandbox(podId: string): Promise<void> {
+    const sandbox = this.#sandboxes.get(podId);
+    this.#sandboxes.delete(podId);
+    if (sandbox !== undefined) {
+      await sandbox.task.kill('SIGKILL');
+      await sandbox.task.exited;
+    }
+    await this.#cleanup(pauseId(podId));
+  }
+
+  async start(spec: TaskSpec): Promise<Task> {
+    this.#checkOpen();
+    const sandbox = this.#sandboxes.get(spec.sandbox.podId);
+    if (sandbox === undefined) {
+      throw new ChurnError(
+        'FAILED_PRECONDITION',
+        `pod "${spec.sandbox.podId}" has no running sandbox`,
+      );
+    }
+    const pausePid = sandbox.task.ref.pid;
+    const host = spec.rootfs === '/';
+    return this.#run(
+      spec.containerId,
+      {
+        rootfs: host ? this.#hostRoot : spec.rootfs,
+        binds: host ? this.#hostBinds : [],
+        args: spec.argv,
+        env: spec.env,
+        cwd: spec.cwd,
+        hostname: spec.sandbox.hostname,
+        pid: namespaceOf(spec.sandbox.pidMode, pausePid),
+        ipc: spec.sandbox.ipcMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
+        uts: { kind: 'join', pid: pausePid },
+        cgroupsPath: `/churn/${spec.containerId}`,
+      },
+      spec.logPath,
+      spec.sandbox.pidMode === 'CONTAINER',
+    );
+  }
+
+  async exec(
+    spec: TaskSpec,
+    _task: Task,
+    argv: readonly string[],
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    this.#checkOpen();
+    if (argv.length === 0) throw new ChurnError('INVALID_ARGUMENT', 'exec: empty command');
+    const pidFile = join(this.#bundles, spec.containerId, `exec-${process.hrtime.bigint()}.pid`);
+    const child = spawn(
+      this.#runc,
+      ['--root', this.#root, 'exec', '--pid-file', pidFile, spec.containerId, ...argv],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr.on('data', (b: Buffer) => stderr.push(b));
+    const stop = new AbortController();
+    const deadline = { passed: false };
+    if (timeoutMs > 0) {
+      this.#clock.sleep(timeoutMs, stop.signal).then(
+        async () => {
+          deadline.passed = true;
+          // runc forwards SIGTERM but cannot forward SIGKILL: kill the exec'd process itself.
+          const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+          if (pid > 0) killPid(pid, 'SIGKILL');
+          child.kill('SIGKILL');
+        },
+        () => undefined,
+      );
+    }
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve(exitCodeOf(code, signal)));
+    });
+    stop.abort();
+    await rm(pidFile, { force: true });
+    if (deadline.passed) {
+      throw new ChurnError(
+        'DEADLINE_EXCEEDED',
+        `container "${spec.containerId}": exec ${JSON.stringify(argv[0] ?? '')} timed out after ${timeoutMs} ms`,
+      );
+    }
+    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
+  }
+
+  async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
+    return this.#adopt(spec.containerId, ref, spec.sandbox.pidMode === 'CONTAINER');
+  }
+
+  async usage(task: Task): Promise<TaskUsage> {
+    const id = this.#idOf(task);
+    const read = async (path: string): Promise<bigint> => {
+      try {
+        return BigInt((await readFile(path, 'utf8')).trim());
+      } catch {
+        return 0n;
+      }
+    };
+    const [cpuNs, memory] = await Promise.all([
+      read(`/sys/fs/cgroup/cpuacct/churn/${id}/cpuacct.usage`),
+      read(`/sys/fs/cgroup/memory/churn/${id}/memory.usage_in_bytes`),
+    ]);
+    return { cpuNs, memoryBytes: Number(memory) };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const live = [...this.#live];
+    await Promise.all(live.map((t) => t.kill('SIGKILL').catch(() => undefined)));
+    await Promise.all(live.map((t) => t.exited));
+    this.#sandboxes.clear();
+  }
+
+  readonly #ids = new WeakMap<Task, string>();
+
+  #idOf(task: Task): string {
+    return this.#ids.get(task) ?? '';
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ChurnError('UNAVAILABLE', 'executor runc is closed');
+  }
+
+  #track(id: string, task: Task): void {
+    this.#ids.set(task, id);
+    this.#live.add(task);
+    void task.exited.then(() => this.#live.delete(task));
+  }
+
+  /** Runs container `id` under a foreground `runc run`; resolves once its process runs. */
+  async #run(
+    id: string,
+    input: Parameters<typeof ociSpec>[0],
+    logPath: string,
+    ownPidNs: boolean,
+  ): Promise<Task> {
+    const bundle = join(this.#bundles, id);
+    await rm(bundle, { recursive: true, force: true });
+    await mkdir(bundle, { recursive: true });
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(ociSpec(input)));
+    const pidFile = join(bundle, 'init.pid');
+    const logs = logPath === '' ? undefined : await CriLogWriter.open(logPath);
+    const child: ChildProcess = spawn(
+      this.#runc,
+      [
+        '--root',
+        this.#root,
+        '--log',
+        join(bundle, 'runc.log'),
+        'run',
+        '--pid-file',
+        pidFile,
+        '--bundle',
+        bundle,
+        id,
+      ],
+      { stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    const pumps =
+      logs === undefined
+        ? []
+        : [logs.pump(child.stdout!, 'stdout'), logs.pump(child.stderr!, 'stderr')];
+    const runcExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+        child.once('error', () => resolve({ code: 255, signal: null }));
+      },
+    );
+    // Started when the pid file appears; failed when runc exits first.
+    let initPid = 0;
+    const runcState = { exited: false };
+    void runcExit.then(() => (runcState.exited = true));
+    const started = performance.now();
+    for (let waitMs = 1; initPid === 0; waitMs = Math.min(waitMs * 2, 20)) {
+      const text = await readFile(pidFile, 'utf8').catch(() => '');
+      if (text !== '') {
+        initPid = Number(text.trim());
+        break;
+      }
+      if (runcState.exited || performance.now() - started > startTimeoutMs) break;
+      await this.#clock.sleep(waitMs);
+    }
+    if (initPid === 0) {
+      if (!runcState.exited) child.kill('SIGKILL');
+      await runcExit;
+      await Promise.all(pumps);
+      await logs?.close();
+      const message = await runcError(join(bundle, 'runc.log'));
+      await this.#cleanup(id);
+      throw new ChurnError('FAILED_PRECONDITION', `runc run ${id}: ${message}`);
+    }
+    const startedAtNs = wallClockNs();
+    const stat = readProcStatSync(initPid);
+    const exited = runcExit.then(async ({ code, signal }): Promise<ExitStatus> => {
+      const status: ExitStatus = {
+        exitCode: exitCodeOf(code, signal),
+        finishedAtNs: wallClockNs(),
+      };
+      if (logs !== undefined) {
+        const drained = Promise.all(pumps).then(() => logs.close());
+        await Promise.race([drained, this.#clock.sleep(outputDrainMs)]);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+      await this.#cleanup(id);
+      return status;
+    });
+    const task: Task = {
+      ref: { executor: 'runc', pid: initPid, pidStartTime: stat?.startTime ?? '' },
+      startedAtNs,
+      exited,
+      kill: async (sig) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (sig !== 'SIGKILL') {
+          child.kill(sig); // runc forwards it to the container's init
+        } else if (ownPidNs) {
+          killPid(initPid, 'SIGKILL'); // the pid namespace dies with its init
+        } else {
+          await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
+        }
+      },
+    };
+    this.#track(id, task);
+    return task;
+  }
+
+  /** Watches a container an earlier core started (its runc is not our child). */
+  async #adopt(id: string, ref: TaskRef, ownPidNs: boolean): Promise<Task | undefined> {
+    if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) {
+      await this.#cleanup(id);
+      return undefined;
+    }
+    const stop = new AbortController();
+    const exited = (async (): Promise<ExitStatus> => {
+      try {
+        while (await isProcessAlive(ref.pid, ref.pidStartTime)) {
+          await this.#clock.sleep(adoptedPollMs, stop.signal);
+        }
+      } catch {
+        // closing
+      }
+      await this.#cleanup(id);
+      return {
+        exitCode: 255,
+        finishedAtNs: wallClockNs(),
+        reason: 'Unknown',
+        message: 'exit status lost: the task was started by an earlier core',
+      };
+    })();
+    const task: Task = {
+      ref,
+      startedAtNs: 0n,
+      exited,
+      kill: async (sig) => {
+        if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return;
+        if (sig === 'SIGKILL' && !ownPidNs) {
+          await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
+        } else {
+          killPid(ref.pid, sig);
+        }
+      },
+    };
+    void exited.then(() => stop.abort());
+    this.#track(id, task);
+    return task;
+  }
+
+  /** Deletes what is left of container `id`: runc state (if runc did not) and bundle. */
+  async #cleanup(id: string): Promise<void> {
+    const bundle = join(this.#bundles, id);
+    const state = await readFile(join(this.#root, id, 'state.json'), 'utf8').catch(() => undefined);
+    if (state !== undefined)
+      await run(this.#runc, ['--root', this.#root, 'delete', '--force', id]).catch(() => undefined);
+    await rm(bundle, { recursive: true, force: true });
+  }
+}
+
+function pauseId(podId: string): string {
+  return `pause-${podId}`;
+}
+
+function namespaceOf(mode: SandboxSpec['pidMode'], pausePid: number): NamespaceSource {
+  if (mode === 'NODE') return { kind: 'host' };
+  if (mode === 'POD') return { kind: 'join', pid: pausePid };
+  return { kind: 'new' };
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** The last error runc logged (its --log is JSON lines), or a generic message. */
+async function runcError(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
+  for (const line of lines.reverse()) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' && entry.msg !== undefined) return entry.msg;
+    } catch {
+      return line;
+    }
+  }
+  return 'runc exited before the container started';
+}
+
+/** Runs a short command; resolves with its exit code and stderr. */
+function run(file: string, args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 255, stderr }));
+  });
+}
+
+/**
+ * Makes the host image's root under runc: the host's top-level symlinks (bin → usr/bin on a
+ * merged-/usr system) in an empty directory; returns the directories to bind read-only.
+ */
+async function prepareHostRoot(dir: string): Promise<BindMount[]> {
+  await mkdir(dir, { recursive: true });
+  const binds: BindMount[] = [];
+  for (const name of readdirSync('/')) {
+    const path = `/${name}`;
+    const st = lstatSync(path);
+    if (st.isSymbolicLink() && ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].includes(name)) {
+      await rm(join(dir, name), { force: true });
+      await symlink(readlinkSync(path), join(dir, name));
+    } else if (
+      st.isDirectory() &&
+      ['usr', 'etc', 'opt', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].includes(name)
+    ) {
+      binds.push({ source: path, destination: path });
+    }
+  }
+  return binds;
+}

@@ -1,0 +1,90 @@
+/**
+ * Fault injection: per operation an extra latency (fixed or normal, clamped at 0) and an error
+ * rate with a chosen code, drawn from a seeded generator so a run is reproducible.
+ *
+ * Each operation has its own generator (seed ⊕ hash of the operation name), so the draws of one
+ * operation do not depend on how calls of other operations interleave with it. An injected
+ * failure happens before the operation does any work: the call changes no state.
+ */
+import type { Clock } from '../common/clock.js';
+import { ChurnError, type RuntimeErrorCode } from '../common/errors.js';
+import type { RuntimeOp } from '../common/operations.js';
+import { createSeededRandom, hashString32, type SeededRandom } from './seeded-random.js';
+
+/**
+ * Fault injection of one operation; structurally identical to the scenario's resolved
+ * `FaultSpec` (runtime/ must not import scenario/).
+ */
+export interface RuntimeFaultSpec {
+  /** Extra latency: normal(meanMs, stddevMs), clamped at 0; stddevMs 0 for a fixed latency. */
+  readonly latencyMs: { readonly meanMs: number; readonly stddevMs: number };
+  /** Fraction of calls that fail, in [0, 1]. */
+  readonly errorRate: number;
+  /** Code the failing calls fail with. */
+  readonly code: RuntimeErrorCode;
+}
+
+/** Faults per operation name; operations not named run untouched. */
+export type RuntimeFaults = Readonly<Partial<Record<RuntimeOp, RuntimeFaultSpec>>>;
+
+/** What one call draws: how long to wait and whether to fail. */
+export interface FaultDraw {
+  readonly delayMs: number;
+  readonly error: ChurnError | undefined;
+}
+
+/** Draws and applies the faults configured for each operation. */
+export class FaultInjector {
+  readonly #faults: RuntimeFaults;
+  readonly #seed: number;
+  readonly #clock: Clock;
+  readonly #randoms = new Map<RuntimeOp, SeededRandom>();
+
+  constructor(faults: RuntimeFaults, seed: number, clock: Clock) {
+    for (const [op, spec] of Object.entries(faults) as [RuntimeOp, RuntimeFaultSpec][]) {
+      if (!(spec.errorRate >= 0 && spec.errorRate <= 1)) {
+        throw new ChurnError(
+          'INVALID_ARGUMENT',
+          `faults.${op}.errorRate: ${spec.errorRate} is not in [0, 1]`,
+        );
+      }
+      if (!(spec.latencyMs.meanMs >= 0) || !(spec.latencyMs.stddevMs >= 0)) {
+        throw new ChurnError('INVALID_ARGUMENT', `faults.${op}.latencyMs: must be ≥ 0`);
+      }
+    }
+    this.#faults = faults;
+    this.#seed = seed;
+    this.#clock = clock;
+  }
+
+  /** True when any operation has a fault configured. */
+  get enabled(): boolean {
+    return Object.keys(this.#faults).length > 0;
+  }
+
+  /** The next draw for `op` (no delay and no error when `op` has no fault). */
+  draw(op: RuntimeOp): FaultDraw {
+    const spec = this.#faults[op];
+    if (spec === undefined) return { delayMs: 0, error: undefined };
+    let random = this.#randoms.get(op);
+    if (random === undefined) {
+      random = createSeededRandom((this.#seed ^ hashString32(op)) >>> 0);
+      this.#randoms.set(op, random);
+    }
+    const { meanMs, stddevMs } = spec.latencyMs;
+    const delayMs = Math.max(0, random.normal(meanMs, stddevMs));
+    const fails = spec.errorRate > 0 && random.next() < spec.errorRate;
+    return {
+      delayMs,
+      error: fails ? new ChurnError(spec.code, `${op}: injected fault (${spec.code})`) : undefined,
+    };
+  }
+
+  /** Waits the drawn latency for `op`, then throws the drawn error, if any. */
+  async apply(op: RuntimeOp): Promise<void> {
+    if (this.#faults[op] === undefined) return;
+    const { delayMs, error } = this.draw(op);
+    if (delayMs > 0) await this.#clock.sleep(delayMs);
+    if (error !== undefined) throw error;
+  }
+}

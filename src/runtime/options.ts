@@ -1,0 +1,85 @@
+/** Options of the built-in core, resolved once into {@link ResolvedRuntimeServiceOptions}. */
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ChurnError } from '../common/errors.js';
+import type { ExecutorName } from './executors/executor.js';
+import type { RuntimeFaults } from './faults.js';
+import type { Compat } from './lifecycle.js';
+
+/** What the core is opened with. */
+export interface RuntimeServiceOptions {
+  /** Directory of the core's persisted state (created when missing). Required. */
+  readonly stateDir: string;
+  /** Executor of pods whose runtime handler is '' (default `process`). */
+  readonly executor?: ExecutorName;
+  /** Directory of OCI image-layout archives that pullImage resolves from. Default: none. */
+  readonly imagesDir?: string;
+  /** Fault injection per operation. Default: none. */
+  readonly faults?: RuntimeFaults;
+  /** Seed of fault injection. Default: random. */
+  readonly seed?: number;
+  /** Clock for delays and timeouts. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Which runtime's answers to illegal calls to reproduce (see lifecycle.ts). Default `strict`. */
+  readonly compat?: Compat;
+  /** fsync every state mutation (see state-files.ts). Default false. */
+  readonly durable?: boolean;
+  /** runc binary for the `runc` executor. Default `runc` from PATH. */
+  readonly runcPath?: string;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedRuntimeServiceOptions {
+  readonly stateDir: string;
+  readonly executor: ExecutorName;
+  readonly imagesDir: string | undefined;
+  readonly faults: RuntimeFaults;
+  readonly seed: number;
+  readonly clock: Clock;
+  readonly compat: Compat;
+  readonly durable: boolean;
+  readonly runcPath: string;
+}
+
+/** Fills defaults and checks values; throws INVALID_ARGUMENT saying what to use instead. */
+export function resolveRuntimeServiceOptions(
+  options: RuntimeServiceOptions,
+): ResolvedRuntimeServiceOptions {
+  if (typeof options.stateDir !== 'string' || options.stateDir === '') {
+    throw new ChurnError(
+      'INVALID_ARGUMENT',
+      'runtime options: stateDir is required (a directory path)',
+    );
+  }
+  // Checked at run time too: options may come from untyped input.
+  const executor: string = options.executor ?? 'process';
+  if (executor !== 'process' && executor !== 'runc') {
+    throw new ChurnError(
+      'INVALID_ARGUMENT',
+      `runtime options: executor "${executor}": use process or runc`,
+    );
+  }
+  const compat: string = options.compat ?? 'strict';
+  if (compat !== 'strict' && compat !== 'containerd') {
+    throw new ChurnError(
+      'INVALID_ARGUMENT',
+      `runtime options: compat "${compat}": use strict or containerd`,
+    );
+  }
+  const seed = options.seed ?? randomInt(0, 2 ** 31 - 1);
+  if (!Number.isInteger(seed)) {
+    throw new ChurnError('INVALID_ARGUMENT', `runtime options: seed ${seed} is not an integer`);
+  }
+  return {
+    stateDir: resolve(options.stateDir),
+    executor,
+    imagesDir: options.imagesDir === undefined ? undefined : resolve(options.imagesDir),
+    faults: options.faults ?? {},
+    seed,
+    clock: options.clock ?? systemClock,
+    compat,
+    durable: options.durable ?? false,
+    runcPath: options.runcPath ?? 'runc',
+  };
+}

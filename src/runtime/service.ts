@@ -1,0 +1,882 @@
+/**
+ * The built-in core's in-process service: CRI's RuntimeService and ImageService over the
+ * stores, the executors and the persisted state. The lifecycle it enforces, and the errors of
+ * illegal calls, are drawn and decided in lifecycle.ts.
+ *
+ * Concurrency: calls on one pod or one container run one at a time (KeyedMutex), always
+ * taking a pod's lock before its containers' locks. Reads take no lock. A task's exit is
+ * recorded without a lock (it must not wait behind a stop that is waiting for it) and is the
+ * only change made outside one.
+ *
+ * Recovery: `open` loads pods, containers and images from the state directory. A container
+ * RUNNING in the state whose process is gone becomes EXITED with exit code 255, reason
+ * `Unknown` (as containerd); one whose process still runs (same pid and /proc start time: a
+ * core that crashed) stays RUNNING and is watched by polling. `close` stops every task, so a
+ * cleanly closed core leaves no process behind.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { wallClockNs, type Clock } from '../common/clock.js';
+import { ChurnError, errors } from '../common/errors.js';
+import { randomHexId } from '../common/random-id.js';
+import type { RuntimeApi } from './api.js';
+import { ContainerStore, type ContainerEntry, type ContainerRecord } from './container-store.js';
+import { EventBus } from './events.js';
+import { envValue } from './executors/command-path.js';
+import type {
+  Executor,
+  ExecutorName,
+  ExitStatus,
+  SandboxSpec,
+  TaskSpec,
+} from './executors/executor.js';
+import { ProcessExecutor } from './executors/process-executor.js';
+import { RuncExecutor } from './executors/runc-executor.js';
+import { FaultInjector } from './faults.js';
+import { ArchiveCatalog } from './images/archive-catalog.js';
+import { ImageStore } from './images/image-store.js';
+import { tryNormalizeReference } from './images/reference.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import {
+  checkCreate,
+  checkExec,
+  checkRemove,
+  checkStart,
+  exitReason,
+  refuse,
+  unknownExitCode,
+} from './lifecycle.js';
+import {
+  resolveRuntimeServiceOptions,
+  type ResolvedRuntimeServiceOptions,
+  type RuntimeServiceOptions,
+} from './options.js';
+import { PodStore, type PodRecord } from './pod-store.js';
+import { isProcessAlive, readProcStat } from './proc-info.js';
+import { StateJournal } from './state-journal.js';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerStats,
+  ExecResult,
+  FilesystemUsage,
+  Image,
+  LifecycleEvent,
+  PodFilter,
+  PodSandbox,
+  PodSandboxConfig,
+  RuntimeCondition,
+  StringMap,
+  VersionInfo,
+} from './types.js';
+
+/** The core's name in Version. */
+export const coreRuntimeName = 'churn-core';
+/** The core's version in Version. */
+export const coreVersion = '0.1.0';
+
+/** The executors, in one place: each opened on first use. */
+const executorFactories: Readonly<
+  Record<ExecutorName, (options: ResolvedRuntimeServiceOptions) => Promise<Executor>>
+> = {
+  process: (o) => Promise.resolve(new ProcessExecutor(o.clock)),
+  runc: (o) => RuncExecutor.open({ stateDir: o.stateDir, runcPath: o.runcPath, clock: o.clock }),
+};
+
+interface LockFile {
+  readonly pid: number;
+  readonly startTime: string;
+}
+
+/** The built-in core; open with {@link RuntimeService.open}. */
+export class RuntimeService implements RuntimeApi {
+  /** The options it runs with, defaults filled in. */
+  readonly options: ResolvedRuntimeServiceOptions;
+  readonly #clock: Clock;
+  readonly #pods = new PodStore();
+  readonly #containers = new ContainerStore();
+  readonly #journal: StateJournal;
+  readonly #images: ImageStore;
+  readonly #catalog: ArchiveCatalog | undefined;
+  readonly #executors = new Map<ExecutorName, Executor>();
+  readonly #faults: FaultInjector;
+  readonly #events = new EventBus();
+  readonly #locks = new KeyedMutex();
+  readonly #pendingNames = new Set<string>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    options: ResolvedRuntimeServiceOptions,
+    images: ImageStore,
+    journal: StateJournal,
+  ) {
+    this.options = options;
+    this.#clock = options.clock;
+    this.#journal = journal;
+    this.#images = images;
+    this.#catalog =
+      options.imagesDir === undefined ? undefined : new ArchiveCatalog(options.imagesDir);
+    this.#faults = new FaultInjector(options.faults, options.seed, options.clock);
+  }
+
+  /**
+   * Opens a core on `options.stateDir`, recovering what an earlier core left there. Throws
+   * INVALID_ARGUMENT for bad options, FAILED_PRECONDITION when another live core holds the
+   * directory or the executor cannot run here.
+   */
+  static async open(options: RuntimeServiceOptions): Promise<RuntimeService> {
+    const resolved = resolveRuntimeServiceOptions(options);
+    await takeStateDir(resolved.stateDir);
+    try {
+      const images = await ImageStore.open(join(resolved.stateDir, 'images'), {
+        durable: resolved.durable,
+      });
+      const journal = await StateJournal.open(resolved.stateDir, { durable: resolved.durable });
+      const service = new RuntimeService(resolved, images, journal);
+      try {
+        await service.#executor(resolved.executor);
+        await service.#recover();
+      } catch (err) {
+        await Promise.all([...service.#executors.values()].map((e) => e.close()));
+        await journal.close();
+        throw err;
+      }
+      return service;
+    } catch (err) {
+      await rm(join(resolved.stateDir, 'core.lock'), { force: true });
+      throw err;
+    }
+  }
+
+  version(): Promise<VersionInfo> {
+    return Promise.resolve({
+      version: '0.1.0',
+      runtimeName: coreRuntimeName,
+      runtimeVersion: coreVersion,
+      runtimeApiVersion: 'v1',
+    });
+  }
+
+  status(): Promise<{ conditions: RuntimeCondition[]; info: Record<string, string> }> {
+    const ready = this.#closing === undefined;
+    return Promise.resolve({
+      conditions: [
+        { type: 'RuntimeReady', status: ready, reason: ready ? '' : 'Closed', message: '' },
+        {
+          type: 'NetworkReady',
+          status: ready,
+          reason: ready ? '' : 'Closed',
+          message: 'host network',
+        },
+      ],
+      info: {
+        executor: this.options.executor,
+        stateDir: this.options.stateDir,
+        compat: this.options.compat,
+      },
+    });
+  }
+
+  // ── pods ──────────────────────────────────────────────────────────────────────────────
+
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
+    this.#checkOpen();
+    await this.#faults.apply('run_pod');
+    checkPodConfig(config);
+    const executorName = this.#executorNameFor(runtimeHandler);
+    const existing = this.#pods.idByMetadata(config.metadata);
+    const nameKey = `pod:${JSON.stringify(config.metadata)}`;
+    if (existing !== undefined || this.#pendingNames.has(nameKey)) {
+      refuse(
+        'duplicate-pod',
+        this.options.compat,
+        `pod ${describePod(config)} already exists${existing === undefined ? '' : ` as "${existing}"`}`,
+      );
+    }
+    this.#pendingNames.add(nameKey);
+    try {
+      const executor = await this.#executor(executorName);
+      const id = randomHexId();
+      const sandboxRef = await executor.createSandbox(sandboxSpecOf(id, config));
+      const record: PodRecord = {
+        pod: { id, config, state: 'READY', createdAtNs: wallClockNs(), runtimeHandler },
+        executor: executorName,
+        sandboxRef,
+      };
+      try {
+        await this.#journal.put('pod', id, record);
+      } catch (err) {
+        await executor.removeSandbox(id);
+        throw err;
+      }
+      this.#pods.set(record);
+      this.#emit('pod_created', id);
+      return id;
+    } finally {
+      this.#pendingNames.delete(nameKey);
+    }
+  }
+
+  async stopPodSandbox(podId: string): Promise<void> {
+    this.#checkOpen();
+    await this.#faults.apply('stop_pod');
+    if (this.#pods.get(podId) === undefined) {
+      refuse('stop-unknown-pod', this.options.compat, `pod "${podId}" not found`);
+      return;
+    }
+    await this.#locks.run(podId, async () => {
+      const record = this.#pods.get(podId);
+      if (record === undefined) return;
+      await this.#stopPodLocked(record);
+    });
+  }
+
+  async removePodSandbox(podId: string): Promise<void> {
+    this.#checkOpen();
+    await this.#faults.apply('remove_pod');
+    await this.#locks.run(podId, async () => {
+      const record = this.#pods.get(podId);
+      if (record === undefined) return; // idempotent
+      // As containerd: stop the pod (and so its containers), then remove every container.
+      await this.#stopPodLocked(record);
+      for (const id of this.#containers.idsOfPod(podId)) {
+        await this.#locks.run(id, () => this.#removeContainerLocked(id, true));
+      }
+      await this.#executorOf(record).removeSandbox(podId);
+      await this.#journal.delete('pod', podId);
+      this.#pods.delete(podId);
+      this.#emit('pod_removed', podId);
+    });
+  }
+
+  podSandboxStatus(podId: string): Promise<PodSandbox> {
+    return settle(() => {
+      const record = this.#pods.get(podId);
+      if (record === undefined) throw errors.notFound(`pod "${podId}"`);
+      return record.pod;
+    });
+  }
+
+  listPodSandbox(filter: PodFilter = {}): Promise<PodSandbox[]> {
+    return settle(() => {
+      const out: PodSandbox[] = [];
+      const candidates =
+        filter.id !== undefined
+          ? [this.#pods.get(filter.id)].filter((r) => r !== undefined)
+          : this.#pods.all();
+      for (const { pod } of candidates) {
+        if (filter.state !== undefined && pod.state !== filter.state) continue;
+        if (!matchesLabels(pod.config.labels, filter.labelSelector)) continue;
+        out.push(pod);
+      }
+      return out;
+    });
+  }
+
+  // ── containers ────────────────────────────────────────────────────────────────────────
+
+  async createContainer(
+    podId: string,
+    config: ContainerConfig,
+    _podConfig: PodSandboxConfig,
+  ): Promise<string> {
+    this.#checkOpen();
+    await this.#faults.apply('create');
+    checkContainerConfig(config);
+    if (this.#pods.get(podId) === undefined) throw errors.notFound(`pod "${podId}"`);
+    return this.#locks.run(podId, async () => {
+      const pod = this.#pods.get(podId);
+      if (pod === undefined) throw errors.notFound(`pod "${podId}"`);
+      checkCreate(pod.pod, this.options.compat);
+      const existing = this.#containers.idByName(podId, config.metadata);
+      if (existing !== undefined) {
+        refuse(
+          'duplicate-container',
+          this.options.compat,
+          `container "${config.metadata.name}" attempt ${config.metadata.attempt} in pod "${podId}" already exists as "${existing}"`,
+        );
+      }
+      const image = this.#images.get(config.image);
+      if (image === undefined) throw errors.notFound(`image "${config.image}"`);
+      if (argvOf(config, image.image).length === 0) {
+        throw errors.invalidArgument(
+          `container "${config.metadata.name}": no command (neither the config nor image ${config.image} gives one)`,
+        );
+      }
+      const id = randomHexId();
+      const logDir = pod.pod.config.logDirectory;
+      const container: Container = {
+        id,
+        podId,
+        config,
+        imageRef: image.image.id,
+        state: 'CREATED',
+        createdAtNs: wallClockNs(),
+        startedAtNs: 0n,
+        finishedAtNs: 0n,
+        exitCode: 0,
+        reason: '',
+        message: '',
+        pid: 0,
+        logPathAbs: logDir !== '' && config.logPath !== '' ? join(logDir, config.logPath) : '',
+      };
+      await this.#journal.put('container', id, { container, taskRef: undefined });
+      this.#containers.add({
+        container,
+        task: undefined,
+        taskRef: undefined,
+        exitRecorded: undefined,
+      });
+      this.#emit('container_created', id, podId);
+      return id;
+    });
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    this.#checkOpen();
+    await this.#faults.apply('start');
+    if (this.#containers.get(containerId) === undefined)
+      throw errors.notFound(`container "${containerId}"`);
+    await this.#locks.run(containerId, async () => {
+      const entry = this.#containers.get(containerId);
+      if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+      const pod = this.#pods.get(entry.container.podId);
+      if (pod === undefined)
+        throw errors.notFound(`pod "${entry.container.podId}" of container "${containerId}"`);
+      checkStart(entry.container, pod.pod, this.options.compat);
+      const spec = this.#taskSpec(entry.container, pod);
+      let task;
+      try {
+        task = await this.#executorOf(pod).start(spec);
+      } catch (err) {
+        // As containerd: a container that failed to start is EXITED with the error.
+        const failed: Container = {
+          ...entry.container,
+          state: 'EXITED',
+          finishedAtNs: wallClockNs(),
+          exitCode: 128,
+          reason: 'StartError',
+          message: (err as Error).message,
+        };
+        entry.container = failed;
+        await this.#journal.put('container', containerId, {
+          container: failed,
+          taskRef: undefined,
+        });
+        this.#emit('container_exited', containerId, failed.podId);
+        throw err instanceof ChurnError ? err.wrap(`container "${containerId}": start`) : err;
+      }
+      entry.task = task;
+      entry.taskRef = task.ref;
+      entry.container = {
+        ...entry.container,
+        state: 'RUNNING',
+        startedAtNs: task.startedAtNs,
+        pid: task.ref.pid,
+      };
+      this.#watchExit(entry);
+      await this.#journal.put('container', containerId, {
+        container: entry.container,
+        taskRef: task.ref,
+      });
+      this.#emit('container_started', containerId, entry.container.podId);
+    });
+  }
+
+  async stopContainer(containerId: string, timeoutSec: number): Promise<void> {
+    this.#checkOpen();
+    await this.#faults.apply('stop');
+    if (this.#containers.get(containerId) === undefined) {
+      refuse('stop-unknown-container', this.options.compat, `container "${containerId}" not found`);
+      return;
+    }
+    await this.#locks.run(containerId, async () => {
+      const entry = this.#containers.get(containerId);
+      if (entry === undefined) return;
+      await this.#stopTask(entry, Math.max(0, timeoutSec) * 1000);
+    });
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    this.#checkOpen();
+    await this.#faults.apply('remove');
+    await this.#locks.run(containerId, () => this.#removeContainerLocked(containerId, false));
+  }
+
+  containerStatus(containerId: string): Promise<Container> {
+    return settle(() => {
+      const entry = this.#containers.get(containerId);
+      if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+      return entry.container;
+    });
+  }
+
+  listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    return settle(() => {
+      const out: Container[] = [];
+      const candidates =
+        filter.id !== undefined
+          ? [this.#containers.get(filter.id)].filter((e) => e !== undefined)
+          : filter.podId !== undefined
+            ? this.#containers.idsOfPod(filter.podId).map((id) => this.#containers.get(id)!)
+            : this.#containers.all();
+      for (const { container } of candidates) {
+        if (filter.podId !== undefined && container.podId !== filter.podId) continue;
+        if (filter.state !== undefined && container.state !== filter.state) continue;
+        if (!matchesLabels(container.config.labels, filter.labelSelector)) continue;
+        out.push(container);
+      }
+      return out;
+    });
+  }
+
+  async execSync(
+    containerId: string,
+    cmd: readonly string[],
+    timeoutSec: number,
+  ): Promise<ExecResult> {
+    this.#checkOpen();
+    await this.#faults.apply('exec');
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+    checkExec(entry.container, this.options.compat);
+    if (cmd.length === 0)
+      throw errors.invalidArgument(`container "${containerId}": exec needs a command`);
+    const pod = this.#pods.get(entry.container.podId);
+    if (pod === undefined || entry.task === undefined) {
+      throw errors.failedPrecondition(`container "${containerId}": has no running task to exec in`);
+    }
+    return this.#executorOf(pod).exec(
+      this.#taskSpec(entry.container, pod),
+      entry.task,
+      cmd,
+      Math.max(0, timeoutSec) * 1000,
+    );
+  }
+
+  async containerStats(containerId: string): Promise<ContainerStats> {
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+    return this.#statsOf(entry);
+  }
+
+  async listContainerStats(filter: ContainerFilter = {}): Promise<ContainerStats[]> {
+    const containers = await this.listContainers(filter);
+    return Promise.all(containers.map((c) => this.#statsOf(this.#containers.get(c.id)!)));
+  }
+
+  // ── images ────────────────────────────────────────────────────────────────────────────
+
+  listImages(): Promise<Image[]> {
+    return settle(() => {
+      return this.#images.list();
+    });
+  }
+
+  imageStatus(ref: string): Promise<Image | undefined> {
+    return settle(() => {
+      return this.#images.get(ref)?.image;
+    });
+  }
+
+  async pullImage(ref: string): Promise<string> {
+    this.#checkOpen();
+    await this.#faults.apply('pull');
+    const present = this.#images.get(ref);
+    if (present !== undefined) return present.image.id;
+    const normalized = tryNormalizeReference(ref);
+    if (normalized === undefined)
+      throw errors.invalidArgument(`image reference "${ref}" is not valid`);
+    const archive = this.#catalog === undefined ? undefined : await this.#catalog.find(normalized);
+    if (archive === undefined) {
+      throw errors.notFound(
+        `image "${ref}" (${normalized}): not in the store${
+          this.options.imagesDir === undefined
+            ? ', and no images directory is configured'
+            : ` nor in ${this.options.imagesDir}`
+        }`,
+      );
+    }
+    const imported = await this.importImageArchive(archive);
+    const found = this.#images.get(ref)?.image ?? imported[0];
+    if (found === undefined) throw errors.notFound(`image "${ref}" in ${archive}`);
+    return found.id;
+  }
+
+  /** Imports an OCI image-layout archive into the store (what `ctr images import` does). */
+  async importImageArchive(path: string): Promise<Image[]> {
+    this.#checkOpen();
+    const records = await this.#images.importArchive(path);
+    for (const r of records) this.#emit('image_pulled', r.image.id);
+    return records.map((r) => r.image);
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    this.#checkOpen();
+    const record = this.#images.get(ref);
+    if (record === undefined) return; // idempotent, as CRI says
+    const user = this.#containers.all().find((e) => e.container.imageRef === record.image.id);
+    if (user !== undefined) {
+      throw errors.failedPrecondition(
+        `image "${ref}": in use by container "${user.container.id}"; remove the container first`,
+      );
+    }
+    const removed = await this.#images.remove(ref);
+    if (removed !== undefined) this.#emit('image_removed', removed.id);
+  }
+
+  async imageFsInfo(): Promise<FilesystemUsage[]> {
+    return [await this.#images.fsUsage(wallClockNs())];
+  }
+
+  onEvent(listener: (event: LifecycleEvent) => void): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  /**
+   * Stops every task (SIGKILL), records their exits, flushes state and releases the state
+   * directory. Idempotent; later calls other than reads fail with UNAVAILABLE.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────
+
+  async #close(): Promise<void> {
+    const running = this.#containers.all().filter((e) => e.task !== undefined);
+    await Promise.all(
+      running.map((entry) =>
+        this.#locks.run(entry.container.id, () => this.#stopTask(entry, 0)).catch(() => undefined),
+      ),
+    );
+    for (const record of this.#pods.all()) {
+      await this.#executorOf(record)
+        .removeSandbox(record.pod.id)
+        .catch(() => undefined);
+    }
+    await Promise.all([...this.#executors.values()].map((e) => e.close()));
+    await this.#journal.close();
+    await rm(join(this.options.stateDir, 'core.lock'), { force: true });
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw errors.unavailable('the runtime core is closed');
+  }
+
+  #emit(kind: LifecycleEvent['kind'], id: string, podId?: string): void {
+    this.#events.publish({
+      kind,
+      id,
+      ...(podId === undefined ? {} : { podId }),
+      timestampNs: wallClockNs(),
+    });
+  }
+
+  #executorNameFor(runtimeHandler: string): ExecutorName {
+    if (runtimeHandler === '') return this.options.executor;
+    if (runtimeHandler === 'process' || runtimeHandler === 'runc') return runtimeHandler;
+    throw errors.invalidArgument(
+      `runtime handler "${runtimeHandler}" is not configured: use "" (default), "process" or "runc"`,
+    );
+  }
+
+  async #executor(name: ExecutorName): Promise<Executor> {
+    const existing = this.#executors.get(name);
+    if (existing !== undefined) return existing;
+    const executor = await executorFactories[name](this.options);
+    this.#executors.set(name, executor);
+    return executor;
+  }
+
+  #executorOf(record: PodRecord): Executor {
+    const executor = this.#executors.get(record.executor);
+    if (executor === undefined)
+      throw errors.internal(`executor ${record.executor} of pod ${record.pod.id} is not open`);
+    return executor;
+  }
+
+  /** Marks the pod NOTREADY first (so no start slips in), then stops its containers. Pod lock held. */
+  async #stopPodLocked(record: PodRecord): Promise<void> {
+    const wasReady = record.pod.state === 'READY';
+    const stopped: PodRecord = { ...record, pod: { ...record.pod, state: 'NOTREADY' } };
+    this.#pods.set(stopped);
+    for (const id of this.#containers.idsOfPod(record.pod.id)) {
+      await this.#locks.run(id, async () => {
+        const entry = this.#containers.get(id);
+        if (entry !== undefined) await this.#stopTask(entry, 0);
+      });
+    }
+    await this.#executorOf(record).removeSandbox(record.pod.id);
+    if (wasReady) {
+      await this.#journal.put('pod', record.pod.id, stopped);
+      this.#emit('pod_stopped', record.pod.id);
+    }
+  }
+
+  /** Removes a container; with `force`, kills it first whatever compat says. Container lock held. */
+  async #removeContainerLocked(containerId: string, force: boolean): Promise<void> {
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) return; // idempotent
+    const plan =
+      force && entry.container.state === 'RUNNING'
+        ? 'kill-first'
+        : checkRemove(entry.container, this.options.compat);
+    if (plan === 'kill-first') await this.#stopTask(entry, 0);
+    await this.#journal.delete('container', containerId);
+    this.#containers.delete(containerId);
+    this.#emit('container_removed', containerId, entry.container.podId);
+  }
+
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (at once for 0); resolves once the exit is recorded.
+   * A no-op unless the container is RUNNING. Container lock held.
+   */
+  async #stopTask(entry: ContainerEntry, graceMs: number): Promise<void> {
+    const task = entry.task;
+    if (entry.container.state !== 'RUNNING' || task === undefined) return;
+    if (graceMs > 0) {
+      await task.kill('SIGTERM');
+      const timer = new AbortController();
+      const exitedInTime = await Promise.race([
+        task.exited.then(() => true),
+        this.#clock.sleep(graceMs, timer.signal).then(
+          () => false,
+          () => false,
+        ),
+      ]);
+      timer.abort();
+      if (!exitedInTime) await task.kill('SIGKILL');
+    } else {
+      await task.kill('SIGKILL');
+    }
+    await task.exited;
+    await entry.exitRecorded;
+  }
+
+  /** Records the task's exit when it comes: EXITED, persisted, event. */
+  #watchExit(entry: ContainerEntry): void {
+    const task = entry.task!;
+    entry.exitRecorded = task.exited.then(async (status: ExitStatus) => {
+      if (entry.task !== task) return;
+      entry.task = undefined;
+      entry.taskRef = undefined;
+      entry.container = {
+        ...entry.container,
+        state: 'EXITED',
+        pid: 0,
+        finishedAtNs: status.finishedAtNs,
+        exitCode: status.exitCode,
+        reason: status.reason ?? exitReason(status.exitCode),
+        message: status.message ?? '',
+      };
+      // A removed container must not be written back.
+      if (this.#containers.get(entry.container.id) === entry) {
+        await this.#journal
+          .put('container', entry.container.id, { container: entry.container, taskRef: undefined })
+          .catch(() => undefined);
+      }
+      this.#emit('container_exited', entry.container.id, entry.container.podId);
+    });
+  }
+
+  #taskSpec(container: Container, pod: PodRecord): TaskSpec {
+    const image = this.#images.get(container.imageRef);
+    if (image === undefined)
+      throw errors.notFound(`image "${container.imageRef}" of container "${container.id}"`);
+    const env = mergeEnv(image.image.spec.env, container.config.envs);
+    const cwd = container.config.workingDir || image.image.spec.workingDir || '/';
+    return {
+      containerId: container.id,
+      sandbox: sandboxSpecOf(pod.pod.id, pod.pod.config),
+      rootfs: image.rootfs,
+      argv: argvOf(container.config, image.image),
+      env,
+      cwd: isAbsolute(cwd) ? cwd : `/${cwd}`,
+      logPath: container.logPathAbs,
+    };
+  }
+
+  async #statsOf(entry: ContainerEntry): Promise<ContainerStats> {
+    const c = entry.container;
+    const pod = this.#pods.get(c.podId);
+    const usage =
+      entry.task !== undefined && pod !== undefined
+        ? await this.#executorOf(pod).usage(entry.task)
+        : { cpuNs: 0n, memoryBytes: 0 };
+    return {
+      id: c.id,
+      metadata: c.config.metadata,
+      labels: c.config.labels,
+      annotations: c.config.annotations,
+      timestampNs: wallClockNs(),
+      cpuUsageCoreNs: usage.cpuNs,
+      memoryWorkingSetBytes: usage.memoryBytes,
+    };
+  }
+
+  async #recover(): Promise<void> {
+    for (const record of this.#journal.load<PodRecord>('pod')) {
+      const executor = await this.#executor(record.executor);
+      const spec = sandboxSpecOf(record.pod.id, record.pod.config);
+      if (
+        record.pod.state === 'READY' &&
+        !(await executor.recoverSandbox(spec, record.sandboxRef))
+      ) {
+        // Its sandbox died with the earlier core: the pod is NOTREADY, as in containerd.
+        const notReady: PodRecord = {
+          ...record,
+          pod: { ...record.pod, state: 'NOTREADY' },
+          sandboxRef: undefined,
+        };
+        await this.#journal.put('pod', record.pod.id, notReady);
+        this.#pods.set(notReady);
+        continue;
+      }
+      this.#pods.set(record);
+    }
+    for (const record of this.#journal.load<ContainerRecord>('container')) {
+      const { container } = record;
+      const pod = this.#pods.get(container.podId);
+      if (pod === undefined) {
+        await this.#journal.delete('container', container.id);
+        continue;
+      }
+      const entry: ContainerEntry = {
+        container,
+        task: undefined,
+        taskRef: undefined,
+        exitRecorded: undefined,
+      };
+      this.#containers.add(entry);
+      if (container.state !== 'RUNNING') continue;
+      const ref = record.taskRef;
+      const task =
+        ref === undefined || this.#images.get(container.imageRef) === undefined
+          ? undefined
+          : await this.#executorOf(pod).recover(this.#taskSpec(container, pod), ref);
+      if (task !== undefined) {
+        entry.task = task;
+        entry.taskRef = ref;
+        this.#watchExit(entry);
+        continue;
+      }
+      entry.container = {
+        ...container,
+        state: 'EXITED',
+        pid: 0,
+        finishedAtNs: wallClockNs(),
+        exitCode: unknownExitCode,
+        reason: 'Unknown',
+        message: 'the task was gone when the core restarted',
+      };
+      await this.#journal.put('container', container.id, {
+        container: entry.container,
+        taskRef: undefined,
+      });
+    }
+  }
+}
+
+/** Takes the state directory for this process: refused while another live process holds it. */
+async function takeStateDir(stateDir: string): Promise<void> {
+  const lockPath = join(stateDir, 'core.lock');
+  try {
+    const held = JSON.parse(await readFile(lockPath, 'utf8')) as LockFile;
+    if (held.pid !== process.pid && (await isProcessAlive(held.pid, held.startTime))) {
+      throw errors.failedPrecondition(
+        `state directory ${stateDir} is in use by another core (pid ${held.pid}); use another stateDir`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof ChurnError) throw err;
+    // No lock, or an unreadable one: take it.
+  }
+  const self = await readProcStat(process.pid);
+  const lock: LockFile = { pid: process.pid, startTime: self?.startTime ?? '' };
+  await writeFileAtomic(lockPath, JSON.stringify(lock), { durable: false });
+}
+
+function sandboxSpecOf(podId: string, config: PodSandboxConfig): SandboxSpec {
+  return {
+    podId,
+    hostname: config.hostname,
+    networkMode: config.networkMode,
+    pidMode: config.pidMode,
+    ipcMode: config.ipcMode,
+  };
+}
+
+function describePod(config: PodSandboxConfig): string {
+  const m = config.metadata;
+  return `${m.namespace}/${m.name} (uid ${m.uid}, attempt ${m.attempt})`;
+}
+
+function checkPodConfig(config: PodSandboxConfig): void {
+  const m = config.metadata;
+  if (m.name === '') throw errors.invalidArgument('pod: metadata.name is empty');
+  if (!Number.isInteger(m.attempt) || m.attempt < 0) {
+    throw errors.invalidArgument(`pod ${m.name}: metadata.attempt must be a non-negative integer`);
+  }
+  if (config.logDirectory !== '' && !isAbsolute(config.logDirectory)) {
+    throw errors.invalidArgument(
+      `pod ${m.name}: logDirectory "${config.logDirectory}" must be absolute`,
+    );
+  }
+}
+
+function checkContainerConfig(config: ContainerConfig): void {
+  const m = config.metadata;
+  if (m.name === '') throw errors.invalidArgument('container: metadata.name is empty');
+  if (!Number.isInteger(m.attempt) || m.attempt < 0) {
+    throw errors.invalidArgument(
+      `container ${m.name}: metadata.attempt must be a non-negative integer`,
+    );
+  }
+  if (config.image === '') throw errors.invalidArgument(`container ${m.name}: image is empty`);
+  if (config.logPath.split('/').includes('..') || isAbsolute(config.logPath)) {
+    throw errors.invalidArgument(
+      `container ${m.name}: logPath "${config.logPath}" must stay inside the pod's log directory`,
+    );
+  }
+}
+
+/** argv as CRI and docker make it: command replaces the entrypoint, args the image's cmd. */
+function argvOf(config: ContainerConfig, image: Image): string[] {
+  if (config.command.length > 0) return [...config.command, ...config.args];
+  const cmd = config.args.length > 0 ? config.args : image.spec.cmd;
+  return [...image.spec.entrypoint, ...cmd];
+}
+
+/** The image's environment with the container's variables set over it. */
+function mergeEnv(imageEnv: readonly string[], envs: ContainerConfig['envs']): string[] {
+  const out = new Map<string, string>();
+  for (const kv of imageEnv) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  for (const { key, value } of envs) out.set(key, value);
+  if (
+    envValue(
+      [...out].map(([k, v]) => `${k}=${v}`),
+      'PATH',
+    ) === undefined
+  ) {
+    out.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  }
+  return [...out].map(([k, v]) => `${k}=${v}`);
+}
+
+/** `fn()` as a promise: what it throws becomes a rejection, as from an async function. */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}
+
+function matchesLabels(labels: StringMap, selector: StringMap | undefined): boolean {
+  if (selector === undefined) return true;
+  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  return true;
+}

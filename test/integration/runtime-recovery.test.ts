@@ -1,0 +1,175 @@
+// A core restarted on the same state directory recovers its pods, containers and images; after
+// a crash, tasks whose process is gone become EXITED and tasks still running are adopted.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { buildBusyboxArchive } from '../../scripts/oci-image.js';
+import { isChurnError } from '../../src/common/errors.js';
+import { RuntimeService } from '../../src/runtime/service.js';
+import {
+  containerConfig,
+  eventually,
+  pidAlive,
+  podConfig,
+  tempDir,
+} from '../support/core-fixtures.js';
+import { executorsUnderTest } from '../support/executors.js';
+
+const childScript = fileURLToPath(new URL('../support/core-child.ts', import.meta.url));
+
+describe('recovery', () => {
+  let core: RuntimeService | undefined;
+  afterEach(async () => {
+    await core?.close();
+    core = undefined;
+  });
+
+  it('recovers pods, containers and images after a clean restart', async () => {
+    const stateDir = await tempDir();
+    const archives = await tempDir();
+    const built = await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:recover']);
+    const first = await RuntimeService.open({ stateDir, imagesDir: archives });
+    await first.pullImage('busybox:recover');
+    const pod = podConfig({ labels: { run: 'r1' } });
+    const podId = await first.runPodSandbox(pod, '');
+    const running = await first.createContainer(
+      podId,
+      containerConfig({ name: 'running', image: 'busybox:recover' }),
+      pod,
+    );
+    await first.startContainer(running);
+    const created = await first.createContainer(
+      podId,
+      containerConfig({ name: 'created', labels: { k: 'v' } }),
+      pod,
+    );
+    const stoppedPod = podConfig();
+    const stoppedPodId = await first.runPodSandbox(stoppedPod, '');
+    await first.stopPodSandbox(stoppedPodId);
+    const before = {
+      pods: await first.listPodSandbox(),
+      created: await first.containerStatus(created),
+    };
+    const runningPid = (await first.containerStatus(running)).pid;
+    await first.close();
+    expect(pidAlive(runningPid)).toBe(false);
+
+    core = await RuntimeService.open({ stateDir });
+    const c = core;
+    expect((await c.listPodSandbox()).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      before.pods.sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect(await c.containerStatus(created)).toEqual(before.created);
+    expect(await c.containerStatus(running)).toMatchObject({
+      state: 'EXITED',
+      exitCode: 137,
+      pid: 0,
+    });
+    expect((await c.imageStatus('busybox:recover'))?.id).toBe(built.imageId);
+    expect((await c.listContainers({ labelSelector: { k: 'v' } })).map((x) => x.id)).toEqual([
+      created,
+    ]);
+    // The indexes came back too: duplicates are still refused, the created container can start.
+    const dup: unknown = await c.runPodSandbox(pod, '').catch((e: unknown) => e);
+    expect(isChurnError(dup, 'ALREADY_EXISTS')).toBe(true);
+    await c.startContainer(created);
+    expect((await c.containerStatus(created)).state).toBe('RUNNING');
+    await c.removePodSandbox(podId);
+    await c.close();
+    core = await RuntimeService.open({ stateDir });
+    expect((await core.listPodSandbox()).map((p) => p.id)).toEqual([stoppedPodId]);
+    expect(await core.listContainers()).toEqual([]);
+  });
+
+  it.each(executorsUnderTest().filter((e) => !e.skip))(
+    'after a crash, adopts tasks still running and marks the others EXITED ($name)',
+    async ({ name }) => {
+      const stateDir = await tempDir();
+      const child = spawn(process.execPath, ['--import', 'tsx', childScript, stateDir, name], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      });
+      onTestFinished(() => {
+        child.kill('SIGKILL');
+      });
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const info = JSON.parse(line) as {
+        podId: string;
+        running: string;
+        other: string;
+        pids: { running: number; other: number };
+      };
+      onTestFinished(() => {
+        for (const pid of Object.values(info.pids))
+          if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
+      });
+
+      // While the first core lives, its state directory is taken.
+      const busy: unknown = await RuntimeService.open({ stateDir }).catch((e: unknown) => e);
+      expect(isChurnError(busy, 'FAILED_PRECONDITION')).toBe(true);
+
+      child.kill('SIGKILL'); // the crash
+      await once(child, 'exit');
+      expect(pidAlive(info.pids.running)).toBe(true);
+      process.kill(-info.pids.other, 'SIGKILL');
+      expect(await eventually(() => !pidAlive(info.pids.other))).toBe(true);
+
+      core = await RuntimeService.open({ stateDir });
+      const c = core;
+      expect(await c.containerStatus(info.running)).toMatchObject({
+        state: 'RUNNING',
+        pid: info.pids.running,
+      });
+      expect(await c.containerStatus(info.other)).toMatchObject({
+        state: 'EXITED',
+        exitCode: 255,
+        reason: 'Unknown',
+      });
+      expect((await c.podSandboxStatus(info.podId)).state).toBe('READY');
+
+      await c.stopContainer(info.running, 0);
+      expect(pidAlive(info.pids.running)).toBe(false);
+      expect(await c.containerStatus(info.running)).toMatchObject({
+        state: 'EXITED',
+        exitCode: 255,
+        reason: 'Unknown',
+      });
+    },
+  );
+
+  it('notices when an adopted task exits on its own, and kills adopted tasks on close', async () => {
+    const stateDir = await tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', childScript, stateDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const info = JSON.parse(line) as {
+      running: string;
+      other: string;
+      pids: { running: number; other: number };
+    };
+    onTestFinished(() => {
+      for (const pid of Object.values(info.pids)) if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
+    });
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    core = await RuntimeService.open({ stateDir });
+    const c = core;
+    expect((await c.containerStatus(info.other)).state).toBe('RUNNING');
+    process.kill(-info.pids.other, 'SIGKILL');
+    expect(
+      await eventually(async () => (await c.containerStatus(info.other)).state === 'EXITED'),
+    ).toBe(true);
+    await c.close();
+    core = undefined;
+    expect(pidAlive(info.pids.running)).toBe(false);
+  });
+});

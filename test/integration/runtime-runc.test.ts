@@ -1,0 +1,135 @@
+// The runc executor specifically: pod namespaces shared through the pause process, logs, exec
+// timeouts and nothing left behind (runc state, bundles, cgroups, processes).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildBusyboxArchive } from '../../scripts/oci-image.js';
+import { isChurnError } from '../../src/common/errors.js';
+import { RuntimeService } from '../../src/runtime/service.js';
+import {
+  containerConfig,
+  eventually,
+  pidAlive,
+  podConfig,
+  processesWithMarker,
+  tempDir,
+} from '../support/core-fixtures.js';
+import { runcAvailable } from '../support/executors.js';
+
+const skip = !runcAvailable() && process.env.CI !== 'true';
+
+describe.skipIf(skip)('executor runc', () => {
+  let core: RuntimeService | undefined;
+  afterEach(async () => {
+    await core?.close();
+    core = undefined;
+  });
+
+  async function open(imagesDir?: string): Promise<RuntimeService> {
+    core = await RuntimeService.open({
+      stateDir: await tempDir(),
+      executor: 'runc',
+      ...(imagesDir ? { imagesDir } : {}),
+    });
+    return core;
+  }
+
+  it("shares the pod sandbox's uts and ipc namespaces, gives each container its own pid namespace", async () => {
+    const c = await open();
+    const pod = podConfig({ hostname: 'sandboxed' });
+    const podId = await c.runPodSandbox(pod, '');
+    const a = await c.createContainer(podId, containerConfig({ name: 'a' }), pod);
+    const b = await c.createContainer(podId, containerConfig({ name: 'b' }), pod);
+    await c.startContainer(a);
+    await c.startContainer(b);
+    const [pa, pb] = [(await c.containerStatus(a)).pid, (await c.containerStatus(b)).pid];
+    const ns = (pid: number, type: string): string => readlinkSync(`/proc/${pid}/ns/${type}`);
+    expect(ns(pa, 'uts')).toBe(ns(pb, 'uts'));
+    expect(ns(pa, 'ipc')).toBe(ns(pb, 'ipc'));
+    expect(ns(pa, 'uts')).not.toBe(ns(process.pid, 'uts'));
+    expect(ns(pa, 'pid')).not.toBe(ns(pb, 'pid'));
+    expect(ns(pa, 'net')).toBe(ns(process.pid, 'net')); // host network
+    const hostname = await c.execSync(a, ['hostname'], 10);
+    expect(hostname.stdout.toString().trim()).toBe('sandboxed');
+    const ps = await c.execSync(a, ['sh', '-c', 'echo $$'], 10);
+    expect(Number(ps.stdout.toString().trim())).toBeGreaterThan(1); // pid inside its own namespace
+    await c.removePodSandbox(podId);
+    expect(pidAlive(pa)).toBe(false);
+    expect(pidAlive(pb)).toBe(false);
+  });
+
+  it('runs an image rootfs read-only with a writable /tmp, and logs in CRI format', async () => {
+    const archives = await tempDir();
+    await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:runc']);
+    const c = await open(archives);
+    await c.pullImage('busybox:runc');
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const script =
+      'touch /ro 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp-ok; echo err >&2';
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ image: 'busybox:runc', command: ['sh', '-c', script], logPath: 'c.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    expect(
+      await eventually(async () => (await c.containerStatus(id)).state === 'EXITED', 30_000),
+    ).toBe(true);
+    expect(await c.containerStatus(id)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const lines = (await readFile(join(logDir, 'c.log'), 'utf8')).trim().split('\n');
+    const body = lines.map((l) => l.split(' ').slice(1).join(' '));
+    expect(body.filter((l) => l.startsWith('stdout'))).toEqual(['stdout F ro', 'stdout F tmp-ok']);
+    expect(body.filter((l) => l.startsWith('stderr'))).toEqual(['stderr F err']);
+  });
+
+  it('kills a timed-out exec inside the container', async () => {
+    const c = await open();
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(podId, containerConfig(), pod);
+    await c.startContainer(id);
+    const marker = `3597.${process.pid}3`;
+    const err: unknown = await c.execSync(id, ['sleep', marker], 1).catch((e: unknown) => e);
+    expect(isChurnError(err, 'DEADLINE_EXCEEDED')).toBe(true);
+    expect(await eventually(() => processesWithMarker(marker).length === 0)).toBe(true);
+    const r = await c.execSync(id, ['sh', '-c', 'printf out; printf err >&2; exit 5'], 10);
+    expect([r.stdout.toString(), r.stderr.toString(), r.exitCode]).toEqual(['out', 'err', 5]);
+  });
+
+  it('leaves no container, bundle, cgroup or process behind after close', async () => {
+    const c = await open();
+    const pids: number[] = [];
+    const runcIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const pod = podConfig();
+      const podId = await c.runPodSandbox(pod, '');
+      const id = await c.createContainer(podId, containerConfig(), pod);
+      await c.startContainer(id);
+      pids.push((await c.containerStatus(id)).pid);
+      runcIds.push(id, `pause-${podId}`);
+    }
+    const stateDir = c.options.stateDir;
+    const runcRoot = join(stateDir, 'runc');
+    const listed = (): unknown[] =>
+      (JSON.parse(
+        execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], {
+          encoding: 'utf8',
+        }),
+      ) as unknown[] | null) ?? [];
+    expect(listed().length).toBe(4); // two pauses, two containers
+    await c.close();
+    core = undefined;
+    for (const pid of pids) expect(pidAlive(pid)).toBe(false);
+    expect(listed()).toEqual([]);
+    expect(readdirSync(join(stateDir, 'runc-bundles'))).toEqual([]);
+    for (const id of runcIds) expect(existsSync(`/sys/fs/cgroup/memory/churn/${id}`)).toBe(false);
+
+    // A restarted core finds the pods NOTREADY: their sandboxes went with the old core.
+    core = await RuntimeService.open({ stateDir, executor: 'runc' });
+    expect((await core.listPodSandbox()).map((p) => p.state)).toEqual(['NOTREADY', 'NOTREADY']);
+  });
+});

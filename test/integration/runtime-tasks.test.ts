@@ -1,0 +1,215 @@
+// Tasks of the `process` executor: stop policy, exec, CRI logs, stats, images' rootfs, and no
+// process left behind.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildBusyboxArchive } from '../../scripts/oci-image.js';
+import { isChurnError } from '../../src/common/errors.js';
+import { RuntimeService } from '../../src/runtime/service.js';
+import {
+  containerConfig,
+  eventually,
+  pidAlive,
+  podConfig,
+  processesWithMarker,
+  tempDir,
+} from '../support/core-fixtures.js';
+
+/** True when process `pid` ignores `signal` (bit in /proc/<pid>/status SigIgn). */
+function ignoresSignal(pid: number, signal: number): boolean {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mask = /SigIgn:\s*([0-9a-f]+)/.exec(status)?.[1] ?? '0';
+  return (BigInt(`0x${mask}`) & (1n << BigInt(signal - 1))) !== 0n;
+}
+
+async function waitExited(core: RuntimeService, id: string): Promise<void> {
+  expect(
+    await eventually(async () => (await core.containerStatus(id)).state === 'EXITED', 20_000),
+  ).toBe(true);
+}
+
+describe('tasks of the process executor', () => {
+  let core: RuntimeService | undefined;
+  afterEach(async () => {
+    await core?.close();
+    core = undefined;
+  });
+
+  async function open(imagesDir?: string): Promise<RuntimeService> {
+    core = await RuntimeService.open({
+      stateDir: await tempDir(),
+      ...(imagesDir ? { imagesDir } : {}),
+    });
+    return core;
+  }
+
+  async function runIn(
+    c: RuntimeService,
+    command: string[],
+    extra: Parameters<typeof containerConfig>[0] = {},
+  ) {
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(podId, containerConfig({ command, ...extra }), pod);
+    await c.startContainer(id);
+    return { podId, id, pid: (await c.containerStatus(id)).pid };
+  }
+
+  it('kills a process that ignores SIGTERM after the grace period, and not before', async () => {
+    const c = await open();
+    const { id, pid } = await runIn(c, ['sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done']);
+    expect(await eventually(() => ignoresSignal(pid, 15))).toBe(true);
+    const graceSec = 2;
+    const started = performance.now();
+    let stopReturned = false;
+    const stopping = c.stopContainer(id, graceSec).then(() => (stopReturned = true));
+    // Well inside the grace period it is still alive and RUNNING: SIGTERM did not kill it.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stopReturned).toBe(false);
+    expect(pidAlive(pid)).toBe(true);
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
+    await stopping;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(graceSec * 1000 - 50);
+    expect(pidAlive(pid)).toBe(false);
+    expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 137 });
+  });
+
+  it('stops a process that handles SIGTERM without waiting for the grace period', async () => {
+    const c = await open();
+    const { id } = await runIn(c, ['sleep', '3600']);
+    const started = performance.now();
+    await c.stopContainer(id, 60);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 143 });
+  });
+
+  it('kills what the main process forked when it stops', async () => {
+    const c = await open();
+    const marker = `3599.${process.pid}1`;
+    const { id } = await runIn(c, ['sh', '-c', `sleep ${marker} & sleep ${marker} & wait`]);
+    // The shell and its two sleeps.
+    expect(await eventually(() => processesWithMarker(marker).length === 3)).toBe(true);
+    await c.stopContainer(id, 0);
+    expect(await eventually(() => processesWithMarker(marker).length === 0)).toBe(true);
+  });
+
+  it('returns exec output byte for byte with the exit code, and kills a timed-out exec', async () => {
+    const c = await open();
+    const { id } = await runIn(c, ['sleep', '3600'], {
+      envs: [{ key: 'GREETING', value: 'héllo' }],
+    });
+    const r = await c.execSync(
+      id,
+      ['sh', '-c', 'printf "a\\nb"; printf "$GREETING" >&2; exit 3'],
+      10,
+    );
+    expect(r.stdout).toEqual(Buffer.from('a\nb'));
+    expect(r.stderr).toEqual(Buffer.from('héllo'));
+    expect(r.exitCode).toBe(3);
+    const big = await c.execSync(id, ['sh', '-c', 'head -c 300000 /dev/zero'], 10);
+    expect(big.stdout.length).toBe(300_000);
+
+    const marker = `3598.${process.pid}2`;
+    const err: unknown = await c.execSync(id, ['sleep', marker], 1).catch((e: unknown) => e);
+    expect(isChurnError(err, 'DEADLINE_EXCEEDED')).toBe(true);
+    expect(processesWithMarker(marker)).toEqual([]);
+    // The container itself is untouched.
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
+  });
+
+  it('writes stdout and stderr to a CRI-format log file under the pod log directory', async () => {
+    const c = await open();
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const long = 'x'.repeat(20_000);
+    const script = `echo first; echo oops >&2; printf '${long}\\n'; printf 'no newline'`;
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ command: ['sh', '-c', script], logPath: 'c/0.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    await waitExited(c, id);
+    const status = await c.containerStatus(id);
+    expect(status.logPathAbs).toBe(join(logDir, 'c/0.log'));
+    const lines = (await readFile(status.logPathAbs, 'utf8')).split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed = lines.map((l) => {
+      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$/s.exec(l);
+      expect(m, `not a CRI log line: ${l.slice(0, 80)}`).not.toBeNull();
+      return { stream: m![2], tag: m![3], text: m![4]! };
+    });
+    const stdout = parsed.filter((p) => p.stream === 'stdout');
+    expect(stdout.map((p) => [p.tag, p.text.length])).toEqual([
+      ['F', 5],
+      ['P', 16_384],
+      ['F', 20_000 - 16_384],
+      ['P', 10],
+    ]);
+    expect(stdout[0]!.text).toBe('first');
+    expect(stdout[3]!.text).toBe('no newline');
+    expect(parsed.filter((p) => p.stream === 'stderr').map((p) => [p.tag, p.text])).toEqual([
+      ['F', 'oops'],
+    ]);
+  });
+
+  it('reports CPU and memory of a running container with a timestamp', async () => {
+    const c = await open();
+    const { id } = await runIn(c, [
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 3600',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    const stats = await c.containerStats(id);
+    expect(stats.id).toBe(id);
+    expect(stats.memoryWorkingSetBytes).toBeGreaterThan(0);
+    expect(stats.cpuUsageCoreNs).toBeGreaterThan(0n);
+    expect(stats.timestampNs).toBeGreaterThan(0n);
+    const all = await c.listContainerStats({ id });
+    expect(all.map((s) => s.id)).toEqual([id]);
+  });
+
+  it('runs busybox applets from the image rootfs with the image and container environment', async () => {
+    const archives = await tempDir();
+    await buildBusyboxArchive(join(archives, 'busybox.tar'), ['busybox:test']);
+    const c = await open(archives);
+    const imageId = await c.pullImage('busybox:test');
+    const { id, pid } = await runIn(c, ['sleep', '3600'], {
+      image: 'docker.io/library/busybox:test',
+      envs: [{ key: 'FOO', value: 'bar' }],
+    });
+    const rootfs = join(c.options.stateDir, 'images', 'rootfs', imageId.slice(7));
+    expect(readlinkSync(`/proc/${pid}/exe`)).toBe(join(rootfs, 'bin/busybox'));
+    const r = await c.execSync(id, ['env'], 10);
+    const env = r.stdout.toString().split('\n');
+    expect(env).toContain('FOO=bar');
+    expect(env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    const cwd = await c.execSync(id, ['pwd'], 10);
+    expect(cwd.stdout.toString().trim()).toBe(rootfs);
+    const missing: unknown = await runIn(c, ['no-such-command']).catch((e: unknown) => e);
+    expect(isChurnError(missing, 'FAILED_PRECONDITION')).toBe(true);
+    const failed = (await c.listContainers({ state: 'EXITED' }))[0];
+    expect(failed).toMatchObject({ exitCode: 128, reason: 'StartError' });
+  });
+
+  it('leaves no process behind after close', async () => {
+    const c = await open();
+    const pids: number[] = [];
+    for (let i = 0; i < 3; i++)
+      pids.push((await runIn(c, ['sh', '-c', 'trap "" TERM; sleep 3600 & wait'])).pid);
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const created = await c.createContainer(podId, containerConfig(), pod);
+    for (const pid of pids) expect(pidAlive(pid)).toBe(true);
+    await c.close();
+    core = undefined;
+    for (const pid of pids) expect(pidAlive(pid)).toBe(false);
+    // Reads still work after close; mutations are refused.
+    expect((await c.containerStatus(created)).state).toBe('CREATED');
+    const err: unknown = await c.startContainer(created).catch((e: unknown) => e);
+    expect(isChurnError(err, 'UNAVAILABLE')).toBe(true);
+  });
+});

@@ -1,0 +1,108 @@
+// Helpers for tests of the built-in core: temp dirs cleaned up by the test that makes them,
+// pod and container configs with defaults, and waiting on /proc.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/types.js';
+
+/** A new temporary directory, removed when the current test (or hook's test) finishes. */
+export async function tempDir(prefix = 'churn-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let podCounter = 0;
+
+/** A pod config with unique metadata unless `name` is given; host network. */
+export function podConfig(
+  overrides: Partial<PodSandboxConfig> & { name?: string; attempt?: number } = {},
+): PodSandboxConfig {
+  const { name, attempt, ...rest } = overrides;
+  podCounter += 1;
+  return {
+    metadata: {
+      name: name ?? `pod-${podCounter}`,
+      uid: `uid-${name ?? podCounter}`,
+      namespace: 'churn-test',
+      attempt: attempt ?? 0,
+    },
+    hostname: 'churn-test',
+    logDirectory: '',
+    labels: {},
+    annotations: {},
+    networkMode: 'NODE',
+    pidMode: 'CONTAINER',
+    ipcMode: 'POD',
+    ...rest,
+  };
+}
+
+/** A container config running `command` in `image` (default: `sleep 3600` in the host image). */
+export function containerConfig(
+  overrides: Partial<ContainerConfig> & { name?: string } = {},
+): ContainerConfig {
+  const { name, ...rest } = overrides;
+  return {
+    metadata: { name: name ?? 'c', attempt: 0 },
+    image: 'host',
+    command: ['sleep', '3600'],
+    args: [],
+    workingDir: '',
+    envs: [],
+    labels: {},
+    annotations: {},
+    logPath: '',
+    ...rest,
+  };
+}
+
+/** True when `pid` is a live (non-zombie) process. */
+export function pidAlive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}/stat`)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the live children (any depth) of this test process whose command line contains `marker`. */
+export function processesWithMarker(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes(marker) && pidAlive(Number(name))) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Polls `predicate` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

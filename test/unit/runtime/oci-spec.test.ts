@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ociSpec, type OciSpecInput } from '../../../src/runtime/executors/oci-spec.js';
+
+const base: OciSpecInput = {
+  rootfs: '/state/images/rootfs/abc',
+  binds: [],
+  args: ['sleep', '3600'],
+  env: ['PATH=/bin'],
+  cwd: '/',
+  hostname: 'pod-1',
+  pid: { kind: 'new' },
+  ipc: { kind: 'join', pid: 42 },
+  uts: { kind: 'join', pid: 42 },
+  cgroupsPath: '/churn/c1',
+};
+
+type Spec = {
+  process: { args: string[]; noNewPrivileges: boolean; terminal: boolean };
+  root: { path: string; readonly: boolean };
+  hostname?: string;
+  mounts: { destination: string; type: string; source: string; options?: string[] }[];
+  linux: { namespaces: { type: string; path?: string }[]; cgroupsPath: string };
+};
+
+describe('ociSpec', () => {
+  it('joins the sandbox namespaces, keeps the host network and a read-only root', () => {
+    const spec = ociSpec(base) as unknown as Spec;
+    expect(spec.linux.namespaces).toEqual([
+      { type: 'mount' },
+      { type: 'pid' },
+      { type: 'ipc', path: '/proc/42/ns/ipc' },
+      { type: 'uts', path: '/proc/42/ns/uts' },
+    ]);
+    expect(spec.linux.namespaces.some((n) => n.type === 'network')).toBe(false);
+    expect(spec.root).toEqual({ path: base.rootfs, readonly: true });
+    expect(spec.hostname).toBeUndefined();
+    expect(spec.process).toMatchObject({
+      args: ['sleep', '3600'],
+      noNewPrivileges: true,
+      terminal: false,
+    });
+    expect(spec.linux.cgroupsPath).toBe('/churn/c1');
+    const byDest = new Map(spec.mounts.map((m) => [m.destination, m]));
+    expect(byDest.get('/proc')?.type).toBe('proc');
+    expect(byDest.get('/sys')).toMatchObject({ type: 'bind', source: '/sys' });
+    expect(byDest.get('/sys')?.options).toContain('ro');
+    expect(byDest.get('/tmp')?.type).toBe('tmpfs');
+  });
+
+  it('makes new namespaces with the hostname for a sandbox, binds host dirs read-only, shares host pid', () => {
+    const sandbox = ociSpec({
+      ...base,
+      ipc: { kind: 'new' },
+      uts: { kind: 'new' },
+      binds: [{ source: '/usr', destination: '/usr' }],
+    }) as unknown as Spec;
+    expect(sandbox.hostname).toBe('pod-1');
+    expect(sandbox.linux.namespaces.map((n) => n.type)).toEqual(['mount', 'pid', 'ipc', 'uts']);
+    expect(sandbox.mounts.find((m) => m.destination === '/usr')).toMatchObject({
+      type: 'bind',
+      source: '/usr',
+    });
+    expect(sandbox.mounts.find((m) => m.destination === '/usr')?.options).toContain('ro');
+    const hostPid = ociSpec({ ...base, pid: { kind: 'host' } }) as unknown as Spec;
+    expect(hostPid.linux.namespaces.map((n) => n.type)).toEqual(['mount', 'ipc', 'uts']);
+    expect(hostPid.mounts.find((m) => m.destination === '/proc')).toMatchObject({
+      type: 'bind',
+      source: '/proc',
+    });
+  });
+});
