@@ -1,0 +1,669 @@
+/**
+ * Runs a whole scenario against a driver: connect, shared pods, the phases in order, drain,
+ * cleanup, and a result that says how it ended.
+ *
+ * Stopping. Two signals, as containerd's stress tool has two contexts: `stop` ends scheduling
+ * (the caller's signal on Ctrl-C, a failed abortOnFail threshold, the iterations cap, the end
+ * of the plan), `cut` aborts the measured calls of cycles still in flight once
+ * `load.drainTimeoutMs` has passed after a stop. Cleanup (each cycle's, the shared pods', the
+ * final sweep) is given neither and so is never cancelled.
+ *
+ * Cleanup. At the end the runner lists every pod and container labelled with the run id and
+ * removes them (what a cut-off call made after all, or a cycle cleanup that failed), then lists
+ * again: anything still there makes the run `broken` (RUN_BROKEN), since it left garbage.
+ *
+ * Recording. Cycles started in a `record: false` phase go to no recorder slot; open-loop
+ * cycles also record the scheduler lag and their service time. Recorded time runs from the
+ * first recorded phase to the end of the drain, less later warm-up phases. The recorder is the
+ * caller's: the runner does not release it.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../common/clock.js';
+import { ChurnError, toChurnError } from '../common/errors.js';
+import { isAbortError } from '../common/abort.js';
+import type { OpName } from '../common/operations.js';
+import type { Driver, RuntimeInfo } from '../drivers/driver.js';
+import type { OpSink, Recorder, RecorderSnapshot } from '../metrics/recorder.js';
+import type { Scenario, Workload } from '../scenario/schema.js';
+import { runClosedPhase, WorkerSlots } from './closed-loop.js';
+import {
+  checkSteps,
+  podName,
+  podSpec,
+  runCycle,
+  runIdLabel,
+  workloadOps,
+  type CleanupStats,
+  type CycleEnv,
+  type CycleSinks,
+  type CycleWorkload,
+  type SharedPod,
+} from './cycle.js';
+import type { LiveStage, LiveStatus } from './live-status.js';
+import { runOpenPhase } from './open-loop.js';
+import { Pacer } from './pacer.js';
+import { planRun, type RunPlan } from './phases.js';
+import { deriveSeed, seededRandom, weightedIndex, type SeededRandom } from './seeded-random.js';
+import {
+  evaluateThresholds,
+  shouldAbort,
+  statsFromSnapshot,
+  statsFromWindow,
+  type ThresholdResult,
+} from './threshold-eval.js';
+import { sleepUntil } from './wait.js';
+
+/** Options of {@link runScenario}. */
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly driver: Driver;
+  /** Where the run is recorded; attach observers (Prometheus) before calling. */
+  readonly recorder: Recorder;
+  readonly clock: Clock;
+  /** Labels every object the run creates (`churn.run-id`) and names them. */
+  readonly runId: string;
+  /** Aborts to stop the run (Ctrl-C): stop scheduling, drain, clean up, result `interrupted`. */
+  readonly signal?: AbortSignal;
+  /**
+   * Aborts to cut in-flight cycles off at once instead of waiting for the drain timeout (a
+   * second Ctrl-C). Their cleanup, the shared pods' removal and the final sweep still run.
+   */
+  readonly cutSignal?: AbortSignal;
+  /** Called with a live status at most once per `statusIntervalMs`. */
+  readonly onStatus?: (status: LiveStatus) => void;
+  /** Status period and abortOnFail evaluation period, ms; at least 1000. Default 1000. */
+  readonly statusIntervalMs?: number;
+  /** Seed of arrivals and workload mix; default the scenario's, else random. */
+  readonly seed?: number;
+  /** Directory for pods with `logs: true`; default `<tmpdir>/churn-logs/<runId>`. */
+  readonly logRoot?: string;
+}
+
+/** Cycle counts of a run, all phases (warm-up included). */
+export interface RunCycles {
+  readonly started: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** In flight when the drain timed out, and cut off: neither success nor error. */
+  readonly cut: number;
+  /** Open-loop arrivals dropped because maxInflight cycles were in flight. */
+  readonly dropped: number;
+}
+
+/** What the run's cleanup did. */
+export interface RunCleanup {
+  /** Cleanup calls of cycles (not recorded as operations) and how many failed, by code. */
+  readonly calls: number;
+  readonly failures: number;
+  readonly failuresByCode: Readonly<Record<string, number>>;
+  /** Objects found by the final sweep (labelled with the run id) and removed. */
+  readonly sweptPods: number;
+  readonly sweptContainers: number;
+  /** Objects still there after the sweep; more than zero makes the run broken. */
+  readonly remainingPods: number;
+  readonly remainingContainers: number;
+}
+
+/** What every result holds. */
+export interface RunResultBase {
+  readonly runId: string;
+  readonly seed: number;
+  /** Wall-clock start and end, ms since the epoch. */
+  readonly startWallMs: number;
+  readonly endWallMs: number;
+  /** From start to end (connect to cleanup), ms. */
+  readonly durationMs: number;
+  /** What the runtime said about itself; undefined when connecting failed. */
+  readonly runtime: RuntimeInfo | undefined;
+  readonly plan: RunPlan;
+  /** Phases begun (a stopped run began fewer than planned). */
+  readonly phasesRun: number;
+  readonly cycles: RunCycles;
+  readonly cleanup: RunCleanup;
+  /** The recorder's final snapshot, with encoded histograms. */
+  readonly snapshot: RecorderSnapshot;
+  /** Every threshold evaluated over the whole run. */
+  readonly thresholds: readonly ThresholdResult[];
+  /** Things that did not stop the run but a user should know (e.g. a failed pre-pull). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * How a run ended: `completed` (the plan or the iterations cap), `interrupted` (the signal),
+ * `aborted` (an abortOnFail threshold), `broken` (could not connect or set up, or left objects
+ * behind; `error` says which). Every state but completed makes a partial report.
+ */
+export type RunResult =
+  | (RunResultBase & { readonly state: 'completed'; readonly endedBy: 'plan' | 'iterations' })
+  | (RunResultBase & { readonly state: 'interrupted' })
+  | (RunResultBase & { readonly state: 'aborted'; readonly abortedBy: ThresholdResult })
+  | (RunResultBase & { readonly state: 'broken'; readonly error: ChurnError });
+
+/** The state of a {@link RunResult}. */
+export type RunState = RunResult['state'];
+
+/**
+ * Runs `options.scenario`; see the module comment. Throws (SCENARIO_INVALID) only for a
+ * scenario whose steps cannot run, before touching the runtime; everything after is reported
+ * in the result.
+ */
+export async function runScenario(options: RunOptions): Promise<RunResult> {
+  for (const workload of options.scenario.workloads) {
+    const problem = checkSteps(workload);
+    if (problem !== undefined) throw new ChurnError('SCENARIO_INVALID', problem);
+  }
+  const statusIntervalMs = options.statusIntervalMs ?? 1000;
+  if (!(statusIntervalMs >= 1000)) {
+    throw new ChurnError(
+      'USAGE',
+      `statusIntervalMs must be at least 1000, got ${statusIntervalMs}`,
+    );
+  }
+  return new Run(options, statusIntervalMs).execute();
+}
+
+const discardSink: OpSink = {
+  success: () => undefined,
+  failure: () => undefined,
+};
+
+interface WorkloadRun {
+  readonly cycle: CycleWorkload;
+  readonly sinks: CycleSinks;
+  readonly discard: CycleSinks;
+  /** The same array as `cycle.sharedPods`. */
+  readonly sharedPods: SharedPod[];
+}
+
+type StopReason = 'plan' | 'signal' | 'threshold' | 'iterations' | 'broken';
+
+class Run {
+  readonly #o: RunOptions;
+  readonly #clock: Clock;
+  readonly #plan: RunPlan;
+  readonly #seed: number;
+  readonly #statusIntervalMs: number;
+  readonly #stop = new AbortController();
+  readonly #cut = new AbortController();
+  readonly #cleanup: CleanupStats = { calls: 0, failures: 0, failuresByCode: new Map() };
+  readonly #env: CycleEnv;
+  readonly #workloads: WorkloadRun[];
+  readonly #cumulativeWeights: number[];
+  readonly #mix: SeededRandom;
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #warnings: string[] = [];
+  #stopReason: StopReason | undefined;
+  #abortedBy: ThresholdResult | undefined;
+  #broken: ChurnError | undefined;
+  #started = 0;
+  #succeeded = 0;
+  #failed = 0;
+  #cutCount = 0;
+  #dropped = 0;
+  #phaseIndex = -1;
+  #phasesRun = 0;
+  #phasesStartMs: number | undefined;
+  #stage: LiveStage = 'running';
+  #runtime: RuntimeInfo | undefined;
+
+  constructor(options: RunOptions, statusIntervalMs: number) {
+    this.#o = options;
+    this.#clock = options.clock;
+    this.#plan = planRun(options.scenario.load);
+    this.#seed = options.seed ?? options.scenario.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.#statusIntervalMs = statusIntervalMs;
+    this.#mix = seededRandom(deriveSeed(this.#seed, 0));
+    this.#env = {
+      driver: options.driver,
+      clock: options.clock,
+      runId: options.runId,
+      scenarioName: options.scenario.name,
+      cutSignal: this.#cut.signal,
+      cleanup: this.#cleanup,
+      logRoot: options.logRoot ?? join(tmpdir(), 'churn-logs', options.runId),
+    };
+    let total = 0;
+    this.#cumulativeWeights = options.scenario.workloads.map((w) => (total += w.weight));
+    this.#workloads = options.scenario.workloads.map((workload) => this.#workloadRun(workload));
+  }
+
+  async execute(): Promise<RunResult> {
+    const { signal } = this.#o;
+    const clock = this.#clock;
+    const startWallMs = clock.wallNowMs();
+    const startMs = clock.now();
+    const onSignal = (): void => this.#requestStop('signal');
+    signal?.addEventListener('abort', onSignal, { once: true });
+    if (signal?.aborted === true) onSignal();
+    const onCut = (): void => {
+      this.#requestStop('signal');
+      this.#cutNow('cut off by the caller');
+    };
+    this.#o.cutSignal?.addEventListener('abort', onCut, { once: true });
+    const statusDone = new AbortController();
+    let statusLoop: Promise<void> | undefined;
+    try {
+      if (!this.#stop.signal.aborted) {
+        await this.#setUp(signal);
+        statusLoop = this.#statusLoop(statusDone.signal);
+        await this.#runPhases();
+        this.#requestStop('plan');
+      }
+    } catch (err) {
+      if (signal?.aborted === true && isAbortError(err)) {
+        this.#requestStop('signal');
+      } else {
+        this.#fail(toChurnError(err, 'RUN_BROKEN'));
+      }
+    } finally {
+      signal?.removeEventListener('abort', onSignal);
+    }
+    this.#stage = 'draining';
+    await this.#drain();
+    this.#o.recorder.stopRecording(clock.now());
+    this.#o.cutSignal?.removeEventListener('abort', onCut);
+    this.#stage = 'cleaning';
+    await this.#removeSharedPods();
+    const runtime = this.#runtime;
+    const swept = runtime === undefined ? undefined : await this.#sweep();
+    statusDone.abort();
+    await statusLoop;
+    const endMs = clock.now();
+    const snapshot = this.#o.recorder.snapshot({ histograms: true, nowMs: endMs });
+    const thresholds = evaluateThresholds(this.#o.scenario.thresholds, statsFromSnapshot(snapshot));
+    const base: RunResultBase = {
+      runId: this.#o.runId,
+      seed: this.#seed,
+      startWallMs,
+      endWallMs: startWallMs + (endMs - startMs),
+      durationMs: endMs - startMs,
+      runtime,
+      plan: this.#plan,
+      phasesRun: this.#phasesRun,
+      cycles: {
+        started: this.#started,
+        succeeded: this.#succeeded,
+        failed: this.#failed,
+        cut: this.#cutCount,
+        dropped: this.#dropped,
+      },
+      cleanup: {
+        calls: this.#cleanup.calls,
+        failures: this.#cleanup.failures,
+        failuresByCode: Object.fromEntries([...this.#cleanup.failuresByCode].sort()),
+        sweptPods: swept?.sweptPods ?? 0,
+        sweptContainers: swept?.sweptContainers ?? 0,
+        remainingPods: swept?.remainingPods ?? 0,
+        remainingContainers: swept?.remainingContainers ?? 0,
+      },
+      snapshot,
+      thresholds,
+      warnings: this.#warnings,
+    };
+    if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
+    if (this.#abortedBy !== undefined)
+      return { ...base, state: 'aborted', abortedBy: this.#abortedBy };
+    if (this.#stopReason === 'signal') return { ...base, state: 'interrupted' };
+    return {
+      ...base,
+      state: 'completed',
+      endedBy: this.#stopReason === 'iterations' ? 'iterations' : 'plan',
+    };
+  }
+
+  #workloadRun(workload: Workload): WorkloadRun {
+    const sinks: Partial<Record<OpName, OpSink>> = {};
+    const discard: Partial<Record<OpName, OpSink>> = {};
+    for (const op of workloadOps(workload)) {
+      sinks[op] = this.#o.recorder.slot(workload.name, op);
+      discard[op] = discardSink;
+    }
+    const sharedPods: SharedPod[] = [];
+    return { cycle: { workload, sharedPods }, sinks, discard, sharedPods };
+  }
+
+  /** Connects, pre-pulls images and creates shared pods. Throws what stops the run. */
+  async #setUp(signal: AbortSignal | undefined): Promise<void> {
+    const { driver } = this.#o;
+    try {
+      this.#runtime = await driver.connect({ signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw err;
+      throw toChurnError(err, 'RUN_BROKEN').wrap(`cannot connect to the ${driver.kind} runtime`);
+    }
+    const images = [...new Set(this.#o.scenario.workloads.map((w) => w.image))];
+    for (const image of images) {
+      try {
+        await driver.pullImage(image, { signal });
+      } catch (err) {
+        if (signal?.aborted === true) throw err;
+        this.#warnings.push(
+          `could not pull image "${image}" before the run: ${toChurnError(err).message}`,
+        );
+      }
+    }
+    for (const wr of this.#workloads) {
+      const workload = wr.cycle.workload;
+      if (workload.podPerCycle) continue;
+      for (let k = 0; k < workload.pods; k++) {
+        const spec = podSpec(this.#env, workload, podName(this.#o.runId, workload, k, true));
+        const sink = wr.sinks.run_pod!;
+        const t0 = this.#clock.now();
+        try {
+          const id = await driver.runPod(spec, { signal });
+          const t1 = this.#clock.now();
+          sink.success((t1 - t0) * 1000, t1);
+          wr.sharedPods.push({ id, spec });
+        } catch (err) {
+          if (signal?.aborted === true) throw err;
+          const error = toChurnError(err, 'RUN_BROKEN');
+          sink.failure(error.code, this.#clock.now());
+          throw error.wrap(`workload "${workload.name}": cannot create shared pod ${spec.name}`);
+        }
+      }
+    }
+  }
+
+  async #runPhases(): Promise<void> {
+    const { scenario, recorder } = this.#o;
+    const clock = this.#clock;
+    const slots = new WorkerSlots();
+    this.#phasesStartMs = clock.now();
+    let recording = false;
+    for (const [index, phase] of scenario.load.phases.entries()) {
+      if (this.#stop.signal.aborted) break;
+      this.#phaseIndex = index;
+      this.#phasesRun++;
+      const startMs = clock.now();
+      if (phase.kind !== 'pause') {
+        recording = phase.record;
+        if (recording) recorder.startRecording(startMs);
+        else recorder.stopRecording(startMs);
+      }
+      const record = recording;
+      switch (phase.kind) {
+        case 'pause':
+          await sleepUntil(clock, startMs + phase.durationMs, this.#stop.signal);
+          break;
+        case 'closed':
+          await runClosedPhase({
+            phase,
+            clock,
+            startMs,
+            stopSignal: this.#stop.signal,
+            slots,
+            startCycle: () => this.#launch(undefined, record),
+          });
+          break;
+        case 'open': {
+          const pacer = new Pacer({
+            kind: 'rate',
+            durationMs: phase.durationMs,
+            fromPerSec: phase.arrivalRate,
+            toPerSec: phase.rampTo,
+            arrivals: phase.arrivals,
+            seed: deriveSeed(this.#seed, 1 + index),
+          });
+          await runOpenPhase({
+            pacer,
+            clock,
+            startMs,
+            durationMs: phase.durationMs,
+            stopSignal: this.#stop.signal,
+            maxInflight: scenario.load.maxInflight,
+            inflight: () => this.#inflight.size,
+            release: (intendedMs) => this.#launch(intendedMs, record) !== undefined,
+            drop: () => {
+              this.#dropped++;
+              if (record) recorder.recordDropped(clock.now());
+            },
+          });
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts one cycle: closed loop with `intendedMs` undefined (intended = actual start), open
+   * loop with the arrival's planned time. Undefined when the iterations cap is reached.
+   */
+  #launch(intendedMs: number | undefined, record: boolean): Promise<void> | undefined {
+    const cap = this.#o.scenario.load.iterations;
+    if (this.#stop.signal.aborted || (cap !== undefined && this.#started >= cap)) return undefined;
+    const seq = this.#started++;
+    if (cap !== undefined && this.#started >= cap) this.#requestStop('iterations');
+    const clock = this.#clock;
+    const recorder = this.#o.recorder;
+    const nowMs = clock.now();
+    const open = intendedMs !== undefined;
+    const intended = intendedMs ?? nowMs;
+    if (open && record) recorder.recordLag((nowMs - intended) * 1000, nowMs);
+    const wr =
+      this.#workloads.length === 1
+        ? this.#workloads[0]!
+        : this.#workloads[weightedIndex(this.#mix, this.#cumulativeWeights)]!;
+    const cycle: Promise<void> = runCycle(
+      this.#env,
+      wr.cycle,
+      record ? wr.sinks : wr.discard,
+      seq,
+      intended,
+    )
+      .then(
+        (outcome) => {
+          switch (outcome.state) {
+            case 'succeeded':
+              this.#succeeded++;
+              if (open && record) {
+                recorder.recordServiceTime((outcome.endedMs - outcome.startedMs) * 1000);
+              }
+              break;
+            case 'failed':
+              this.#failed++;
+              break;
+            case 'cut':
+              this.#cutCount++;
+              break;
+          }
+        },
+        (err: unknown) => {
+          // runCycle turns runtime failures into data; reaching here is a bug in churn.
+          this.#fail(toChurnError(err, 'INTERNAL').wrap(`cycle ${seq}`));
+        },
+      )
+      .finally(() => {
+        this.#inflight.delete(cycle);
+        recorder.setInflight(this.#inflight.size);
+      });
+    this.#inflight.add(cycle);
+    recorder.setInflight(this.#inflight.size);
+    return cycle;
+  }
+
+  /** Waits for in-flight cycles up to the drain timeout, then cuts them off and waits again. */
+  async #drain(): Promise<void> {
+    const timeoutMs = this.#o.scenario.load.drainTimeoutMs;
+    if (await this.#settleInflight(timeoutMs)) return;
+    this.#cutNow('drain timeout: cycle cut off');
+    if (!(await this.#settleInflight(timeoutMs))) {
+      this.#warnings.push(
+        `${this.#inflight.size} cycles still in flight ${timeoutMs} ms after being cut off; cleaning up around them`,
+      );
+    }
+  }
+
+  /** True when no cycle is in flight within `timeoutMs`. */
+  async #settleInflight(timeoutMs: number): Promise<boolean> {
+    if (this.#inflight.size === 0) return true;
+    const clock = this.#clock;
+    const timer = new AbortController();
+    const deadlineState = { expired: false };
+    const deadline = sleepUntil(clock, clock.now() + timeoutMs, timer.signal).then((reached) => {
+      deadlineState.expired = reached;
+    });
+    while (this.#inflight.size > 0 && !deadlineState.expired) {
+      await Promise.race([Promise.allSettled([...this.#inflight]), deadline]);
+    }
+    timer.abort();
+    await deadline;
+    return this.#inflight.size === 0;
+  }
+
+  async #removeSharedPods(): Promise<void> {
+    const { driver } = this.#o;
+    for (const wr of this.#workloads) {
+      for (const pod of wr.sharedPods) {
+        await this.#recordOnce(wr.sinks.stop_pod!, () => driver.stopPod(pod.id));
+        await this.#recordOnce(wr.sinks.remove_pod!, () => driver.removePod(pod.id));
+      }
+      wr.sharedPods.length = 0;
+    }
+  }
+
+  async #recordOnce(sink: OpSink, fn: () => Promise<unknown>): Promise<void> {
+    const clock = this.#clock;
+    const t0 = clock.now();
+    try {
+      await fn();
+      const t1 = clock.now();
+      sink.success((t1 - t0) * 1000, t1);
+    } catch (err) {
+      sink.failure(toChurnError(err).code, clock.now());
+    }
+  }
+
+  /** Removes everything labelled with the run id, then checks nothing is left. */
+  async #sweep(): Promise<{
+    sweptPods: number;
+    sweptContainers: number;
+    remainingPods: number;
+    remainingContainers: number;
+  }> {
+    const { driver, runId } = this.#o;
+    const filter = { labelSelector: { [runIdLabel]: runId } };
+    let sweptPods = 0;
+    let sweptContainers = 0;
+    const quietly = async (fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch {
+        // What stays is found by the check below.
+      }
+    };
+    try {
+      for (const c of await driver.listContainers(filter)) {
+        sweptContainers++;
+        await quietly(() => driver.stopContainer(c.id, 0));
+        await quietly(() => driver.removeContainer(c.id));
+      }
+      for (const p of await driver.listPods(filter)) {
+        sweptPods++;
+        await quietly(() => driver.stopPod(p.id));
+        await quietly(() => driver.removePod(p.id));
+      }
+      const remainingContainers = (await driver.listContainers(filter)).length;
+      const remainingPods = (await driver.listPods(filter)).length;
+      if (remainingContainers + remainingPods > 0) {
+        this.#fail(
+          new ChurnError(
+            'RUN_BROKEN',
+            `cleanup left ${remainingPods} pods and ${remainingContainers} containers labelled ${runIdLabel}=${runId}; remove them with churn cleanup --run-id ${runId}`,
+          ),
+        );
+      }
+      return { sweptPods, sweptContainers, remainingPods, remainingContainers };
+    } catch (err) {
+      this.#fail(
+        toChurnError(err, 'RUN_BROKEN').wrap(
+          `cannot list what the run left (${runIdLabel}=${runId}); remove it with churn cleanup --run-id ${runId}`,
+        ),
+      );
+      return { sweptPods, sweptContainers, remainingPods: 0, remainingContainers: 0 };
+    }
+  }
+
+  async #statusLoop(done: AbortSignal): Promise<void> {
+    const { onStatus, scenario, recorder } = this.#o;
+    const clock = this.#clock;
+    const abortSpecs = scenario.thresholds.filter((t) => t.abortOnFail);
+    let lastMs = clock.now();
+    let lastFinished = 0;
+    let statusFailed = false;
+    while (await sleepUntil(clock, clock.now() + this.#statusIntervalMs, done)) {
+      const nowMs = clock.now();
+      recorder.tick(nowMs);
+      if (
+        abortSpecs.length > 0 &&
+        !this.#stop.signal.aborted &&
+        this.#phasesStartMs !== undefined
+      ) {
+        const hit = shouldAbort(abortSpecs, nowMs - this.#phasesStartMs, (windowMs) =>
+          statsFromWindow(recorder.window(windowMs, nowMs)),
+        );
+        if (hit !== undefined) {
+          this.#abortedBy = hit;
+          this.#requestStop('threshold');
+        }
+      }
+      if (onStatus !== undefined) {
+        const finished = this.#succeeded + this.#failed;
+        const spanMs = nowMs - lastMs;
+        try {
+          onStatus(
+            this.#status(nowMs, spanMs > 0 ? ((finished - lastFinished) * 1000) / spanMs : 0),
+          );
+        } catch (err) {
+          // A broken status line must not break the run; say so once.
+          if (!statusFailed)
+            this.#warnings.push(`live status failed: ${toChurnError(err).message}`);
+          statusFailed = true;
+        }
+        lastMs = nowMs;
+        lastFinished = finished;
+      }
+    }
+  }
+
+  #status(nowMs: number, cyclesPerSec: number): LiveStatus {
+    const planned = this.#plan.phases[this.#phaseIndex];
+    const cycleP99Us = this.#o.recorder.lastInterval()?.ops.cycle?.latencyUs?.p99;
+    return {
+      stage: this.#stage,
+      phase:
+        planned === undefined
+          ? undefined
+          : {
+              index: planned.index,
+              count: this.#plan.phases.length,
+              name: planned.name,
+              kind: planned.kind,
+              record: planned.record,
+            },
+      elapsedMs: this.#phasesStartMs === undefined ? 0 : nowMs - this.#phasesStartMs,
+      totalMs: this.#plan.totalMs,
+      cyclesPerSec,
+      cycleP99Ms: cycleP99Us === undefined ? undefined : cycleP99Us / 1000,
+      cycles: { started: this.#started, succeeded: this.#succeeded, failed: this.#failed },
+      errors: this.#failed,
+      inflight: this.#inflight.size,
+      dropped: this.#dropped,
+    };
+  }
+
+  #cutNow(why: string): void {
+    if (!this.#cut.signal.aborted) this.#cut.abort(new ChurnError('CANCELLED', why));
+  }
+
+  #requestStop(reason: StopReason): void {
+    this.#stopReason ??= reason;
+    if (!this.#stop.signal.aborted)
+      this.#stop.abort(new ChurnError('CANCELLED', `run stopped: ${reason}`));
+  }
+
+  #fail(error: ChurnError): void {
+    this.#broken ??= error;
+    this.#requestStop('broken');
+  }
+}

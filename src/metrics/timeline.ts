@@ -1,0 +1,356 @@
+/**
+ * The recorder's timeline: fixed-width intervals, each with per-operation counts, errors and
+ * the interval's own HDR histogram (encoded), so percentiles over any span can be recomputed
+ * later and a sliding window can be evaluated during the run.
+ *
+ * Memory stays bounded however long the run: when `maxIntervals` closed intervals exist, they
+ * are merged pairwise and the width doubles (1 s, 2 s, 4 s, … for `report.interval: 1s`), so a
+ * run keeps between maxIntervals/2 and maxIntervals intervals. Merging is exact: counts add and
+ * histograms add.
+ *
+ * Closed intervals hold encoded histograms (a few hundred bytes to a few KB each), not live
+ * ones; only the open interval of each series holds a live (WebAssembly) histogram.
+ */
+import type { OpName } from '../common/operations.js';
+import { assert } from '../common/assert.js';
+import {
+  addInto,
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  releaseHistogram,
+  summarize,
+  type LatencyHistogram,
+  type LatencySummaryUs,
+} from './hdr.js';
+
+/** Latency of one interval, in microseconds. */
+export interface IntervalLatencyUs {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** One series (an operation, or the scheduler lag) in one interval. */
+export interface IntervalSeries {
+  /** Successful operations (the histogram's count). */
+  readonly count: number;
+  /** Failed operations (never in the histogram). */
+  readonly errors: number;
+  /** Undefined when count is 0. */
+  readonly latencyUs: IntervalLatencyUs | undefined;
+  /** The interval's histogram, compressed base64; undefined when count is 0. */
+  readonly histogram: string | undefined;
+}
+
+/** One interval of the timeline. */
+export interface TimelineInterval {
+  /** Start, in milliseconds after the timeline's origin. */
+  readonly startMs: number;
+  /** Width; the last interval of a snapshot may be shorter (it was still open). */
+  readonly durationMs: number;
+  /** Open-loop arrivals dropped in the interval. */
+  readonly dropped: number;
+  /** Operations with any success or error in the interval, in first-seen order. */
+  readonly ops: Partial<Record<OpName, IntervalSeries>>;
+  /** Open-loop scheduler lag, when any arrival was released in the interval. */
+  readonly lag: IntervalSeries | undefined;
+}
+
+/** Options of a {@link Timeline}. */
+export interface TimelineOptions {
+  /** Width of the first intervals, ms. */
+  readonly intervalMs: number;
+  /** Closed intervals kept before they are merged pairwise; even, ≥ 2. */
+  readonly maxIntervals: number;
+  /** Origin (monotonic ms) of the first interval. */
+  readonly originMs: number;
+}
+
+/** The open interval's state of one series. Written by the recorder's hot path. */
+export class TimelineSeries {
+  /** Successes in the open interval. */
+  count = 0;
+  /** Failures in the open interval. */
+  errors = 0;
+  /** Histogram of the open interval. */
+  readonly hot: LatencyHistogram = createHistogram();
+
+  /** The open interval's stats; `encode` false skips the histogram (cheap, for live use). */
+  stats(encode: boolean): IntervalSeries | undefined {
+    if (this.count === 0 && this.errors === 0) return undefined;
+    return {
+      count: this.count,
+      errors: this.errors,
+      latencyUs: this.count === 0 ? undefined : intervalLatency(this.hot),
+      histogram: encode && this.count > 0 ? encodeHistogram(this.hot) : undefined,
+    };
+  }
+
+  /** Empties the open interval. */
+  reset(): void {
+    if (this.count > 0) this.hot.reset();
+    this.count = 0;
+    this.errors = 0;
+  }
+
+  release(): void {
+    releaseHistogram(this.hot);
+  }
+}
+
+/** A span of the timeline, for sliding-window evaluation (abortOnFail). */
+export interface TimelineSpan {
+  /** Start of the first interval in the span, ms after the origin. */
+  readonly startMs: number;
+  /** From the span's start to the time it was taken, ms. */
+  readonly durationMs: number;
+  /** Closed intervals in the span. */
+  readonly closed: readonly TimelineInterval[];
+}
+
+/** Intervals of fixed, doubling width; see the module comment. */
+export class Timeline {
+  readonly baseIntervalMs: number;
+  readonly maxIntervals: number;
+  /** Current width of an interval, ms. */
+  widthMs: number;
+  /** Monotonic ms at which the timeline starts. */
+  originMs: number;
+  /** Monotonic ms at which the open interval started. */
+  openStartMs: number;
+  /**
+   * Monotonic ms at which the open interval ends. The recorder's hot path compares against it
+   * and calls {@link roll} when it is reached; only this class writes it.
+   */
+  openEndMs: number;
+  /** Arrivals dropped in the open interval. */
+  dropped = 0;
+  /** The scheduler lag of the open interval. */
+  readonly lag = new TimelineSeries();
+  readonly #series = new Map<OpName, TimelineSeries>();
+  readonly #closed: TimelineInterval[] = [];
+
+  constructor(options: TimelineOptions) {
+    assert(options.intervalMs > 0, 'timeline interval must be positive');
+    assert(
+      options.maxIntervals >= 2 && options.maxIntervals % 2 === 0,
+      'timeline maxIntervals must be even and at least 2',
+    );
+    this.baseIntervalMs = options.intervalMs;
+    this.widthMs = options.intervalMs;
+    this.maxIntervals = options.maxIntervals;
+    this.originMs = options.originMs;
+    this.openStartMs = options.originMs;
+    this.openEndMs = options.originMs + options.intervalMs;
+  }
+
+  /** The series of `op`, created on first use. */
+  series(op: OpName): TimelineSeries {
+    let series = this.#series.get(op);
+    if (series === undefined) {
+      series = new TimelineSeries();
+      this.#series.set(op, series);
+    }
+    return series;
+  }
+
+  /** Closed intervals, oldest first. */
+  get closed(): readonly TimelineInterval[] {
+    return this.#closed;
+  }
+
+  /**
+   * Moves the origin to `nowMs` while every closed interval is empty (they are dropped; what
+   * the open interval holds stays in the first one). Returns false, changing nothing, once an
+   * interval with data has closed.
+   */
+  rebase(nowMs: number): boolean {
+    if (this.#closed.some((i) => !isEmpty(i))) return false;
+    this.#closed.length = 0;
+    this.widthMs = this.baseIntervalMs;
+    this.originMs = nowMs;
+    this.openStartMs = nowMs;
+    this.openEndMs = nowMs + this.widthMs;
+    return true;
+  }
+
+  /** Closes every interval that ended at or before `nowMs`. */
+  roll(nowMs: number): void {
+    while (nowMs >= this.openEndMs) {
+      this.#closed.push(this.#closeOpen(this.widthMs));
+      this.openStartMs = this.openEndMs;
+      if (this.#closed.length >= this.maxIntervals) this.#coarsen();
+      this.openEndMs = this.openStartMs + this.widthMs;
+    }
+  }
+
+  /** The open interval as an interval record ending at `nowMs`, or undefined when empty. */
+  openInterval(nowMs: number, encode: boolean): TimelineInterval | undefined {
+    const ops: Partial<Record<OpName, IntervalSeries>> = {};
+    let any = this.dropped > 0;
+    for (const [op, series] of this.#series) {
+      const stats = series.stats(encode);
+      if (stats !== undefined) {
+        ops[op] = stats;
+        any = true;
+      }
+    }
+    const lag = this.lag.stats(encode);
+    if (!any && lag === undefined) return undefined;
+    return {
+      startMs: this.openStartMs - this.originMs,
+      durationMs: Math.max(0, Math.min(nowMs, this.openEndMs) - this.openStartMs),
+      dropped: this.dropped,
+      ops,
+      lag,
+    };
+  }
+
+  /** Closed intervals ending after `fromMs` (monotonic), for a sliding window ending now. */
+  span(fromMs: number, nowMs: number): TimelineSpan {
+    const fromOffset = fromMs - this.originMs;
+    let first = this.#closed.length;
+    while (first > 0) {
+      const prev = this.#closed[first - 1]!;
+      if (prev.startMs + prev.durationMs <= fromOffset) break;
+      first--;
+    }
+    const closed = this.#closed.slice(first);
+    const startMs = closed[0]?.startMs ?? this.openStartMs - this.originMs;
+    return { startMs, durationMs: Math.max(0, nowMs - this.originMs - startMs), closed };
+  }
+
+  /** Series of the open interval, in first-seen order. */
+  openSeries(): IterableIterator<[OpName, TimelineSeries]> {
+    return this.#series.entries();
+  }
+
+  /** Frees every live histogram. */
+  release(): void {
+    for (const series of this.#series.values()) series.release();
+    this.lag.release();
+  }
+
+  #closeOpen(durationMs: number): TimelineInterval {
+    const ops: Partial<Record<OpName, IntervalSeries>> = {};
+    for (const [op, series] of this.#series) {
+      const stats = series.stats(true);
+      if (stats !== undefined) ops[op] = stats;
+      series.reset();
+    }
+    const lag = this.lag.stats(true);
+    this.lag.reset();
+    const interval: TimelineInterval = {
+      startMs: this.openStartMs - this.originMs,
+      durationMs,
+      dropped: this.dropped,
+      ops,
+      lag,
+    };
+    this.dropped = 0;
+    return interval;
+  }
+
+  #coarsen(): void {
+    const merged: TimelineInterval[] = [];
+    for (let i = 0; i + 1 < this.#closed.length; i += 2) {
+      merged.push(mergeIntervals(this.#closed[i]!, this.#closed[i + 1]!));
+    }
+    this.#closed.length = 0;
+    this.#closed.push(...merged);
+    this.widthMs *= 2;
+  }
+}
+
+function isEmpty(interval: TimelineInterval): boolean {
+  return (
+    interval.dropped === 0 && interval.lag === undefined && Object.keys(interval.ops).length === 0
+  );
+}
+
+/** Merges two adjacent intervals exactly (counts add, histograms add). */
+export function mergeIntervals(a: TimelineInterval, b: TimelineInterval): TimelineInterval {
+  const ops: Partial<Record<OpName, IntervalSeries>> = {};
+  const names = new Set<OpName>([
+    ...(Object.keys(a.ops) as OpName[]),
+    ...(Object.keys(b.ops) as OpName[]),
+  ]);
+  for (const op of names) ops[op] = mergeSeries(a.ops[op], b.ops[op]);
+  return {
+    startMs: a.startMs,
+    durationMs: a.durationMs + b.durationMs,
+    dropped: a.dropped + b.dropped,
+    ops,
+    lag: a.lag === undefined || b.lag === undefined ? (a.lag ?? b.lag) : mergeSeries(a.lag, b.lag),
+  };
+}
+
+function mergeSeries(a: IntervalSeries | undefined, b: IntervalSeries | undefined): IntervalSeries {
+  if (a === undefined) return b!;
+  if (b === undefined) return a;
+  if (a.histogram === undefined || b.histogram === undefined) {
+    return {
+      count: a.count + b.count,
+      errors: a.errors + b.errors,
+      latencyUs: a.latencyUs ?? b.latencyUs,
+      histogram: a.histogram ?? b.histogram,
+    };
+  }
+  const sum = decodeHistogram(a.histogram);
+  try {
+    const other = decodeHistogram(b.histogram);
+    try {
+      addInto(sum, other);
+    } finally {
+      releaseHistogram(other);
+    }
+    return {
+      count: a.count + b.count,
+      errors: a.errors + b.errors,
+      latencyUs: intervalLatency(sum),
+      histogram: encodeHistogram(sum),
+    };
+  } finally {
+    releaseHistogram(sum);
+  }
+}
+
+/** p50, p90, p99 and max of a non-empty histogram. */
+export function intervalLatency(histogram: LatencyHistogram): IntervalLatencyUs {
+  return {
+    p50: histogram.getValueAtPercentile(50),
+    p90: histogram.getValueAtPercentile(90),
+    p99: histogram.getValueAtPercentile(99),
+    max: histogram.getValueAtPercentile(100),
+  };
+}
+
+/**
+ * Adds the histograms of `op` over `span`'s closed intervals and `open` (the open series, or
+ * undefined) and summarizes them; undefined when there is no success.
+ */
+export function summarizeSpan(
+  span: TimelineSpan,
+  pick: (interval: TimelineInterval) => IntervalSeries | undefined,
+  open: TimelineSeries | undefined,
+): LatencySummaryUs | undefined {
+  const sum = createHistogram();
+  try {
+    for (const interval of span.closed) {
+      const series = pick(interval);
+      if (series?.histogram === undefined) continue;
+      const part = decodeHistogram(series.histogram);
+      try {
+        addInto(sum, part);
+      } finally {
+        releaseHistogram(part);
+      }
+    }
+    if (open !== undefined && open.count > 0) addInto(sum, open.hot);
+    return summarize(sum);
+  } finally {
+    releaseHistogram(sum);
+  }
+}
