@@ -1,0 +1,385 @@
+/**
+ * The price of CRI, measured in one run on the same cycle (run_pod, create, start, stop 0s,
+ * remove, stop_pod, remove_pod; one `sleep 3600` container per pod) at the same concurrency:
+ *
+ *   1. the core in-process (builtin driver) vs `churn serve` in its own process over CRI
+ *      (cri driver), executor `process`: what gRPC costs;
+ *   2. `churn serve --executor runc` vs the private containerd with runc (busybox image);
+ *   3. churn's own CPU time per cycle while driving containerd (process.cpuUsage of this
+ *      process, which only runs the client), at concurrency 1 and 4.
+ *
+ * For scale: the reference Go stress tool does ~7 cycles/s at concurrency 1 and ~10/s at 2–4
+ * against this containerd, spending ~12 ms of its own CPU per cycle.
+ *
+ * Parts that cannot run here (no root, no containerd, no runc executor) are skipped with a
+ * note on stderr, never faked.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CriDriver } from '../src/drivers/cri.js';
+import type { Driver, PodSpec } from '../src/drivers/driver.js';
+import { createDriver } from '../src/drivers/registry.js';
+import {
+  busyboxRef,
+  containerdPaths,
+  runningPid,
+  startContainerd,
+  stopContainerd,
+} from '../scripts/containerd.js';
+import type { BenchContext, BenchRecord } from './bench-types.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const concurrency = 4;
+
+/** What a closed-loop run of cycles measured. */
+interface CycleRun {
+  readonly cycles: number;
+  readonly errors: number;
+  readonly elapsedMs: number;
+  /** This process's CPU time (user + system) during the run, in microseconds. */
+  readonly cpuUs: number;
+  /** First error seen, for the log. */
+  readonly firstError: string | undefined;
+}
+
+/** Runs cycles on `driver` with `workers` workers back to back for `durationMs`. */
+async function runCycles(
+  driver: Driver,
+  options: { workers: number; durationMs: number; image: string; tag: string },
+): Promise<CycleRun> {
+  const runId = `bench-${options.tag}-${process.pid}-${Date.now()}`;
+  const labels = { 'churn.bench/run': runId };
+  let cycles = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let serial = 0;
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const name = `${runId}-${serial++}`;
+      const pod: PodSpec = {
+        name,
+        uid: name,
+        namespace: 'churn-bench',
+        attempt: 0,
+        labels,
+        annotations: {},
+        hostNetwork: true,
+        logDirectory: '',
+      };
+      let podId: string | undefined;
+      try {
+        podId = await driver.runPod(pod);
+        const id = await driver.createContainer(podId, pod, {
+          name: 'c',
+          attempt: 0,
+          image: options.image,
+          command: ['sleep', '3600'],
+          args: [],
+          workingDir: '',
+          env: {},
+          labels,
+          annotations: {},
+          logPath: '',
+        });
+        await driver.startContainer(id);
+        await driver.stopContainer(id, 0);
+        await driver.removeContainer(id);
+        await driver.stopPod(podId);
+        await driver.removePod(podId);
+        cycles++;
+      } catch (err) {
+        errors++;
+        firstError ??= (err as Error).message;
+        if (podId !== undefined) await driver.removePod(podId).catch(() => undefined);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.workers }, worker));
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  // Whatever a failed cycle left, by label.
+  for (const pod of await driver.listPods({ labelSelector: labels }).catch(() => [])) {
+    await driver.stopPod(pod.id).catch(() => undefined);
+    await driver.removePod(pod.id).catch(() => undefined);
+  }
+  return { cycles, errors, elapsedMs, cpuUs: cpu.user + cpu.system, firstError };
+}
+
+/** Spawns `churn serve` (from src, through tsx) and resolves once it listens. */
+async function spawnServe(
+  dir: string,
+  extra: readonly string[],
+): Promise<{ child: ChildProcess; endpoint: string }> {
+  const socket = join(dir, 'churn.sock');
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/cli/main.ts'),
+      'serve',
+      '--socket',
+      socket,
+      '--state-dir',
+      join(dir, 'state'),
+      ...extra,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) =>
+      reject(new Error(`churn serve exited with ${String(code)}: ${output.trim()}`)),
+    );
+  });
+  return { child, endpoint: `unix://${socket}` };
+}
+
+async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function rate(run: CycleRun): number {
+  return run.cycles / (run.elapsedMs / 1000);
+}
+
+function record(
+  name: string,
+  run: CycleRun,
+  workers: number,
+  extra: Record<string, unknown> = {},
+): BenchRecord {
+  return {
+    name,
+    value: rate(run),
+    unit: 'cycles/s',
+    concurrency: workers,
+    cycles: run.cycles,
+    errors: run.errors,
+    ...extra,
+  };
+}
+
+/** The bench; see the module comment. */
+export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  const durationMs = ctx.durationMs;
+  const tmp = await mkdtemp(join(tmpdir(), 'churn-bench-cri-'));
+  try {
+    // 1. In-process core vs the same core over CRI.
+    const builtin = createDriver({
+      driver: 'builtin',
+      endpoint: '',
+      runtimeHandler: '',
+      callTimeout: 60_000,
+      executor: 'process',
+      stateDir: join(tmp, 'builtin'),
+    });
+    await builtin.connect();
+    await builtin.pullImage('host');
+    const inProcess = await runCycles(builtin, {
+      workers: concurrency,
+      durationMs,
+      image: 'host',
+      tag: 'builtin',
+    });
+    await builtin.close();
+    ctx.log(
+      `builtin in-process: ${rate(inProcess).toFixed(1)} cycles/s, ${inProcess.errors} errors ${inProcess.firstError ?? ''}`,
+    );
+
+    const served = await spawnServe(join(tmp, 'serve-process'), ['--executor', 'process']);
+    let overCri: CycleRun;
+    try {
+      const cri = new CriDriver({
+        endpoint: served.endpoint,
+        runtimeHandler: '',
+        callTimeoutMs: 60_000,
+      });
+      await cri.connect();
+      await cri.pullImage('host');
+      overCri = await runCycles(cri, {
+        workers: concurrency,
+        durationMs,
+        image: 'host',
+        tag: 'serve',
+      });
+      await cri.close();
+    } finally {
+      await stopServe(served.child);
+    }
+    ctx.log(
+      `churn serve over CRI: ${rate(overCri).toFixed(1)} cycles/s, ${overCri.errors} errors ${overCri.firstError ?? ''}`,
+    );
+    records.push(
+      record('core in-process (builtin driver, executor process)', inProcess, concurrency),
+    );
+    records.push(
+      record('core over CRI (churn serve + cri driver, executor process)', overCri, concurrency),
+    );
+    records.push({
+      name: 'price of gRPC: over-CRI rate / in-process rate',
+      value: rate(overCri) / rate(inProcess),
+      unit: 'ratio',
+      concurrency,
+    });
+    records.push({
+      name: 'churn client CPU per cycle, cri driver → churn serve',
+      value: overCri.cpuUs / 1000 / Math.max(1, overCri.cycles),
+      unit: 'ms/cycle',
+      concurrency,
+    });
+
+    // 2 and 3 need the private containerd (root).
+    if (process.getuid?.() !== 0) {
+      ctx.log('skipping containerd comparisons: they need root');
+      return records;
+    }
+    const paths = containerdPaths();
+    const wasRunning = (await runningPid(paths)) !== undefined;
+    try {
+      await startContainerd(paths);
+    } catch (err) {
+      ctx.log(`skipping containerd comparisons: ${(err as Error).message}`);
+      return records;
+    }
+    try {
+      const containerd = new CriDriver({
+        endpoint: paths.endpoint,
+        runtimeHandler: 'runc',
+        callTimeoutMs: 60_000,
+      });
+      const info = await containerd.connect();
+      await containerd.pullImage(busyboxRef);
+      const pid = info.pid;
+      const daemonCpuBefore = pid === undefined ? undefined : await processCpuMs(pid);
+      const onContainerd = await runCycles(containerd, {
+        workers: concurrency,
+        durationMs,
+        image: busyboxRef,
+        tag: 'containerd',
+      });
+      const daemonCpuAfter = pid === undefined ? undefined : await processCpuMs(pid);
+      ctx.log(
+        `containerd runc: ${rate(onContainerd).toFixed(1)} cycles/s, ${onContainerd.errors} errors ${onContainerd.firstError ?? ''}`,
+      );
+      const single = await runCycles(containerd, {
+        workers: 1,
+        durationMs,
+        image: busyboxRef,
+        tag: 'containerd-1',
+      });
+      await containerd.close();
+      ctx.log(`containerd runc, concurrency 1: ${rate(single).toFixed(1)} cycles/s`);
+
+      records.push(
+        record(
+          `containerd ${info.runtimeVersion} handler runc (cri driver)`,
+          onContainerd,
+          concurrency,
+        ),
+      );
+      records.push(
+        record(`containerd ${info.runtimeVersion} handler runc (cri driver)`, single, 1),
+      );
+      for (const [run, workers] of [
+        [single, 1],
+        [onContainerd, concurrency],
+      ] as const) {
+        records.push({
+          name: 'churn client CPU per cycle, cri driver → containerd',
+          value: run.cpuUs / 1000 / Math.max(1, run.cycles),
+          unit: 'ms/cycle',
+          concurrency: workers,
+          reference: 'Go stress tool: ~12 ms/cycle',
+        });
+      }
+      if (daemonCpuBefore !== undefined && daemonCpuAfter !== undefined) {
+        records.push({
+          name: 'containerd daemon CPU per cycle (without shims)',
+          value: (daemonCpuAfter - daemonCpuBefore) / Math.max(1, onContainerd.cycles),
+          unit: 'ms/cycle',
+          concurrency,
+        });
+      }
+
+      let runcServe: { child: ChildProcess; endpoint: string } | undefined;
+      try {
+        runcServe = await spawnServe(join(tmp, 'serve-runc'), [
+          '--executor',
+          'runc',
+          '--images',
+          paths.images,
+        ]);
+      } catch (err) {
+        ctx.log(
+          `skipping churn serve --executor runc: ${(err as Error).message.split('\n')[0] ?? ''}`,
+        );
+      }
+      if (runcServe !== undefined) {
+        try {
+          const cri = new CriDriver({
+            endpoint: runcServe.endpoint,
+            runtimeHandler: '',
+            callTimeoutMs: 60_000,
+          });
+          await cri.connect();
+          await cri.pullImage(busyboxRef);
+          const onRunc = await runCycles(cri, {
+            workers: concurrency,
+            durationMs,
+            image: busyboxRef,
+            tag: 'serve-runc',
+          });
+          await cri.close();
+          ctx.log(
+            `churn serve runc: ${rate(onRunc).toFixed(1)} cycles/s, ${onRunc.errors} errors ${onRunc.firstError ?? ''}`,
+          );
+          records.push(record('churn serve --executor runc (cri driver)', onRunc, concurrency));
+          records.push({
+            name: 'churn serve runc rate / containerd runc rate',
+            value: rate(onRunc) / rate(onContainerd),
+            unit: 'ratio',
+            concurrency,
+          });
+        } finally {
+          await stopServe(runcServe.child);
+        }
+      }
+    } finally {
+      if (!wasRunning) await stopContainerd(paths);
+    }
+    return records;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc. */
+async function processCpuMs(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock
+    // ticks of USER_HZ, which is 100 on Linux.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * A private containerd for trying churn and for its e2e tests: own root, state, socket and
+ * runc roots under one directory, CRI configured for this machine, test images built locally
+ * and imported. Nothing it starts touches the system's containerd or leaves the machine.
+ *
+ * Usage (as root): npx tsx scripts/containerd.ts start|stop|status|env   (or scripts/containerd.sh)
+ *   start   installs containerd and runc from Debian if missing, builds the busybox and pause
+ *           images (scripts/oci-image.ts), starts containerd, imports the images, waits until
+ *           CRI answers Version, prints the endpoint. Does nothing if it already runs.
+ *   stop    removes every pod through CRI, stops containerd, kills what is left of its shims
+ *           and runc containers, unmounts and deletes the directory. Idempotent.
+ *   restart stops containerd and starts it again on the same directory (pods survive).
+ *   status  prints `running <pid> <endpoint>` (exit 0) or `stopped` (exit 1).
+ *   env     prints shell exports: CHURN_CRI_ENDPOINT, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE.
+ * Environment: CHURN_CONTAINERD_DIR (default /tmp/churn-containerd).
+ *
+ * Configuration, and why:
+ *   - restrict_oom_score_adj = true: this sandbox forbids a negative oom_score_adj.
+ *   - runtime handlers `runc` (the default) and `runc-nopivot` (runc with --no-pivot and no new
+ *     session keyring), each with its own runc root. crun from Debian fails on this machine's
+ *     hybrid cgroup layout, so the second handler is runc with other options.
+ *   - sandbox_image = the locally built pause image; busybox is imported as
+ *     docker.io/library/busybox:latest, churn's default image for the cri driver.
+ *   - CNI config and binary dirs are private and empty: churn's pods use the host network, for
+ *     which containerd needs no CNI (NetworkReady reports false, RunPodSandbox still works), and
+ *     no system CNI config can route a pod's traffic anywhere.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CriClient } from '../src/cri/client.js';
+
+const run = promisify(execFile);
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Image references the private containerd has. */
+export const busyboxRef = 'docker.io/library/busybox:latest';
+/** The pause image `sandbox_image` names, built locally. */
+export const pauseRef = 'localhost/churn/pause:local';
+/** Runtime handlers configured besides the default. */
+export const runtimeHandlers = ['runc', 'runc-nopivot'] as const;
+
+/** Where everything of one private containerd lives. */
+export interface ContainerdPaths {
+  readonly dir: string;
+  readonly socket: string;
+  readonly endpoint: string;
+  readonly config: string;
+  readonly pidFile: string;
+  readonly log: string;
+  readonly images: string;
+  readonly runcRoots: Readonly<Record<(typeof runtimeHandlers)[number], string>>;
+}
+
+/** The paths under `dir` (default: $CHURN_CONTAINERD_DIR or /tmp/churn-containerd). */
+export function containerdPaths(
+  dir = process.env['CHURN_CONTAINERD_DIR'] ?? '/tmp/churn-containerd',
+): ContainerdPaths {
+  const socket = join(dir, 'containerd.sock');
+  return {
+    dir,
+    socket,
+    endpoint: `unix://${socket}`,
+    config: join(dir, 'config.toml'),
+    pidFile: join(dir, 'containerd.pid'),
+    log: join(dir, 'containerd.log'),
+    images: join(dir, 'images'),
+    runcRoots: { runc: join(dir, 'runc'), 'runc-nopivot': join(dir, 'runc-nopivot') },
+  };
+}
+
+function configToml(p: ContainerdPaths): string {
+  const runtime = (name: keyof ContainerdPaths['runcRoots'], extra: string): string => `
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}.options]
+        BinaryName = "runc"
+        Root = "${p.runcRoots[name]}"
+        SystemdCgroup = false${extra}
+`;
+  return `# Private containerd for churn; written by scripts/containerd.ts.
+version = 2
+root = "${join(p.dir, 'root')}"
+state = "${join(p.dir, 'state')}"
+oom_score = 0
+required_plugins = ["io.containerd.grpc.v1.cri"]
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+]
+
+[grpc]
+  address = "${p.socket}"
+
+[ttrpc]
+  address = "${p.socket}.ttrpc"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "${join(p.dir, 'opt')}"
+
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "${pauseRef}"
+    restrict_oom_score_adj = true
+    disable_apparmor = true
+    netns_mounts_under_state_dir = true
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "${join(p.dir, 'cni', 'bin')}"
+      conf_dir = "${join(p.dir, 'cni', 'net.d')}"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      default_runtime_name = "runc"
+      snapshotter = "overlayfs"
+${runtime('runc', '')}${runtime('runc-nopivot', '\n        NoPivotRoot = true\n        NoNewKeyring = true')}`;
+}
+
+function log(line: string): void {
+  process.stderr.write(`containerd.ts: ${line}\n`);
+}
+
+async function which(binary: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${binary}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs what is missing of containerd, runc and busybox-static with apt-get. */
+export async function ensurePackages(): Promise<void> {
+  const wanted: [binary: string, pkg: string][] = [
+    ['containerd', 'containerd'],
+    ['ctr', 'containerd'],
+    ['containerd-shim-runc-v2', 'containerd'],
+    ['runc', 'runc'],
+  ];
+  const missing = new Set<string>();
+  for (const [binary, pkg] of wanted) if (!(await which(binary))) missing.add(pkg);
+  if (!existsSync('/bin/busybox')) missing.add('busybox-static');
+  if (missing.size === 0) return;
+  log(`installing ${[...missing].join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-qq'], { env });
+  await run('apt-get', ['install', '-y', '-qq', ...missing], { env, maxBuffer: 64 << 20 });
+}
+
+/** The pid of the running private containerd, or undefined. */
+export async function runningPid(p = containerdPaths()): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(p.pidFile, 'utf8')).trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('containerd') && cmdline.includes(p.config) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildImages(p: ContainerdPaths): Promise<{ busybox: string; pause: string }> {
+  await mkdir(p.images, { recursive: true });
+  const busybox = join(p.images, 'busybox.tar');
+  const pause = join(p.images, 'pause.tar');
+  const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
+  const builder = join(repoRoot, 'scripts', 'oci-image.ts');
+  if (!existsSync(busybox)) {
+    await run(tsx, [builder, 'busybox', '--out', busybox, '--ref', busyboxRef], { cwd: repoRoot });
+  }
+  if (!existsSync(pause)) {
+    await run(tsx, [builder, 'pause', '--out', pause, '--ref', pauseRef], { cwd: repoRoot });
+  }
+  return { busybox, pause };
+}
+
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function ctr(p: ContainerdPaths, args: readonly string[]): Promise<string> {
+  const { stdout } = await run('ctr', ['--address', p.socket, '--namespace', 'k8s.io', ...args], {
+    maxBuffer: 16 << 20,
+  });
+  return stdout;
+}
+
+/** Result of {@link startContainerd}. */
+export interface StartResult {
+  readonly pid: number;
+  readonly endpoint: string;
+  /** False when it was running already. */
+  readonly started: boolean;
+}
+
+/** Starts the private containerd (see the module comment); a no-op when it runs already. */
+export async function startContainerd(p = containerdPaths()): Promise<StartResult> {
+  if (process.getuid?.() !== 0) throw new Error('the private containerd needs root');
+  const existing = await runningPid(p);
+  if (existing !== undefined) return { pid: existing, endpoint: p.endpoint, started: false };
+
+  await ensurePackages();
+  for (const sub of ['root', 'state', 'opt', 'cni/bin', 'cni/net.d', 'runc', 'runc-nopivot']) {
+    await mkdir(join(p.dir, sub), { recursive: true });
+  }
+  const images = await buildImages(p);
+  await writeFile(p.config, configToml(p));
+  await rm(p.socket, { force: true });
+  await rm(`${p.socket}.ttrpc`, { force: true });
+
+  const logFd = openSync(p.log, 'a');
+  // Detached in its own session: it outlives this process and is stopped by `stop`.
+  const child = spawn('containerd', ['--config', p.config], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('containerd did not start');
+  child.unref();
+  await writeFile(p.pidFile, `${pid}\n`);
+
+  try {
+    await waitFor('containerd to answer', 30_000, async () => {
+      if ((await runningPid(p)) === undefined) {
+        throw new Error(`containerd exited; see ${p.log}:\n${await tail(p.log)}`);
+      }
+      try {
+        await ctr(p, ['version']);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    // Unpacked into the snapshotter CRI uses, so the first container needs no unpack.
+    for (const archive of [images.busybox, images.pause]) {
+      await ctr(p, ['images', 'import', '--snapshotter', 'overlayfs', archive]);
+    }
+    const client = new CriClient(p.endpoint, { callTimeoutMs: 5000 });
+    try {
+      await waitFor('CRI to answer Version', 30_000, async () => {
+        try {
+          await client.runtime('Version', { version: 'v1' });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    } finally {
+      client.close();
+    }
+  } catch (err) {
+    await stopContainerd(p).catch(() => undefined);
+    throw err;
+  }
+  return { pid, endpoint: p.endpoint, started: true };
+}
+
+async function tail(path: string, lines = 20): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Removes every pod (and so every container) through CRI; best effort. */
+async function removeAllPods(p: ContainerdPaths): Promise<void> {
+  const client = new CriClient(p.endpoint, { callTimeoutMs: 30_000 });
+  try {
+    const { items } = await client.runtime('ListPodSandbox', {});
+    for (const pod of items) {
+      await client.runtime('StopPodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
+      await client.runtime('RemovePodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
+    }
+  } catch {
+    // containerd is not answering; what is left is killed below.
+  } finally {
+    client.close();
+  }
+}
+
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').join(' ');
+      if (cmdline.includes(text)) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killAndWait(pid: number, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+}
+
+async function unmountUnder(dir: string): Promise<void> {
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter(
+      (point): point is string =>
+        point !== undefined && (point === dir || point.startsWith(`${dir}/`)),
+    )
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) {
+    await run('umount', ['-l', point]).catch(() => undefined);
+  }
+}
+
+/** Stops the private containerd and deletes its directory (see the module comment). */
+export async function stopContainerd(p = containerdPaths()): Promise<void> {
+  const pid = await runningPid(p);
+  if (pid !== undefined) {
+    await removeAllPods(p);
+    await killAndWait(pid, 10_000);
+  }
+  // Shims of this containerd (they outlive it by design) and their runc containers.
+  for (const root of Object.values(p.runcRoots)) {
+    if (!existsSync(root)) continue;
+    try {
+      const { stdout } = await run('runc', ['--root', root, 'list', '-q']);
+      for (const id of stdout.split('\n').filter((line) => line !== '')) {
+        await run('runc', ['--root', root, 'kill', id, 'KILL']).catch(() => undefined);
+        await run('runc', ['--root', root, 'delete', '--force', id]).catch(() => undefined);
+      }
+    } catch {
+      // No runc state.
+    }
+  }
+  for (const shim of await processesMentioning(`-address ${p.socket}`))
+    await killAndWait(shim, 2000);
+  await unmountUnder(p.dir);
+  await rm(p.dir, { recursive: true, force: true });
+}
+
+/**
+ * Stops containerd (SIGTERM) and starts it again on the same directory: pods and containers
+ * survive, as with a real daemon restart (their shims keep running).
+ */
+export async function restartContainerd(p = containerdPaths()): Promise<StartResult> {
+  const pid = await runningPid(p);
+  if (pid !== undefined) await killAndWait(pid, 10_000);
+  return startContainerd(p);
+}
+
+/** Shell exports for the running instance. */
+export function envLines(p = containerdPaths()): string[] {
+  return [
+    `export CHURN_CONTAINERD_DIR=${p.dir}`,
+    `export CHURN_CRI_ENDPOINT=${p.endpoint}`,
+    `export CONTAINERD_ADDRESS=${p.socket}`,
+    'export CONTAINERD_NAMESPACE=k8s.io',
+  ];
+}
+
+/** The CLI; returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const p = containerdPaths();
+  switch (argv[0]) {
+    case 'start': {
+      const result = await startContainerd(p);
+      log(result.started ? `started pid ${result.pid}` : `already running, pid ${result.pid}`);
+      process.stdout.write(`${result.endpoint}\n`);
+      return 0;
+    }
+    case 'stop':
+      await stopContainerd(p);
+      log(`stopped; removed ${p.dir}`);
+      return 0;
+    case 'restart': {
+      const result = await restartContainerd(p);
+      log(`restarted, pid ${result.pid}`);
+      process.stdout.write(`${result.endpoint}\n`);
+      return 0;
+    }
+    case 'status': {
+      const pid = await runningPid(p);
+      process.stdout.write(pid === undefined ? 'stopped\n' : `running ${pid} ${p.endpoint}\n`);
+      return pid === undefined ? 1 : 0;
+    }
+    case 'env':
+      process.stdout.write(`${envLines(p).join('\n')}\n`);
+      return 0;
+    default:
+      process.stderr.write('usage: containerd.ts start|stop|restart|status|env\n');
+      return 2;
+  }
+}
+
+if (
+  process.argv[1] !== undefined &&
+  import.meta.url === new URL(`file://${process.argv[1]}`).href
+) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`containerd.ts: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * The one place a {@link Driver} is built from a scenario's `target`: `builtin` (the core
+ * in-process) or `cri` (a CRI runtime over gRPC). Drivers are chosen here explicitly, never
+ * registered on import.
+ */
+import type { Clock } from '../common/clock.js';
+import { ChurnError } from '../common/errors.js';
+import type { RuntimeFaults } from '../runtime/faults.js';
+import type { Compat } from '../runtime/lifecycle.js';
+import { BuiltinDriver } from './builtin.js';
+import { CriDriver } from './cri.js';
+import type { Driver, DriverKind } from './driver.js';
+
+/**
+ * Where and how to reach the runtime: structurally the scenario's resolved `target`, so
+ * `createDriver(scenario.target, …)` works as is.
+ */
+export interface DriverTarget {
+  readonly driver: DriverKind;
+  /** CRI endpoint (cri only). */
+  readonly endpoint: string;
+  /** Runtime handler for RunPodSandbox ('' for the runtime's default). */
+  readonly runtimeHandler: string;
+  /** Deadline of each runtime call, in milliseconds (cri only). */
+  readonly callTimeout: number;
+  /** Executor of the builtin core. */
+  readonly executor: 'process' | 'runc';
+  /** State directory of the builtin core; a temporary one, removed on close, when absent. */
+  readonly stateDir?: string | undefined;
+  /** Directory of OCI image archives the builtin core pulls from. */
+  readonly images?: string | undefined;
+}
+
+/** What else a driver is built with. */
+export interface CreateDriverOptions {
+  /** Fault injection per operation (builtin only: a CRI runtime injects its own). */
+  readonly faults?: RuntimeFaults;
+  /** Seed of fault injection. */
+  readonly seed?: number | undefined;
+  /** Clock of the builtin core. */
+  readonly clock?: Clock;
+  /** Error compat mode of the builtin core (default `strict`). */
+  readonly compat?: Compat;
+}
+
+/**
+ * Builds the driver `target` names; nothing connects until `connect()`. Throws USAGE for
+ * faults with the cri driver and ENDPOINT_INVALID for a malformed or off-machine endpoint.
+ */
+export function createDriver(target: DriverTarget, options: CreateDriverOptions = {}): Driver {
+  switch (target.driver) {
+    case 'builtin':
+      return new BuiltinDriver({
+        ...(target.stateDir !== undefined ? { stateDir: target.stateDir } : {}),
+        executor: target.executor,
+        ...(target.images !== undefined ? { imagesDir: target.images } : {}),
+        ...(options.faults !== undefined ? { faults: options.faults } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+        ...(options.compat !== undefined ? { compat: options.compat } : {}),
+        runtimeHandler: target.runtimeHandler,
+      });
+    case 'cri':
+      if (options.faults !== undefined && Object.keys(options.faults).length > 0) {
+        throw new ChurnError(
+          'USAGE',
+          'faults are injected by the builtin driver only; with driver cri, give churn serve its --faults option',
+        );
+      }
+      return new CriDriver({
+        endpoint: target.endpoint,
+        runtimeHandler: target.runtimeHandler,
+        callTimeoutMs: target.callTimeout,
+      });
+  }
+}

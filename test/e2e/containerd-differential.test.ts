@@ -1,0 +1,340 @@
+/**
+ * The CRI differential test: one sequence of CRI calls, legal and illegal, sent to containerd
+ * and to `churn serve --compat containerd`, must give the same gRPC status codes and leave the
+ * same states. Where containerd's answer is the odd one, the core follows it (see
+ * src/runtime/lifecycle.ts, which names every such case).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isChurnError } from '../../src/common/errors.js';
+import { CriClient } from '../../src/cri/client.js';
+import type { PodSandboxConfig } from '../../src/cri/generated/runtime/v1/PodSandboxConfig.js';
+import type { ContainerConfig } from '../../src/cri/generated/runtime/v1/ContainerConfig.js';
+import { containerdForTests } from '../support/containerd.js';
+
+const containerd = await containerdForTests();
+afterAll(() => containerd.release());
+
+const mainJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** One observed step: its name, the status code, and what it showed. */
+interface Observation {
+  readonly step: string;
+  readonly code: string;
+  readonly seen?: unknown;
+}
+
+async function outcome<T>(call: Promise<T>): Promise<{ code: string; value: T | undefined }> {
+  try {
+    return { code: 'OK', value: await call };
+  } catch (err) {
+    if (isChurnError(err)) return { code: err.code, value: undefined };
+    throw err;
+  }
+}
+
+/**
+ * The sequence. Ids differ between runtimes, so observations hold only codes, states and
+ * what must be equal (exit codes, exec output, counts).
+ */
+async function runSequence(
+  client: CriClient,
+  runId: string,
+  image: string,
+): Promise<Observation[]> {
+  const log: Observation[] = [];
+  const labels = { 'churn.test/run': runId };
+  const podConfig = (name: string, attempt: number): PodSandboxConfig => ({
+    metadata: { name, uid: `${runId}-${name}`, namespace: 'churn-differential', attempt },
+    labels,
+    linux: {
+      securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+    },
+  });
+  const containerConfig = (name: string, attempt = 0): ContainerConfig => ({
+    metadata: { name, attempt },
+    image: { image },
+    command: ['sleep', '3600'],
+    labels,
+    linux: {
+      securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+    },
+  });
+  const step = async <T>(
+    name: string,
+    call: Promise<T>,
+    see?: (value: T) => unknown,
+  ): Promise<T | undefined> => {
+    const { code, value } = await outcome(call);
+    log.push({
+      step: name,
+      code,
+      ...(value !== undefined && see !== undefined ? { seen: see(value) } : {}),
+    });
+    return value;
+  };
+  const rt = client.runtime.bind(client);
+  const containerState = (id: string): Promise<unknown> =>
+    outcome(rt('ContainerStatus', { containerId: id })).then((o) =>
+      o.value === undefined
+        ? o.code
+        : { state: o.value.status?.state, exitCode: o.value.status?.exitCode },
+    );
+  const podState = (id: string): Promise<unknown> =>
+    outcome(rt('PodSandboxStatus', { podSandboxId: id })).then((o) =>
+      o.value === undefined ? o.code : o.value.status?.state,
+    );
+  const observe = async (name: string, value: Promise<unknown>): Promise<void> => {
+    log.push({ step: name, code: 'OK', seen: await value });
+  };
+
+  const a = podConfig('pod-a', 0);
+  const podA =
+    (await step('RunPodSandbox pod-a', rt('RunPodSandbox', { config: a })))?.podSandboxId ?? '';
+  await step(
+    'RunPodSandbox pod-a again (duplicate name and attempt)',
+    rt('RunPodSandbox', { config: a }),
+  );
+  const a1 = podConfig('pod-a', 1);
+  const podA1 =
+    (await step('RunPodSandbox pod-a attempt 1', rt('RunPodSandbox', { config: a1 })))
+      ?.podSandboxId ?? '';
+  await observe('pod-a state', podState(podA));
+
+  const create = (
+    pod: string,
+    config: PodSandboxConfig,
+    c: ContainerConfig,
+  ): Promise<{ containerId: string }> =>
+    rt('CreateContainer', { podSandboxId: pod, config: c, sandboxConfig: config });
+  const c1 =
+    (await step('CreateContainer c1', create(podA, a, containerConfig('c1'))))?.containerId ?? '';
+  await observe('c1 state after create', containerState(c1));
+  await step(
+    'CreateContainer c1 again (duplicate name and attempt)',
+    create(podA, a, containerConfig('c1')),
+  );
+  await step('StartContainer c1', rt('StartContainer', { containerId: c1 }));
+  await step('StartContainer c1 again (start twice)', rt('StartContainer', { containerId: c1 }));
+  await observe('c1 state after start', containerState(c1));
+  await step(
+    'ExecSync in c1',
+    rt('ExecSync', {
+      containerId: c1,
+      cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+      timeout: 10,
+    }),
+    (r) => ({ stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode }),
+  );
+  await step(
+    'RemoveContainer c1 while running (no stop)',
+    rt('RemoveContainer', { containerId: c1 }),
+  );
+  await observe('c1 after remove while running', containerState(c1));
+
+  await step(
+    'ContainerStatus of an unknown id',
+    rt('ContainerStatus', { containerId: 'unknown-container-id' }),
+  );
+  await step(
+    'StartContainer of an unknown id',
+    rt('StartContainer', { containerId: 'unknown-container-id' }),
+  );
+  await step(
+    'StopContainer of an unknown id',
+    rt('StopContainer', { containerId: 'unknown-container-id', timeout: 0 }),
+  );
+  await step(
+    'RemoveContainer of an unknown id',
+    rt('RemoveContainer', { containerId: 'unknown-container-id' }),
+  );
+  await step(
+    'PodSandboxStatus of an unknown id',
+    rt('PodSandboxStatus', { podSandboxId: 'unknown-pod-id' }),
+  );
+  await step(
+    'StopPodSandbox of an unknown id',
+    rt('StopPodSandbox', { podSandboxId: 'unknown-pod-id' }),
+  );
+  await step(
+    'RemovePodSandbox of an unknown id',
+    rt('RemovePodSandbox', { podSandboxId: 'unknown-pod-id' }),
+  );
+
+  const c2 =
+    (await step('CreateContainer c2', create(podA, a, containerConfig('c2'))))?.containerId ?? '';
+  await step('StartContainer c2', rt('StartContainer', { containerId: c2 }));
+  await step('StopContainer c2', rt('StopContainer', { containerId: c2, timeout: 0 }));
+  await observe('c2 state after stop', containerState(c2));
+  await step(
+    'StopContainer c2 again (already exited)',
+    rt('StopContainer', { containerId: c2, timeout: 0 }),
+  );
+  await step('StartContainer c2 (exited)', rt('StartContainer', { containerId: c2 }));
+  await step(
+    'ExecSync in c2 (exited)',
+    rt('ExecSync', { containerId: c2, cmd: ['true'], timeout: 5 }),
+  );
+  await step('RemoveContainer c2', rt('RemoveContainer', { containerId: c2 }));
+  await observe('c2 after remove', containerState(c2));
+
+  const c3 =
+    (await step('CreateContainer c3 (left CREATED)', create(podA, a, containerConfig('c3'))))
+      ?.containerId ?? '';
+  await step(
+    'StopContainer c3 (created, never started)',
+    rt('StopContainer', { containerId: c3, timeout: 0 }),
+  );
+  await observe('c3 state after stop', containerState(c3));
+  await step('StopPodSandbox pod-a', rt('StopPodSandbox', { podSandboxId: podA }));
+  await observe('pod-a state after stop', podState(podA));
+  await observe('c3 state after pod stop', containerState(c3));
+  await step('CreateContainer c4 in the stopped pod', create(podA, a, containerConfig('c4')));
+  await step('StartContainer c3 in the stopped pod', rt('StartContainer', { containerId: c3 }));
+  await step('StopPodSandbox pod-a again', rt('StopPodSandbox', { podSandboxId: podA }));
+  await step(
+    'ListPodSandbox NOTREADY with the run label',
+    rt('ListPodSandbox', {
+      filter: { state: { state: 'SANDBOX_NOTREADY' }, labelSelector: labels },
+    }),
+    (r) => r.items.length,
+  );
+  await step('RemovePodSandbox pod-a', rt('RemovePodSandbox', { podSandboxId: podA }));
+  await observe('pod-a after remove', podState(podA));
+  await observe('c3 after pod remove', containerState(c3));
+  await step(
+    'ListContainers of the removed pod',
+    rt('ListContainers', { filter: { podSandboxId: podA } }),
+    (r) => r.containers.length,
+  );
+
+  const c5 =
+    (await step('CreateContainer c5 in pod-a attempt 1', create(podA1, a1, containerConfig('c5'))))
+      ?.containerId ?? '';
+  await step('StartContainer c5', rt('StartContainer', { containerId: c5 }));
+  await step(
+    'RemovePodSandbox pod-a attempt 1 while READY and running',
+    rt('RemovePodSandbox', { podSandboxId: podA1 }),
+  );
+  await observe('pod-a attempt 1 after remove', podState(podA1));
+  await step('StopPodSandbox of the removed pod', rt('StopPodSandbox', { podSandboxId: podA1 }));
+
+  await step(
+    'ListPodSandbox with the run label',
+    rt('ListPodSandbox', { filter: { labelSelector: labels } }),
+    (r) => r.items.length,
+  );
+  await step(
+    'ListContainers with the run label',
+    rt('ListContainers', { filter: { labelSelector: labels } }),
+    (r) => r.containers.length,
+  );
+  await step(
+    'ImageStatus of an absent image',
+    client.image('ImageStatus', { image: { image: 'docker.io/library/absent:none' } }),
+    (r) => r.image,
+  );
+  await step(
+    'ImageStatus of the test image',
+    client.image('ImageStatus', { image: { image } }),
+    (r) => r.image?.repoTags.includes(image),
+  );
+  return log;
+}
+
+/** Removes whatever a failed sequence left (by label); best effort. */
+async function sweep(client: CriClient, runId: string): Promise<void> {
+  const labels = { 'churn.test/run': runId };
+  const { items } = await client.runtime('ListPodSandbox', { filter: { labelSelector: labels } });
+  for (const pod of items) {
+    await client.runtime('StopPodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
+    await client.runtime('RemovePodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
+  }
+}
+
+/** The sequence as containerd answers it: run once, compared with each executor of the core. */
+let fromContainerd: Promise<Observation[]> | undefined;
+
+function containerdAnswers(image: string): Promise<Observation[]> {
+  fromContainerd ??= (async () => {
+    const runId = `diff-containerd-${process.pid}-${Date.now()}`;
+    const client = new CriClient(containerd.endpoint, { callTimeoutMs: 60_000 });
+    try {
+      return await runSequence(client, runId, image);
+    } finally {
+      await sweep(client, runId).catch(() => undefined);
+      client.close();
+    }
+  })();
+  return fromContainerd;
+}
+
+/** Runs the sequence against a fresh `churn serve --compat containerd --executor <executor>`. */
+async function churnServeAnswers(executor: string, image: string): Promise<Observation[]> {
+  const runId = `diff-churn-${executor}-${process.pid}-${Date.now()}`;
+  const dir = await mkdtemp(join(tmpdir(), 'churn-diff-'));
+  const socket = join(dir, 'churn.sock');
+  const serve = spawn(
+    process.execPath,
+    [
+      mainJs,
+      'serve',
+      '--socket',
+      socket,
+      '--state-dir',
+      join(dir, 'state'),
+      '--executor',
+      executor,
+      '--images',
+      containerd.imagesDir,
+      '--compat',
+      'containerd',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) =>
+    serve.once('exit', (code) => resolve(code)),
+  );
+  const client = new CriClient(`unix://${socket}`, { callTimeoutMs: 60_000 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      serve.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('listening on')) resolve();
+      });
+      serve.once('exit', (code) => reject(new Error(`churn serve exited with ${String(code)}`)));
+    });
+    await client.image('PullImage', { image: { image } });
+    return await runSequence(client, runId, image);
+  } finally {
+    await sweep(client, runId).catch(() => undefined);
+    client.close();
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(containerd.skipReason !== undefined)(
+  'CRI differential: churn serve vs containerd',
+  () => {
+    it.each(['process', 'runc'])(
+      'churn serve --executor %s answers the same legal and illegal calls with the same codes and states',
+      async (executor) => {
+        const image = containerd.busyboxRef;
+        const expected = await containerdAnswers(image);
+        const actual = await churnServeAnswers(executor, image);
+        if (process.env['CHURN_SHOW_DIFFERENTIAL'] === '1') console.table(expected);
+        // Same steps, same codes, same observations: the diff shows any step that differs.
+        expect(actual).toEqual(expected);
+        // The run's label finds nothing afterwards, on either side.
+        const byStep = new Map(expected.map((o) => [o.step, o.seen]));
+        expect(byStep.get('ListPodSandbox with the run label')).toBe(0);
+        expect(byStep.get('ListContainers with the run label')).toBe(0);
+      },
+    );
+  },
+);

@@ -1,0 +1,147 @@
+/**
+ * The cri driver against the private containerd: what it reports, full cycles on each of the
+ * two runtime handlers with host networking and nothing left behind, and a daemon restart.
+ */
+import { readlink } from 'node:fs/promises';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { isChurnError } from '../../src/common/errors.js';
+import { CriDriver } from '../../src/drivers/cri.js';
+import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
+import { containerdForTests } from '../support/containerd.js';
+import { processesWith } from '../support/cri-serve.js';
+
+const containerd = await containerdForTests();
+afterAll(() => containerd.release());
+
+function driverFor(runtimeHandler: string): CriDriver {
+  const driver = new CriDriver({
+    endpoint: containerd.endpoint,
+    runtimeHandler,
+    callTimeoutMs: 60_000,
+  });
+  onTestFinished(() => driver.close());
+  return driver;
+}
+
+const podSpec = (name: string, labels: Record<string, string>): PodSpec => ({
+  name,
+  uid: `uid-${name}`,
+  namespace: 'churn-e2e',
+  attempt: 0,
+  labels,
+  annotations: {},
+  hostNetwork: true,
+  logDirectory: '',
+});
+
+const containerSpec = (
+  labels: Record<string, string>,
+  command: readonly string[],
+): ContainerSpec => ({
+  name: 'c',
+  attempt: 0,
+  image: containerd.busyboxRef,
+  command,
+  args: [],
+  workingDir: '',
+  env: { CHURN: '1' },
+  labels,
+  annotations: {},
+  logPath: '',
+});
+
+describe.skipIf(containerd.skipReason !== undefined)('cri driver against containerd', () => {
+  it('reports containerd, CRI v1, the handler and the daemon pid', async () => {
+    const driver = driverFor('runc');
+    const info = await driver.connect();
+    expect(info).toMatchObject({
+      runtimeName: 'containerd',
+      runtimeApiVersion: 'v1',
+      runtimeHandler: 'runc',
+    });
+    expect(info.runtimeVersion).toMatch(/^\d+\.\d+/);
+    expect(info.pid).toBe(await containerd.pid());
+    expect(await driver.pullImage(containerd.busyboxRef)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it.each(['runc', 'runc-nopivot'])(
+    'runs full cycles on handler %s in the host network namespace, leaving no pod, container or process',
+    async (handler) => {
+      const driver = driverFor(handler);
+      await driver.connect();
+      const runId = `e2e-${handler}-${process.pid}-${Date.now()}`;
+      const labels = { 'churn.test/run': runId };
+      const marker = `churn-marker-${runId}`;
+      const hostNet = await readlink('/proc/self/ns/net');
+      await Promise.all(
+        [0, 1].map(async (worker) => {
+          for (let i = 0; i < 2; i++) {
+            const pod = podSpec(`${runId}-${worker}-${i}`, labels);
+            const podId = await driver.runPod(pod);
+            const id = await driver.createContainer(
+              podId,
+              pod,
+              containerSpec(labels, ['sh', '-c', `sleep 3600; echo ${marker}-${worker}-${i}`]),
+            );
+            await driver.startContainer(id);
+            expect(await driver.containerStatus(id)).toMatchObject({ id, podId, state: 'RUNNING' });
+            const out = await driver.exec(
+              id,
+              ['sh', '-c', 'echo $CHURN; readlink /proc/1/ns/net >/dev/null; exit 4'],
+              10,
+            );
+            expect(out).toEqual({ exitCode: 4, stdout: '1\n', stderr: '' });
+            const pids = await processesWith(`${marker}-${worker}-${i}`);
+            expect(pids.length).toBeGreaterThan(0);
+            for (const pid of pids) expect(await readlink(`/proc/${pid}/ns/net`)).toBe(hostNet);
+            await driver.stopContainer(id, 0);
+            expect(await driver.containerStatus(id)).toMatchObject({
+              state: 'EXITED',
+              exitCode: 137,
+            });
+            await driver.removeContainer(id);
+            await driver.stopPod(podId);
+            await driver.removePod(podId);
+          }
+        }),
+      );
+      expect(await driver.listPods({ labelSelector: labels })).toEqual([]);
+      expect(await driver.listContainers({ labelSelector: labels })).toEqual([]);
+      expect(await processesWith(marker)).toEqual([]);
+    },
+  );
+
+  it('fails calls with UNAVAILABLE while containerd restarts, and succeeds after', async () => {
+    const driver = driverFor('runc');
+    await driver.connect();
+    const runId = `e2e-restart-${process.pid}-${Date.now()}`;
+    const labels = { 'churn.test/run': runId };
+    const pod = podSpec(runId, labels);
+    const podId = await driver.runPod(pod);
+    const restarting = containerd.restart();
+    // While it is down (the socket is gone or refuses), calls fail fast with UNAVAILABLE.
+    let sawUnavailable = false;
+    for (let i = 0; i < 200 && !sawUnavailable; i++) {
+      try {
+        await driver.listPods({ labelSelector: labels });
+      } catch (err) {
+        expect(isChurnError(err, 'UNAVAILABLE')).toBe(true);
+        sawUnavailable = true;
+      }
+    }
+    await restarting;
+    expect(sawUnavailable).toBe(true);
+    // The same driver (one channel) works again, and the pod survived the restart.
+    let pods: unknown[] | undefined;
+    for (let i = 0; i < 50 && pods === undefined; i++) {
+      pods = await driver.listPods({ labelSelector: labels }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return undefined;
+      });
+    }
+    expect(pods?.length).toBe(1);
+    await driver.stopPod(podId);
+    await driver.removePod(podId);
+    expect(await driver.listPods({ labelSelector: labels })).toEqual([]);
+  });
+});

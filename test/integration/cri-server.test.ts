@@ -1,0 +1,331 @@
+/**
+ * The built-in core served over CRI (in-process server, temp unix socket) and driven by the
+ * cri driver and a raw CRI client: full cycles, errors by gRPC code, request validation at the
+ * edge, exact int64 timestamps, socket safety, reconnect after a restart, graceful shutdown.
+ */
+import { createServer } from 'node:net';
+import { lstat, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { isChurnError } from '../../src/common/errors.js';
+import { CriClient } from '../../src/cri/client.js';
+import { CriServer } from '../../src/cri/server.js';
+import { CriDriver } from '../../src/drivers/cri.js';
+import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
+import { processesWith, serveCore } from '../support/cri-serve.js';
+
+const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
+
+function driverFor(endpoint: string, callTimeoutMs = 10_000): CriDriver {
+  const driver = new CriDriver({ endpoint, runtimeHandler: '', callTimeoutMs });
+  onTestFinished(() => driver.close());
+  return driver;
+}
+
+function clientFor(endpoint: string): CriClient {
+  const client = new CriClient(endpoint, { callTimeoutMs: 10_000 });
+  onTestFinished(() => client.close());
+  return client;
+}
+
+function podSpec(name: string, labels: Record<string, string>): PodSpec {
+  return {
+    name,
+    uid: `uid-${name}`,
+    namespace: 'churn-test',
+    attempt: 0,
+    labels,
+    annotations: {},
+    hostNetwork: true,
+    logDirectory: '',
+  };
+}
+
+function containerSpec(
+  name: string,
+  labels: Record<string, string>,
+  command = ['sleep', '3600'],
+): ContainerSpec {
+  return {
+    name,
+    attempt: 0,
+    image: 'host',
+    command,
+    args: [],
+    workingDir: '',
+    env: {},
+    labels,
+    annotations: {},
+    logPath: '',
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return isChurnError(err) ? err.code : `not a ChurnError: ${String(err)}`;
+  }
+  return 'OK';
+}
+
+describe('churn serve in-process, driven by the cri driver', () => {
+  it('reports the core through Version and runs full cycles, concurrently, leaving nothing', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    const info = await driver.connect();
+    expect(info).toMatchObject({
+      runtimeName: 'churn-core',
+      runtimeApiVersion: 'v1',
+      runtimeHandler: '',
+    });
+    expect(info.runtimeVersion).not.toBe('');
+    await driver.pullImage('host');
+
+    const labels = { 'churn.run': 'cycles-1' };
+    await Promise.all(
+      [0, 1, 2, 3].map(async (worker) => {
+        for (let i = 0; i < 3; i++) {
+          const pod = podSpec(`w${worker}-${i}`, labels);
+          const podId = await driver.runPod(pod);
+          const id = await driver.createContainer(podId, pod, containerSpec('c', labels));
+          expect((await driver.containerStatus(id)).state).toBe('CREATED');
+          await driver.startContainer(id);
+          const running = await driver.containerStatus(id);
+          expect(running).toMatchObject({ id, podId, name: 'c', state: 'RUNNING' });
+          await driver.stopContainer(id, 0);
+          const exited = await driver.containerStatus(id);
+          expect(exited.state).toBe('EXITED');
+          expect(exited.exitCode).toBe(137);
+          await driver.removeContainer(id);
+          await driver.stopPod(podId);
+          await driver.removePod(podId);
+        }
+      }),
+    );
+    expect(await driver.listPods({ labelSelector: labels })).toEqual([]);
+    expect(await driver.listContainers({ labelSelector: labels })).toEqual([]);
+  });
+
+  it('lists by label and pod, and exec returns exact output and exit code', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    await driver.connect();
+    const mine = { 'churn.run': 'mine' };
+    const pod = podSpec('lister', mine);
+    const podId = await driver.runPod(pod);
+    const other = await driver.runPod(podSpec('other', { 'churn.run': 'other' }));
+    const id = await driver.createContainer(podId, pod, containerSpec('c', mine));
+    await driver.startContainer(id);
+
+    expect((await driver.listPods({ labelSelector: mine })).map((p) => p.id)).toEqual([podId]);
+    expect((await driver.listPods({ podId: other })).map((p) => p.state)).toEqual(['READY']);
+    expect((await driver.listContainers({ podId })).map((c) => c.id)).toEqual([id]);
+    expect(await driver.listContainers({ podId: other })).toEqual([]);
+
+    const out = await driver.exec(id, ['sh', '-c', 'printf "a\\nb"; printf err >&2; exit 7'], 10);
+    expect(out).toEqual({ exitCode: 7, stdout: 'a\nb', stderr: 'err' });
+    await driver.stopPod(podId);
+    expect((await driver.containerStatus(id)).state).toBe('EXITED');
+    await driver.removePod(podId);
+    await driver.removePod(other);
+  });
+
+  it('fails with the gRPC code name of the core error', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    await driver.connect();
+    expect(await codeOf(driver.startContainer('no-such-container'))).toBe('NOT_FOUND');
+    expect(await codeOf(driver.containerStatus('no-such-container'))).toBe('NOT_FOUND');
+    const pod = podSpec('dup', {});
+    const podId = await driver.runPod(pod);
+    expect(await codeOf(driver.runPod(pod))).toBe('ALREADY_EXISTS');
+    const id = await driver.createContainer(podId, pod, containerSpec('c', {}));
+    await driver.startContainer(id);
+    expect(await codeOf(driver.startContainer(id))).toBe('FAILED_PRECONDITION');
+    expect(await codeOf(driver.removeContainer(id))).toBe('FAILED_PRECONDITION');
+    await driver.stopPod(podId);
+    expect(await codeOf(driver.createContainer(podId, pod, containerSpec('d', {})))).toBe(
+      'FAILED_PRECONDITION',
+    );
+    // Stop and remove of unknown ids succeed, as CRI requires.
+    expect(await codeOf(driver.stopContainer('no-such-container', 0))).toBe('OK');
+    expect(await codeOf(driver.removeContainer('no-such-container'))).toBe('OK');
+    expect(await codeOf(driver.removePod('no-such-pod'))).toBe('OK');
+    await driver.removePod(podId);
+  });
+
+  it('refuses malformed requests with INVALID_ARGUMENT naming the field', async () => {
+    const served = await serveCore(cleanup);
+    const client = clientFor(served.endpoint);
+    const invalid = async (promise: Promise<unknown>): Promise<string> => {
+      try {
+        await promise;
+      } catch (err) {
+        expect(isChurnError(err, 'INVALID_ARGUMENT')).toBe(true);
+        return (err as Error).message;
+      }
+      throw new Error('expected INVALID_ARGUMENT');
+    };
+    expect(await invalid(client.runtime('RunPodSandbox', {}))).toContain(
+      'RunPodSandbox: config must be set',
+    );
+    expect(
+      await invalid(client.runtime('RunPodSandbox', { config: { metadata: { uid: 'u' } } })),
+    ).toContain('config.metadata.name must be set');
+    expect(await invalid(client.runtime('StartContainer', {}))).toContain(
+      'container_id must be set',
+    );
+    expect(await invalid(client.runtime('StopPodSandbox', {}))).toContain(
+      'pod_sandbox_id must be set',
+    );
+    expect(
+      await invalid(
+        client.runtime('CreateContainer', {
+          podSandboxId: 'p',
+          config: { metadata: { name: 'c' } },
+        }),
+      ),
+    ).toContain('config.image.image must be set');
+    expect(await invalid(client.runtime('ExecSync', { containerId: 'x', cmd: [] }))).toContain(
+      'cmd must not be empty',
+    );
+    expect(await invalid(client.image('PullImage', {}))).toContain('image.image must be set');
+  });
+
+  it('keeps int64 nanosecond timestamps exact end to end', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    const client = clientFor(served.endpoint);
+    await driver.connect();
+    const pod = podSpec('times', {});
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(
+      podId,
+      pod,
+      containerSpec('c', {}, ['sh', '-c', 'exit 3']),
+    );
+    await driver.startContainer(id);
+    const core = served.core;
+    for (let i = 0; i < 100 && (await core.containerStatus(id)).state !== 'EXITED'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const inCore = await core.containerStatus(id);
+    expect(inCore.state).toBe('EXITED');
+    const { status } = await client.runtime('ContainerStatus', { containerId: id });
+    expect(status).not.toBeNull();
+    expect(BigInt(status!.createdAt)).toBe(inCore.createdAtNs);
+    expect(BigInt(status!.startedAt)).toBe(inCore.startedAtNs);
+    expect(BigInt(status!.finishedAt)).toBe(inCore.finishedAtNs);
+    expect(inCore.finishedAtNs).toBeGreaterThan(2n ** 53n); // beyond what a double holds exactly
+    expect(status).toMatchObject({ exitCode: 3, state: 'CONTAINER_EXITED' });
+    const podInCore = await core.podSandboxStatus(podId);
+    const listed = await client.runtime('ListPodSandbox', { filter: { id: podId } });
+    expect(listed.items.map((p) => BigInt(p.createdAt))).toEqual([podInCore.createdAtNs]);
+    const stats = await client.runtime('ListContainerStats', {});
+    expect(stats.stats.every((s) => BigInt(s.cpu?.timestamp ?? '0') > 2n ** 53n)).toBe(true);
+    await driver.removePod(podId);
+  });
+
+  it('reconnects after the server restarts: calls fail UNAVAILABLE while it is down, then succeed', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint, 5000);
+    await driver.connect();
+    expect(await driver.listPods({})).toEqual([]);
+    await served.stopServer();
+    expect(await codeOf(driver.listPods({}))).toBe('UNAVAILABLE');
+    await served.restartServer();
+    let code = 'UNAVAILABLE';
+    // grpc-js reconnects with a backoff capped at 1 s by the client; give it a few tries.
+    for (let i = 0; i < 50 && code === 'UNAVAILABLE'; i++) {
+      code = await codeOf(driver.listPods({}));
+      if (code === 'UNAVAILABLE') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(code).toBe('OK');
+    const pod = podSpec('after-restart', {});
+    const podId = await driver.runPod(pod);
+    await driver.removePod(podId);
+  });
+
+  it('gives each call a deadline (DEADLINE_EXCEEDED) and cancels on abort (CANCELLED)', async () => {
+    const served = await serveCore(cleanup, {
+      faults: {
+        start: { latencyMs: { meanMs: 3000, stddevMs: 0 }, errorRate: 0, code: 'UNAVAILABLE' },
+      },
+      seed: 1,
+    });
+    const driver = driverFor(served.endpoint, 300);
+    await driver.connect();
+    const pod = podSpec('slow', {});
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(podId, pod, containerSpec('c', {}));
+    expect(await codeOf(driver.startContainer(id))).toBe('DEADLINE_EXCEEDED');
+    const controller = new AbortController();
+    const started = driver.startContainer(id, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await codeOf(started)).toBe('CANCELLED');
+    controller.abort();
+    expect(await codeOf(driver.listPods({}, { signal: controller.signal }))).toBe('CANCELLED');
+    await served.core.removePodSandbox(podId);
+  });
+
+  it('creates the socket with mode 0600 and removes it on close', async () => {
+    const served = await serveCore(cleanup);
+    const stats = await lstat(served.socketPath);
+    expect(stats.isSocket()).toBe(true);
+    expect(stats.mode & 0o777).toBe(0o600);
+    await served.stopServer();
+    await expect(lstat(served.socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('replaces a stale socket, refuses a live one and a non-socket file', async () => {
+    const served = await serveCore(cleanup);
+    // A live server answers on the socket: refused.
+    await expect(
+      CriServer.listen(served.core, { socketPath: served.socketPath }),
+    ).rejects.toMatchObject({
+      code: 'ENDPOINT_INVALID',
+    });
+    // A stale socket (its server gone without unlinking): replaced.
+    const stalePath = join(served.dir, 'stale.sock');
+    const stale = createServer();
+    const boundPath = join(served.dir, 'bound.sock');
+    await new Promise<void>((r) => stale.listen(boundPath, r));
+    // Closing a node server unlinks the path it bound; moved away first, the file stays.
+    await rename(boundPath, stalePath);
+    await new Promise<void>((r) => stale.close(() => r()));
+    expect((await lstat(stalePath)).isSocket()).toBe(true);
+    const server = await CriServer.listen(served.core, { socketPath: stalePath });
+    onTestFinished(() => server.close(1000));
+    expect((await lstat(stalePath)).mode & 0o777).toBe(0o600);
+    // A regular file: never replaced.
+    const filePath = join(served.dir, 'file.sock');
+    await writeFile(filePath, 'not a socket');
+    await expect(CriServer.listen(served.core, { socketPath: filePath })).rejects.toMatchObject({
+      code: 'ENDPOINT_INVALID',
+    });
+  });
+
+  it('shuts down gracefully: no task process is left once server and core are closed', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    await driver.connect();
+    const marker = `churn-graceful-${process.pid}-${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const pod = podSpec(`g${i}`, {});
+      const podId = await driver.runPod(pod);
+      const id = await driver.createContainer(
+        podId,
+        pod,
+        containerSpec('c', {}, ['sh', '-c', `sleep 3600; echo ${marker}`]),
+      );
+      await driver.startContainer(id);
+      ids.push(id);
+    }
+    expect((await processesWith(marker)).length).toBe(3);
+    await served.stopServer();
+    await served.core.close();
+    expect(await processesWith(marker)).toEqual([]);
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * Request decoding/validation and response encoding, through the real protobuf codec of the
+ * CRI services (serialize as a client would, deserialize as the server does), so the shapes
+ * tested are those that arrive off the wire: defaults filled, int64 as strings, enums by name.
+ */
+import { describe, expect, it } from 'vitest';
+import { isChurnError } from '../../../src/common/errors.js';
+import type { Container, PodSandbox } from '../../../src/runtime/types.js';
+import {
+  encodeContainerStatus,
+  encodeImage,
+  encodePodSandboxStatus,
+} from '../../../src/cri/core-to-wire.js';
+import { criPackage } from '../../../src/cri/proto-loader.js';
+import {
+  decodeContainerConfig,
+  decodeContainerFilter,
+  decodePodFilter,
+  decodePodSandboxConfig,
+  decodeTimeoutSec,
+  requireString,
+} from '../../../src/cri/wire-to-core.js';
+import type { RuntimeRpc } from '../../../src/cri/client.js';
+
+/** `request` as the server's handler receives it. */
+function overTheWire(method: RuntimeRpc, request: object): unknown {
+  const def = criPackage().RuntimeService.service[method];
+  return def.requestDeserialize(def.requestSerialize(request));
+}
+
+/** `response` as a client receives it. */
+function responseOverTheWire(method: RuntimeRpc, response: object): unknown {
+  const def = criPackage().RuntimeService.service[method];
+  return def.responseDeserialize(def.responseSerialize(response));
+}
+
+function invalidMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(isChurnError(err, 'INVALID_ARGUMENT')).toBe(true);
+    return (err as Error).message;
+  }
+  throw new Error('expected INVALID_ARGUMENT');
+}
+
+const podConfig = {
+  metadata: { name: 'p1', uid: 'u1', namespace: 'ns', attempt: 2 },
+  logDirectory: '/var/log/pods/p1',
+  labels: { 'churn.run': 'r1' },
+  linux: {
+    securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+  },
+};
+
+describe('RunPodSandbox request', () => {
+  it('decodes a host-network pod', () => {
+    const req = overTheWire('RunPodSandbox', { config: podConfig, runtimeHandler: 'runc' }) as {
+      config: never;
+    };
+    expect(decodePodSandboxConfig('RunPodSandbox', 'config', req.config)).toEqual({
+      metadata: { name: 'p1', uid: 'u1', namespace: 'ns', attempt: 2 },
+      hostname: '',
+      logDirectory: '/var/log/pods/p1',
+      labels: { 'churn.run': 'r1' },
+      annotations: {},
+      networkMode: 'NODE',
+      pidMode: 'CONTAINER',
+      ipcMode: 'POD',
+    });
+  });
+
+  it('reads absent namespace options as POD, the proto default', () => {
+    const req = overTheWire('RunPodSandbox', { config: { metadata: { name: 'p' } } }) as {
+      config: never;
+    };
+    const decoded = decodePodSandboxConfig('RunPodSandbox', 'config', req.config);
+    expect([decoded.networkMode, decoded.pidMode, decoded.ipcMode]).toEqual(['POD', 'POD', 'POD']);
+  });
+
+  it.each([
+    [{}, 'RunPodSandbox: config must be set'],
+    [{ config: {} }, 'RunPodSandbox: config.metadata must be set'],
+    [{ config: { metadata: { uid: 'u' } } }, 'RunPodSandbox: config.metadata.name must be set'],
+  ])('refuses %j', (request, message) => {
+    const req = overTheWire('RunPodSandbox', request) as { config: never };
+    expect(
+      invalidMessage(() => decodePodSandboxConfig('RunPodSandbox', 'config', req.config)),
+    ).toBe(message);
+  });
+});
+
+describe('CreateContainer request', () => {
+  const config = {
+    metadata: { name: 'c1', attempt: 1 },
+    image: { image: 'docker.io/library/busybox:latest' },
+    command: ['sleep'],
+    args: ['3600'],
+    envs: [{ key: 'A', value: 'b=c' }],
+    labels: { l: 'v' },
+    logPath: 'c1.log',
+  };
+
+  it('decodes a container config', () => {
+    const req = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config,
+      sandboxConfig: podConfig,
+    }) as {
+      config: never;
+      sandboxConfig: never;
+    };
+    expect(decodeContainerConfig('CreateContainer', req.config)).toEqual({
+      metadata: { name: 'c1', attempt: 1 },
+      image: 'docker.io/library/busybox:latest',
+      command: ['sleep'],
+      args: ['3600'],
+      workingDir: '',
+      envs: [{ key: 'A', value: 'b=c' }],
+      labels: { l: 'v' },
+      annotations: {},
+      logPath: 'c1.log',
+    });
+    expect(
+      decodePodSandboxConfig('CreateContainer', 'sandbox_config', req.sandboxConfig, true)
+        .networkMode,
+    ).toBe('NODE');
+  });
+
+  it('tolerates a missing sandbox_config, as containerd does', () => {
+    const req = overTheWire('CreateContainer', { podSandboxId: 'p', config }) as {
+      sandboxConfig: never;
+    };
+    const decoded = decodePodSandboxConfig(
+      'CreateContainer',
+      'sandbox_config',
+      req.sandboxConfig,
+      true,
+    );
+    expect(decoded.logDirectory).toBe('');
+    expect(decoded.metadata.name).toBe('');
+  });
+
+  it.each([
+    [{}, 'CreateContainer: config must be set'],
+    [{ config: { image: { image: 'x' } } }, 'CreateContainer: config.metadata must be set'],
+    [
+      { config: { metadata: { name: '' }, image: { image: 'x' } } },
+      'CreateContainer: config.metadata.name must be set',
+    ],
+    [{ config: { metadata: { name: 'c' } } }, 'CreateContainer: config.image.image must be set'],
+    [
+      { config: { metadata: { name: 'c' }, image: { image: '' } } },
+      'CreateContainer: config.image.image must be set',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          envs: [{ key: 'A' }, { value: 'v' }],
+        },
+      },
+      'CreateContainer: config.envs[1].key must be set',
+    ],
+  ])('refuses %j', (request, message) => {
+    const req = overTheWire('CreateContainer', request) as { config: never };
+    expect(invalidMessage(() => decodeContainerConfig('CreateContainer', req.config))).toBe(
+      message,
+    );
+  });
+
+  it('names the field of a missing id', () => {
+    const req = overTheWire('StartContainer', {}) as { containerId: string };
+    expect(
+      invalidMessage(() => requireString('StartContainer', 'container_id', req.containerId)),
+    ).toBe('StartContainer: container_id must be set');
+  });
+});
+
+describe('filters', () => {
+  it('decodes pod filters by id, state and labels; empty fields do not filter', () => {
+    const req = overTheWire('ListPodSandbox', {
+      filter: { state: { state: 'SANDBOX_NOTREADY' }, labelSelector: { a: 'b' } },
+    }) as { filter: never };
+    expect(decodePodFilter(req.filter)).toEqual({ state: 'NOTREADY', labelSelector: { a: 'b' } });
+    expect(
+      decodePodFilter((overTheWire('ListPodSandbox', {}) as { filter: never }).filter),
+    ).toEqual({});
+    const byId = overTheWire('ListPodSandbox', { filter: { id: 'abc' } }) as { filter: never };
+    expect(decodePodFilter(byId.filter)).toEqual({ id: 'abc' });
+  });
+
+  it('decodes container filters; state CREATED (enum 0) is a filter when present', () => {
+    const req = overTheWire('ListContainers', {
+      filter: { podSandboxId: 'p', state: { state: 'CONTAINER_CREATED' } },
+    }) as { filter: never };
+    expect(decodeContainerFilter(req.filter)).toEqual({ podId: 'p', state: 'CREATED' });
+  });
+
+  it('refuses an unknown state value', () => {
+    const req = overTheWire('ListContainers', { filter: { state: { state: 7 } } }) as {
+      filter: never;
+    };
+    expect(invalidMessage(() => decodeContainerFilter(req.filter))).toContain('filter.state.state');
+  });
+});
+
+describe('timeouts', () => {
+  it('reads seconds from int64 and treats negative as 0', () => {
+    expect(
+      decodeTimeoutSec(
+        (overTheWire('StopContainer', { timeout: 30 }) as { timeout: string }).timeout,
+      ),
+    ).toBe(30);
+    expect(
+      decodeTimeoutSec(
+        (overTheWire('StopContainer', { timeout: -3 }) as { timeout: string }).timeout,
+      ),
+    ).toBe(0);
+    expect(
+      decodeTimeoutSec((overTheWire('StopContainer', {}) as { timeout: string }).timeout),
+    ).toBe(0);
+  });
+});
+
+describe('responses', () => {
+  const createdAtNs = 1_732_812_345_123_456_789n;
+  const pod: PodSandbox = {
+    id: 'p1',
+    config: {
+      metadata: { name: 'p', uid: 'u', namespace: 'n', attempt: 0 },
+      hostname: '',
+      logDirectory: '',
+      labels: { a: 'b' },
+      annotations: {},
+      networkMode: 'NODE',
+      pidMode: 'CONTAINER',
+      ipcMode: 'POD',
+    },
+    state: 'NOTREADY',
+    createdAtNs,
+    runtimeHandler: 'runc',
+  };
+
+  it('keeps int64 nanosecond timestamps exact and maps states and namespaces', () => {
+    const res = responseOverTheWire('PodSandboxStatus', {
+      status: encodePodSandboxStatus(pod),
+    }) as {
+      status: {
+        createdAt: string;
+        state: string;
+        linux: { namespaces: { options: { network: string } } };
+      };
+    };
+    expect(BigInt(res.status.createdAt)).toBe(createdAtNs);
+    expect(res.status.state).toBe('SANDBOX_NOTREADY');
+    expect(res.status.linux.namespaces.options.network).toBe('NODE');
+  });
+
+  it('encodes a container status with exit code, reason, times and log path', () => {
+    const container: Container = {
+      id: 'c1',
+      podId: 'p1',
+      config: {
+        metadata: { name: 'c', attempt: 0 },
+        image: 'busybox',
+        command: [],
+        args: [],
+        workingDir: '',
+        envs: [],
+        labels: {},
+        annotations: {},
+        logPath: 'c.log',
+      },
+      imageRef: 'sha256:abc',
+      state: 'EXITED',
+      createdAtNs,
+      startedAtNs: createdAtNs + 1n,
+      finishedAtNs: createdAtNs + 2n,
+      exitCode: 137,
+      reason: 'Error',
+      message: '',
+      pid: 0,
+      logPathAbs: '/logs/c.log',
+    };
+    const res = responseOverTheWire('ContainerStatus', {
+      status: encodeContainerStatus(container),
+    }) as {
+      status: Record<string, unknown>;
+    };
+    expect(res.status).toMatchObject({
+      state: 'CONTAINER_EXITED',
+      exitCode: 137,
+      reason: 'Error',
+      logPath: '/logs/c.log',
+      imageRef: 'sha256:abc',
+      startedAt: (createdAtNs + 1n).toString(),
+      finishedAt: (createdAtNs + 2n).toString(),
+    });
+  });
+
+  it('reports a numeric image user as uid and a named one as username', () => {
+    const image = {
+      id: 'sha256:1',
+      repoTags: ['docker.io/library/busybox:latest'],
+      repoDigests: [],
+      sizeBytes: 1234,
+      spec: { user: '1000:1000', entrypoint: [], cmd: [], env: [], workingDir: '' },
+      builtin: false,
+    };
+    expect(encodeImage(image)).toMatchObject({ uid: { value: '1000' }, username: '' });
+    expect(encodeImage({ ...image, spec: { ...image.spec, user: 'nobody' } })).toMatchObject({
+      uid: null,
+      username: 'nobody',
+    });
+  });
+});
