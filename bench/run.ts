@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     });
     results[name] = records;
     for (const r of records) {
-      process.stdout.write(`${name.padEnd(10)} ${r.name.padEnd(58)} ${fmt(r.value).padStart(14)} ${r.unit}\n`);
+      process.stdout.write(
+        `${name.padEnd(10)} ${r.name.padEnd(58)} ${fmt(r.value).padStart(14)} ${r.unit}\n`,
+      );
     }
   }
 

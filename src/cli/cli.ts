@@ -64,7 +64,7 @@ function register(
     (y) => command.builder(y),
     async (args) => {
       try {
-        setExit(await command.run(args as Record<string, unknown>, io));
+        setExit(await command.run(args, io));
       } catch (err) {
         setExit(reportError(err, io));
       }

@@ -37,8 +37,11 @@ export const systemClock: Clock = {
   },
 };
 
-function abortReason(signal: AbortSignal | undefined): unknown {
-  return signal?.reason ?? new DOMException('The operation was aborted', 'AbortError');
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error
+    ? reason
+    : new DOMException('The operation was aborted', 'AbortError');
 }
 
 /** Milliseconds of the wall clock's origin for `performance.now()`, fixed at process start. */

@@ -1,0 +1,172 @@
+/**
+ * What `churn run` does once its flags are parsed: scenario → driver → runner → report →
+ * exit code. Glue only; each step is a part of churn with its own tests.
+ *
+ * Stopping: the first SIGINT/SIGTERM stops scheduling and drains in-flight cycles (within the
+ * scenario's drainTimeout), the second cuts them off at once. Cleanup of what the run created
+ * always runs, and the report is always written, marked partial when the run did not complete.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { systemClock } from '../common/clock.js';
+import { randomHexId } from '../common/random-id.js';
+import { createDriver } from '../drivers/registry.js';
+import { planRun } from '../load/phases.js';
+import { runScenario, type RunResult } from '../load/runner.js';
+import { Recorder } from '../metrics/recorder.js';
+import { buildReport } from '../report/build.js';
+import { collectHostInfo } from '../report/host-info.js';
+import { renderTerminalSummary } from '../report/render/terminal.js';
+import type { Report } from '../report/schema.js';
+import { writeReport } from '../report/store.js';
+import { defaultScenario } from '../scenario/default-scenario.js';
+import { loadScenarioFile } from '../scenario/load.js';
+import type { ScenarioOverrides } from '../scenario/overrides.js';
+import type { Scenario } from '../scenario/schema.js';
+import { ExitCode, exitCodeForSignal } from './exit-codes.js';
+import { churnGitCommit } from './git-commit.js';
+import type { CliIo, StopSignalName } from './io.js';
+import { renderPlan } from './plan-render.js';
+import { StatusPrinter } from './status-line.js';
+import { churnVersion } from './version.js';
+
+/** How `churn run` was asked to behave. */
+export interface RunSessionOptions {
+  /** Scenario file; the built-in smoke scenario when undefined. */
+  readonly scenarioPath: string | undefined;
+  readonly overrides: ScenarioOverrides;
+  /** Print the resolved plan and stop. */
+  readonly dryRun: boolean;
+  /** Output mode: human (status line, summary), quiet (report path only), json (the report). */
+  readonly output: 'human' | 'quiet' | 'json';
+  /** Run id; random when undefined. */
+  readonly runId: string | undefined;
+}
+
+/** Runs one scenario as `churn run` does; returns the exit code. */
+export async function runSession(options: RunSessionOptions, io: CliIo): Promise<number> {
+  const scenario = await loadScenario(options, io);
+  const plan = planRun(scenario.load);
+  if (options.dryRun) {
+    if (options.output === 'json')
+      io.stdout.write(`${JSON.stringify({ scenario, plan }, null, 2)}\n`);
+    else io.stdout.write(renderPlan(scenario, plan));
+    return ExitCode.ok;
+  }
+
+  const runId = options.runId ?? randomHexId(6);
+  const driver = createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed });
+  const recorder = new Recorder({ clock: systemClock, intervalMs: scenario.report.intervalMs });
+  const stop = new AbortController();
+  const cut = new AbortController();
+  let stoppedBy: StopSignalName | undefined;
+  const unsubscribe = io.onStopSignal((signal) => {
+    if (stoppedBy === undefined) {
+      stoppedBy = signal;
+      if (options.output === 'human') {
+        io.stderr.write(
+          `\n${signal}: stopping — draining in-flight cycles (${signal} again cuts them off)\n`,
+        );
+      }
+      stop.abort();
+    } else {
+      cut.abort();
+    }
+  });
+  const status =
+    options.output === 'human' ? new StatusPrinter(io.stderr, () => systemClock.now()) : undefined;
+
+  let result: RunResult;
+  try {
+    if (options.output === 'human') {
+      io.stderr.write(
+        `churn ${churnVersion()} · scenario ${scenario.name} · driver ${scenario.target.driver}` +
+          `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : ''} · run ${runId}\n`,
+      );
+    }
+    result = await runScenario({
+      scenario,
+      driver,
+      recorder,
+      clock: systemClock,
+      runId,
+      signal: stop.signal,
+      cutSignal: cut.signal,
+      ...(status !== undefined ? { onStatus: (s) => status.update(s) } : {}),
+      ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
+    });
+  } finally {
+    unsubscribe();
+    status?.finish();
+    await driver.close();
+  }
+
+  let report: Report;
+  let path: string;
+  try {
+    report = buildReport({
+      outcome: result,
+      scenario,
+      host: collectHostInfo(churnVersion(), await churnGitCommit()),
+    });
+    const dir = isAbsolute(scenario.report.dir)
+      ? scenario.report.dir
+      : resolve(io.cwd, scenario.report.dir);
+    path = await writeReport(dir, report);
+  } finally {
+    recorder.release();
+  }
+
+  switch (options.output) {
+    case 'json':
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      break;
+    case 'human':
+      io.stdout.write(renderTerminalSummary(report, { color: io.stdout.isTTY }));
+      io.stdout.write(`\nreport: ${path}\n`);
+      break;
+    case 'quiet':
+      io.stdout.write(`${path}\n`);
+      break;
+  }
+  return exitCodeOf(result, stoppedBy, io);
+}
+
+async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scenario> {
+  if (options.scenarioPath === undefined) return defaultScenario(options.overrides);
+  return loadScenarioFile(options.scenarioPath, options.overrides, { cwd: io.cwd });
+}
+
+/**
+ * 3 broken · 130/143 stopped by a signal · 1 aborted, a threshold failed or no cycle
+ * succeeded (a run whose every cycle failed must not pass) · 0 otherwise.
+ */
+function exitCodeOf(result: RunResult, stoppedBy: StopSignalName | undefined, io: CliIo): number {
+  switch (result.state) {
+    case 'broken':
+      io.stderr.write(`churn: the run broke: ${result.error.message}\n`);
+      return ExitCode.broken;
+    case 'interrupted':
+      return exitCodeForSignal(stoppedBy ?? 'SIGINT');
+    case 'aborted':
+      io.stderr.write(
+        `churn: aborted: threshold "${result.abortedBy.source}" failed (actual ${String(result.abortedBy.actual)})\n`,
+      );
+      return ExitCode.failed;
+    case 'completed':
+      break;
+  }
+  const failed = result.thresholds.filter((t) => !t.ok);
+  if (failed.length > 0) {
+    io.stderr.write(
+      `churn: ${failed.length} threshold(s) failed: ${failed.map((t) => t.source).join('; ')}\n`,
+    );
+    return ExitCode.failed;
+  }
+  if (result.cycles.succeeded === 0) {
+    io.stderr.write(
+      `churn: no cycle succeeded (${result.cycles.failed} failed): the runtime did not do the work\n`,
+    );
+    return ExitCode.failed;
+  }
+  return ExitCode.ok;
+}
