@@ -52,6 +52,8 @@ import {
   statsFromWindow,
   type ThresholdResult,
 } from './threshold-eval.js';
+import { setMaxListeners } from 'node:events';
+import { sweep } from './sweep.js';
 import { sleepUntil } from './wait.js';
 
 /** Options of {@link runScenario}. */
@@ -184,8 +186,9 @@ class Run {
   readonly #plan: RunPlan;
   readonly #seed: number;
   readonly #statusIntervalMs: number;
-  readonly #stop = new AbortController();
-  readonly #cut = new AbortController();
+  // Every in-flight cycle listens on these two: as many listeners as maxInflight, by design.
+  readonly #stop = unboundedController();
+  readonly #cut = unboundedController();
   readonly #cleanup: CleanupStats = { calls: 0, failures: 0, failuresByCode: new Map() };
   readonly #env: CycleEnv;
   readonly #workloads: WorkloadRun[];
@@ -542,29 +545,11 @@ class Run {
     remainingContainers: number;
   }> {
     const { driver, runId } = this.#o;
-    const filter = { labelSelector: { [runIdLabel]: runId } };
-    let sweptPods = 0;
-    let sweptContainers = 0;
-    const quietly = async (fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch {
-        // What stays is found by the check below.
-      }
-    };
     try {
-      for (const c of await driver.listContainers(filter)) {
-        sweptContainers++;
-        await quietly(() => driver.stopContainer(c.id, 0));
-        await quietly(() => driver.removeContainer(c.id));
-      }
-      for (const p of await driver.listPods(filter)) {
-        sweptPods++;
-        await quietly(() => driver.stopPod(p.id));
-        await quietly(() => driver.removePod(p.id));
-      }
-      const remainingContainers = (await driver.listContainers(filter)).length;
-      const remainingPods = (await driver.listPods(filter)).length;
+      const { sweptPods, sweptContainers, remainingPods, remainingContainers } = await sweep(
+        driver,
+        { runId },
+      );
       if (remainingContainers + remainingPods > 0) {
         this.#fail(
           new ChurnError(
@@ -580,7 +565,7 @@ class Run {
           `cannot list what the run left (${runIdLabel}=${runId}); remove it with churn cleanup --run-id ${runId}`,
         ),
       );
-      return { sweptPods, sweptContainers, remainingPods: 0, remainingContainers: 0 };
+      return { sweptPods: 0, sweptContainers: 0, remainingPods: 0, remainingContainers: 0 };
     }
   }
 
@@ -666,4 +651,11 @@ class Run {
     this.#broken ??= error;
     this.#requestStop('broken');
   }
+}
+
+/** An AbortController whose signal may have any number of listeners without a leak warning. */
+function unboundedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

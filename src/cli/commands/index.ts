@@ -1,8 +1,14 @@
 /** Every `churn` command, registered explicitly in one place. */
 import type { Command } from '../command.js';
+import { cleanupCommand } from './cleanup.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 /** The commands, in the order `churn --help` lists them. */
-export const commands: readonly Command[] = [runCommand, validateCommand, serveCommand];
+export const commands: readonly Command[] = [
+  runCommand,
+  validateCommand,
+  serveCommand,
+  cleanupCommand,
+];

@@ -1,0 +1,121 @@
+/** `churn cleanup (--run-id ID | --all)`: remove what a killed run left, found by its labels. */
+import type { Argv } from 'yargs';
+import { ChurnError } from '../../common/errors.js';
+import { createDriver, type DriverTarget } from '../../drivers/registry.js';
+import { runIdLabel } from '../../load/cycle.js';
+import { sweep, type SweepTarget } from '../../load/sweep.js';
+import { defineCommand } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+
+interface CleanupArgs {
+  'run-id'?: string;
+  all: boolean;
+  driver: 'builtin' | 'cri';
+  endpoint: string;
+  'state-dir'?: string;
+  executor: 'process' | 'runc';
+  'call-timeout': number;
+}
+
+/** The `cleanup` command. */
+export const cleanupCommand = defineCommand<CleanupArgs>({
+  command: 'cleanup',
+  describe: 'Remove the pods and containers a killed run left behind, found by label',
+  builder(yargs: Argv) {
+    return yargs
+      .option('run-id', {
+        type: 'string',
+        describe: `remove what the run with this id created (label ${runIdLabel}=ID)`,
+      })
+      .option('all', {
+        type: 'boolean',
+        default: false,
+        describe: `remove everything any churn run created (any ${runIdLabel} label)`,
+      })
+      .option('driver', {
+        choices: ['builtin', 'cri'] as const,
+        default: 'cri' as const,
+        describe: 'runtime driver',
+      })
+      .option('endpoint', {
+        type: 'string',
+        default: 'unix:///run/containerd/containerd.sock',
+        describe: 'CRI endpoint (driver cri)',
+      })
+      .option('state-dir', {
+        type: 'string',
+        describe:
+          "the built-in core's state directory (driver builtin; the scenario's target.stateDir)",
+      })
+      .option('executor', {
+        choices: ['process', 'runc'] as const,
+        default: 'process' as const,
+        describe: 'executor of the built-in core (driver builtin)',
+      })
+      .option('call-timeout', {
+        type: 'number',
+        default: 60,
+        describe: 'deadline of each runtime call, seconds',
+      })
+      .example(
+        '$0 cleanup --run-id 3c8937208e87 --endpoint unix:///run/containerd/containerd.sock',
+        '',
+      )
+      .example('$0 cleanup --all --driver builtin --state-dir /var/lib/churn', '')
+      .epilogue(
+        'A run removes what it created even when stopped with Ctrl-C; this is for runs that were killed (SIGKILL, OOM, a lost node). The run id is printed at the start of every run and is in its report.',
+      );
+  },
+  async run(args, io) {
+    const target = sweepTarget(args);
+    if (args.driver === 'builtin' && args['state-dir'] === undefined) {
+      throw new ChurnError(
+        'USAGE',
+        'the built-in core keeps state between runs only in a state directory: give --state-dir DIR (or --driver cri --endpoint …)',
+      );
+    }
+    const driverTarget: DriverTarget = {
+      driver: args.driver,
+      endpoint: args.endpoint,
+      runtimeHandler: '',
+      callTimeout: args['call-timeout'] * 1000,
+      executor: args.executor,
+      stateDir: args['state-dir'],
+    };
+    const driver = createDriver(driverTarget);
+    try {
+      await driver.connect();
+      const result = await sweep(driver, target);
+      const found = result.sweptContainers + result.sweptPods;
+      const runs = result.runIds.length > 0 ? ` of run ${result.runIds.join(', ')}` : '';
+      io.stdout.write(
+        found === 0
+          ? `nothing to clean up${'runId' in target ? ` for run ${target.runId}` : ''}\n`
+          : `removed ${result.sweptContainers - result.remainingContainers} containers and ${result.sweptPods - result.remainingPods} pods${runs}\n`,
+      );
+      if (result.remainingContainers + result.remainingPods > 0) {
+        io.stderr.write(
+          `churn: ${result.remainingContainers} containers and ${result.remainingPods} pods could not be removed\n`,
+        );
+        return ExitCode.broken;
+      }
+      return ExitCode.ok;
+    } finally {
+      await driver.close();
+    }
+  },
+});
+
+function sweepTarget(args: CleanupArgs): SweepTarget {
+  if (args.all && args['run-id'] !== undefined) {
+    throw new ChurnError('USAGE', 'give --run-id ID or --all, not both');
+  }
+  if (args.all) return { allRuns: true };
+  if (args['run-id'] === undefined || args['run-id'] === '') {
+    throw new ChurnError(
+      'USAGE',
+      'say what to remove: --run-id ID (one run) or --all (every churn run)',
+    );
+  }
+  return { runId: args['run-id'] };
+}

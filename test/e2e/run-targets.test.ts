@@ -1,0 +1,188 @@
+/**
+ * `churn run` with the same scenario against every kind of target: the core in-process, the
+ * core served over CRI with each executor, and the private containerd with each of its two
+ * runtime handlers. Each run must have zero errors, write a report naming the runtime, and
+ * leave nothing behind: no pod or container with its run label, no process of its.
+ * Then every shipped scenario, shortened, against the core and against containerd with only
+ * --driver/--endpoint changed.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CriDriver } from '../../src/drivers/cri.js';
+import type { Report } from '../../src/report/schema.js';
+import { containerdForTests } from '../support/containerd.js';
+import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
+import { runChurn, startChurn } from '../support/churn-process.js';
+
+const containerd = await containerdForTests();
+afterAll(() => containerd.release());
+
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+async function onlyReport(dir: string): Promise<Report> {
+  const files: string[] = [];
+  for (const scenario of await readdir(dir)) {
+    for (const f of await readdir(join(dir, scenario))) files.push(join(dir, scenario, f));
+  }
+  expect(files).toHaveLength(1);
+  return JSON.parse(await readFile(files[0]!, 'utf8')) as Report;
+}
+
+/** Starts `churn serve` on a socket in `dir`; stopped (SIGTERM) when the test finishes. */
+async function serve(dir: string, executor: 'process' | 'runc'): Promise<string> {
+  const socket = join(dir, `serve-${executor}.sock`);
+  const p = startChurn(
+    [
+      'serve',
+      '--socket',
+      socket,
+      '--state-dir',
+      join(dir, `state-${executor}`),
+      '--executor',
+      executor,
+      '--images',
+      containerd.imagesDir,
+    ],
+    dir,
+  );
+  onTestFinished(async () => {
+    p.child.kill('SIGTERM');
+    await p.exited;
+  });
+  expect(await eventually(() => p.stdout().includes('listening'), 20_000)).toBe(true);
+  return `unix://${socket}`;
+}
+
+async function leftovers(endpoint: string, runId: string): Promise<number> {
+  const driver = new CriDriver({ endpoint, runtimeHandler: '', callTimeoutMs: 30_000 });
+  try {
+    const filter = { labelSelector: { 'churn.run-id': runId } };
+    return (await driver.listPods(filter)).length + (await driver.listContainers(filter)).length;
+  } finally {
+    await driver.close();
+  }
+}
+
+type Target = {
+  readonly name: string;
+  readonly runtime: 'churn-core' | 'containerd';
+  readonly handler: string;
+  readonly args: (dir: string) => Promise<string[]>;
+};
+
+const targets: Target[] = [
+  {
+    name: 'core in-process',
+    runtime: 'churn-core',
+    handler: '',
+    args: () => Promise.resolve(['--driver', 'builtin']),
+  },
+  {
+    name: 'churn serve, process executor',
+    runtime: 'churn-core',
+    handler: '',
+    args: async (dir) => ['--driver', 'cri', '--endpoint', await serve(dir, 'process')],
+  },
+  {
+    name: 'churn serve, runc executor',
+    runtime: 'churn-core',
+    handler: '',
+    args: async (dir) => ['--driver', 'cri', '--endpoint', await serve(dir, 'runc')],
+  },
+  ...['runc', 'runc-nopivot'].map((handler): Target => ({
+    name: `containerd, handler ${handler}`,
+    runtime: 'containerd',
+    handler,
+    args: () =>
+      Promise.resolve([
+        '--driver',
+        'cri',
+        '--endpoint',
+        containerd.endpoint,
+        '--runtime-handler',
+        handler,
+      ]),
+  })),
+];
+
+describe.skipIf(containerd.skipReason !== undefined)('one scenario, every target', () => {
+  it.each(targets)(
+    '$name: zero errors, a report naming the runtime, nothing left',
+    async (target) => {
+      const dir = await tempDir('churn-e2e-');
+      const marker = `3${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+      const scenario = join(dir, 'same.yaml');
+      await writeFile(
+        scenario,
+        `name: same-everywhere\nworkload:\n  command: [sleep, "${marker}"]\nload:\n  phases: [{ duration: 3s, concurrency: 2 }]\nthresholds: ["error_rate == 0"]\n`,
+      );
+      const runId = `e2e${Math.floor(Math.random() * 1e9).toString(36)}`;
+      const args = await target.args(dir);
+      const { code, stderr } = await runChurn(
+        [
+          'run',
+          scenario,
+          ...args,
+          '--run-id',
+          runId,
+          '--report-dir',
+          join(dir, 'reports'),
+          '--quiet',
+        ],
+        dir,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const report = await onlyReport(join(dir, 'reports'));
+      expect(report.environment.runtime).toMatchObject({
+        name: target.runtime,
+        apiVersion: 'v1',
+        handler: target.handler,
+      });
+      expect(report.environment.runtime.version).not.toBe('');
+      expect(report.operations.cycle!.count).toBeGreaterThan(0);
+      expect(report.operations.cycle!.errors).toBe(0);
+      expect(report.cleanup).toMatchObject({ remainingPods: 0, remainingContainers: 0 });
+      const endpoint = args[args.indexOf('--endpoint') + 1];
+      if (args.includes('cri') && endpoint !== undefined)
+        expect(await leftovers(endpoint, runId)).toBe(0);
+      expect(await eventually(() => processesWithMarker(marker).length === 0, 10_000)).toBe(true);
+    },
+  );
+});
+
+const shipped = (await readdir(join(repoRoot, 'scenarios')))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+
+describe.skipIf(containerd.skipReason !== undefined)(
+  'every shipped scenario, shortened, runs on the core and on containerd',
+  () => {
+    const cases = shipped.flatMap((file) => [
+      { file, target: 'builtin', args: [] as string[] },
+      { file, target: 'containerd', args: ['--driver', 'cri', '--endpoint', containerd.endpoint] },
+    ]);
+    it.each(cases)('$file on $target', async ({ file, args }) => {
+      const dir = await tempDir('churn-e2e-');
+      const { code, stdout, stderr } = await runChurn(
+        [
+          'run',
+          join(repoRoot, 'scenarios', file),
+          ...args,
+          '--duration',
+          '4s',
+          '--report-dir',
+          join(dir, 'reports'),
+          '--json',
+        ],
+        dir,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout) as Report;
+      expect(report.operations.cycle!.count).toBeGreaterThan(0);
+      expect(report.cleanup).toMatchObject({ remainingPods: 0, remainingContainers: 0 });
+    });
+  },
+);

@@ -1,0 +1,220 @@
+// `churn run` end to end against the built-in core: the main job, exit codes, fault
+// accounting, Ctrl-C, dry-run and `churn cleanup` after a killed run.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeHistogram, releaseHistogram } from '../../src/metrics/hdr.js';
+import type { Report } from '../../src/report/schema.js';
+import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
+import { runChurn, startChurn } from '../support/churn-process.js';
+
+async function reportsIn(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const scenario of await readdir(dir).catch(() => [] as string[])) {
+    for (const f of await readdir(join(dir, scenario))) {
+      if (f.endsWith('.json')) out.push(join(dir, scenario, f));
+    }
+  }
+  return out;
+}
+
+async function readReport(path: string): Promise<Report> {
+  return JSON.parse(await readFile(path, 'utf8')) as Report;
+}
+
+/** A unique sleep duration, so the test can find the run's processes by command line. */
+function marker(): string {
+  return `3${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+}
+
+async function scenarioFile(dir: string, body: string): Promise<string> {
+  const path = join(dir, 'scenario.yaml');
+  await writeFile(path, body);
+  return path;
+}
+
+describe('churn run (built-in core)', () => {
+  it('runs the smoke scenario: all seven operations and cycle, zero errors, one report, no process left', async () => {
+    const dir = await tempDir();
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: main-job\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 3s, concurrency: 2 }]\nthresholds: ["error_rate == 0"]\n`,
+    );
+    const { code, stdout, stderr } = await runChurn(['run', file, '--report-dir', 'out'], dir);
+    expect(stderr).toContain('scenario main-job');
+    expect(code).toBe(0);
+    for (const op of [
+      'run_pod',
+      'create',
+      'start',
+      'stop',
+      'remove',
+      'stop_pod',
+      'remove_pod',
+      'cycle',
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^${op}\\s+\\d+\\s+0\\s`, 'm'));
+    }
+    const reports = await reportsIn(join(dir, 'out'));
+    expect(reports).toHaveLength(1);
+    expect(stdout).toContain(`report: ${reports[0]!}`);
+    const report = await readReport(reports[0]!);
+    expect(report.run.partial).toBe(false);
+    expect(report.operations.cycle!.count).toBeGreaterThan(0);
+    expect(report.environment.runtime.name).toBe('churn-core');
+    expect(processesWithMarker(m)).toEqual([]);
+  });
+
+  it('with no scenario runs the built-in smoke scenario', async () => {
+    const dir = await tempDir();
+    const { code, stdout } = await runChurn(['run', '--duration', '1s', '--quiet'], dir);
+    expect(code).toBe(0);
+    const reports = await reportsIn(join(dir, 'reports'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toContain(join('reports', 'smoke'));
+    expect(stdout.trim()).toBe(reports[0]);
+  });
+
+  it('refuses a scenario with a bad key with exit 2, naming the file, line and key', async () => {
+    const dir = await tempDir();
+    const file = await scenarioFile(
+      dir,
+      'name: bad\nload:\n  phases:\n    - duration: 1s\n      concurency: 2\n',
+    );
+    const { code, stderr } = await runChurn(['run', file], dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${file}:5:7`);
+    expect(stderr).toContain('concurency');
+    expect(stderr).toContain('concurrency');
+    expect(await reportsIn(join(dir, 'reports'))).toEqual([]);
+  });
+
+  it('does not exit 0 when every cycle failed', async () => {
+    const dir = await tempDir();
+    const file = await scenarioFile(
+      dir,
+      'name: all-fail\nfaults:\n  start: { errorRate: 1, code: UNAVAILABLE }\nload:\n  phases: [{ duration: 1s, concurrency: 2 }]\n',
+    );
+    const { code, stdout, stderr } = await runChurn(['run', file], dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('no cycle succeeded');
+    expect(stdout).toMatch(/^start\s+0\s+[1-9]\d*\s/m);
+  });
+
+  it('counts injected start errors (≈10%) by code, keeps them out of the histogram, and cleans up failed cycles', async () => {
+    const dir = await tempDir();
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: faulty\nseed: 7\nfaults:\n  start: { errorRate: 0.1, code: UNAVAILABLE }\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 3s, concurrency: 2 }]\n`,
+    );
+    const { code } = await runChurn(['run', file, '--quiet'], dir);
+    expect(code).toBe(0);
+    const [path] = await reportsIn(join(dir, 'reports'));
+    const report = await readReport(path!);
+    const start = report.operations.start!;
+    const attempts = start.count + start.errors;
+    expect(attempts).toBeGreaterThan(200);
+    // Binomial(n, 0.1): 5 standard deviations either side.
+    const sd = Math.sqrt(attempts * 0.1 * 0.9);
+    expect(start.errors).toBeGreaterThan(attempts * 0.1 - 5 * sd);
+    expect(start.errors).toBeLessThan(attempts * 0.1 + 5 * sd);
+    expect(start.errorsByCode).toEqual({ UNAVAILABLE: start.errors });
+    const histogram = decodeHistogram(start.histogram!);
+    expect(histogram.totalCount).toBe(start.count);
+    releaseHistogram(histogram);
+    // Only start failed; the cycles it failed count as cycle errors.
+    expect(report.operations.create!.errors).toBe(0);
+    expect(report.operations.cycle!.errors).toBe(start.errors);
+    // Each failed cycle removed its container and pod itself: the final sweep found nothing.
+    expect(report.cleanup.calls).toBeGreaterThanOrEqual(2 * start.errors);
+    expect(report.cleanup.failures).toBe(0);
+    expect(report.cleanup.sweptContainers + report.cleanup.sweptPods).toBe(0);
+    expect(report.cleanup.remainingContainers + report.cleanup.remainingPods).toBe(0);
+    expect(processesWithMarker(m)).toEqual([]);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'on %s drains, removes what it created, writes a partial report and exits %i',
+    async (signal, exit) => {
+      const dir = await tempDir();
+      const m = marker();
+      const file = await scenarioFile(
+        dir,
+        `name: stopped\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 60s, concurrency: 3 }]\n`,
+      );
+      const p = startChurn(['run', file], dir);
+      expect(await eventually(() => processesWithMarker(m).length > 0, 20_000)).toBe(true);
+      p.child.kill(signal);
+      const code = await p.exited;
+      expect(code).toBe(exit);
+      expect(p.stderr()).toContain(`${signal}: stopping`);
+      const [path] = await reportsIn(join(dir, 'reports'));
+      expect(p.stdout()).toContain(`report: ${path!}`);
+      const report = await readReport(path!);
+      expect(report.run.partial).toBe(true);
+      expect(report.run.exitReason).toBe('interrupted');
+      expect(report.cleanup.remainingContainers + report.cleanup.remainingPods).toBe(0);
+      expect(processesWithMarker(m)).toEqual([]);
+    },
+  );
+
+  it('--dry-run prints the plan and touches no runtime', async () => {
+    const dir = await tempDir();
+    const file = await scenarioFile(
+      dir,
+      'name: planned\nload:\n  phases:\n    - { duration: 10s, concurrency: 1, rampTo: 4, record: false }\n    - { duration: 60s, arrivalRate: 10, rampTo: 40 }\n',
+    );
+    const { code, stdout } = await runChurn(['run', file, '--dry-run'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('closed loop, 1 → 4 workers');
+    expect(stdout).toContain('warm-up');
+    expect(stdout).toContain('open loop, 10 → 40 cycles/s (uniform), ≈1500 cycles');
+    expect(await reportsIn(join(dir, 'reports'))).toEqual([]);
+  });
+
+  it('churn cleanup removes what a killed run left in a persistent state directory', async () => {
+    const dir = await tempDir();
+    const state = join(dir, 'state');
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: killed\ntarget: { stateDir: ${state} }\nworkload:\n  command: [sleep, "${m}"]\n  steps: [run_pod, create, start, { sleep: 60s }, stop, remove, stop_pod, remove_pod]\nload:\n  phases: [{ duration: 60s, concurrency: 2 }]\n`,
+    );
+    const p = startChurn(['run', file, '--run-id', 'killedrun01'], dir);
+    expect(await eventually(() => processesWithMarker(m).length >= 2, 30_000)).toBe(true);
+    p.child.kill('SIGKILL');
+    await p.exited;
+    expect(processesWithMarker(m).length).toBeGreaterThan(0);
+
+    const none = await runChurn(
+      ['cleanup', '--run-id', 'otherrun', '--driver', 'builtin', '--state-dir', state],
+      dir,
+    );
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('nothing to clean up for run otherrun');
+
+    const cleaned = await runChurn(
+      ['cleanup', '--run-id', 'killedrun01', '--driver', 'builtin', '--state-dir', state],
+      dir,
+    );
+    expect(cleaned.stderr).toBe('');
+    expect(cleaned.code).toBe(0);
+    expect(cleaned.stdout).toMatch(/removed 2 containers and 2 pods of run killedrun01/);
+    expect(await eventually(() => processesWithMarker(m).length === 0, 10_000)).toBe(true);
+  });
+
+  it('churn cleanup needs --run-id or --all', async () => {
+    const dir = await tempDir();
+    const { code, stderr } = await runChurn(
+      ['cleanup', '--driver', 'builtin', '--state-dir', dir],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('--run-id ID');
+  });
+});
