@@ -1,5 +1,6 @@
 /** Every `churn` command, registered explicitly in one place. */
 import type { Command } from '../command.js';
+import { benchCommand } from './bench.js';
 import { cleanupCommand } from './cleanup.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
@@ -11,4 +12,5 @@ export const commands: readonly Command[] = [
   validateCommand,
   serveCommand,
   cleanupCommand,
+  benchCommand,
 ];
