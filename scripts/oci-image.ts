@@ -18,6 +18,7 @@ import { dirname, join, posix, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
+import { defaultPath } from '../src/runtime/executors/command-path.js';
 import { normalizeReference } from '../src/runtime/images/reference.js';
 
 /** One entry of a layer given as a list. `whiteout` and `opaque` make OCI whiteout markers. */
@@ -77,7 +78,6 @@ export interface BuiltArchive {
 }
 
 const fixedMtime = new Date('2000-01-01T00:00:00Z');
-const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Builds an OCI image-layout archive; see the module comment. */
 export async function buildOciArchive(options: BuildOciArchiveOptions): Promise<BuiltArchive> {
@@ -115,7 +115,7 @@ export async function buildOciArchive(options: BuildOciArchiveOptions): Promise<
     os: 'linux',
     config: {
       ...(c.user !== undefined ? { User: c.user } : {}),
-      Env: c.env ?? [defaultPath],
+      Env: c.env ?? [`PATH=${defaultPath}`],
       ...(c.entrypoint !== undefined ? { Entrypoint: c.entrypoint } : {}),
       ...(c.cmd !== undefined ? { Cmd: c.cmd } : {}),
       WorkingDir: c.workingDir ?? '/',

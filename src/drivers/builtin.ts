@@ -7,11 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { throwIfAborted } from '../common/abort.js';
-import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
-import type { ExecutorName } from '../runtime/executors/executor.js';
-import type { RuntimeFaults } from '../runtime/faults.js';
-import type { Compat } from '../runtime/lifecycle.js';
+import type { RuntimeServiceOptions } from '../runtime/options.js';
 import { RuntimeService } from '../runtime/service.js';
 import type { Container, ContainerConfig, PodSandbox, PodSandboxConfig } from '../runtime/types.js';
 import type {
@@ -25,37 +22,36 @@ import type {
   PodSpec,
   RuntimeInfo,
 } from './driver.js';
+import { envPairs, execOutcomeOf, podNamespaces } from './spec-mapping.js';
 
-/** Options of {@link BuiltinDriver}. */
-export interface BuiltinDriverOptions {
+/**
+ * Options of {@link BuiltinDriver}: the core's options, with the state directory optional, and
+ * the runtime handler its pods are run with.
+ */
+export interface BuiltinDriverOptions extends Partial<
+  Pick<RuntimeServiceOptions, 'executor' | 'imagesDir' | 'faults' | 'seed' | 'clock' | 'compat'>
+> {
   /** State directory of the core; a temporary one, removed on close, when not given. */
-  readonly stateDir?: string;
-  /** Executor of the core (default `process`). */
-  readonly executor?: ExecutorName;
-  /** Directory of OCI image-layout archives that pull resolves from. */
-  readonly imagesDir?: string;
-  /** Fault injection per operation (the scenario's `faults`). */
-  readonly faults?: RuntimeFaults;
-  /** Seed of fault injection. */
-  readonly seed?: number;
+  readonly stateDir?: string | undefined;
   /** Runtime handler given to RunPodSandbox ('' for the core's default executor). */
   readonly runtimeHandler?: string;
-  /** Clock of the core. */
-  readonly clock?: Clock;
-  /** Error compat mode of the core (default `strict`). */
-  readonly compat?: Compat;
 }
 
 /** The `builtin` driver; see the module comment. */
 export class BuiltinDriver implements Driver {
   readonly kind = 'builtin' as const;
-  readonly #options: BuiltinDriverOptions;
+  readonly #coreOptions: Omit<BuiltinDriverOptions, 'stateDir' | 'runtimeHandler'>;
+  readonly #stateDir: string | undefined;
+  readonly #runtimeHandler: string;
   #core: RuntimeService | undefined;
   #tempStateDir: string | undefined;
   #connecting: Promise<RuntimeInfo> | undefined;
 
   constructor(options: BuiltinDriverOptions = {}) {
-    this.#options = options;
+    const { stateDir, runtimeHandler, ...coreOptions } = options;
+    this.#coreOptions = coreOptions;
+    this.#stateDir = stateDir;
+    this.#runtimeHandler = runtimeHandler ?? '';
   }
 
   /** The core, once connected (for tests and tools that need more than the Driver API). */
@@ -77,7 +73,7 @@ export class BuiltinDriver implements Driver {
 
   async runPod(spec: PodSpec, options?: CallOptions): Promise<string> {
     return this.#call(options, 'run_pod', (core) =>
-      core.runPodSandbox(podConfigOf(spec), this.#options.runtimeHandler ?? ''),
+      core.runPodSandbox(podConfigOf(spec), this.#runtimeHandler),
     );
   }
 
@@ -150,14 +146,9 @@ export class BuiltinDriver implements Driver {
     timeoutSec: number,
     options?: CallOptions,
   ): Promise<ExecOutcome> {
-    return this.#call(options, 'exec', async (core) => {
-      const result = await core.execSync(containerId, command, timeoutSec);
-      return {
-        exitCode: result.exitCode,
-        stdout: result.stdout.toString('utf8'),
-        stderr: result.stderr.toString('utf8'),
-      };
-    });
+    return this.#call(options, 'exec', async (core) =>
+      execOutcomeOf(await core.execSync(containerId, command, timeoutSec)),
+    );
   }
 
   /** Stops the core (and every task it runs); removes the temporary state directory. */
@@ -175,22 +166,13 @@ export class BuiltinDriver implements Driver {
   }
 
   async #connect(): Promise<RuntimeInfo> {
-    const o = this.#options;
-    let stateDir = o.stateDir;
+    let stateDir = this.#stateDir;
     if (stateDir === undefined) {
       stateDir = await mkdtemp(join(tmpdir(), 'churn-core-'));
       this.#tempStateDir = stateDir;
     }
     try {
-      this.#core = await RuntimeService.open({
-        stateDir,
-        ...(o.executor !== undefined ? { executor: o.executor } : {}),
-        ...(o.imagesDir !== undefined ? { imagesDir: o.imagesDir } : {}),
-        ...(o.faults !== undefined ? { faults: o.faults } : {}),
-        ...(o.seed !== undefined ? { seed: o.seed } : {}),
-        ...(o.clock !== undefined ? { clock: o.clock } : {}),
-        ...(o.compat !== undefined ? { compat: o.compat } : {}),
-      });
+      this.#core = await RuntimeService.open({ ...this.#coreOptions, stateDir });
     } catch (err) {
       if (this.#tempStateDir !== undefined)
         await rm(this.#tempStateDir, { recursive: true, force: true });
@@ -203,7 +185,7 @@ export class BuiltinDriver implements Driver {
       runtimeName: version.runtimeName,
       runtimeVersion: version.runtimeVersion,
       runtimeApiVersion: version.runtimeApiVersion,
-      runtimeHandler: o.runtimeHandler ?? '',
+      runtimeHandler: this.#runtimeHandler,
       pid: process.pid,
     };
   }
@@ -222,28 +204,29 @@ export class BuiltinDriver implements Driver {
 }
 
 /** The core's pod config for a driver pod spec. */
-export function podConfigOf(spec: PodSpec): PodSandboxConfig {
+function podConfigOf(spec: PodSpec): PodSandboxConfig {
+  const namespaces = podNamespaces(spec);
   return {
     metadata: { name: spec.name, uid: spec.uid, namespace: spec.namespace, attempt: spec.attempt },
     hostname: spec.name,
     logDirectory: spec.logDirectory,
     labels: spec.labels,
     annotations: spec.annotations,
-    networkMode: spec.hostNetwork ? 'NODE' : 'POD',
-    pidMode: 'CONTAINER',
-    ipcMode: 'POD',
+    networkMode: namespaces.network,
+    pidMode: namespaces.pid,
+    ipcMode: namespaces.ipc,
   };
 }
 
 /** The core's container config for a driver container spec. */
-export function containerConfigOf(spec: ContainerSpec): ContainerConfig {
+function containerConfigOf(spec: ContainerSpec): ContainerConfig {
   return {
     metadata: { name: spec.name, attempt: spec.attempt },
     image: spec.image,
     command: spec.command,
     args: spec.args,
     workingDir: spec.workingDir,
-    envs: Object.entries(spec.env).map(([key, value]) => ({ key, value })),
+    envs: envPairs(spec),
     labels: spec.labels,
     annotations: spec.annotations,
     logPath: spec.logPath,

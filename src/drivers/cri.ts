@@ -10,7 +10,6 @@ import { ChurnError, isChurnError } from '../common/errors.js';
 import { CriClient, type CriCallOptions } from '../cri/client.js';
 import type { ContainerConfig } from '../cri/generated/runtime/v1/ContainerConfig.js';
 import type { ContainerState__Output } from '../cri/generated/runtime/v1/ContainerState.js';
-import type { NamespaceOption } from '../cri/generated/runtime/v1/NamespaceOption.js';
 import type { PodSandboxConfig } from '../cri/generated/runtime/v1/PodSandboxConfig.js';
 import type { PodSandboxState__Output } from '../cri/generated/runtime/v1/PodSandboxState.js';
 import { socketOwnerPid } from '../cri/socket-owner.js';
@@ -26,6 +25,7 @@ import type {
   PodSpec,
   RuntimeInfo,
 } from './driver.js';
+import { envPairs, execOutcomeOf, podNamespaces } from './spec-mapping.js';
 
 /** Options of a {@link CriDriver}. */
 export interface CriDriverOptions {
@@ -49,11 +49,6 @@ const podStates: Readonly<Record<PodSandboxState__Output, PodInfo['state']>> = {
   SANDBOX_NOTREADY: 'NOTREADY',
 };
 
-/** The pod's namespaces as kubelet sets them: host network or the pod's own, IPC per pod. */
-function namespaceOptions(pod: PodSpec): NamespaceOption {
-  return { network: pod.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' };
-}
-
 /** The PodSandboxConfig for `pod`; the same config goes with each CreateContainer. */
 export function podSandboxConfig(pod: PodSpec): PodSandboxConfig {
   return {
@@ -62,7 +57,7 @@ export function podSandboxConfig(pod: PodSpec): PodSandboxConfig {
     logDirectory: pod.logDirectory,
     labels: { ...pod.labels },
     annotations: { ...pod.annotations },
-    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) } },
+    linux: { securityContext: { namespaceOptions: podNamespaces(pod) } },
   };
 }
 
@@ -74,11 +69,11 @@ export function containerConfig(pod: PodSpec, spec: ContainerSpec): ContainerCon
     command: [...spec.command],
     args: [...spec.args],
     workingDir: spec.workingDir,
-    envs: Object.entries(spec.env).map(([key, value]) => ({ key, value })),
+    envs: envPairs(spec),
     labels: { ...spec.labels },
     annotations: { ...spec.annotations },
     logPath: spec.logPath,
-    linux: { securityContext: { namespaceOptions: namespaceOptions(pod) } },
+    linux: { securityContext: { namespaceOptions: podNamespaces(pod) } },
   };
 }
 
@@ -302,11 +297,7 @@ export class CriDriver implements Driver {
       { containerId, cmd: [...command], timeout: timeoutSec },
       call(options, this.callTimeoutMs + timeoutSec * 1000),
     );
-    return {
-      exitCode: response.exitCode,
-      stdout: response.stdout.toString('utf8'),
-      stderr: response.stderr.toString('utf8'),
-    };
+    return execOutcomeOf(response);
   }
 
   close(): Promise<void> {

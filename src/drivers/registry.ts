@@ -51,14 +51,14 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
   switch (target.driver) {
     case 'builtin':
       return new BuiltinDriver({
-        ...(target.stateDir !== undefined ? { stateDir: target.stateDir } : {}),
+        stateDir: target.stateDir,
         executor: target.executor,
-        ...(target.images !== undefined ? { imagesDir: target.images } : {}),
-        ...(options.faults !== undefined ? { faults: options.faults } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.clock !== undefined ? { clock: options.clock } : {}),
-        ...(options.compat !== undefined ? { compat: options.compat } : {}),
+        imagesDir: target.images,
         runtimeHandler: target.runtimeHandler,
+        faults: options.faults,
+        seed: options.seed,
+        clock: options.clock,
+        compat: options.compat,
       });
     case 'cri':
       if (options.faults !== undefined && Object.keys(options.faults).length > 0) {

@@ -12,7 +12,7 @@
  *   seeded generator (a unit-rate Poisson process mapped through the inverse integral, which
  *   gives a Poisson process of rate r(t)); the same seed gives the same arrivals.
  */
-import { exponential, seededRandom, type SeededRandom } from './seeded-random.js';
+import { exponential, seededRandom, type SeededRandom } from '../common/seeded-random.js';
 
 /** What one phase asks of the pacer. */
 export type PacerPlan =

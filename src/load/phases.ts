@@ -8,7 +8,7 @@
  * which that reaches i + 1 (ramping up) and until it drops to i (ramping down).
  */
 import type { Phase, Scenario } from '../scenario/schema.js';
-import { expectedArrivals } from './pacer.js';
+import { expectedArrivals, type PacerPlan } from './pacer.js';
 
 /** When and how a phase runs; all times in ms from the start of the first phase. */
 export type PlannedPhase =
@@ -72,14 +72,8 @@ export function planRun(load: Scenario['load']): RunPlan {
       case 'pause':
         return { ...base, kind: 'pause', record: true };
       case 'open': {
-        const expectedCycles = expectedArrivals({
-          kind: 'rate',
-          durationMs: phase.durationMs,
-          fromPerSec: phase.arrivalRate,
-          toPerSec: phase.rampTo,
-          arrivals: phase.arrivals,
-          seed: 0,
-        });
+        // The expectation does not depend on the seed.
+        const expectedCycles = expectedArrivals(pacerPlanOf(phase, 0));
         expectedOpen += expectedCycles;
         return {
           ...base,
@@ -124,6 +118,18 @@ export function planRun(load: Scenario['load']): RunPlan {
 }
 
 type ClosedPhase = Extract<Phase, { kind: 'closed' }>;
+
+/** What the pacer of open-loop `phase` follows, its Poisson arrivals drawn from `seed`. */
+export function pacerPlanOf(phase: Extract<Phase, { kind: 'open' }>, seed: number): PacerPlan {
+  return {
+    kind: 'rate',
+    durationMs: phase.durationMs,
+    fromPerSec: phase.arrivalRate,
+    toPerSec: phase.rampTo,
+    arrivals: phase.arrivals,
+    seed,
+  };
+}
 
 /** Workers wanted `elapsedMs` into a closed-loop phase. */
 export function workersAt(phase: ClosedPhase, elapsedMs: number): number {

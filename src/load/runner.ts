@@ -23,6 +23,12 @@ import type { Clock } from '../common/clock.js';
 import { ChurnError, toChurnError } from '../common/errors.js';
 import { isAbortError } from '../common/abort.js';
 import type { OpName } from '../common/operations.js';
+import {
+  deriveSeed,
+  seededRandom,
+  weightedIndex,
+  type SeededRandom,
+} from '../common/seeded-random.js';
 import type { Driver, RuntimeInfo } from '../drivers/driver.js';
 import type { OpSink, Recorder, RecorderSnapshot } from '../metrics/recorder.js';
 import type { Scenario, Workload } from '../scenario/schema.js';
@@ -43,8 +49,7 @@ import {
 import type { LiveStage, LiveStatus } from './live-status.js';
 import { runOpenPhase } from './open-loop.js';
 import { Pacer } from './pacer.js';
-import { planRun, type RunPlan } from './phases.js';
-import { deriveSeed, seededRandom, weightedIndex, type SeededRandom } from './seeded-random.js';
+import { pacerPlanOf, planRun, type RunPlan } from './phases.js';
 import {
   evaluateThresholds,
   shouldAbort,
@@ -400,16 +405,9 @@ class Run {
           });
           break;
         case 'open': {
-          const pacer = new Pacer({
-            kind: 'rate',
-            durationMs: phase.durationMs,
-            fromPerSec: phase.arrivalRate,
-            toPerSec: phase.rampTo,
-            arrivals: phase.arrivals,
-            seed: deriveSeed(this.#seed, 1 + index),
-          });
           await runOpenPhase({
-            pacer,
+            // Stream 0 is the workload mix; phase i draws its arrivals from stream 1 + i.
+            pacer: new Pacer(pacerPlanOf(phase, deriveSeed(this.#seed, 1 + index))),
             clock,
             startMs,
             durationMs: phase.durationMs,

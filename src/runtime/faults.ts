@@ -2,14 +2,14 @@
  * Fault injection: per operation an extra latency (fixed or normal, clamped at 0) and an error
  * rate with a chosen code, drawn from a seeded generator so a run is reproducible.
  *
- * Each operation has its own generator (seed ⊕ hash of the operation name), so the draws of one
+ * Each operation has its own generator (a stream of the seed named by the operation), so the draws of one
  * operation do not depend on how calls of other operations interleave with it. An injected
  * failure happens before the operation does any work: the call changes no state.
  */
 import type { Clock } from '../common/clock.js';
 import { ChurnError, type RuntimeErrorCode } from '../common/errors.js';
 import type { RuntimeOp } from '../common/operations.js';
-import { createSeededRandom, hashString32, type SeededRandom } from './seeded-random.js';
+import { deriveSeed, normal, seededRandom, type SeededRandom } from '../common/seeded-random.js';
 
 /**
  * Fault injection of one operation; structurally identical to the scenario's resolved
@@ -68,11 +68,11 @@ export class FaultInjector {
     if (spec === undefined) return { delayMs: 0, error: undefined };
     let random = this.#randoms.get(op);
     if (random === undefined) {
-      random = createSeededRandom((this.#seed ^ hashString32(op)) >>> 0);
+      random = seededRandom(deriveSeed(this.#seed, op));
       this.#randoms.set(op, random);
     }
     const { meanMs, stddevMs } = spec.latencyMs;
-    const delayMs = Math.max(0, random.normal(meanMs, stddevMs));
+    const delayMs = Math.max(0, normal(random, meanMs, stddevMs));
     const fails = spec.errorRate > 0 && random.next() < spec.errorRate;
     return {
       delayMs,

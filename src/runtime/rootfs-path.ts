@@ -65,9 +65,3 @@ export async function resolveInRoot(
   }
   return join(resolved);
 }
-
-/** True when host path `path` is `root` or inside it. */
-export function isInside(root: string, path: string): boolean {
-  const rel = posix.relative(posix.resolve(root), posix.resolve(path));
-  return rel === '' || (!rel.startsWith('..') && !posix.isAbsolute(rel));
-}

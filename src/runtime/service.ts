@@ -23,7 +23,7 @@ import { randomHexId } from '../common/random-id.js';
 import type { RuntimeApi } from './api.js';
 import { ContainerStore, type ContainerEntry, type ContainerRecord } from './container-store.js';
 import { EventBus } from './events.js';
-import { envValue } from './executors/command-path.js';
+import { defaultPath } from './executors/command-path.js';
 import type {
   Executor,
   ExecutorName,
@@ -175,6 +175,7 @@ export class RuntimeService implements RuntimeApi {
         executor: this.options.executor,
         stateDir: this.options.stateDir,
         compat: this.options.compat,
+        pid: String(process.pid),
       },
     });
   }
@@ -859,14 +860,7 @@ function mergeEnv(imageEnv: readonly string[], envs: ContainerConfig['envs']): s
     if (eq > 0) out.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
   for (const { key, value } of envs) out.set(key, value);
-  if (
-    envValue(
-      [...out].map(([k, v]) => `${k}=${v}`),
-      'PATH',
-    ) === undefined
-  ) {
-    out.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  }
+  if (!out.has('PATH')) out.set('PATH', defaultPath);
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 

@@ -4,22 +4,18 @@
  * same states. Where containerd's answer is the odd one, the core follows it (see
  * src/runtime/lifecycle.ts, which names every such case).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri/client.js';
 import type { PodSandboxConfig } from '../../src/cri/generated/runtime/v1/PodSandboxConfig.js';
 import type { ContainerConfig } from '../../src/cri/generated/runtime/v1/ContainerConfig.js';
+import { startServe } from '../support/churn-process.js';
 import { containerdForTests } from '../support/containerd.js';
+import { tempDir } from '../support/core-fixtures.js';
 
 const containerd = await containerdForTests();
 afterAll(() => containerd.release());
-
-const mainJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** One observed step: its name, the status code, and what it showed. */
 interface Observation {
@@ -276,13 +272,10 @@ function containerdAnswers(image: string): Promise<Observation[]> {
 /** Runs the sequence against a fresh `churn serve --compat containerd --executor <executor>`. */
 async function churnServeAnswers(executor: string, image: string): Promise<Observation[]> {
   const runId = `diff-churn-${executor}-${process.pid}-${Date.now()}`;
-  const dir = await mkdtemp(join(tmpdir(), 'churn-diff-'));
+  const dir = await tempDir('churn-diff-');
   const socket = join(dir, 'churn.sock');
-  const serve = spawn(
-    process.execPath,
+  const serve = await startServe(
     [
-      mainJs,
-      'serve',
       '--socket',
       socket,
       '--state-dir',
@@ -294,27 +287,18 @@ async function churnServeAnswers(executor: string, image: string): Promise<Obser
       '--compat',
       'containerd',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    dir,
   );
-  const exited = new Promise<number | null>((resolve) =>
-    serve.once('exit', (code) => resolve(code)),
-  );
+  expect(serve.stdout(), serve.stderr()).toContain('listening on');
   const client = new CriClient(`unix://${socket}`, { callTimeoutMs: 60_000 });
   try {
-    await new Promise<void>((resolve, reject) => {
-      serve.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('listening on')) resolve();
-      });
-      serve.once('exit', (code) => reject(new Error(`churn serve exited with ${String(code)}`)));
-    });
     await client.image('PullImage', { image: { image } });
     return await runSequence(client, runId, image);
   } finally {
     await sweep(client, runId).catch(() => undefined);
     client.close();
-    serve.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    await rm(dir, { recursive: true, force: true });
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
   }
 }
 

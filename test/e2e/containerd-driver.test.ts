@@ -6,9 +6,10 @@ import { readlink } from 'node:fs/promises';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriDriver } from '../../src/drivers/cri.js';
-import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
+import type { ContainerSpec } from '../../src/drivers/driver.js';
 import { containerdForTests } from '../support/containerd.js';
-import { processesWith } from '../support/cri-serve.js';
+import { processesWithMarker } from '../support/core-fixtures.js';
+import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const containerd = await containerdForTests();
 afterAll(() => containerd.release());
@@ -23,32 +24,9 @@ function driverFor(runtimeHandler: string): CriDriver {
   return driver;
 }
 
-const podSpec = (name: string, labels: Record<string, string>): PodSpec => ({
-  name,
-  uid: `uid-${name}`,
-  namespace: 'churn-e2e',
-  attempt: 0,
-  labels,
-  annotations: {},
-  hostNetwork: true,
-  logDirectory: '',
-});
-
-const containerSpec = (
-  labels: Record<string, string>,
-  command: readonly string[],
-): ContainerSpec => ({
-  name: 'c',
-  attempt: 0,
-  image: containerd.busyboxRef,
-  command,
-  args: [],
-  workingDir: '',
-  env: { CHURN: '1' },
-  labels,
-  annotations: {},
-  logPath: '',
-});
+/** A busybox container with `labels` running `command`. */
+const busybox = (labels: Record<string, string>, command: readonly string[]): ContainerSpec =>
+  containerSpec({ image: containerd.busyboxRef, command, env: { CHURN: '1' }, labels });
 
 describe.skipIf(containerd.skipReason !== undefined)('cri driver against containerd', () => {
   it('reports containerd, CRI v1, the handler and the daemon pid', async () => {
@@ -76,12 +54,12 @@ describe.skipIf(containerd.skipReason !== undefined)('cri driver against contain
       await Promise.all(
         [0, 1].map(async (worker) => {
           for (let i = 0; i < 2; i++) {
-            const pod = podSpec(`${runId}-${worker}-${i}`, labels);
+            const pod = podSpec(`${runId}-${worker}-${i}`, { labels });
             const podId = await driver.runPod(pod);
             const id = await driver.createContainer(
               podId,
               pod,
-              containerSpec(labels, ['sh', '-c', `sleep 3600; echo ${marker}-${worker}-${i}`]),
+              busybox(labels, ['sh', '-c', `sleep 3600; echo ${marker}-${worker}-${i}`]),
             );
             await driver.startContainer(id);
             expect(await driver.containerStatus(id)).toMatchObject({ id, podId, state: 'RUNNING' });
@@ -91,7 +69,7 @@ describe.skipIf(containerd.skipReason !== undefined)('cri driver against contain
               10,
             );
             expect(out).toEqual({ exitCode: 4, stdout: '1\n', stderr: '' });
-            const pids = await processesWith(`${marker}-${worker}-${i}`);
+            const pids = processesWithMarker(`${marker}-${worker}-${i}`);
             expect(pids.length).toBeGreaterThan(0);
             for (const pid of pids) expect(await readlink(`/proc/${pid}/ns/net`)).toBe(hostNet);
             await driver.stopContainer(id, 0);
@@ -107,7 +85,7 @@ describe.skipIf(containerd.skipReason !== undefined)('cri driver against contain
       );
       expect(await driver.listPods({ labelSelector: labels })).toEqual([]);
       expect(await driver.listContainers({ labelSelector: labels })).toEqual([]);
-      expect(await processesWith(marker)).toEqual([]);
+      expect(processesWithMarker(marker)).toEqual([]);
     },
   );
 
@@ -116,7 +94,7 @@ describe.skipIf(containerd.skipReason !== undefined)('cri driver against contain
     await driver.connect();
     const runId = `e2e-restart-${process.pid}-${Date.now()}`;
     const labels = { 'churn.test/run': runId };
-    const pod = podSpec(runId, labels);
+    const pod = podSpec(runId, { labels });
     const podId = await driver.runPod(pod);
     const restarting = containerd.restart();
     // While it is down (the socket is gone or refuses), calls fail fast with UNAVAILABLE.

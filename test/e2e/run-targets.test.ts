@@ -8,12 +8,12 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { Report } from '../../src/report/schema.js';
 import { containerdForTests } from '../support/containerd.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
-import { runChurn, startChurn } from '../support/churn-process.js';
+import { runChurn, startServe } from '../support/churn-process.js';
 
 const containerd = await containerdForTests();
 afterAll(() => containerd.release());
@@ -29,12 +29,11 @@ async function onlyReport(dir: string): Promise<Report> {
   return JSON.parse(await readFile(files[0]!, 'utf8')) as Report;
 }
 
-/** Starts `churn serve` on a socket in `dir`; stopped (SIGTERM) when the test finishes. */
+/** Starts `churn serve` on a socket in `dir`; stopped when the test finishes. */
 async function serve(dir: string, executor: 'process' | 'runc'): Promise<string> {
   const socket = join(dir, `serve-${executor}.sock`);
-  const p = startChurn(
+  const p = await startServe(
     [
-      'serve',
       '--socket',
       socket,
       '--state-dir',
@@ -46,11 +45,7 @@ async function serve(dir: string, executor: 'process' | 'runc'): Promise<string>
     ],
     dir,
   );
-  onTestFinished(async () => {
-    p.child.kill('SIGTERM');
-    await p.exited;
-  });
-  expect(await eventually(() => p.stdout().includes('listening'), 20_000)).toBe(true);
+  expect(p.stdout()).toContain('listening on');
   return `unix://${socket}`;
 }
 

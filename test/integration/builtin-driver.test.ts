@@ -6,38 +6,24 @@ import { isChurnError } from '../../src/common/errors.js';
 import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
 import { BuiltinDriver } from '../../src/drivers/builtin.js';
 import { pidAlive, tempDir } from '../support/core-fixtures.js';
+import { containerSpec, podSpec } from '../support/driver-specs.js';
 import { executorsUnderTest } from '../support/executors.js';
 
 let seq = 0;
-function podSpec(labels: Record<string, string> = {}): PodSpec {
+/** A pod of its own for each cycle. */
+function cyclePod(labels: Record<string, string> = {}): PodSpec {
   seq += 1;
-  return {
-    name: `cycle-${seq}`,
-    uid: `uid-${seq}`,
-    namespace: 'churn',
-    attempt: 0,
-    labels: { 'churn.run': 'test', ...labels },
-    annotations: {},
-    hostNetwork: true,
-    logDirectory: '',
-  };
+  return podSpec(`cycle-${seq}`, { labels: { 'churn.run': 'test', ...labels } });
 }
 
-const sleepSpec: ContainerSpec = {
+const sleepSpec: ContainerSpec = containerSpec({
   name: 'work',
-  attempt: 0,
-  image: 'host',
-  command: ['sleep', '3600'],
-  args: [],
-  workingDir: '',
   env: { CHURN: '1' },
   labels: { 'churn.run': 'test' },
-  annotations: {},
-  logPath: '',
-};
+});
 
 async function cycle(driver: BuiltinDriver, pids: number[]): Promise<void> {
-  const pod = podSpec();
+  const pod = cyclePod();
   const podId = await driver.runPod(pod);
   const id = await driver.createContainer(podId, pod, sleepSpec);
   await driver.startContainer(id);
@@ -88,7 +74,7 @@ describe.each(executorsUnderTest())('BuiltinDriver with executor $name', ({ name
       const driver = new BuiltinDriver({ executor: name, stateDir: await tempDir() });
       onTestFinished(() => driver.close());
       await driver.connect();
-      const pod = podSpec({ tier: 'a' });
+      const pod = cyclePod({ tier: 'a' });
       const podId = await driver.runPod(pod);
       const id = await driver.createContainer(podId, pod, sleepSpec);
       await driver.startContainer(id);
@@ -133,7 +119,7 @@ describe('BuiltinDriver fault injection', () => {
     let pattern = '';
     for (let i = 0; i < 300; i++) {
       try {
-        await driver.runPod(podSpec());
+        await driver.runPod(cyclePod());
         pattern += '.';
       } catch (err) {
         expect(isChurnError(err, 'RESOURCE_EXHAUSTED')).toBe(true);

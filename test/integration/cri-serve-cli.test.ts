@@ -3,96 +3,32 @@
  * process, driven by the cri driver; SIGTERM stops it gracefully with nothing left behind.
  * Option errors are checked in-process through runCli.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
 import { bufferIo } from '../support/cli-io.js';
-import { processesWith } from '../support/cri-serve.js';
+import { startServe } from '../support/churn-process.js';
+import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
+import { containerSpec, podSpec } from '../support/driver-specs.js';
 
-const mainJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'churn-serve-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-/** Spawns `churn serve …args` and waits until it says it listens. */
-async function spawnServe(args: readonly string[]): Promise<Served> {
-  const child = spawn(process.execPath, [mainJs, 'serve', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const deadline = Date.now() + 20_000;
-  while (!output.includes('listening on') && Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, exited, output: () => output };
-}
-
-const pod = (name: string): PodSpec => ({
-  name,
-  uid: `uid-${name}`,
-  namespace: 'churn-test',
-  attempt: 0,
-  labels: { 'churn.run': 'cli' },
-  annotations: {},
-  hostNetwork: true,
-  logDirectory: '',
-});
-
-const container = (command: readonly string[]): ContainerSpec => ({
-  name: 'c',
-  attempt: 0,
-  image: 'host',
-  command,
-  args: [],
-  workingDir: '',
-  env: {},
-  labels: { 'churn.run': 'cli' },
-  annotations: {},
-  logPath: '',
-});
+const labels = { 'churn.run': 'cli' };
+const pod = (name: string): PodSpec => podSpec(name, { labels });
+const container = (command: readonly string[]): ContainerSpec => containerSpec({ command, labels });
 
 describe('churn serve (built CLI)', () => {
   it('serves CRI on a 0600 socket, writes its pid file, and on SIGTERM stops every task and exits 0', async () => {
     const dir = await tempDir();
     const socket = join(dir, 'churn.sock');
     const pidFile = join(dir, 'serve.pid');
-    const served = await spawnServe([
-      '--socket',
-      socket,
-      '--state-dir',
-      join(dir, 'state'),
-      '--pid-file',
-      pidFile,
-    ]);
-    expect(served.output()).toContain(`listening on unix://${socket}`);
+    const served = await startServe(
+      ['--socket', socket, '--state-dir', join(dir, 'state'), '--pid-file', pidFile],
+      dir,
+    );
+    expect(served.stdout()).toContain(`listening on unix://${socket}`);
     expect(Number((await readFile(pidFile, 'utf8')).trim())).toBe(served.child.pid);
     expect((await lstat(socket)).mode & 0o777).toBe(0o600);
 
@@ -102,7 +38,11 @@ describe('churn serve (built CLI)', () => {
       callTimeoutMs: 10_000,
     });
     onTestFinished(() => driver.close());
-    expect((await driver.connect()).runtimeName).toBe('churn-core');
+    // The driver finds the server's pid (the socket's owner, or Status info) for sampling.
+    expect(await driver.connect()).toMatchObject({
+      runtimeName: 'churn-core',
+      pid: served.child.pid,
+    });
     // One full cycle, then two containers left running for shutdown to stop.
     const p = pod('full');
     const podId = await driver.runPod(p);
@@ -124,12 +64,13 @@ describe('churn serve (built CLI)', () => {
         ),
       );
     }
-    expect((await processesWith(marker)).length).toBe(2);
+    // Each shell forks its sleep: until that child execs, it shows the shell's command line too.
+    expect(await eventually(() => processesWithMarker(marker).length === 2)).toBe(true);
 
     served.child.kill('SIGTERM');
-    expect(await served.exited).toEqual({ code: 0, signal: null });
-    expect(served.output()).toContain('stopped');
-    expect(await processesWith(marker)).toEqual([]);
+    expect(await served.exited).toBe(0);
+    expect(served.stdout()).toContain('stopped');
+    expect(processesWithMarker(marker)).toEqual([]);
     await expect(lstat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(lstat(pidFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -137,12 +78,12 @@ describe('churn serve (built CLI)', () => {
   it('refuses to start (exit 2) when another server answers on the socket', async () => {
     const dir = await tempDir();
     const socket = join(dir, 'churn.sock');
-    const first = await spawnServe(['--socket', socket, '--state-dir', join(dir, 'a')]);
-    const second = await spawnServe(['--socket', socket, '--state-dir', join(dir, 'b')]);
-    expect(await second.exited).toEqual({ code: 2, signal: null });
-    expect(second.output()).toContain('another server is listening');
+    const first = await startServe(['--socket', socket, '--state-dir', join(dir, 'a')], dir);
+    const second = await startServe(['--socket', socket, '--state-dir', join(dir, 'b')], dir);
+    expect(await second.exited).toBe(2);
+    expect(second.stderr()).toContain('another server is listening');
     first.child.kill('SIGINT');
-    expect((await first.exited).code).toBe(0);
+    expect(await first.exited).toBe(0);
   });
 
   it('injects the faults of a --faults file, which has the shape of a scenario faults block', async () => {
@@ -150,16 +91,10 @@ describe('churn serve (built CLI)', () => {
     const socket = join(dir, 'churn.sock');
     const faults = join(dir, 'faults.yaml');
     await writeFile(faults, 'start:\n  errorRate: 100%\n  code: RESOURCE_EXHAUSTED\n');
-    const served = await spawnServe([
-      '--socket',
-      socket,
-      '--state-dir',
-      join(dir, 's'),
-      '--faults',
-      faults,
-      '--seed',
-      '1',
-    ]);
+    const served = await startServe(
+      ['--socket', socket, '--state-dir', join(dir, 's'), '--faults', faults, '--seed', '1'],
+      dir,
+    );
     const driver = new CriDriver({
       endpoint: `unix://${socket}`,
       runtimeHandler: '',
@@ -177,7 +112,7 @@ describe('churn serve (built CLI)', () => {
     expect(isChurnError(failure, 'RESOURCE_EXHAUSTED')).toBe(true);
     await driver.removePod(podId);
     served.child.kill('SIGTERM');
-    expect((await served.exited).code).toBe(0);
+    expect(await served.exited).toBe(0);
   });
 });
 

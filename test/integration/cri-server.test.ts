@@ -11,8 +11,9 @@ import { isChurnError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri/client.js';
 import { CriServer } from '../../src/cri/server.js';
 import { CriDriver } from '../../src/drivers/cri.js';
-import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
-import { processesWith, serveCore } from '../support/cri-serve.js';
+import { eventually, processesWithMarker } from '../support/core-fixtures.js';
+import { serveCore } from '../support/cri-serve.js';
+import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
 
@@ -26,38 +27,6 @@ function clientFor(endpoint: string): CriClient {
   const client = new CriClient(endpoint, { callTimeoutMs: 10_000 });
   onTestFinished(() => client.close());
   return client;
-}
-
-function podSpec(name: string, labels: Record<string, string>): PodSpec {
-  return {
-    name,
-    uid: `uid-${name}`,
-    namespace: 'churn-test',
-    attempt: 0,
-    labels,
-    annotations: {},
-    hostNetwork: true,
-    logDirectory: '',
-  };
-}
-
-function containerSpec(
-  name: string,
-  labels: Record<string, string>,
-  command = ['sleep', '3600'],
-): ContainerSpec {
-  return {
-    name,
-    attempt: 0,
-    image: 'host',
-    command,
-    args: [],
-    workingDir: '',
-    env: {},
-    labels,
-    annotations: {},
-    logPath: '',
-  };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -80,15 +49,17 @@ describe('churn serve in-process, driven by the cri driver', () => {
       runtimeHandler: '',
     });
     expect(info.runtimeVersion).not.toBe('');
+    // The server's pid, for resource sampling: this process serves it here.
+    expect(info.pid).toBe(process.pid);
     await driver.pullImage('host');
 
     const labels = { 'churn.run': 'cycles-1' };
     await Promise.all(
       [0, 1, 2, 3].map(async (worker) => {
         for (let i = 0; i < 3; i++) {
-          const pod = podSpec(`w${worker}-${i}`, labels);
+          const pod = podSpec(`w${worker}-${i}`, { labels });
           const podId = await driver.runPod(pod);
-          const id = await driver.createContainer(podId, pod, containerSpec('c', labels));
+          const id = await driver.createContainer(podId, pod, containerSpec({ labels }));
           expect((await driver.containerStatus(id)).state).toBe('CREATED');
           await driver.startContainer(id);
           const running = await driver.containerStatus(id);
@@ -112,10 +83,10 @@ describe('churn serve in-process, driven by the cri driver', () => {
     const driver = driverFor(served.endpoint);
     await driver.connect();
     const mine = { 'churn.run': 'mine' };
-    const pod = podSpec('lister', mine);
+    const pod = podSpec('lister', { labels: mine });
     const podId = await driver.runPod(pod);
-    const other = await driver.runPod(podSpec('other', { 'churn.run': 'other' }));
-    const id = await driver.createContainer(podId, pod, containerSpec('c', mine));
+    const other = await driver.runPod(podSpec('other', { labels: { 'churn.run': 'other' } }));
+    const id = await driver.createContainer(podId, pod, containerSpec({ labels: mine }));
     await driver.startContainer(id);
 
     expect((await driver.listPods({ labelSelector: mine })).map((p) => p.id)).toEqual([podId]);
@@ -137,15 +108,15 @@ describe('churn serve in-process, driven by the cri driver', () => {
     await driver.connect();
     expect(await codeOf(driver.startContainer('no-such-container'))).toBe('NOT_FOUND');
     expect(await codeOf(driver.containerStatus('no-such-container'))).toBe('NOT_FOUND');
-    const pod = podSpec('dup', {});
+    const pod = podSpec('dup');
     const podId = await driver.runPod(pod);
     expect(await codeOf(driver.runPod(pod))).toBe('ALREADY_EXISTS');
-    const id = await driver.createContainer(podId, pod, containerSpec('c', {}));
+    const id = await driver.createContainer(podId, pod, containerSpec());
     await driver.startContainer(id);
     expect(await codeOf(driver.startContainer(id))).toBe('FAILED_PRECONDITION');
     expect(await codeOf(driver.removeContainer(id))).toBe('FAILED_PRECONDITION');
     await driver.stopPod(podId);
-    expect(await codeOf(driver.createContainer(podId, pod, containerSpec('d', {})))).toBe(
+    expect(await codeOf(driver.createContainer(podId, pod, containerSpec({ name: 'd' })))).toBe(
       'FAILED_PRECONDITION',
     );
     // Stop and remove of unknown ids succeed, as CRI requires.
@@ -193,17 +164,27 @@ describe('churn serve in-process, driven by the cri driver', () => {
     expect(await invalid(client.image('PullImage', {}))).toContain('image.image must be set');
   });
 
+  it("answers a verbose Status with readiness and the server's pid in info", async () => {
+    const served = await serveCore(cleanup);
+    const { status, info } = await clientFor(served.endpoint).runtime('Status', { verbose: true });
+    expect(status?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ['RuntimeReady', true],
+      ['NetworkReady', true],
+    ]);
+    expect(info).toMatchObject({ executor: 'process', pid: String(process.pid) });
+  });
+
   it('keeps int64 nanosecond timestamps exact end to end', async () => {
     const served = await serveCore(cleanup);
     const driver = driverFor(served.endpoint);
     const client = clientFor(served.endpoint);
     await driver.connect();
-    const pod = podSpec('times', {});
+    const pod = podSpec('times');
     const podId = await driver.runPod(pod);
     const id = await driver.createContainer(
       podId,
       pod,
-      containerSpec('c', {}, ['sh', '-c', 'exit 3']),
+      containerSpec({ command: ['sh', '-c', 'exit 3'] }),
     );
     await driver.startContainer(id);
     const core = served.core;
@@ -242,7 +223,7 @@ describe('churn serve in-process, driven by the cri driver', () => {
       if (code === 'UNAVAILABLE') await new Promise((r) => setTimeout(r, 100));
     }
     expect(code).toBe('OK');
-    const pod = podSpec('after-restart', {});
+    const pod = podSpec('after-restart');
     const podId = await driver.runPod(pod);
     await driver.removePod(podId);
   });
@@ -256,9 +237,9 @@ describe('churn serve in-process, driven by the cri driver', () => {
     });
     const driver = driverFor(served.endpoint, 300);
     await driver.connect();
-    const pod = podSpec('slow', {});
+    const pod = podSpec('slow');
     const podId = await driver.runPod(pod);
-    const id = await driver.createContainer(podId, pod, containerSpec('c', {}));
+    const id = await driver.createContainer(podId, pod, containerSpec());
     expect(await codeOf(driver.startContainer(id))).toBe('DEADLINE_EXCEEDED');
     const controller = new AbortController();
     const started = driver.startContainer(id, { signal: controller.signal });
@@ -313,19 +294,20 @@ describe('churn serve in-process, driven by the cri driver', () => {
     const marker = `churn-graceful-${process.pid}-${Date.now()}`;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const pod = podSpec(`g${i}`, {});
+      const pod = podSpec(`g${i}`);
       const podId = await driver.runPod(pod);
       const id = await driver.createContainer(
         podId,
         pod,
-        containerSpec('c', {}, ['sh', '-c', `sleep 3600; echo ${marker}`]),
+        containerSpec({ command: ['sh', '-c', `sleep 3600; echo ${marker}`] }),
       );
       await driver.startContainer(id);
       ids.push(id);
     }
-    expect((await processesWith(marker)).length).toBe(3);
+    // Each shell forks its sleep: until that child execs, it shows the shell's command line too.
+    expect(await eventually(() => processesWithMarker(marker).length === 3)).toBe(true);
     await served.stopServer();
     await served.core.close();
-    expect(await processesWith(marker)).toEqual([]);
+    expect(processesWithMarker(marker)).toEqual([]);
   });
 });

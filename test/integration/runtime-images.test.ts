@@ -3,13 +3,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive, buildOciArchive } from '../../scripts/oci-image.js';
 import { isChurnError, type ErrorCode } from '../../src/common/errors.js';
 import { hostImageId } from '../../src/runtime/images/host-image.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import type { LifecycleEvent } from '../../src/runtime/types.js';
-import { containerConfig, podConfig, tempDir } from '../support/core-fixtures.js';
+import { containerConfig, openCore, podConfig, tempDir } from '../support/core-fixtures.js';
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {
@@ -30,20 +30,6 @@ async function rejection(call: Promise<unknown>): Promise<{ code: ErrorCode; mes
 }
 
 describe('images', () => {
-  let core: RuntimeService | undefined;
-  afterEach(async () => {
-    await core?.close();
-    core = undefined;
-  });
-
-  async function open(imagesDir?: string): Promise<RuntimeService> {
-    core = await RuntimeService.open({
-      stateDir: await tempDir(),
-      ...(imagesDir ? { imagesDir } : {}),
-    });
-    return core;
-  }
-
   function storeFiles(c: RuntimeService): string[] {
     return filesUnder(join(c.options.stateDir, 'images'));
   }
@@ -54,7 +40,7 @@ describe('images', () => {
       'busybox:1.36',
       'example.com/tools/bb',
     ]);
-    const c = await open();
+    const c = await openCore();
     const [image] = await c.importImageArchive(built.out);
     expect(image).toBeDefined();
     expect(image!.id).toBe(built.imageId);
@@ -102,7 +88,7 @@ describe('images', () => {
             ? Buffer.concat([data.subarray(0, -1), Buffer.from([data.at(-1)! ^ 1])])
             : data,
       });
-      const c = await open();
+      const c = await openCore();
       const before = storeFiles(c);
       const err = await rejection(c.importImageArchive(bad.out));
       expect(err.code).toBe('DATA_LOSS');
@@ -149,7 +135,7 @@ describe('images', () => {
       refs: ['layered:1'],
       out: join(dir, 'layered.tar'),
     });
-    const c = await open();
+    const c = await openCore();
     await c.importImageArchive(built.out);
     const rootfs = join(c.options.stateDir, 'images', 'rootfs', built.imageId.slice(7));
     expect(filesUnder(rootfs)).toEqual(['a/y', 'b/z', 'd/new', 'd/sub/upper', 'hard']);
@@ -164,7 +150,7 @@ describe('images', () => {
       refs: ['evil:1'],
       out: join(dir, 'evil.tar'),
     });
-    const c = await open();
+    const c = await openCore();
     const before = storeFiles(c);
     const err = await rejection(c.importImageArchive(built.out));
     expect(err.code).toBe('INVALID_ARGUMENT');
@@ -195,7 +181,7 @@ describe('images', () => {
       refs: ['evil:2'],
       out: join(dir, 'evil2.tar'),
     });
-    const c = await open();
+    const c = await openCore();
     await c.importImageArchive(built.out);
     expect(readdirSync(outside)).toEqual([]);
     const rootfs = join(c.options.stateDir, 'images', 'rootfs', built.imageId.slice(7));
@@ -207,7 +193,7 @@ describe('images', () => {
     const archives = await tempDir();
     await mkdir(archives, { recursive: true });
     const built = await buildBusyboxArchive(join(archives, 'busybox.tar'), ['busybox:pulled']);
-    const c = await open(archives);
+    const c = await openCore({ imagesDir: archives });
     const events: LifecycleEvent[] = [];
     c.onEvent((e) => events.push(e));
     const missing = await rejection(c.pullImage('busybox:absent'));
@@ -221,18 +207,14 @@ describe('images', () => {
     ]);
     expect((await rejection(c.pullImage('Not A Ref'))).code).toBe('INVALID_ARGUMENT');
 
-    const noDir = await RuntimeService.open({ stateDir: await tempDir() });
-    try {
-      expect((await rejection(noDir.pullImage('busybox:pulled'))).code).toBe('NOT_FOUND');
-    } finally {
-      await noDir.close();
-    }
+    const noDir = await openCore();
+    expect((await rejection(noDir.pullImage('busybox:pulled'))).code).toBe('NOT_FOUND');
   });
 
   it('removes an image and the blobs only it used; refuses while a container uses it', async () => {
     const dir = await tempDir();
     const built = await buildBusyboxArchive(join(dir, 'busybox.tar'), ['busybox:rm']);
-    const c = await open();
+    const c = await openCore();
     const before = storeFiles(c);
     await c.importImageArchive(built.out);
     const pod = podConfig();

@@ -1,11 +1,11 @@
 // The lifecycle the core enforces: every illegal transition gets its specific error, in both
 // compat modes, with real processes. Runs once per available executor.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isChurnError, type ErrorCode } from '../../src/common/errors.js';
 import type { Compat } from '../../src/runtime/lifecycle.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import type { LifecycleEvent } from '../../src/runtime/types.js';
-import { containerConfig, pidAlive, podConfig, tempDir } from '../support/core-fixtures.js';
+import { containerConfig, openCore, pidAlive, podConfig } from '../support/core-fixtures.js';
 import { executorsUnderTest } from '../support/executors.js';
 
 async function expectCode(
@@ -23,16 +23,8 @@ async function expectCode(
 }
 
 describe.each(executorsUnderTest())('lifecycle with executor $name', ({ name, skip }) => {
-  let core: RuntimeService | undefined;
-  afterEach(async () => {
-    await core?.close();
-    core = undefined;
-  });
-
-  async function open(compat: Compat = 'strict'): Promise<RuntimeService> {
-    core = await RuntimeService.open({ stateDir: await tempDir(), executor: name, compat });
-    return core;
-  }
+  const open = (compat: Compat = 'strict'): Promise<RuntimeService> =>
+    openCore({ executor: name, compat });
 
   /** A pod with a RUNNING container, a CREATED one and an EXITED one. */
   async function scene(c: RuntimeService) {
@@ -325,10 +317,12 @@ describe.each(executorsUnderTest())('lifecycle with executor $name', ({ name, sk
       runtimeVersion: expect.any(String) as string,
       runtimeApiVersion: 'v1',
     });
-    const { conditions } = await c.status();
+    const { conditions, info } = await c.status();
     expect(conditions.map((x) => [x.type, x.status])).toEqual([
       ['RuntimeReady', true],
       ['NetworkReady', true],
     ]);
+    // The cri driver falls back on this to find `churn serve`'s pid.
+    expect(info).toMatchObject({ executor: name, pid: String(process.pid) });
   });
 });

@@ -1,37 +1,67 @@
 // A core restarted on the same state directory recovers its pods, containers and images; after
 // a crash, tasks whose process is gone become EXITED and tasks still running are adopted.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import {
   containerConfig,
   eventually,
+  openCore,
   pidAlive,
   podConfig,
   tempDir,
 } from '../support/core-fixtures.js';
+import type { ExecutorName } from '../../src/runtime/executors/executor.js';
 import { executorsUnderTest } from '../support/executors.js';
 
 const childScript = fileURLToPath(new URL('../support/core-child.ts', import.meta.url));
 
-describe('recovery', () => {
-  let core: RuntimeService | undefined;
-  afterEach(async () => {
-    await core?.close();
-    core = undefined;
-  });
+/** What core-child.ts made before it was killed: a pod with two running containers. */
+interface CrashedCore {
+  readonly podId: string;
+  readonly running: string;
+  readonly other: string;
+  readonly pids: { readonly running: number; readonly other: number };
+  /** The child running the core; SIGKILL it to crash the core. */
+  readonly child: ChildProcess;
+}
 
+/**
+ * Starts a core in a child process (core-child.ts) on `stateDir`, with `executor`, and waits
+ * until it has started its containers. The child and the containers are killed when the test
+ * finishes.
+ */
+async function startCoreChild(
+  stateDir: string,
+  executor: ExecutorName = 'process',
+): Promise<CrashedCore> {
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, stateDir, executor], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  });
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const info = JSON.parse(line) as Omit<CrashedCore, 'child'>;
+  onTestFinished(() => {
+    for (const pid of Object.values(info.pids)) if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
+  });
+  return { ...info, child };
+}
+
+describe('recovery', () => {
   it('recovers pods, containers and images after a clean restart', async () => {
     const stateDir = await tempDir();
     const archives = await tempDir();
     const built = await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:recover']);
-    const first = await RuntimeService.open({ stateDir, imagesDir: archives });
+    const first = await openCore({ stateDir, imagesDir: archives });
     await first.pullImage('busybox:recover');
     const pod = podConfig({ labels: { run: 'r1' } });
     const podId = await first.runPodSandbox(pod, '');
@@ -57,8 +87,7 @@ describe('recovery', () => {
     await first.close();
     expect(pidAlive(runningPid)).toBe(false);
 
-    core = await RuntimeService.open({ stateDir });
-    const c = core;
+    const c = await openCore({ stateDir });
     expect((await c.listPodSandbox()).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
       before.pods.sort((a, b) => a.id.localeCompare(b.id)),
     );
@@ -79,46 +108,28 @@ describe('recovery', () => {
     expect((await c.containerStatus(created)).state).toBe('RUNNING');
     await c.removePodSandbox(podId);
     await c.close();
-    core = await RuntimeService.open({ stateDir });
-    expect((await core.listPodSandbox()).map((p) => p.id)).toEqual([stoppedPodId]);
-    expect(await core.listContainers()).toEqual([]);
+    const again = await openCore({ stateDir });
+    expect((await again.listPodSandbox()).map((p) => p.id)).toEqual([stoppedPodId]);
+    expect(await again.listContainers()).toEqual([]);
   });
 
   it.each(executorsUnderTest().filter((e) => !e.skip))(
     'after a crash, adopts tasks still running and marks the others EXITED ($name)',
     async ({ name }) => {
       const stateDir = await tempDir();
-      const child = spawn(process.execPath, ['--import', 'tsx', childScript, stateDir, name], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      });
-      onTestFinished(() => {
-        child.kill('SIGKILL');
-      });
-      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-      const info = JSON.parse(line) as {
-        podId: string;
-        running: string;
-        other: string;
-        pids: { running: number; other: number };
-      };
-      onTestFinished(() => {
-        for (const pid of Object.values(info.pids))
-          if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
-      });
+      const info = await startCoreChild(stateDir, name);
 
       // While the first core lives, its state directory is taken.
       const busy: unknown = await RuntimeService.open({ stateDir }).catch((e: unknown) => e);
       expect(isChurnError(busy, 'FAILED_PRECONDITION')).toBe(true);
 
-      child.kill('SIGKILL'); // the crash
-      await once(child, 'exit');
+      info.child.kill('SIGKILL'); // the crash
+      await once(info.child, 'exit');
       expect(pidAlive(info.pids.running)).toBe(true);
       process.kill(-info.pids.other, 'SIGKILL');
       expect(await eventually(() => !pidAlive(info.pids.other))).toBe(true);
 
-      core = await RuntimeService.open({ stateDir });
-      const c = core;
+      const c = await openCore({ stateDir });
       expect(await c.containerStatus(info.running)).toMatchObject({
         state: 'RUNNING',
         pid: info.pids.running,
@@ -142,34 +153,17 @@ describe('recovery', () => {
 
   it('notices when an adopted task exits on its own, and kills adopted tasks on close', async () => {
     const stateDir = await tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', childScript, stateDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    });
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const info = JSON.parse(line) as {
-      running: string;
-      other: string;
-      pids: { running: number; other: number };
-    };
-    onTestFinished(() => {
-      for (const pid of Object.values(info.pids)) if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
-    });
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    const info = await startCoreChild(stateDir);
+    info.child.kill('SIGKILL');
+    await once(info.child, 'exit');
 
-    core = await RuntimeService.open({ stateDir });
-    const c = core;
+    const c = await openCore({ stateDir });
     expect((await c.containerStatus(info.other)).state).toBe('RUNNING');
     process.kill(-info.pids.other, 'SIGKILL');
     expect(
       await eventually(async () => (await c.containerStatus(info.other)).state === 'EXITED'),
     ).toBe(true);
     await c.close();
-    core = undefined;
     expect(pidAlive(info.pids.running)).toBe(false);
   });
 });

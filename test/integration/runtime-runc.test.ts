@@ -4,13 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import {
   containerConfig,
   eventually,
+  openCore,
   pidAlive,
   podConfig,
   processesWithMarker,
@@ -21,20 +22,8 @@ import { runcAvailable } from '../support/executors.js';
 const skip = !runcAvailable() && process.env.CI !== 'true';
 
 describe.skipIf(skip)('executor runc', () => {
-  let core: RuntimeService | undefined;
-  afterEach(async () => {
-    await core?.close();
-    core = undefined;
-  });
-
-  async function open(imagesDir?: string): Promise<RuntimeService> {
-    core = await RuntimeService.open({
-      stateDir: await tempDir(),
-      executor: 'runc',
-      ...(imagesDir ? { imagesDir } : {}),
-    });
-    return core;
-  }
+  const open = (imagesDir?: string): Promise<RuntimeService> =>
+    openCore({ executor: 'runc', imagesDir });
 
   it("shares the pod sandbox's uts and ipc namespaces, gives each container its own pid namespace", async () => {
     const c = await open();
@@ -122,14 +111,16 @@ describe.skipIf(skip)('executor runc', () => {
       ) as unknown[] | null) ?? [];
     expect(listed().length).toBe(4); // two pauses, two containers
     await c.close();
-    core = undefined;
     for (const pid of pids) expect(pidAlive(pid)).toBe(false);
     expect(listed()).toEqual([]);
     expect(readdirSync(join(stateDir, 'runc-bundles'))).toEqual([]);
     for (const id of runcIds) expect(existsSync(`/sys/fs/cgroup/memory/churn/${id}`)).toBe(false);
 
     // A restarted core finds the pods NOTREADY: their sandboxes went with the old core.
-    core = await RuntimeService.open({ stateDir, executor: 'runc' });
-    expect((await core.listPodSandbox()).map((p) => p.state)).toEqual(['NOTREADY', 'NOTREADY']);
+    const restarted = await openCore({ stateDir, executor: 'runc' });
+    expect((await restarted.listPodSandbox()).map((p) => p.state)).toEqual([
+      'NOTREADY',
+      'NOTREADY',
+    ]);
   });
 });

@@ -3,13 +3,14 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import {
   containerConfig,
   eventually,
+  openCore,
   pidAlive,
   podConfig,
   processesWithMarker,
@@ -30,20 +31,6 @@ async function waitExited(core: RuntimeService, id: string): Promise<void> {
 }
 
 describe('tasks of the process executor', () => {
-  let core: RuntimeService | undefined;
-  afterEach(async () => {
-    await core?.close();
-    core = undefined;
-  });
-
-  async function open(imagesDir?: string): Promise<RuntimeService> {
-    core = await RuntimeService.open({
-      stateDir: await tempDir(),
-      ...(imagesDir ? { imagesDir } : {}),
-    });
-    return core;
-  }
-
   async function runIn(
     c: RuntimeService,
     command: string[],
@@ -57,7 +44,7 @@ describe('tasks of the process executor', () => {
   }
 
   it('kills a process that ignores SIGTERM after the grace period, and not before', async () => {
-    const c = await open();
+    const c = await openCore();
     const { id, pid } = await runIn(c, ['sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done']);
     expect(await eventually(() => ignoresSignal(pid, 15))).toBe(true);
     const graceSec = 2;
@@ -76,7 +63,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('stops a process that handles SIGTERM without waiting for the grace period', async () => {
-    const c = await open();
+    const c = await openCore();
     const { id } = await runIn(c, ['sleep', '3600']);
     const started = performance.now();
     await c.stopContainer(id, 60);
@@ -85,7 +72,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('kills what the main process forked when it stops', async () => {
-    const c = await open();
+    const c = await openCore();
     const marker = `3599.${process.pid}1`;
     const { id } = await runIn(c, ['sh', '-c', `sleep ${marker} & sleep ${marker} & wait`]);
     // The shell and its two sleeps.
@@ -95,7 +82,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('returns exec output byte for byte with the exit code, and kills a timed-out exec', async () => {
-    const c = await open();
+    const c = await openCore();
     const { id } = await runIn(c, ['sleep', '3600'], {
       envs: [{ key: 'GREETING', value: 'héllo' }],
     });
@@ -119,7 +106,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('writes stdout and stderr to a CRI-format log file under the pod log directory', async () => {
-    const c = await open();
+    const c = await openCore();
     const logDir = await tempDir();
     const pod = podConfig({ logDirectory: logDir });
     const podId = await c.runPodSandbox(pod, '');
@@ -156,7 +143,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('reports CPU and memory of a running container with a timestamp', async () => {
-    const c = await open();
+    const c = await openCore();
     const { id } = await runIn(c, [
       'sh',
       '-c',
@@ -175,7 +162,7 @@ describe('tasks of the process executor', () => {
   it('runs busybox applets from the image rootfs with the image and container environment', async () => {
     const archives = await tempDir();
     await buildBusyboxArchive(join(archives, 'busybox.tar'), ['busybox:test']);
-    const c = await open(archives);
+    const c = await openCore({ imagesDir: archives });
     const imageId = await c.pullImage('busybox:test');
     const { id, pid } = await runIn(c, ['sleep', '3600'], {
       image: 'docker.io/library/busybox:test',
@@ -196,7 +183,7 @@ describe('tasks of the process executor', () => {
   });
 
   it('leaves no process behind after close', async () => {
-    const c = await open();
+    const c = await openCore();
     const pids: number[] = [];
     for (let i = 0; i < 3; i++)
       pids.push((await runIn(c, ['sh', '-c', 'trap "" TERM; sleep 3600 & wait'])).pid);
@@ -205,7 +192,6 @@ describe('tasks of the process executor', () => {
     const created = await c.createContainer(podId, containerConfig(), pod);
     for (const pid of pids) expect(pidAlive(pid)).toBe(true);
     await c.close();
-    core = undefined;
     for (const pid of pids) expect(pidAlive(pid)).toBe(false);
     // Reads still work after close; mutations are refused.
     expect((await c.containerStatus(created)).state).toBe('CREATED');

@@ -1,5 +1,6 @@
 // Runs the built CLI (dist/, built by the integration/e2e globalSetup) as a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
@@ -15,7 +16,10 @@ export interface ChurnProcess {
   readonly exited: Promise<number>;
 }
 
-/** Starts `churn ...args` in `cwd`; killed (SIGKILL) when the test finishes if still running. */
+/**
+ * Starts `churn ...args` in `cwd`; killed (SIGKILL) and waited for when the test finishes if
+ * still running.
+ */
 export function startChurn(args: readonly string[], cwd: string): ChurnProcess {
   const child = spawn(process.execPath, [churnBin, ...args], {
     cwd,
@@ -28,13 +32,44 @@ export function startChurn(args: readonly string[], cwd: string): ChurnProcess {
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => {
-      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 2));
+      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
     });
   });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/**
+ * Starts `churn serve ...args` in `cwd` and resolves once it says it listens, or has exited
+ * (refused to start), or `timeoutMs` passed. When the test finishes it is stopped with
+ * SIGTERM, so it stops its tasks (a SIGKILLed server would orphan them), and SIGKILLed if it
+ * has not exited 10 s later.
+ */
+export async function startServe(
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 20_000,
+): Promise<ChurnProcess> {
+  const p = startChurn(['serve', ...args], cwd);
+  // Registered after startChurn's SIGKILL, so it runs before it.
+  onTestFinished(async () => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!p.stdout().includes('listening on') && Date.now() < deadline) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
 }
 
 /** Runs `churn ...args` to the end; returns exit code and output. */

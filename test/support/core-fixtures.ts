@@ -1,10 +1,12 @@
-// Helpers for tests of the built-in core: temp dirs cleaned up by the test that makes them,
-// pod and container configs with defaults, and waiting on /proc.
+// Helpers for tests of the built-in core: temp dirs and cores cleaned up by the test that makes
+// them, pod and container configs with defaults, and waiting on /proc.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import type { RuntimeServiceOptions } from '../../src/runtime/options.js';
+import { RuntimeService } from '../../src/runtime/service.js';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/types.js';
 
 /** A new temporary directory, removed when the current test (or hook's test) finishes. */
@@ -12,6 +14,21 @@ export async function tempDir(prefix = 'churn-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * A core opened with `options` (on a new temporary state directory unless they name one),
+ * closed when the current test finishes, before its temporary directories are removed.
+ */
+export async function openCore(
+  options: Partial<RuntimeServiceOptions> = {},
+): Promise<RuntimeService> {
+  const core = await RuntimeService.open({
+    ...options,
+    stateDir: options.stateDir ?? (await tempDir()),
+  });
+  onTestFinished(() => core.close());
+  return core;
 }
 
 let podCounter = 0;
@@ -71,16 +88,19 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Pids of the live children (any depth) of this test process whose command line contains `marker`. */
+/**
+ * Pids of the live (non-zombie) processes, other than this one, whose command line (arguments
+ * joined by spaces) contains `marker`: what a test started and expects gone, or still there.
+ */
 export function processesWithMarker(marker: string): number[] {
   const out: number[] = [];
   for (const name of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
       if (cmdline.includes(marker) && pidAlive(Number(name))) out.push(Number(name));
     } catch {
-      // gone meanwhile
+      // Gone meanwhile.
     }
   }
   return out;

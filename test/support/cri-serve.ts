@@ -3,7 +3,7 @@
  * integration tests: `const s = await serveCore(onTestFinished)`. Cleanup (server, core, temp
  * dir) is registered through `onCleanup` when the resources are made.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriServer } from '../../src/cri/server.js';
@@ -51,22 +51,4 @@ export async function serveCore(
       server = await CriServer.listen(core, { socketPath });
     },
   };
-}
-
-/** Pids of live processes whose command line contains `marker`. */
-export async function processesWith(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8');
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      // Zombies (state Z) are dead; they only wait for their parent to reap them.
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && cmdline.split('\0').join(' ').includes(marker)) pids.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
 }

@@ -6,9 +6,9 @@
  * pid namespace dies with its init). Node reaps every child: no zombies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ChurnError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { wallClockNs } from '../../common/clock.js';
+import { ChurnError } from '../../common/errors.js';
 import { isProcessAlive, readProcStat, readProcStatSync } from '../proc-info.js';
 import { resolveInRoot } from '../rootfs-path.js';
 import type { ExecResult } from '../types.js';
@@ -23,53 +23,23 @@ import type {
   TaskSpec,
   TaskUsage,
 } from './executor.js';
+import {
+  adoptedTaskExit,
+  awaitExec,
+  exitCodeOf,
+  killGroup,
+  LiveTasks,
+  pipeOutputToLog,
+} from './task-supervision.js';
 
-/** How long output may keep flowing after the main process exited (a grandchild holding the pipe). */
-const outputDrainMs = 2000;
-/** Polling interval for a task of an earlier core, which is not our child. */
-const adoptedPollMs = 100;
 /** Entries of the executable cache before it is cleared. */
 const maxCachedCommands = 4096;
-
-/** Signal numbers for exit codes (128 + n). */
-const signalNumbers: Readonly<Record<string, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-/** Exit code of a process that exited with `code` or died of `signal`. */
-export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal === null ? 0 : (signalNumbers[signal] ?? 0));
-}
-
-/** Sends `signal` to process group `pgid`, ignoring a group that is gone. */
-export function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
 
 /** The `process` executor; see the module comment. */
 export class ProcessExecutor implements Executor {
   readonly name = 'process' as const;
   readonly #clock: Clock;
-  readonly #live = new Set<Task>();
+  readonly #live = new LiveTasks();
   readonly #commands = new Map<string, string>();
   #closed = false;
 
@@ -92,7 +62,7 @@ export class ProcessExecutor implements Executor {
   }
 
   async start(spec: TaskSpec): Promise<Task> {
-    if (this.#closed) throw new ChurnError('UNAVAILABLE', 'executor is closed');
+    if (this.#closed) throw new ChurnError('UNAVAILABLE', 'executor process is closed');
     const { file, cwd } = await this.#prepare(spec, spec.argv);
     const logs = spec.logPath === '' ? undefined : await CriLogWriter.open(spec.logPath);
     let child: ChildProcess;
@@ -108,10 +78,7 @@ export class ProcessExecutor implements Executor {
     }
     const pid = child.pid!;
     const startedAtNs = wallClockNs();
-    const pumps =
-      logs === undefined
-        ? []
-        : [logs.pump(child.stdout!, 'stdout'), logs.pump(child.stderr!, 'stderr')];
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
     const exited = new Promise<ExitStatus>((resolve) => {
       child.once('exit', (code, signal) => {
         const status: ExitStatus = {
@@ -120,16 +87,7 @@ export class ProcessExecutor implements Executor {
         };
         // What the main process left behind dies with it.
         killGroup(pid, 'SIGKILL');
-        if (logs === undefined) {
-          resolve(status);
-          return;
-        }
-        const drained = Promise.all(pumps).then(() => logs.close());
-        void Promise.race([drained, this.#clock.sleep(outputDrainMs)]).then(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          resolve(status);
-        });
+        void drainOutput().then(() => resolve(status));
       });
     });
     const stat = readProcStatSync(pid);
@@ -142,7 +100,7 @@ export class ProcessExecutor implements Executor {
         return Promise.resolve();
       },
     };
-    this.#track(task);
+    this.#live.add(task);
     return task;
   }
 
@@ -152,7 +110,12 @@ export class ProcessExecutor implements Executor {
     argv: readonly string[],
     timeoutMs: number,
   ): Promise<ExecResult> {
-    if (argv.length === 0) throw new ChurnError('INVALID_ARGUMENT', 'exec: empty command');
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
     const { file, cwd } = await this.#prepare(spec, argv);
     const child = await spawnChecked(file, argv, {
       cwd,
@@ -160,55 +123,26 @@ export class ProcessExecutor implements Executor {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pid = child.pid!;
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-    const stop = new AbortController();
-    const deadline = { passed: false };
-    if (timeoutMs > 0) {
-      this.#clock.sleep(timeoutMs, stop.signal).then(
-        () => {
-          deadline.passed = true;
-          killGroup(pid, 'SIGKILL');
-        },
-        () => undefined,
-      );
+    try {
+      return await awaitExec(child, {
+        clock: this.#clock,
+        containerId: spec.containerId,
+        argv,
+        timeoutMs,
+        onTimeout: () => killGroup(pid, 'SIGKILL'),
+      });
+    } finally {
+      // What the command left behind dies with it.
+      killGroup(pid, 'SIGKILL');
     }
-    const exitCode = await new Promise<number>((resolve) => {
-      child.once('close', (code, signal) => resolve(exitCodeOf(code, signal)));
-    });
-    stop.abort();
-    killGroup(pid, 'SIGKILL');
-    if (deadline.passed) {
-      throw new ChurnError(
-        'DEADLINE_EXCEEDED',
-        `container "${spec.containerId}": exec ${JSON.stringify(argv[0])} timed out after ${timeoutMs} ms`,
-      );
-    }
-    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
   }
 
   async recover(_spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
     if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return undefined;
-    const stop = new AbortController();
-    // Not our child: its exit status is lost; poll until it is gone.
-    const exited = (async (): Promise<ExitStatus> => {
-      try {
-        while (await isProcessAlive(ref.pid, ref.pidStartTime)) {
-          await this.#clock.sleep(adoptedPollMs, stop.signal);
-        }
-      } catch {
-        // Closing: the executor killed it.
-      }
+    const exited = adoptedTaskExit(ref, this.#clock).then((status) => {
       killGroup(ref.pid, 'SIGKILL');
-      return {
-        exitCode: 255,
-        finishedAtNs: wallClockNs(),
-        reason: 'Unknown',
-        message: 'exit status lost: the task was started by an earlier core',
-      };
-    })();
+      return status;
+    });
     const task: Task = {
       ref,
       startedAtNs: 0n,
@@ -217,8 +151,7 @@ export class ProcessExecutor implements Executor {
         if (await isProcessAlive(ref.pid, ref.pidStartTime)) killGroup(ref.pid, signal);
       },
     };
-    this.#track(task);
-    void exited.then(() => stop.abort());
+    this.#live.add(task);
     return task;
   }
 
@@ -229,14 +162,7 @@ export class ProcessExecutor implements Executor {
 
   async close(): Promise<void> {
     this.#closed = true;
-    const live = [...this.#live];
-    await Promise.all(live.map((t) => t.kill('SIGKILL')));
-    await Promise.all(live.map((t) => t.exited));
-  }
-
-  #track(task: Task): void {
-    this.#live.add(task);
-    void task.exited.then(() => this.#live.delete(task));
+    await this.#live.killAll();
   }
 
   /** The host executable and working directory for `argv` in `spec`'s rootfs (cached). */

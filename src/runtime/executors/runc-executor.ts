@@ -35,6 +35,7 @@ import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
 import { isProcessAlive, readProcStatSync } from '../proc-info.js';
 import type { ExecResult } from '../types.js';
+import { defaultPath } from './command-path.js';
 import { CriLogWriter } from './cri-log-writer.js';
 import type {
   ExitStatus,
@@ -46,14 +47,17 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
-import { exitCodeOf } from './process-executor.js';
+import {
+  adoptedTaskExit,
+  awaitExec,
+  exitCodeOf,
+  killProcess,
+  LiveTasks,
+  pipeOutputToLog,
+} from './task-supervision.js';
 
 /** How long runc may take to start a container before start fails. */
 const startTimeoutMs = 60_000;
-/** Polling of an adopted task (not our child). */
-const adoptedPollMs = 100;
-/** How long output may keep flowing after the container exited. */
-const outputDrainMs = 2000;
 /** The pause process of a pod's sandbox. */
 const pauseArgs = ['sleep', 'infinity'];
 
@@ -78,7 +82,7 @@ export class RuncExecutor implements Executor {
   readonly #hostRoot: string;
   readonly #hostBinds: readonly BindMount[];
   readonly #clock: Clock;
-  readonly #live = new Set<Task>();
+  readonly #live = new LiveTasks();
   readonly #sandboxes = new Map<string, Sandbox>();
   #closed = false;
 
@@ -124,7 +128,7 @@ export class RuncExecutor implements Executor {
         rootfs: this.#hostRoot,
         binds: this.#hostBinds,
         args: pauseArgs,
-        env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        env: [`PATH=${defaultPath}`],
         cwd: '/',
         hostname: sandbox.hostname,
         pid: { kind: 'new' },
@@ -195,7 +199,12 @@ export class RuncExecutor implements Executor {
     timeoutMs: number,
   ): Promise<ExecResult> {
     this.#checkOpen();
-    if (argv.length === 0) throw new ChurnError('INVALID_ARGUMENT', 'exec: empty command');
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
     const pidFile = join(this.#bundles, spec.containerId, `exec-${process.hrtime.bigint()}.pid`);
     const child = spawn(
       this.#runc,
@@ -204,37 +213,22 @@ export class RuncExecutor implements Executor {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr.on('data', (b: Buffer) => stderr.push(b));
-    const stop = new AbortController();
-    const deadline = { passed: false };
-    if (timeoutMs > 0) {
-      this.#clock.sleep(timeoutMs, stop.signal).then(
-        async () => {
-          deadline.passed = true;
+    try {
+      return await awaitExec(child, {
+        clock: this.#clock,
+        containerId: spec.containerId,
+        argv,
+        timeoutMs,
+        onTimeout: async () => {
           // runc forwards SIGTERM but cannot forward SIGKILL: kill the exec'd process itself.
           const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
-          if (pid > 0) killPid(pid, 'SIGKILL');
+          if (pid > 0) killProcess(pid, 'SIGKILL');
           child.kill('SIGKILL');
         },
-        () => undefined,
-      );
+      });
+    } finally {
+      await rm(pidFile, { force: true });
     }
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve(exitCodeOf(code, signal)));
-    });
-    stop.abort();
-    await rm(pidFile, { force: true });
-    if (deadline.passed) {
-      throw new ChurnError(
-        'DEADLINE_EXCEEDED',
-        `container "${spec.containerId}": exec ${JSON.stringify(argv[0] ?? '')} timed out after ${timeoutMs} ms`,
-      );
-    }
-    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
   }
 
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
@@ -259,9 +253,7 @@ export class RuncExecutor implements Executor {
 
   async close(): Promise<void> {
     this.#closed = true;
-    const live = [...this.#live];
-    await Promise.all(live.map((t) => t.kill('SIGKILL').catch(() => undefined)));
-    await Promise.all(live.map((t) => t.exited));
+    await this.#live.killAll();
     this.#sandboxes.clear();
   }
 
@@ -278,7 +270,6 @@ export class RuncExecutor implements Executor {
   #track(id: string, task: Task): void {
     this.#ids.set(task, id);
     this.#live.add(task);
-    void task.exited.then(() => this.#live.delete(task));
   }
 
   /** Runs container `id` under a foreground `runc run`; resolves once its process runs. */
@@ -310,10 +301,7 @@ export class RuncExecutor implements Executor {
       ],
       { stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'], detached: true },
     );
-    const pumps =
-      logs === undefined
-        ? []
-        : [logs.pump(child.stdout!, 'stdout'), logs.pump(child.stderr!, 'stderr')];
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
     const runcExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolve) => {
         child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -324,21 +312,20 @@ export class RuncExecutor implements Executor {
     let initPid = 0;
     const runcState = { exited: false };
     void runcExit.then(() => (runcState.exited = true));
-    const started = performance.now();
+    const startedMs = this.#clock.now();
     for (let waitMs = 1; initPid === 0; waitMs = Math.min(waitMs * 2, 20)) {
       const text = await readFile(pidFile, 'utf8').catch(() => '');
       if (text !== '') {
         initPid = Number(text.trim());
         break;
       }
-      if (runcState.exited || performance.now() - started > startTimeoutMs) break;
+      if (runcState.exited || this.#clock.now() - startedMs > startTimeoutMs) break;
       await this.#clock.sleep(waitMs);
     }
     if (initPid === 0) {
       if (!runcState.exited) child.kill('SIGKILL');
       await runcExit;
-      await Promise.all(pumps);
-      await logs?.close();
+      await drainOutput();
       const message = await runcError(join(bundle, 'runc.log'));
       await this.#cleanup(id);
       throw new ChurnError('FAILED_PRECONDITION', `runc run ${id}: ${message}`);
@@ -350,12 +337,7 @@ export class RuncExecutor implements Executor {
         exitCode: exitCodeOf(code, signal),
         finishedAtNs: wallClockNs(),
       };
-      if (logs !== undefined) {
-        const drained = Promise.all(pumps).then(() => logs.close());
-        await Promise.race([drained, this.#clock.sleep(outputDrainMs)]);
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-      }
+      await drainOutput();
       await this.#cleanup(id);
       return status;
     });
@@ -368,9 +350,9 @@ export class RuncExecutor implements Executor {
         if (sig !== 'SIGKILL') {
           child.kill(sig); // runc forwards it to the container's init
         } else if (ownPidNs) {
-          killPid(initPid, 'SIGKILL'); // the pid namespace dies with its init
+          killProcess(initPid, 'SIGKILL'); // the pid namespace dies with its init
         } else {
-          await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
+          await this.#killAll(id);
         }
       },
     };
@@ -384,23 +366,10 @@ export class RuncExecutor implements Executor {
       await this.#cleanup(id);
       return undefined;
     }
-    const stop = new AbortController();
-    const exited = (async (): Promise<ExitStatus> => {
-      try {
-        while (await isProcessAlive(ref.pid, ref.pidStartTime)) {
-          await this.#clock.sleep(adoptedPollMs, stop.signal);
-        }
-      } catch {
-        // closing
-      }
+    const exited = adoptedTaskExit(ref, this.#clock).then(async (status) => {
       await this.#cleanup(id);
-      return {
-        exitCode: 255,
-        finishedAtNs: wallClockNs(),
-        reason: 'Unknown',
-        message: 'exit status lost: the task was started by an earlier core',
-      };
-    })();
+      return status;
+    });
     const task: Task = {
       ref,
       startedAtNs: 0n,
@@ -408,15 +377,19 @@ export class RuncExecutor implements Executor {
       kill: async (sig) => {
         if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return;
         if (sig === 'SIGKILL' && !ownPidNs) {
-          await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
+          await this.#killAll(id);
         } else {
-          killPid(ref.pid, sig);
+          killProcess(ref.pid, sig);
         }
       },
     };
-    void exited.then(() => stop.abort());
     this.#track(id, task);
     return task;
+  }
+
+  /** SIGKILLs every process of container `id` (for a container that shares a pid namespace). */
+  async #killAll(id: string): Promise<void> {
+    await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
   }
 
   /** Deletes what is left of container `id`: runc state (if runc did not) and bundle. */
@@ -437,14 +410,6 @@ function namespaceOf(mode: SandboxSpec['pidMode'], pausePid: number): NamespaceS
   if (mode === 'NODE') return { kind: 'host' };
   if (mode === 'POD') return { kind: 'join', pid: pausePid };
   return { kind: 'new' };
-}
-
-function killPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
 }
 
 /** The last error runc logged (its --log is JSON lines), or a generic message. */

@@ -1,10 +1,9 @@
 /** The built-in `host` image: its rootfs is the host's `/`, so a scenario needs no archive. */
 import { createHash } from 'node:crypto';
+import { defaultPath } from '../executors/command-path.js';
 import type { Image } from '../types.js';
 
-/** The name users give the host image; it normalises to {@link hostImageTag}. */
-export const hostImageName = 'host';
-/** The host image's normalised tag. */
+/** The host image's normalised tag: what the name `host` users give it normalises to. */
 export const hostImageTag = 'docker.io/library/host:latest';
 /** The host image's id: a digest of a fixed text, stable across cores and releases. */
 export const hostImageId = `sha256:${createHash('sha256').update('churn built-in host image v1').digest('hex')}`;
@@ -19,7 +18,7 @@ export const hostImage: Image = {
     user: '',
     entrypoint: [],
     cmd: ['/bin/sh'],
-    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    env: [`PATH=${defaultPath}`],
     workingDir: '/',
   },
   builtin: true,
