@@ -7,6 +7,7 @@
 import type { OpName } from '../common/operations.js';
 import type { LatencySummaryUs } from '../metrics/hdr.js';
 import type { OpSnapshot, RecorderSnapshot } from '../metrics/recorder.js';
+import type { ResourceSeriesData } from '../metrics/resource-series.js';
 import type { IntervalSeries, TimelineInterval } from '../metrics/timeline.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { HostInfo } from './host-info.js';
@@ -26,7 +27,7 @@ export interface ThresholdOutcome {
   readonly source: string;
   readonly metric: string;
   readonly op: OpName | undefined;
-  readonly comparator: string;
+  readonly comparator: ReportThreshold['comparator'];
   readonly value: number;
   readonly actual: number | undefined;
   readonly ok: boolean;
@@ -67,6 +68,8 @@ export interface BuildReportInput {
   readonly host: HostInfo;
   /** Labels on top of `scenario.report.labels` (e.g. `--label k=v`); these win. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The resource sampler's series; the report's `resources` is null without it. */
+  readonly resources?: ResourceSeriesData;
 }
 
 /** Builds the report of a run; see the module comment. */
@@ -165,6 +168,16 @@ export function buildReport(input: BuildReportInput): Report {
     })),
     cleanup: outcome.cleanup,
     warnings: outcome.warnings,
+    resources:
+      input.resources === undefined
+        ? null
+        : {
+            start: new Date(input.resources.originWallMs).toISOString(),
+            intervalMs: input.resources.intervalMs,
+            target: input.resources.target,
+            points: input.resources.points,
+          },
+    mergedFrom: null,
   };
 }
 

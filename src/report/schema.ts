@@ -1,188 +1,432 @@
 /**
  * The report: one JSON file per run, the record `churn compare`, `history`, `merge` and the
- * renderers read. Version 1. Keys follow DESIGN.md's contract (schemaVersion, run, environment,
- * operations.<op> with count, errors, errorsByCode and latency percentiles) and issue 6's field
- * list: encoded HDR histograms everywhere a latency is summarized, so any percentile can be
- * recomputed, and a timeline of intervals.
+ * renderers read. This zod schema is the one source of truth: the TypeScript types below are
+ * its output, `schema/report.schema.json` is generated from it (scripts/gen-report-schema.ts)
+ * and {@link readReport} (read.ts) validates every file against it.
  *
  * Conventions: latencies in milliseconds (`…Ms`), histograms in microseconds encoded as
- * compressed base64 (src/metrics/hdr.ts), absent values as `null` (never omitted), times as ISO
- * 8601 UTC strings. `count` is successful operations (what the histogram holds), `errors` the
- * failed ones; attempts are their sum.
+ * compressed base64 (HdrHistogram V2, src/metrics/hdr.ts), absent values as `null`, times as
+ * ISO 8601 UTC strings. `count` is successful operations (what the histogram holds), `errors`
+ * the failed ones; attempts are their sum.
+ *
+ * Versioning (docs/reports.md): `schemaVersion` changes when a field is removed, renamed or
+ * changes meaning; adding an optional field does not. Readers ignore keys they do not know, so a
+ * newer churn's additive fields do not break an older reader; a file of a newer schemaVersion is
+ * refused with a message saying so, and older versions are migrated on read (read.ts).
  */
-import type { OpName } from '../common/operations.js';
+import { z } from 'zod';
+import { opNames, type OpName } from '../common/operations.js';
 import type { Scenario } from '../scenario/schema.js';
 
-/** The schema version this build writes. */
+/** The schema version this build writes (and the newest it reads). */
 export const reportSchemaVersion = 1;
 
+const count = z.number().int().min(0);
+const nonNegative = z.number().min(0);
+const isoTime = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/, 'must be an ISO 8601 time')
+  .meta({ id: 'Time', format: 'date-time', description: 'ISO 8601 time, UTC.' });
+const stringMap = z.record(z.string(), z.string());
+const countsByCode = z.record(z.string(), count);
+
+/** What an encoded histogram looks like: base64 (the decoder checks the rest). */
+const histogram = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be a base64 HdrHistogram (compressed V2 encoding)')
+  .meta({
+    id: 'Histogram',
+    description:
+      'HDR histogram of the latencies in microseconds (1 µs–1 h, 3 significant digits), HdrHistogram V2 compressed encoding in base64; any percentile can be recomputed from it.',
+  });
+
+const opName = z.enum(opNames);
+
+const exitReason = z
+  .enum(['completed', 'interrupted', 'aborted', 'broken'])
+  .describe(
+    'How the run ended: completed (plan or iterations cap), interrupted (SIGINT/SIGTERM), aborted (an abortOnFail threshold), broken (the run could not go on). Anything but completed makes the report partial.',
+  );
+
+const latencyMs = z
+  .object({
+    min: nonNegative.describe('Lowest recorded latency, ms.'),
+    mean: nonNegative.describe('Mean latency, ms.'),
+    p50: nonNegative.describe('Median, ms.'),
+    p90: nonNegative.describe('90th percentile, ms.'),
+    p95: nonNegative.describe('95th percentile, ms.'),
+    p99: nonNegative.describe('99th percentile, ms.'),
+    p999: nonNegative.describe('99.9th percentile, ms.'),
+    max: nonNegative.describe('Highest recorded latency, ms.'),
+  })
+  .meta({
+    id: 'LatencyMs',
+    description: 'Latency summary in ms, every field computed from the histogram.',
+  });
+
+const reportOperation = z
+  .object({
+    count: count.describe('Successful operations (what the histogram holds).'),
+    errors: count.describe('Failed operations (never in the histogram).'),
+    errorsByCode: countsByCode.describe(
+      'Failures by error code (gRPC status names, EXIT_CODE_MISMATCH), codes sorted.',
+    ),
+    throughputPerSec: nonNegative.describe('Successful operations per second of recorded time.'),
+    latencyMs: latencyMs.nullable().describe('Latency summary; null when count is 0.'),
+    histogram: histogram.nullable().describe('Histogram of the successes; null when count is 0.'),
+  })
+  .meta({ id: 'Operation', description: 'One operation: counts, errors, throughput and latency.' });
+
+const operations = z
+  .partialRecord(opName, reportOperation)
+  .describe('Per operation (report keys are the operation names), in step order, cycle last.');
+
+const run = z
+  .object({
+    id: z.string().min(1).describe('Run id; also the label on everything the run created.'),
+    scenario: z.string().min(1).describe('Scenario name.'),
+    start: isoTime.describe('When the run started (ISO 8601, UTC).'),
+    end: isoTime.describe('When the run ended, cleanup included (ISO 8601, UTC).'),
+    durationMs: nonNegative.describe('From start to end, ms.'),
+    recordedMs: nonNegative.describe(
+      'Time the results cover (recorded phases and the drain after them), ms.',
+    ),
+    partial: z.boolean().describe('True unless the run completed its plan or iterations cap.'),
+    exitReason,
+    endedBy: z
+      .enum(['plan', 'iterations'])
+      .nullable()
+      .describe('For a completed run: the plan ran out, or the iterations cap was reached.'),
+    seed: z.number().int().describe('Seed of arrivals, workload mix and faults.'),
+    error: z
+      .object({
+        code: z.string().describe('Error code (see docs/errors.md).'),
+        message: z.string().describe('What broke, and where.'),
+      })
+      .nullable()
+      .describe('What broke a broken run.'),
+    abortedBy: z.string().nullable().describe('The threshold that aborted an aborted run.'),
+  })
+  .describe('The run itself.');
+
+const environment = z
+  .object({
+    churnVersion: z.string().describe('churn version.'),
+    gitCommit: z.string().nullable().describe("churn's git commit, when run from a clone."),
+    node: z.string().describe('Node.js version.'),
+    os: z.string().describe('process.platform, e.g. linux.'),
+    kernel: z.string().describe('Kernel release, e.g. 6.1.0-18-amd64.'),
+    arch: z.string().describe('CPU architecture, e.g. x64.'),
+    cpuModel: z.string().describe('CPU model name.'),
+    cpuCount: count.describe('Logical CPUs.'),
+    cgroupVersion: z
+      .literal([1, 2])
+      .nullable()
+      .describe('cgroup version of the host; null when unknown.'),
+    driver: z.string().describe("The scenario's driver: builtin or cri."),
+    runtime: z
+      .object({
+        name: z.string().nullable().describe('Runtime name, e.g. containerd.'),
+        version: z.string().nullable().describe('Runtime version.'),
+        apiVersion: z.string().nullable().describe('CRI API version.'),
+        handler: z.string().nullable().describe("Runtime handler ('' for the default)."),
+      })
+      .describe('What the runtime said about itself; null fields when connecting failed.'),
+    labels: stringMap.describe('report.labels and --label.'),
+  })
+  .describe('Where the run ran.');
+
+const intervalSeries = z
+  .object({
+    count: count.describe('Successes in the interval.'),
+    errors: count.describe('Failures in the interval.'),
+    p50Ms: nonNegative.nullable().describe('Median, ms; null when count is 0.'),
+    p90Ms: nonNegative.nullable().describe('90th percentile, ms; null when count is 0.'),
+    p99Ms: nonNegative.nullable().describe('99th percentile, ms; null when count is 0.'),
+    maxMs: nonNegative.nullable().describe('Maximum, ms; null when count is 0.'),
+    histogram: histogram.nullable().describe("The interval's own histogram; null when count is 0."),
+  })
+  .meta({
+    id: 'IntervalSeries',
+    description: 'One operation (or the scheduler lag) in one interval.',
+  });
+
+const interval = z
+  .object({
+    startMs: nonNegative.describe(
+      "Start, ms after the timeline's origin (the first recorded phase's start).",
+    ),
+    durationMs: nonNegative.describe('Width, ms; the last interval may be shorter.'),
+    dropped: count.describe('Open-loop arrivals dropped in the interval.'),
+    ops: z
+      .partialRecord(opName, intervalSeries)
+      .describe('Operations with any success or error in the interval.'),
+    lag: intervalSeries
+      .nullable()
+      .describe('Scheduler lag of the arrivals released in the interval; null without open loop.'),
+  })
+  .describe('One interval of the timeline.');
+
+const threshold = z
+  .object({
+    source: z.string().describe('The threshold as written, e.g. p99(start) < 250ms.'),
+    metric: z.string().describe('p50 … p999, max, mean, error_rate, throughput or dropped.'),
+    op: opName.nullable().describe('The operation; null for run-wide metrics.'),
+    comparator: z.enum(['<', '<=', '>', '>=', '==']).describe('Comparison operator.'),
+    value: z
+      .number()
+      .describe(
+        'The bound, in the metric base unit: ms for latency, a fraction for error_rate, per second for throughput, a count for dropped.',
+      ),
+    actual: z
+      .number()
+      .nullable()
+      .describe('The measured value, same unit; null when there was nothing to measure.'),
+    ok: z.boolean().describe('Whether the threshold held (false when actual is null).'),
+    abortOnFail: z.boolean().describe('Whether a failure aborted the run early.'),
+  })
+  .describe('A threshold and how it fared over the whole run.');
+
+const phase = z
+  .looseObject({
+    kind: z.enum(['closed', 'open', 'pause']).describe('Closed loop, open loop or a pause.'),
+    name: z.string().describe('Phase name.'),
+    durationMs: nonNegative.describe('Phase length, ms.'),
+  })
+  .describe('A load phase, resolved (concurrency or arrivalRate, rampTo, record, …).');
+
+const step = z
+  .looseObject({ kind: z.enum(['op', 'exec', 'sleep']).describe('Step kind.') })
+  .describe('A cycle step, resolved: { kind: op, op }, { kind: exec, … } or { kind: sleep, … }.');
+
+const workload = z
+  .looseObject({
+    name: z.string().describe('Workload name.'),
+    weight: z.number().describe('Share of the cycles.'),
+    image: z.string().describe('Image the containers run.'),
+    command: z.array(z.string()).describe('Container command.'),
+    steps: z.array(step).describe('The steps of a cycle.'),
+  })
+  .describe('A workload, resolved (every key of the scenario file, defaults filled in).');
+
+/**
+ * The resolved scenario as stored in a report. Only what churn reads back is checked
+ * (comparability, rendering); the rest passes through as written.
+ */
+const resolvedScenario = z
+  .looseObject({
+    name: z.string().describe('Scenario name.'),
+    description: z.string().describe('What the scenario exercises.'),
+    target: z
+      .looseObject({ driver: z.string().describe('builtin or cri.') })
+      .describe('The runtime under test (driver, endpoint, runtimeHandler, …).'),
+    faults: z
+      .record(z.string(), z.unknown())
+      .describe('Injected faults per operation (builtin driver).'),
+    seed: z.number().int().optional().describe('Seed, when the scenario set one.'),
+    workloads: z.array(workload).min(1).describe('The workloads, resolved.'),
+    load: z
+      .looseObject({
+        phases: z.array(phase).describe('The phases, in order.'),
+        maxInflight: z.number().describe('Open loop: concurrent cycles at most.'),
+      })
+      .describe('The load model (phases, maxInflight, iterations, drainTimeoutMs).'),
+    thresholds: z.array(z.unknown()).describe('Thresholds as parsed.'),
+    report: z
+      .looseObject({
+        labels: stringMap.describe('Labels of report.labels.'),
+        intervalMs: z.number().describe('Timeline interval, ms.'),
+      })
+      .describe('Report settings (dir, labels, intervalMs).'),
+  })
+  .describe(
+    'The resolved scenario the run followed (every default filled in), as src/scenario/schema.ts resolves it.',
+  );
+
+const mergedPart = z.object({
+  id: z.string().describe('Run id of the part.'),
+  start: isoTime.describe('Start of the part.'),
+  end: isoTime.describe('End of the part.'),
+  kernel: z.string().describe('Kernel of the host the part ran on.'),
+  labels: stringMap.describe('Labels of the part.'),
+});
+
+const nullableCount = count.nullable();
+const nullableBytes = nonNegative.nullable();
+
+const resourcePoint = z
+  .object({
+    atMs: nonNegative.describe("End of the point's span, ms after resources.start."),
+    spanMs: nonNegative.describe('Length of the span the point covers, ms (0 for the first).'),
+    targetUp: z
+      .boolean()
+      .nullable()
+      .describe(
+        'Whether the target could be read (false if not at any sample); null: no target yet.',
+      ),
+    targetPid: count.nullable().describe('Pid of the target at the end of the span.'),
+    targetCpuSeconds: nonNegative
+      .nullable()
+      .describe("CPU time of the target's own threads at the end of the span, s (cumulative)."),
+    targetRssBytes: nullableBytes.describe('Peak resident memory of the target, bytes.'),
+    targetOpenFds: nullableCount.describe('Peak open file descriptors of the target.'),
+    targetThreads: nullableCount.describe('Peak threads of the target.'),
+    shims: nullableCount.describe('Peak containerd shim processes of the target.'),
+    shimRssBytes: nullableBytes.describe('Peak summed resident memory of the shims, bytes.'),
+    harnessCpuSeconds: nonNegative.describe("churn's own CPU time at the end of the span, s."),
+    harnessRssBytes: nonNegative.describe("Peak resident memory of churn's process, bytes."),
+    harnessHeapUsedBytes: nonNegative.describe("Peak V8 heap of churn's process, bytes."),
+    harnessOpenFds: nullableCount.describe("Peak open file descriptors of churn's process."),
+    eventLoopLagP99Ms: nonNegative.describe("Peak p99 of churn's event-loop delay, ms."),
+    eventLoopLagMaxMs: nonNegative.describe('Longest event-loop delay of churn, ms.'),
+  })
+  .meta({
+    id: 'ResourcePoint',
+    description:
+      'One point of the resource series: counters as at its end, gauges at their peak within its span.',
+  });
+
+const resources = z
+  .object({
+    start: isoTime.describe('Origin of atMs: when sampling started (ISO 8601, UTC).'),
+    intervalMs: nonNegative.describe(
+      'Sampling period, ms; points cover multiples of it once coarsened.',
+    ),
+    target: z
+      .object({
+        name: z
+          .string()
+          .describe('The target label: containerd, churn-core, a process name, or churn.'),
+        source: z
+          .string()
+          .describe(
+            'How it was chosen: pid, process, driver, or self (churn itself, builtin driver).',
+          ),
+      })
+      .nullable()
+      .describe('What was sampled as the runtime daemon; null when nothing was.'),
+    points: z.array(resourcePoint).describe('The samples, oldest first.'),
+  })
+  .describe(
+    'Resources of the runtime daemon (the target) and of churn, sampled every second; bounded: when 512 points exist neighbours merge and each point covers twice as long.',
+  );
+
+/** The report, schema version 1, as it is written and read. */
+export const reportSchema = z
+  .object({
+    schemaVersion: z
+      .literal(reportSchemaVersion)
+      .describe('Version of this format; readers migrate older versions and refuse newer ones.'),
+    run,
+    environment,
+    scenario: resolvedScenario,
+    operations: operations.describe(
+      'All workloads added together, per operation, in step order, cycle last.',
+    ),
+    workloads: z
+      .record(
+        z.string(),
+        z
+          .object({
+            weight: z.number().describe("The workload's weight in the mix."),
+            operations,
+          })
+          .describe('One workload (by name).'),
+      )
+      .describe('Per workload: its weight and the same figures as operations.'),
+    cycles: z
+      .object({
+        started: count.describe('Cycles started.'),
+        succeeded: count.describe('Cycles whose every step succeeded.'),
+        failed: count.describe('Cycles with a failed step.'),
+        cut: count.describe('Cycles cut off when the drain timed out.'),
+        dropped: count.describe('Open-loop arrivals dropped (maxInflight reached).'),
+      })
+      .describe('Cycle counts over every phase, warm-up included.'),
+    scheduling: z
+      .object({
+        dropped: count.describe('Open-loop arrivals dropped because maxInflight was reached.'),
+        lagMs: latencyMs.nullable().describe('Scheduler lag (actual − intended start).'),
+        lagHistogram: histogram.nullable().describe('Histogram of the scheduler lag.'),
+        serviceTimeMs: latencyMs
+          .nullable()
+          .describe('Service time of open-loop cycles (from their actual start).'),
+        serviceTimeHistogram: histogram.nullable().describe('Histogram of the service time.'),
+      })
+      .describe("Open-loop scheduling: drops, the scheduler's lag and the cycles' service time."),
+    timeline: z
+      .object({
+        intervalMs: nonNegative.describe(
+          'The configured interval (report.interval); later intervals are wider once the run has coarsened them.',
+        ),
+        intervals: z.array(interval).describe('The intervals, oldest first.'),
+      })
+      .describe(
+        'Fixed intervals with per-operation counts, errors, percentiles and histograms; bounded: when 512 intervals exist neighbours merge and the width doubles.',
+      ),
+    thresholds: z.array(threshold).describe('Every threshold, evaluated over the whole run.'),
+    cleanup: z
+      .object({
+        calls: count.describe('Cleanup calls of cycles.'),
+        failures: count.describe('Cleanup calls that failed.'),
+        failuresByCode: countsByCode.describe('Cleanup failures by error code.'),
+        sweptPods: count.describe('Pods the final sweep found and removed.'),
+        sweptContainers: count.describe('Containers the final sweep found and removed.'),
+        remainingPods: count.describe('Pods still there after the sweep.'),
+        remainingContainers: count.describe('Containers still there after the sweep.'),
+      })
+      .describe('What the cleanup did.'),
+    warnings: z.array(z.string()).describe('Things a user should know about the run.'),
+    resources: resources
+      .nullable()
+      .optional()
+      .describe('Resource samples of the run; null or absent when none were taken.'),
+    mergedFrom: z
+      .array(mergedPart)
+      .nullable()
+      .default(null)
+      .describe(
+        'For a report made by churn merge: the runs it adds up, in order; null for a single run.',
+      ),
+  })
+  .meta({
+    title: 'churn report',
+    description:
+      'The report of one churn run (or of several merged), schema version 1. See docs/reports.md.',
+  });
+
+/** Everything below `T` readonly: reports are values, never edited in place. */
+export type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type Parsed = z.output<typeof reportSchema>;
+
 /** How the run ended; anything but `completed` makes the report partial. */
-export type ExitReason = 'completed' | 'interrupted' | 'aborted' | 'broken';
-
+export type ExitReason = Parsed['run']['exitReason'];
 /** A latency summary, ms; every field derived from the histogram. */
-export interface LatencyMs {
-  readonly min: number;
-  readonly mean: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-}
-
+export type LatencyMs = DeepReadonly<z.output<typeof latencyMs>>;
 /** One operation, over all workloads or in one. */
-export interface ReportOperation {
-  /** Successful operations. */
-  readonly count: number;
-  /** Failed operations (never in the histogram). */
-  readonly errors: number;
-  /** Failures by error code (gRPC status names, EXIT_CODE_MISMATCH), codes sorted. */
-  readonly errorsByCode: Readonly<Record<string, number>>;
-  /** Successful operations per second of recorded time. */
-  readonly throughputPerSec: number;
-  /** null when count is 0. */
-  readonly latencyMs: LatencyMs | null;
-  /** HDR histogram of the successes (µs, compressed base64); null when count is 0. */
-  readonly histogram: string | null;
-}
-
+export type ReportOperation = DeepReadonly<z.output<typeof reportOperation>>;
 /** The run itself. */
-export interface ReportRun {
-  readonly id: string;
-  /** Scenario name. */
-  readonly scenario: string;
-  /** ISO 8601 UTC. */
-  readonly start: string;
-  readonly end: string;
-  readonly durationMs: number;
-  /** Time the results cover (recorded phases and the drain after them), ms. */
-  readonly recordedMs: number;
-  /** True unless the run completed its plan (or its iterations cap). */
-  readonly partial: boolean;
-  readonly exitReason: ExitReason;
-  /** For a completed run: the plan ran out, or the iterations cap was reached. */
-  readonly endedBy: 'plan' | 'iterations' | null;
-  /** Seed of arrivals and workload mix; rerun with it to get the same schedule. */
-  readonly seed: number;
-  /** What broke a broken run. */
-  readonly error: { readonly code: string; readonly message: string } | null;
-  /** The threshold that aborted an aborted run. */
-  readonly abortedBy: string | null;
-}
-
+export type ReportRun = DeepReadonly<Parsed['run']>;
 /** Where the run ran. */
-export interface ReportEnvironment {
-  readonly churnVersion: string;
-  readonly gitCommit: string | null;
-  readonly node: string;
-  /** `process.platform`, e.g. linux. */
-  readonly os: string;
-  /** Kernel release, e.g. 6.1.0-18-amd64. */
-  readonly kernel: string;
-  readonly arch: string;
-  readonly cpuModel: string;
-  readonly cpuCount: number;
-  readonly cgroupVersion: 1 | 2 | null;
-  /** The scenario's driver: builtin or cri. */
-  readonly driver: string;
-  /** What the runtime said about itself; null fields when connecting failed. */
-  readonly runtime: {
-    readonly name: string | null;
-    readonly version: string | null;
-    readonly apiVersion: string | null;
-    readonly handler: string | null;
-  };
-  /** `report.labels` and `--label`. */
-  readonly labels: Readonly<Record<string, string>>;
-}
-
+export type ReportEnvironment = DeepReadonly<Parsed['environment']>;
 /** One operation in one timeline interval. */
-export interface ReportIntervalSeries {
-  readonly count: number;
-  readonly errors: number;
-  readonly p50Ms: number | null;
-  readonly p90Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly maxMs: number | null;
-  /** The interval's own histogram (µs, compressed base64); null when count is 0. */
-  readonly histogram: string | null;
-}
-
+export type ReportIntervalSeries = DeepReadonly<z.output<typeof intervalSeries>>;
 /** One interval of the timeline. */
-export interface ReportInterval {
-  /** After the timeline's origin (the first recorded phase's start), ms. */
-  readonly startMs: number;
-  readonly durationMs: number;
-  readonly dropped: number;
-  readonly ops: Partial<Record<OpName, ReportIntervalSeries>>;
-  /** Scheduler lag of the arrivals released in the interval; null without open loop. */
-  readonly lag: ReportIntervalSeries | null;
-}
-
+export type ReportInterval = DeepReadonly<z.output<typeof interval>>;
 /** A threshold and how it fared over the whole run. */
-export interface ReportThreshold {
-  readonly source: string;
-  readonly metric: string;
-  readonly op: OpName | null;
-  readonly comparator: string;
-  /** The bound, in the metric's base unit: ms for latency, a fraction for error_rate. */
-  readonly value: number;
-  /** The measured value, same unit; null when there was nothing to measure (then not ok). */
-  readonly actual: number | null;
-  readonly ok: boolean;
-  readonly abortOnFail: boolean;
-}
+export type ReportThreshold = DeepReadonly<z.output<typeof threshold>>;
+/** The resource series of a run. */
+export type ReportResources = DeepReadonly<z.output<typeof resources>>;
+/** One run a merged report adds up. */
+export type ReportMergedPart = DeepReadonly<z.output<typeof mergedPart>>;
 
-/** A churn report, schema version 1. */
-export interface Report {
-  readonly schemaVersion: typeof reportSchemaVersion;
-  readonly run: ReportRun;
-  readonly environment: ReportEnvironment;
-  /** The resolved scenario the run followed. */
+/** A churn report, schema version 1; `scenario` is the resolved scenario the run followed. */
+export type Report = DeepReadonly<Omit<Parsed, 'scenario' | 'operations'>> & {
   readonly scenario: Scenario;
-  /** All workloads added together, in step order, `cycle` last. */
-  readonly operations: Partial<Record<OpName, ReportOperation>>;
-  readonly workloads: Readonly<
-    Record<
-      string,
-      {
-        readonly weight: number;
-        readonly operations: Partial<Record<OpName, ReportOperation>>;
-      }
-    >
-  >;
-  /** Cycle counts over every phase, warm-up included. */
-  readonly cycles: {
-    readonly started: number;
-    readonly succeeded: number;
-    readonly failed: number;
-    readonly cut: number;
-    readonly dropped: number;
-  };
-  /** Open-loop scheduling: drops, the scheduler's lag and the cycles' service time. */
-  readonly scheduling: {
-    readonly dropped: number;
-    readonly lagMs: LatencyMs | null;
-    readonly lagHistogram: string | null;
-    readonly serviceTimeMs: LatencyMs | null;
-    readonly serviceTimeHistogram: string | null;
-  };
-  readonly timeline: {
-    /** The configured interval (`report.interval`); later intervals may be wider (coarsened). */
-    readonly intervalMs: number;
-    readonly intervals: readonly ReportInterval[];
-  };
-  readonly thresholds: readonly ReportThreshold[];
-  /** What the cleanup did: cycle cleanup calls, the final sweep, what remained. */
-  readonly cleanup: {
-    readonly calls: number;
-    readonly failures: number;
-    readonly failuresByCode: Readonly<Record<string, number>>;
-    readonly sweptPods: number;
-    readonly sweptContainers: number;
-    readonly remainingPods: number;
-    readonly remainingContainers: number;
-  };
-  readonly warnings: readonly string[];
-}
+  readonly operations: Readonly<Partial<Record<OpName, ReportOperation>>>;
+};

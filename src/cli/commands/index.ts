@@ -2,6 +2,10 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { cleanupCommand } from './cleanup.js';
+import { compareCommand } from './compare.js';
+import { historyCommand } from './history.js';
+import { mergeCommand } from './merge.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
@@ -11,6 +15,10 @@ export const commands: readonly Command[] = [
   runCommand,
   validateCommand,
   serveCommand,
+  compareCommand,
+  reportCommand,
+  historyCommand,
+  mergeCommand,
   cleanupCommand,
   benchCommand,
 ];

@@ -56,3 +56,43 @@ function significant(value: number): string {
 function pad2(n: number): string {
   return n.toString().padStart(2, '0');
 }
+
+/** A compared value in its unit: ms → 1.23ms, per_sec → 12.3/s, ratio → 1.23%; `-` for none. */
+export function formatValue(unit: 'ms' | 'per_sec' | 'ratio', value: number | null): string {
+  if (value === null) return '-';
+  switch (unit) {
+    case 'ms':
+      return formatMs(value);
+    case 'per_sec':
+      return `${formatRate(value)}/s`;
+    case 'ratio':
+      return formatPercent(value);
+  }
+}
+
+/** A relative change: +12.3%, -4.50%, 0.0%; `new` for a change from zero; `-` for none. */
+export function formatDeltaPct(
+  deltaPct: number | null,
+  base: number | null,
+  candidate: number | null,
+): string {
+  if (deltaPct === null) {
+    return base === 0 && candidate !== null && candidate > 0 ? 'new' : '-';
+  }
+  if (deltaPct === 0) return '0.0%';
+  const abs = Math.abs(deltaPct);
+  const text = abs >= 100 ? abs.toFixed(0) : abs >= 10 ? abs.toFixed(1) : abs.toFixed(2);
+  return `${deltaPct > 0 ? '+' : '-'}${text}%`;
+}
+
+/** A p-value: 0.123, 0.003, <0.001; `-` when untested. */
+export function formatP(p: number | null): string {
+  if (p === null) return '-';
+  if (p < 0.001) return '<0.001';
+  return p.toFixed(3);
+}
+
+/** An ISO time as `2025-03-01 10:00:00Z` (seconds, UTC). */
+export function formatTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,68 @@
+/** `churn merge`: add up reports of the same scenario (nodes, instances) exactly. */
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-file.js';
+import { locateReport } from '../../report/locate.js';
+import { mergeReports } from '../../report/merge.js';
+import { renderReportJson } from '../../report/render/json.js';
+import { renderTerminalSummary } from '../../report/render/terminal.js';
+import { writeReport } from '../../report/store.js';
+import { defineCommand } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+
+interface MergeArgs {
+  readonly reports: string[];
+  readonly output: string | undefined;
+  readonly 'report-dir': string;
+  readonly 'run-id': string | undefined;
+  readonly quiet: boolean;
+}
+
+/** The `merge` command. */
+export const mergeCommand = defineCommand<MergeArgs>({
+  command: 'merge <reports..>',
+  describe: 'Merge reports of the same scenario (several nodes or instances) into one, exactly',
+  builder: (yargs) =>
+    yargs
+      .positional('reports', {
+        describe: 'report files or tags, at least two',
+        type: 'string',
+        array: true,
+        demandOption: true,
+      })
+      .option('output', {
+        alias: 'o',
+        describe: 'write the merged report here (default: into the report store)',
+        type: 'string',
+      })
+      .option('report-dir', { describe: 'the report store', type: 'string', default: 'reports' })
+      .option('run-id', { describe: 'run id of the merged report', type: 'string' })
+      .option('quiet', { describe: 'print only the path', type: 'boolean', default: false })
+      .example(
+        'churn merge node-a.json node-b.json node-c.json -o cluster.json',
+        'one report for three nodes',
+      )
+      .epilogue(
+        'Histograms and counters add exactly; summaries are recomputed; throughput adds (the parts ran side by ' +
+          'side); timelines are aligned on wall-clock time; thresholds are evaluated again. Reports of different ' +
+          'scenarios are refused (exit 2, naming the field).',
+      ),
+  async run(args, io) {
+    const dir = resolve(io.cwd, args['report-dir']);
+    const parts = [];
+    for (const ref of args.reports) parts.push(await locateReport(ref, dir, io.cwd));
+    const merged = mergeReports(
+      parts,
+      args['run-id'] === undefined ? {} : { runId: args['run-id'] },
+    );
+    let path: string;
+    if (args.output !== undefined) {
+      path = resolve(io.cwd, args.output);
+      await writeFileAtomic(path, renderReportJson(merged));
+    } else {
+      path = await writeReport(dir, merged);
+    }
+    if (!args.quiet) io.stdout.write(renderTerminalSummary(merged, { color: io.stdout.isTTY }));
+    io.stdout.write(`${args.quiet ? '' : `\nmerged ${parts.length} reports: `}${path}\n`);
+    return ExitCode.ok;
+  },
+});

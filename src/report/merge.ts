@@ -1,0 +1,333 @@
+/**
+ * `churn merge`: several reports of the same scenario (one per node, or per instance) added up
+ * into one report, exactly: counts and errors add, histograms add (every churn histogram has the
+ * same layout), and every summary is recomputed from the added histograms.
+ *
+ * The parts are taken to have run side by side (nodes of one cluster): throughput adds, the
+ * merged run spans from the earliest start to the latest end and its recorded time is the
+ * longest part's, and the timelines are aligned on wall-clock time (each part's intervals are
+ * shifted by its start's offset from the earliest start, then binned to the widest interval
+ * width, coarsened further if needed to stay within 512 intervals). Thresholds are evaluated
+ * again on the merged figures. `mergedFrom` lists the parts.
+ */
+import { createHash } from 'node:crypto';
+import { ChurnError } from '../common/errors.js';
+import { opNames, type OpName } from '../common/operations.js';
+import { mergeEncoded, summarizeEncoded } from '../metrics/hdr.js';
+import { latencyMs } from './build.js';
+import { assertComparable, environmentWarnings } from './comparable.js';
+import type {
+  ExitReason,
+  LatencyMs,
+  Report,
+  ReportInterval,
+  ReportIntervalSeries,
+  ReportMergedPart,
+  ReportOperation,
+  ReportThreshold,
+} from './schema.js';
+
+/** A report to merge and where it came from (for messages). */
+export interface MergeInput {
+  readonly report: Report;
+  readonly source: string;
+}
+
+/** Options of {@link mergeReports}. */
+export interface MergeOptions {
+  /** Run id of the merged report; by default `merged-` and a hash of the parts' ids. */
+  readonly runId?: string;
+  /** Most intervals the merged timeline keeps. Default 512 (as the recorder). */
+  readonly maxIntervals?: number;
+}
+
+const severity: Readonly<Record<ExitReason, number>> = {
+  completed: 0,
+  interrupted: 1,
+  aborted: 2,
+  broken: 3,
+};
+
+/**
+ * Merges `parts` (at least two) into one report; see the module comment. Throws
+ * NOT_COMPARABLE (naming the field) for parts of different scenarios, USAGE for fewer than two.
+ */
+export function mergeReports(parts: readonly MergeInput[], options: MergeOptions = {}): Report {
+  if (parts.length < 2) throw new ChurnError('USAGE', 'merge needs at least two reports');
+  const first = parts[0]!;
+  for (const other of parts.slice(1)) assertComparable(first, other, 'merge');
+  const reports = parts.map((p) => p.report);
+
+  const startMs = Math.min(...reports.map((r) => Date.parse(r.run.start)));
+  const endMs = Math.max(...reports.map((r) => Date.parse(r.run.end)));
+  const worst = reports.reduce((a, r) =>
+    severity[r.run.exitReason] > severity[a.run.exitReason] ? r : a,
+  );
+  const mergedFrom: ReportMergedPart[] = reports.flatMap(
+    (r) =>
+      r.mergedFrom ?? [
+        {
+          id: r.run.id,
+          start: r.run.start,
+          end: r.run.end,
+          kernel: r.environment.kernel,
+          labels: r.environment.labels,
+        },
+      ],
+  );
+  const runId =
+    options.runId ??
+    `merged-${createHash('sha256')
+      .update(mergedFrom.map((p) => p.id).join(','))
+      .digest('hex')
+      .slice(0, 8)}`;
+
+  const labels: Record<string, string> = {};
+  for (const r of [...reports].reverse()) Object.assign(labels, r.environment.labels);
+  const warnings = [
+    ...new Set([
+      ...environmentWarnings(parts).map((w) => `parts' ${w}`),
+      ...reports.flatMap((r) => r.warnings.map((w) => `${r.run.id}: ${w}`)),
+    ]),
+  ];
+
+  const operations = mergeOperations(reports.map((r) => r.operations));
+  const workloads: Record<
+    string,
+    { weight: number; operations: Partial<Record<OpName, ReportOperation>> }
+  > = {};
+  const workloadNames = [...new Set(reports.flatMap((r) => Object.keys(r.workloads)))];
+  for (const name of workloadNames) {
+    const present = reports.flatMap((r) => {
+      const w = r.workloads[name];
+      return w === undefined ? [] : [w];
+    });
+    workloads[name] = {
+      weight: present[0]!.weight,
+      operations: mergeOperations(present.map((w) => w.operations)),
+    };
+  }
+  const lagHistogram = mergeHistograms(reports.map((r) => r.scheduling.lagHistogram));
+  const serviceHistogram = mergeHistograms(reports.map((r) => r.scheduling.serviceTimeHistogram));
+  const dropped = sum(reports, (r) => r.scheduling.dropped);
+  const recordedMs = Math.max(...reports.map((r) => r.run.recordedMs));
+
+  const merged: Report = {
+    schemaVersion: first.report.schemaVersion,
+    run: {
+      id: runId,
+      scenario: first.report.run.scenario,
+      start: new Date(startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
+      durationMs: endMs - startMs,
+      recordedMs,
+      partial: reports.some((r) => r.run.partial),
+      exitReason: worst.run.exitReason,
+      endedBy: reports.every((r) => r.run.exitReason === 'completed')
+        ? first.report.run.endedBy
+        : null,
+      seed: first.report.run.seed,
+      error: reports.find((r) => r.run.error !== null)?.run.error ?? null,
+      abortedBy: reports.find((r) => r.run.abortedBy !== null)?.run.abortedBy ?? null,
+    },
+    environment: { ...first.report.environment, labels },
+    scenario: first.report.scenario,
+    operations,
+    workloads,
+    cycles: {
+      started: sum(reports, (r) => r.cycles.started),
+      succeeded: sum(reports, (r) => r.cycles.succeeded),
+      failed: sum(reports, (r) => r.cycles.failed),
+      cut: sum(reports, (r) => r.cycles.cut),
+      dropped: sum(reports, (r) => r.cycles.dropped),
+    },
+    scheduling: {
+      dropped,
+      lagMs: summaryOf(lagHistogram),
+      lagHistogram,
+      serviceTimeMs: summaryOf(serviceHistogram),
+      serviceTimeHistogram: serviceHistogram,
+    },
+    timeline: {
+      intervalMs: Math.max(...reports.map((r) => r.timeline.intervalMs)),
+      intervals: mergeTimelines(reports, startMs, options.maxIntervals ?? 512),
+    },
+    thresholds: first.report.thresholds.map((t) => reevaluate(t, operations, dropped)),
+    cleanup: {
+      calls: sum(reports, (r) => r.cleanup.calls),
+      failures: sum(reports, (r) => r.cleanup.failures),
+      failuresByCode: addCounts(reports.map((r) => r.cleanup.failuresByCode)),
+      sweptPods: sum(reports, (r) => r.cleanup.sweptPods),
+      sweptContainers: sum(reports, (r) => r.cleanup.sweptContainers),
+      remainingPods: sum(reports, (r) => r.cleanup.remainingPods),
+      remainingContainers: sum(reports, (r) => r.cleanup.remainingContainers),
+    },
+    warnings,
+    // Each part sampled its own node's daemon: there is no sum of them to keep.
+    resources: null,
+    mergedFrom,
+  };
+  return merged;
+}
+
+function sum<T>(items: readonly T[], get: (item: T) => number): number {
+  return items.reduce((s, item) => s + get(item), 0);
+}
+
+/** Counts by code added, codes sorted. */
+function addCounts(
+  maps: readonly Readonly<Record<string, number>>[],
+): Readonly<Record<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out.set(k, (out.get(k) ?? 0) + v);
+  const sorted: Record<string, number> = {};
+  for (const k of [...out.keys()].sort()) sorted[k] = out.get(k)!;
+  return sorted;
+}
+
+/** The encoded sum of the non-null histograms; null when all are null. */
+function mergeHistograms(encoded: readonly (string | null)[]): string | null {
+  const present = encoded.filter((h): h is string => h !== null);
+  if (present.length === 0) return null;
+  return present.length === 1 ? present[0]! : mergeEncoded(present);
+}
+
+function summaryOf(histogram: string | null): LatencyMs | null {
+  return histogram === null ? null : latencyMs(summarizeEncoded(histogram));
+}
+
+/** Operation maps added up, in the first map's order, new operations after, `cycle` last. */
+function mergeOperations(
+  maps: readonly Readonly<Partial<Record<OpName, ReportOperation>>>[],
+): Partial<Record<OpName, ReportOperation>> {
+  const order = [...new Set(maps.flatMap((m) => Object.keys(m) as OpName[]))].sort(
+    (a, b) => (a === 'cycle' ? 1 : 0) - (b === 'cycle' ? 1 : 0),
+  );
+  const out: Partial<Record<OpName, ReportOperation>> = {};
+  for (const op of order) {
+    const present = maps.flatMap((m) => (m[op] === undefined ? [] : [m[op]]));
+    const histogram = mergeHistograms(present.map((o) => o.histogram));
+    out[op] = {
+      count: sum(present, (o) => o.count),
+      errors: sum(present, (o) => o.errors),
+      errorsByCode: addCounts(present.map((o) => o.errorsByCode)),
+      throughputPerSec: sum(present, (o) => o.throughputPerSec),
+      latencyMs: summaryOf(histogram),
+      histogram,
+    };
+  }
+  return out;
+}
+
+/** The parts' timelines on one wall-clock axis, binned to a common width; see the module comment. */
+function mergeTimelines(
+  reports: readonly Report[],
+  startMs: number,
+  maxIntervals: number,
+): ReportInterval[] {
+  const placed = reports.flatMap((r) => {
+    const offsetMs = Date.parse(r.run.start) - startMs;
+    return r.timeline.intervals.map((i) => ({ ...i, startMs: i.startMs + offsetMs }));
+  });
+  if (placed.length === 0) return [];
+  let widthMs = Math.max(...reports.flatMap((r) => r.timeline.intervals.map((i) => i.durationMs)));
+  const endMs = Math.max(...placed.map((i) => i.startMs + i.durationMs));
+  while (Math.ceil(endMs / widthMs) > maxIntervals) widthMs *= 2;
+
+  const bins = new Map<number, (typeof placed)[number][]>();
+  for (const interval of placed) {
+    const key = Math.floor(interval.startMs / widthMs + 1e-9);
+    bins.set(key, [...(bins.get(key) ?? []), interval]);
+  }
+  return [...bins.keys()]
+    .sort((a, b) => a - b)
+    .map((key): ReportInterval => {
+      const members = bins.get(key)!;
+      const binStart = key * widthMs;
+      const ops: Partial<Record<OpName, ReportIntervalSeries>> = {};
+      for (const op of opNames) {
+        const series = members.flatMap((m) => (m.ops[op] === undefined ? [] : [m.ops[op]]));
+        if (series.length > 0) ops[op] = mergeSeries(series);
+      }
+      const lags = members.flatMap((m) => (m.lag === null ? [] : [m.lag]));
+      return {
+        startMs: binStart,
+        durationMs: Math.min(
+          widthMs,
+          Math.max(...members.map((m) => m.startMs + m.durationMs)) - binStart,
+        ),
+        dropped: sum(members, (m) => m.dropped),
+        ops: orderCycleLast(ops, members),
+        lag: lags.length === 0 ? null : mergeSeries(lags),
+      };
+    });
+}
+
+/** `ops` in the order the members list them (step order), cycle last. */
+function orderCycleLast(
+  ops: Partial<Record<OpName, ReportIntervalSeries>>,
+  members: readonly ReportInterval[],
+): Partial<Record<OpName, ReportIntervalSeries>> {
+  const order = [...new Set(members.flatMap((m) => Object.keys(m.ops) as OpName[]))].sort(
+    (a, b) => (a === 'cycle' ? 1 : 0) - (b === 'cycle' ? 1 : 0),
+  );
+  const out: Partial<Record<OpName, ReportIntervalSeries>> = {};
+  for (const op of order) if (ops[op] !== undefined) out[op] = ops[op];
+  return out;
+}
+
+function mergeSeries(series: readonly ReportIntervalSeries[]): ReportIntervalSeries {
+  const histogram = mergeHistograms(series.map((s) => s.histogram));
+  const summary = histogram === null ? undefined : summarizeEncoded(histogram);
+  return {
+    count: sum(series, (s) => s.count),
+    errors: sum(series, (s) => s.errors),
+    p50Ms: summary === undefined ? null : summary.p50 / 1000,
+    p90Ms: summary === undefined ? null : summary.p90 / 1000,
+    p99Ms: summary === undefined ? null : summary.p99 / 1000,
+    maxMs: summary === undefined ? null : summary.max / 1000,
+    histogram,
+  };
+}
+
+/** A threshold's actual value and outcome on the merged figures (see load/threshold-eval.ts). */
+function reevaluate(
+  t: ReportThreshold,
+  operations: Partial<Record<OpName, ReportOperation>>,
+  dropped: number,
+): ReportThreshold {
+  let actual: number | null = null;
+  if (t.metric === 'dropped') {
+    actual = dropped;
+  } else if (t.metric === 'error_rate') {
+    const ops =
+      t.op === null ? (Object.keys(operations) as OpName[]).filter((o) => o !== 'cycle') : [t.op];
+    const errors = ops.reduce((s, o) => s + (operations[o]?.errors ?? 0), 0);
+    const attempts = ops.reduce(
+      (s, o) => s + (operations[o]?.count ?? 0) + (operations[o]?.errors ?? 0),
+      0,
+    );
+    actual = attempts === 0 ? null : errors / attempts;
+  } else if (t.metric === 'throughput') {
+    actual = t.op === null ? null : (operations[t.op]?.throughputPerSec ?? null);
+  } else if (t.op !== null) {
+    const latency = operations[t.op]?.latencyMs;
+    actual = latency?.[t.metric as keyof LatencyMs] ?? null;
+  }
+  return { ...t, actual, ok: actual !== null && holds(t.comparator, actual, t.value) };
+}
+
+function holds(comparator: ReportThreshold['comparator'], actual: number, bound: number): boolean {
+  switch (comparator) {
+    case '<':
+      return actual < bound;
+    case '<=':
+      return actual <= bound;
+    case '>':
+      return actual > bound;
+    case '>=':
+      return actual >= bound;
+    case '==':
+      return actual === bound;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `churn history` for a terminal: per scenario a header with sparklines of the cycle's p99
+ * and throughput (oldest → newest), then one line per run with its key figures and an arrow
+ * for each trend figure against the run before it.
+ */
+import pc from 'picocolors';
+import { sparkline, type ScenarioHistory } from '../history.js';
+import { formatMs, formatPercent, formatRate, formatTime } from './format.js';
+
+/** Renders `histories` (see history.ts); colour only when asked. */
+export function renderHistory(
+  histories: readonly ScenarioHistory[],
+  options: { readonly color?: boolean } = {},
+): string {
+  const c = pc.createColors(options.color ?? false);
+  if (histories.length === 0) return 'no reports in the store\n';
+  const out: string[] = [];
+  for (const h of histories) {
+    if (out.length > 0) out.push('');
+    out.push(
+      `${c.bold(h.scenario)} · ${h.rows.length} run${h.rows.length === 1 ? '' : 's'} · cycle p99 ${sparkline(h.p99Series)} · cycles/s ${sparkline(h.throughputSeries)}`,
+    );
+    const headers = [
+      'start',
+      'run',
+      'state',
+      'cycles',
+      'errors',
+      'cycle p99',
+      '',
+      'cycles/s',
+      '',
+      'thresholds',
+      'tags',
+    ];
+    const rows = h.rows.map((r, i) => [
+      formatTime(r.start),
+      r.runId,
+      r.partial ? `${r.exitReason}*` : r.exitReason,
+      String(r.cycles),
+      r.errorRate === null ? '-' : formatPercent(r.errorRate),
+      formatMs(r.cycleP99Ms),
+      h.p99Arrows[i]!,
+      r.cyclesPerSec === null ? '-' : formatRate(r.cyclesPerSec),
+      h.throughputArrows[i]!,
+      r.thresholdsFailed === 0 ? 'ok' : `${r.thresholdsFailed} failed`,
+      r.tags.join(','),
+    ]);
+    const widths = headers.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
+    const right = new Set([3, 4, 5, 7]);
+    const line = (cells: readonly string[]): string =>
+      cells
+        .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
+    out.push(c.dim(line(headers)));
+    rows.forEach((cells, i) => {
+      const r = h.rows[i]!;
+      const text = line(cells);
+      out.push(r.partial || r.thresholdsFailed > 0 ? c.yellow(text) : text);
+    });
+  }
+  out.push(
+    '',
+    c.dim('* partial run. Arrows: change from the run before (↑ higher, ↓ lower, → within 5%).'),
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,47 @@
+/** JSON output: a report as written (2-space, final newline), and a comparison's rows. */
+import type { Comparison } from '../compare/compare.js';
+import type { Report } from '../schema.js';
+
+/** `report` as the store writes it. */
+export function renderReportJson(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/**
+ * `churn compare --format json`: rows of op, statistic, unit, base, candidate, deltaPct, the
+ * bootstrap interval, p (adjusted), pRaw, test, n and verdict; plus the runs and warnings.
+ */
+export function renderCompareJson(comparison: Comparison): string {
+  const out = {
+    kind: 'churn-compare',
+    version: 1,
+    scenario: comparison.scenario,
+    mode: comparison.mode,
+    binMs: comparison.binMs,
+    alpha: comparison.alpha,
+    minEffectPct: comparison.minEffectPct,
+    tests: comparison.tests,
+    regressions: comparison.regressions,
+    improvements: comparison.improvements,
+    base: comparison.base,
+    candidate: comparison.candidate,
+    rows: comparison.rows.map((r) => ({
+      op: r.op,
+      statistic: r.statistic,
+      unit: r.unit,
+      base: r.base,
+      candidate: r.candidate,
+      deltaPct: r.deltaPct,
+      ciLowPct: r.ci?.lowPct ?? null,
+      ciHighPct: r.ci?.highPct ?? null,
+      p: r.p,
+      pRaw: r.pRaw,
+      test: r.test,
+      n: r.n,
+      verdict: r.verdict,
+      note: r.note,
+    })),
+    warnings: comparison.warnings,
+  };
+  return `${JSON.stringify(out, null, 2)}\n`;
+}

@@ -1,0 +1,118 @@
+// `churn compare` end to end against the built-in core's fault injection: real `churn run`s,
+// a +30% latency on `start` in the candidate, and compare must say `regression` on `start`
+// only (exit 1); two runs of the same configuration must give no regression (exit 0).
+//
+// Why this is stable on a noisy shared 2-core machine:
+// - Every operation gets an injected latency (200 ms; `start` 200 ms or 260 ms; each with a
+//   10% normal spread) that dwarfs the core's own few milliseconds, so no operation's median or
+//   mean moves by more than a few percent from noise; the ~1.4 s cycle moves by ~4% when
+//   `start` moves by 60 ms.
+// - The two runs of a comparison run at the same time, so whatever else loads the machine
+//   (other test files; spawning `sleep` under CPU pressure delays the event loop) loads both
+//   alike: a paired design. Run one after the other, a busy minute during one run can move
+//   `start`'s natural spawn latency by tens of milliseconds.
+// - `--min-effect 10%`: `start` (+30%) is far above the bar, everything else far below it.
+// - ~60 values per operation leave p90 and above unjudged ("too few values"): medians and
+//   means decide, the statistics fault-dominated latencies make robust.
+// Checked with one CPU pegged by a busy loop: 4 of 4 repetitions gave exactly these verdicts.
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+import { bufferIo } from '../support/cli-io.js';
+import { runChurn } from '../support/churn-process.js';
+
+interface JsonComparison {
+  regressions: number;
+  improvements: number;
+  rows: { op: string; statistic: string; verdict: string; deltaPct: number | null }[];
+  warnings: string[];
+}
+
+const ops = ['run_pod', 'create', 'stop', 'remove', 'stop_pod', 'remove_pod'];
+
+function scenario(startMs: number): string {
+  const faults = ops.map((op) => `  ${op}: { latency: { mean: 200ms, stddev: 20ms } }`);
+  return [
+    'name: compare-faults',
+    'workload:',
+    "  command: [sleep, '3600']",
+    'load:',
+    '  phases: [{ duration: 6s, concurrency: 12 }]',
+    'faults:',
+    ...faults,
+    `  start: { latency: { mean: ${startMs}ms, stddev: ${startMs / 10}ms } }`,
+    'report:',
+    '  dir: reports',
+    '  interval: 250ms',
+    '',
+  ].join('\n');
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'churn-compare-'));
+  await writeFile(join(dir, 'base.yaml'), scenario(200));
+  await writeFile(join(dir, 'slower.yaml'), scenario(260));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Runs the scenario files at the same time; resolves with their report paths. */
+async function runTogether(...files: string[]): Promise<string[]> {
+  const results = await Promise.all(files.map((f) => runChurn(['run', f, '--quiet'], dir)));
+  return results.map(({ code, stdout, stderr }) => {
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    return stdout.trim();
+  });
+}
+
+async function compare(base: string, candidate: string) {
+  const io = bufferIo({ cwd: dir });
+  const code = await runCli(
+    ['compare', base, candidate, '--min-effect', '10%', '--format', 'json'],
+    io.io,
+  );
+  expect(io.stderr()).toBe('');
+  return { code, result: JSON.parse(io.stdout()) as JsonComparison };
+}
+
+describe('churn compare against fault injection', () => {
+  it(
+    'says regression on start only for +30% start latency, and exits 1',
+    { timeout: 120_000 },
+    async () => {
+      const [basePath, slowerPath] = await runTogether('base.yaml', 'slower.yaml');
+      const { code, result } = await compare(basePath!, slowerPath!);
+      const flagged = result.rows.filter((r) => r.verdict !== '~');
+      expect(flagged.length).toBeGreaterThan(0);
+      expect(flagged.map((r) => `${r.op} ${r.statistic} ${r.verdict}`)).toEqual(
+        flagged.map((r) => `start ${r.statistic} regression`),
+      );
+      const startP50 = result.rows.find((r) => r.op === 'start' && r.statistic === 'p50')!;
+      expect(startP50.verdict).toBe('regression');
+      expect(startP50.deltaPct).toBeGreaterThan(15);
+      for (const op of [...ops, 'cycle']) {
+        const verdicts = result.rows.filter((r) => r.op === op).map((r) => r.verdict);
+        expect(verdicts, op).toEqual(verdicts.map(() => '~'));
+      }
+      expect(result.warnings.join('\n')).toMatch(/injected faults differ \(start\)/);
+      expect(code).toBe(1);
+    },
+  );
+
+  it(
+    'finds no regression between two runs of the same configuration, and exits 0',
+    { timeout: 120_000 },
+    async () => {
+      const [first, second] = await runTogether('base.yaml', 'base.yaml');
+      const { code, result } = await compare(first!, second!);
+      expect(result.regressions).toBe(0);
+      expect(result.rows.filter((r) => r.verdict !== '~')).toEqual([]);
+      expect(result.warnings.join('\n')).not.toMatch(/faults differ/);
+      expect(code).toBe(0);
+      expect(await readdir(join(dir, 'reports', 'compare-faults'))).toHaveLength(4);
+    },
+  );
+});

@@ -1,0 +1,200 @@
+// `churn compare`, in-process: sides from files, tags and the store; formats; exit codes.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/cli.js';
+import { bufferIo } from '../../support/cli-io.js';
+import { tempStore, type TempStore } from '../../support/report-store.js';
+import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+
+const day = (d: number) => Date.UTC(2025, 2, d, 10, 0, 0);
+const base = syntheticReport({
+  seed: 1,
+  runId: 'base01',
+  ops: defaultOps(),
+  ratePerSec: 300,
+  startWallMs: day(1),
+});
+const same = syntheticReport({
+  seed: 2,
+  runId: 'same02',
+  ops: defaultOps(),
+  ratePerSec: 300,
+  startWallMs: day(2),
+});
+const slower = syntheticReport({
+  seed: 3,
+  runId: 'slow03',
+  ops: defaultOps({ start: { scale: 1.3 } }),
+  ratePerSec: 300,
+  startWallMs: day(3),
+});
+
+let store: TempStore;
+let paths: { base: string; same: string; slower: string };
+beforeAll(async () => {
+  store = await tempStore();
+  paths = {
+    base: await store.add(base),
+    same: await store.add(same),
+    slower: await store.add(slower),
+  };
+  return () => store.cleanup();
+});
+
+async function churn(...args: string[]) {
+  const io = bufferIo({ cwd: store.cwd });
+  const code = await runCli(args, io.io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+const rel = (p: string) => relative(store.cwd, p);
+
+describe('churn compare', () => {
+  it('exits 1 on a regression and shows it in the table', async () => {
+    const { code, stdout, stderr } = await churn('compare', rel(paths.base), rel(paths.slower));
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^start\s+p50\s+\S+\s+\S+\s+\+\d+\.\d%.*regression$/m);
+    expect(stdout).toMatch(/regressions? \(start p50/);
+  });
+
+  it('exits 0 when nothing changed', async () => {
+    const { code, stdout } = await churn('compare', rel(paths.base), rel(paths.same));
+    expect(code).toBe(0);
+    expect(stdout).toContain('0 regressions');
+  });
+
+  it('prints JSON rows and Markdown, and writes HTML to a file', async () => {
+    const json = await churn('compare', rel(paths.base), rel(paths.slower), '--format', 'json');
+    const parsed = JSON.parse(json.stdout) as {
+      rows: { op: string; statistic: string; verdict: string }[];
+    };
+    expect(parsed.rows.filter((r) => r.verdict === 'regression').map((r) => r.op)).toContain(
+      'start',
+    );
+    const md = await churn('compare', rel(paths.base), rel(paths.slower), '--format', 'md');
+    expect(md.stdout).toMatch(/^## churn compare: `synthetic`/);
+    const html = await churn(
+      'compare',
+      rel(paths.base),
+      rel(paths.slower),
+      '--format',
+      'html',
+      '-o',
+      'cmp.html',
+    );
+    expect(html.code).toBe(1);
+    expect(html.stderr).toContain(`wrote ${join(store.cwd, 'cmp.html')}`);
+    expect(await readFile(join(store.cwd, 'cmp.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+  });
+
+  it('takes --min-effect, --alpha, --stat and --op', async () => {
+    const { code, stdout } = await churn(
+      'compare',
+      rel(paths.base),
+      rel(paths.slower),
+      '--min-effect',
+      '50%',
+      '--stat',
+      'p50,mean',
+      '--op',
+      'start',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as {
+      rows: { op: string; statistic: string }[];
+      minEffectPct: number;
+    };
+    expect(parsed.minEffectPct).toBe(50);
+    expect(parsed.rows.map((r) => `${r.op} ${r.statistic}`)).toEqual(['start p50', 'start mean']);
+    expect((await churn('compare', rel(paths.base), rel(paths.slower), '--stat', 'p42')).code).toBe(
+      2,
+    );
+  });
+
+  it('finds the baseline in the store: --baseline latest and tags', async () => {
+    const latest = await churn('compare', '--baseline', 'latest', '--format', 'json');
+    expect(latest.code).toBe(1);
+    const sides = JSON.parse(latest.stdout) as {
+      base: { runId: string }[];
+      candidate: { runId: string }[];
+    };
+    expect([sides.base[0]!.runId, sides.candidate[0]!.runId]).toEqual(['same02', 'slow03']);
+    const previous = await churn(
+      'compare',
+      '--baseline',
+      'latest',
+      rel(paths.same),
+      '--format',
+      'json',
+    );
+    expect((JSON.parse(previous.stdout) as typeof sides).base[0]!.runId).toBe('base01');
+    expect((await churn('compare', '--baseline', 'latest', rel(paths.base))).stderr).toMatch(
+      /no earlier complete run of scenario "synthetic"/,
+    );
+    expect((await churn('report', 'tag', rel(paths.base), 'golden')).code).toBe(0);
+    const tagged = await churn('compare', 'golden', rel(paths.slower), '--format', 'json');
+    expect((JSON.parse(tagged.stdout) as typeof sides).base[0]!.runId).toBe('base01');
+    const viaFlag = await churn('compare', '--baseline', 'golden', rel(paths.same));
+    expect(viaFlag.code).toBe(0);
+  });
+
+  it('takes several runs per side', async () => {
+    const { code, stdout } = await churn(
+      'compare',
+      '--base',
+      rel(paths.base),
+      rel(paths.same),
+      '--candidate',
+      rel(paths.slower),
+      rel(paths.slower),
+    );
+    expect([0, 1]).toContain(code);
+    expect(stdout).toContain('2 vs 2 runs, one sample per run');
+    expect(stdout).toMatch(/warning: too few samples to tell \(n=2\+2 runs/);
+  });
+
+  it('refuses different scenarios with exit 2, naming the field', async () => {
+    const other = await store.add(
+      syntheticReport({
+        seed: 4,
+        runId: 'other4',
+        ops: defaultOps(),
+        durationMs: 2000,
+        scenario: { load: { phases: [{ duration: '2s', concurrency: 8 }] } },
+      }),
+    );
+    const { code, stderr } = await churn('compare', rel(paths.base), rel(other));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /cannot compare runs of different scenarios: scenario\.load\.phases\[0\]\.concurrency is 2 in .* but 8 in /,
+    );
+  });
+
+  it.each([
+    ['truncated', (t: string) => t.slice(0, t.length / 2), /bad\.json: truncated/],
+    ['not JSON', () => 'hello', /bad\.json: not JSON/],
+    [
+      'of a future version',
+      (t: string) => t.replace('"schemaVersion": 1', '"schemaVersion": 9'),
+      /bad\.json: schemaVersion 9 is newer/,
+    ],
+  ])('refuses a report that is %s with exit 2, naming the file', async (_what, mangle, message) => {
+    await writeFile(join(store.cwd, 'bad.json'), mangle(await readFile(paths.base, 'utf8')));
+    const { code, stderr } = await churn('compare', 'bad.json', rel(paths.slower));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it('says what it needs when the sides are missing', async () => {
+    const { code, stderr } = await churn('compare', rel(paths.base));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/compare needs BASE and CANDIDATE/);
+    expect((await churn('compare', 'nope', rel(paths.base))).stderr).toMatch(
+      /nope: no such report file, and no tag/,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+// `churn merge`, in-process: counts add, the merged report is valid; mismatches exit 2.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/cli.js';
+import { parseReport } from '../../../src/report/read.js';
+import { bufferIo } from '../../support/cli-io.js';
+import { tempStore, type TempStore } from '../../support/report-store.js';
+import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+
+const parts = [1, 2, 3].map((i) =>
+  syntheticReport({
+    seed: i,
+    runId: `node${i}`,
+    ops: defaultOps(),
+    durationMs: 2000,
+    ratePerSec: 50 * i,
+  }),
+);
+
+let store: TempStore;
+let paths: string[];
+beforeAll(async () => {
+  store = await tempStore();
+  paths = [];
+  for (const p of parts) paths.push(relative(store.cwd, await store.add(p)));
+});
+afterAll(() => store.cleanup());
+
+async function churn(...args: string[]) {
+  const io = bufferIo({ cwd: store.cwd });
+  const code = await runCli(args, io.io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+describe('churn merge', () => {
+  it('adds the parts into -o, with counts that are the sums', async () => {
+    const { code, stdout } = await churn(
+      'merge',
+      ...paths,
+      '-o',
+      'cluster.json',
+      '--run-id',
+      'cluster',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/merged 3 reports: .*cluster\.json\n$/);
+    const merged = parseReport(
+      await readFile(join(store.cwd, 'cluster.json'), 'utf8'),
+      'cluster.json',
+    );
+    expect(merged.run.id).toBe('cluster');
+    for (const op of Object.keys(parts[0]!.operations) as (keyof typeof merged.operations)[]) {
+      expect(merged.operations[op]!.count).toBe(
+        parts.reduce((s, p) => s + p.operations[op]!.count, 0),
+      );
+    }
+    expect(merged.mergedFrom!.map((p) => p.id)).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  it('writes into the store without -o', async () => {
+    const { code, stdout } = await churn('merge', paths[0]!, paths[1]!, '--quiet');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/reports\/synthetic\/20250301T100000Z_merged-[0-9a-f]{8}\.json\n$/);
+  });
+
+  it('refuses mismatched scenarios and bad files with exit 2', async () => {
+    const other = relative(
+      store.cwd,
+      await store.add(
+        syntheticReport({
+          seed: 7,
+          runId: 'x',
+          ops: defaultOps(),
+          durationMs: 2000,
+          scenarioName: 'other',
+        }),
+      ),
+    );
+    const mismatch = await churn('merge', paths[0]!, other, '-o', 'x.json');
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(
+      /cannot merge runs of different scenarios: scenario\.name is "synthetic"/,
+    );
+    await writeFile(
+      join(store.cwd, 'future.json'),
+      (await readFile(join(store.cwd, paths[0]!), 'utf8')).replace(
+        '"schemaVersion": 1',
+        '"schemaVersion": 2',
+      ),
+    );
+    const future = await churn('merge', paths[0]!, 'future.json', '-o', 'x.json');
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/future\.json: schemaVersion 2 is newer than this churn reads/);
+  });
+});

@@ -1,0 +1,196 @@
+// Merging adds histograms and counters exactly, recomputes every summary from the sums, and
+// refuses reports of different scenarios.
+import { describe, expect, it } from 'vitest';
+import { isChurnError } from '../../../src/common/errors.js';
+import type { OpName } from '../../../src/common/operations.js';
+import { summarizeEncoded } from '../../../src/metrics/hdr.js';
+import { Distribution } from '../../../src/report/distribution.js';
+import { mergeReports } from '../../../src/report/merge.js';
+import { parseReport } from '../../../src/report/read.js';
+import type { Report } from '../../../src/report/schema.js';
+import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+
+const a = syntheticReport({
+  seed: 1,
+  runId: 'node-a',
+  ops: defaultOps({ start: { errorRate: 0.02 } }),
+  durationMs: 4000,
+  dropped: 7,
+  lag: true,
+  thresholds: [
+    {
+      source: 'p99(start) < 40ms',
+      metric: 'p99',
+      op: 'start',
+      comparator: '<',
+      value: 40,
+      actual: 1,
+      ok: true,
+      abortOnFail: false,
+    },
+    {
+      source: 'error_rate < 1%',
+      metric: 'error_rate',
+      op: undefined,
+      comparator: '<',
+      value: 0.01,
+      actual: 0,
+      ok: true,
+      abortOnFail: false,
+    },
+    {
+      source: 'dropped == 0',
+      metric: 'dropped',
+      op: undefined,
+      comparator: '==',
+      value: 0,
+      actual: 7,
+      ok: false,
+      abortOnFail: false,
+    },
+  ],
+});
+const b = syntheticReport({
+  seed: 2,
+  runId: 'node-b',
+  ops: defaultOps({ start: { errorRate: 0.02, scale: 1.5 } }),
+  durationMs: 6000,
+  ratePerSec: 50,
+  startWallMs: Date.UTC(2025, 2, 1, 10, 0, 2),
+  host: { kernel: '6.1.0-20-amd64' },
+  dropped: 3,
+  lag: true,
+});
+
+const ops = (r: Report) => Object.keys(r.operations) as OpName[];
+
+describe('mergeReports', () => {
+  const merged = mergeReports([
+    { report: a, source: 'a.json' },
+    { report: b, source: 'b.json' },
+  ]);
+
+  it("adds counts, errors, errors by code and cycles: merged reports' counts are the sums", () => {
+    expect(ops(merged)).toEqual(ops(a));
+    for (const op of ops(a)) {
+      const [x, y, m] = [a.operations[op]!, b.operations[op]!, merged.operations[op]!];
+      expect(m.count).toBe(x.count + y.count);
+      expect(m.errors).toBe(x.errors + y.errors);
+      for (const code of new Set([
+        ...Object.keys(x.errorsByCode),
+        ...Object.keys(y.errorsByCode),
+      ])) {
+        expect(m.errorsByCode[code]).toBe(
+          (x.errorsByCode[code] ?? 0) + (y.errorsByCode[code] ?? 0),
+        );
+      }
+      expect(m.throughputPerSec).toBeCloseTo(x.throughputPerSec + y.throughputPerSec, 9);
+    }
+    expect(merged.cycles.started).toBe(a.cycles.started + b.cycles.started);
+    expect(merged.scheduling.dropped).toBe(10);
+    expect(merged.workloads.default!.operations.start!.count).toBe(
+      a.operations.start!.count + b.operations.start!.count,
+    );
+  });
+
+  it('adds histograms exactly and recomputes every summary from the sum', () => {
+    for (const op of ops(a)) {
+      const m = merged.operations[op]!;
+      const sum = Distribution.sum([
+        Distribution.fromEncoded(a.operations[op]!.histogram!, 'a'),
+        Distribution.fromEncoded(b.operations[op]!.histogram!, 'b'),
+      ]);
+      expect([...Distribution.fromEncoded(m.histogram!, 'm').buckets()]).toEqual([
+        ...sum.buckets(),
+      ]);
+      const us = summarizeEncoded(m.histogram!)!;
+      expect(m.latencyMs).toEqual({
+        min: us.min / 1000,
+        mean: us.mean / 1000,
+        p50: us.p50 / 1000,
+        p90: us.p90 / 1000,
+        p95: us.p95 / 1000,
+        p99: us.p99 / 1000,
+        p999: us.p999 / 1000,
+        max: us.max / 1000,
+      });
+    }
+    expect(summarizeEncoded(merged.scheduling.lagHistogram!)!.count).toBe(
+      summarizeEncoded(a.scheduling.lagHistogram!)!.count +
+        summarizeEncoded(b.scheduling.lagHistogram!)!.count,
+    );
+  });
+
+  it('aligns the timelines on wall-clock time, keeping every count', () => {
+    for (const op of ops(a)) {
+      const total = merged.timeline.intervals.reduce((s, i) => s + (i.ops[op]?.count ?? 0), 0);
+      expect(total).toBe(merged.operations[op]!.count);
+    }
+    // b started 2 s after a: its first interval lands in the third second.
+    expect(merged.timeline.intervals[0]!.ops.start!.count).toBe(
+      a.timeline.intervals[0]!.ops.start!.count,
+    );
+    expect(merged.timeline.intervals.at(-1)!.startMs).toBe(7000);
+  });
+
+  it('spans the parts, lists them, re-evaluates thresholds and warns about differences', () => {
+    expect(merged.run).toMatchObject({
+      scenario: 'synthetic',
+      start: a.run.start,
+      end: b.run.end,
+      recordedMs: 6000,
+      partial: false,
+    });
+    expect(merged.run.id).toMatch(/^merged-[0-9a-f]{8}$/);
+    expect(merged.mergedFrom!.map((p) => p.id)).toEqual(['node-a', 'node-b']);
+    const p99 = merged.operations.start!.latencyMs!.p99;
+    const runtimeOps = Object.entries(merged.operations).filter(([op]) => op !== 'cycle');
+    const errors = runtimeOps.reduce((s, [, o]) => s + o.errors, 0);
+    const errorRate = errors / runtimeOps.reduce((s, [, o]) => s + o.count + o.errors, 0);
+    expect(merged.thresholds.map((t) => [t.source, t.actual, t.ok])).toEqual([
+      ['p99(start) < 40ms', p99, p99 < 40],
+      ['error_rate < 1%', errorRate, errorRate < 0.01],
+      ['dropped == 0', 10, false],
+    ]);
+    expect(merged.warnings).toContain(
+      "parts' environments differ: kernel 6.1.0-18-amd64 (a.json) vs 6.1.0-20-amd64 (b.json)",
+    );
+  });
+
+  it('writes a valid report, and merges merged reports flat', () => {
+    const back = parseReport(JSON.stringify(merged), 'merged.json');
+    expect(back.operations).toEqual(merged.operations);
+    const c = syntheticReport({ seed: 3, runId: 'node-c', ops: defaultOps(), durationMs: 2000 });
+    const again = mergeReports([
+      { report: merged, source: 'm.json' },
+      { report: c, source: 'c.json' },
+    ]);
+    expect(again.mergedFrom!.map((p) => p.id)).toEqual(['node-a', 'node-b', 'node-c']);
+    expect(again.operations.cycle!.count).toBe(
+      merged.operations.cycle!.count + c.operations.cycle!.count,
+    );
+  });
+
+  it('refuses reports of different scenarios, naming the field', () => {
+    const other = syntheticReport({
+      seed: 4,
+      ops: defaultOps(),
+      durationMs: 2000,
+      scenario: { workload: { command: ['sleep', '10'] } },
+    });
+    let error: unknown;
+    try {
+      mergeReports([
+        { report: a, source: 'a.json' },
+        { report: other, source: 'other.json' },
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    expect(isChurnError(error, 'NOT_COMPARABLE')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^cannot merge runs of different scenarios: scenario\.workloads\[0\]\.command\[1\] is "3600" in a\.json but "10" in other\.json/,
+    );
+    expect(() => mergeReports([{ report: a, source: 'a.json' }])).toThrow('at least two');
+  });
+});
