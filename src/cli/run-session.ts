@@ -5,6 +5,11 @@
  * Stopping: the first SIGINT/SIGTERM stops scheduling and drains in-flight cycles (within the
  * scenario's drainTimeout), the second cuts them off at once. Cleanup of what the run created
  * always runs, and the report is always written, marked partial when the run did not complete.
+ *
+ * Metrics (metrics-session.ts): resources are sampled for the report in every run; with
+ * --metrics-port or --pushgateway the recorder also feeds the Prometheus exporter. The final
+ * push happens before the report is built (its failures become report warnings), and /metrics
+ * lingers after the summary is printed, unless a stop signal ended the run.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
@@ -14,6 +19,8 @@ import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
 import { Recorder } from '../metrics/recorder.js';
 import { buildReport } from '../report/build.js';
+import { gateOnBaseline } from '../report/compare/baseline.js';
+import { locateReport } from '../report/locate.js';
 import { collectHostInfo } from '../report/host-info.js';
 import { renderTerminalSummary } from '../report/render/terminal.js';
 import type { Report } from '../report/schema.js';
@@ -25,6 +32,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { ExitCode, exitCodeForSignal } from './exit-codes.js';
 import { churnGitCommit } from './git-commit.js';
 import type { CliIo, StopSignalName } from './io.js';
+import { metricsFlagsFromArgs, RunMetrics, type MetricsFlags } from './metrics-session.js';
 import { renderPlan } from './plan-render.js';
 import { StatusPrinter } from './status-line.js';
 import { churnVersion } from './version.js';
@@ -40,6 +48,17 @@ export interface RunSessionOptions {
   readonly output: 'human' | 'quiet' | 'json';
   /** Run id; random when undefined. */
   readonly runId: string | undefined;
+  /** /metrics, Pushgateway and resource sampling; defaults (no export, sampling) when undefined. */
+  readonly metrics?: MetricsFlags;
+  /** Compare the finished run with this baseline and exit 1 on a regression. */
+  readonly baseline?:
+    | {
+        /** `latest`, a tag or a report file. */
+        readonly ref: string;
+        readonly alpha: number;
+        readonly minEffectPct: number;
+      }
+    | undefined;
 }
 
 /** Runs one scenario as `churn run` does; returns the exit code. */
@@ -53,9 +72,47 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
     return ExitCode.ok;
   }
 
+  const reportDir = isAbsolute(scenario.report.dir)
+    ? scenario.report.dir
+    : resolve(io.cwd, scenario.report.dir);
+  // A named baseline must exist before hours of soak run; `latest` is looked up at the end.
+  if (options.baseline !== undefined && options.baseline.ref !== 'latest') {
+    await locateReport(options.baseline.ref, reportDir, io.cwd);
+  }
+
   const runId = options.runId ?? randomHexId(6);
-  const driver = createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed });
-  const recorder = new Recorder({ clock: systemClock, intervalMs: scenario.report.intervalMs });
+  const metrics = await RunMetrics.start(options.metrics ?? metricsFlagsFromArgs({}), {
+    scenario: scenario.name,
+    driver: scenario.target.driver,
+    runId,
+    churnVersion: churnVersion(),
+    clock: systemClock,
+    io,
+    verbose: options.output === 'human',
+  });
+  try {
+    return await runWithMetrics(options, io, scenario, reportDir, runId, metrics);
+  } finally {
+    await metrics.close();
+  }
+}
+
+async function runWithMetrics(
+  options: RunSessionOptions,
+  io: CliIo,
+  scenario: Scenario,
+  reportDir: string,
+  runId: string,
+  metrics: RunMetrics,
+): Promise<number> {
+  const driver = metrics.observe(
+    createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed }),
+  );
+  const recorder = new Recorder({
+    clock: systemClock,
+    intervalMs: scenario.report.intervalMs,
+    observers: metrics.observers,
+  });
   const stop = new AbortController();
   const cut = new AbortController();
   let stoppedBy: StopSignalName | undefined;
@@ -100,18 +157,17 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
     await driver.close();
   }
 
+  const measured = await metrics.finish();
   let report: Report;
   let path: string;
   try {
     report = buildReport({
-      outcome: result,
+      outcome: { ...result, warnings: [...result.warnings, ...measured.warnings] },
       scenario,
       host: collectHostInfo(churnVersion(), await churnGitCommit()),
+      resources: measured.resources,
     });
-    const dir = isAbsolute(scenario.report.dir)
-      ? scenario.report.dir
-      : resolve(io.cwd, scenario.report.dir);
-    path = await writeReport(dir, report);
+    path = await writeReport(reportDir, report);
   } finally {
     recorder.release();
   }
@@ -128,7 +184,27 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
       io.stdout.write(`${path}\n`);
       break;
   }
-  return exitCodeOf(result, stoppedBy, io);
+  let code = exitCodeOf(result, stoppedBy, io);
+  if (options.baseline !== undefined && code === ExitCode.ok) {
+    const gate = await gateOnBaseline({
+      candidate: { report, path },
+      baseline: options.baseline.ref,
+      reportDir,
+      cwd: io.cwd,
+      options: { alpha: options.baseline.alpha, minEffectPct: options.baseline.minEffectPct },
+      color: io.stderr.isTTY,
+    });
+    io.stderr.write(gate.text);
+    if (gate.state === 'regression') {
+      io.stderr.write(
+        `churn: regression against the baseline ${gate.base.source} (alpha ${options.baseline.alpha}, min effect ${options.baseline.minEffectPct}%)\n`,
+      );
+    }
+    code = gate.exitCode;
+  }
+  // A run stopped by SIGINT/SIGTERM was asked to stop: it does not linger.
+  if (stoppedBy === undefined) await metrics.linger();
+  return code;
 }
 
 async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scenario> {

@@ -5,19 +5,13 @@
  * OS, no permission, or a socket renamed after bind, whose /proc entry keeps the old path).
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { parseListeningUnixSockets } from '../common/procfs-parse.js';
 
 /** Socket inodes of listening unix sockets bound to `socketPath`, from /proc/net/unix text. */
 export function listeningInodes(procNetUnix: string, socketPath: string): string[] {
-  const inodes: string[] = [];
-  for (const line of procNetUnix.split('\n').slice(1)) {
-    // Num RefCount Protocol Flags Type St Inode Path
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 8) continue;
-    const [, , , flags, , , inode, ...pathParts] = fields;
-    const listening = (Number.parseInt(flags ?? '0', 16) & 0x10000) !== 0;
-    if (listening && pathParts.join(' ') === socketPath && inode !== undefined) inodes.push(inode);
-  }
-  return inodes;
+  return [...parseListeningUnixSockets(procNetUnix)]
+    .filter(([, path]) => path === socketPath)
+    .map(([inode]) => inode);
 }
 
 /** The pid of the process listening on the unix socket at `socketPath`, if /proc tells. */

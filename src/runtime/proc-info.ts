@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { parseProcStat as parseProcStatFields } from '../common/procfs-parse.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
 const ticksPerSecond = 100;
@@ -26,27 +27,16 @@ export interface ProcStat {
 
 /** Parses the text of /proc/<pid>/stat; undefined when it is malformed. */
 export function parseProcStat(text: string): ProcStat | undefined {
-  // The command name is in parentheses and may contain spaces or parentheses itself.
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = text
-    .slice(close + 2)
-    .trim()
-    .split(' ');
-  // fields[0] is field 3 (state) of proc(5).
-  const at = (n: number): string | undefined => fields[n - 3];
-  const state = at(3);
-  const startTime = at(22);
-  if (state === undefined || startTime === undefined) return undefined;
-  const ticks =
-    BigInt(at(14) ?? '0') + BigInt(at(15) ?? '0') + BigInt(at(16) ?? '0') + BigInt(at(17) ?? '0');
+  const f = parseProcStatFields(text);
+  if (f === undefined) return undefined;
+  const ticks = BigInt(f.utimeTicks + f.stimeTicks + f.cutimeTicks + f.cstimeTicks);
   return {
-    state,
-    ppid: Number(at(4)),
-    pgrp: Number(at(5)),
-    startTime,
+    state: f.state,
+    ppid: f.ppid,
+    pgrp: f.pgrp,
+    startTime: f.startTime,
     cpuNs: (ticks * 1_000_000_000n) / BigInt(ticksPerSecond),
-    rssBytes: Number(at(24) ?? '0') * pageSizeBytes,
+    rssBytes: f.rssPages * pageSizeBytes,
   };
 }
 

@@ -3,14 +3,25 @@ import type { Argv } from 'yargs';
 import { ChurnError } from '../../common/errors.js';
 import { overrideFlags, overridesFromArgs } from '../../scenario/overrides.js';
 import { defineCommand } from '../command.js';
+import {
+  defaultMetricsLingerMs,
+  defaultPushIntervalMs,
+  metricsFlagsFromArgs,
+  type MetricsArgs,
+} from '../metrics-session.js';
 import { runSession } from '../run-session.js';
+import { parsePercent } from './compare.js';
+import { formatDurationMs } from '../../scenario/units.js';
 
-interface RunArgs {
+interface RunArgs extends MetricsArgs {
   scenario?: string;
   'dry-run': boolean;
   quiet: boolean;
   json: boolean;
   'run-id'?: string;
+  baseline?: string;
+  alpha: number;
+  'min-effect': string;
   [flag: string]: unknown;
 }
 
@@ -49,6 +60,73 @@ export const runCommand = defineCommand<RunArgs>({
         type: 'string',
         describe: 'run id (labels everything the run creates); random by default',
       })
+      .option('metrics-port', {
+        type: 'number',
+        describe:
+          'serve Prometheus /metrics on this port for the whole run (0: any free port; the address is printed)',
+        group: 'Metrics:',
+      })
+      .option('metrics-host', {
+        type: 'string',
+        describe: 'address /metrics binds to (default 127.0.0.1; 0.0.0.0 for other machines)',
+        group: 'Metrics:',
+      })
+      .option('metrics-linger', {
+        type: 'string',
+        describe: `keep serving /metrics this long after the run, so the last scrape sees the final values (default ${formatDurationMs(defaultMetricsLingerMs)}; 0: stop at once; Ctrl-C ends it)`,
+        group: 'Metrics:',
+      })
+      .option('pushgateway', {
+        type: 'string',
+        describe:
+          'push metrics to this Prometheus Pushgateway during the run and at its end (job=churn, instance, scenario)',
+        group: 'Metrics:',
+      })
+      .option('push-interval', {
+        type: 'string',
+        describe: `period of pushes during the run (default ${formatDurationMs(defaultPushIntervalMs)})`,
+        group: 'Metrics:',
+      })
+      .option('pushgateway-delete', {
+        type: 'boolean',
+        describe: 'delete the pushed group after the final push',
+        group: 'Metrics:',
+      })
+      .option('push-instance', {
+        type: 'string',
+        describe: 'the instance grouping label of pushes (default: the host name)',
+        group: 'Metrics:',
+      })
+      .option('target-pid', {
+        type: 'number',
+        describe:
+          "sample this process as the runtime daemon (CPU, memory, fds, threads); default: the driver's daemon",
+        group: 'Metrics:',
+      })
+      .option('target-process', {
+        type: 'string',
+        describe:
+          'sample the process with this name (/proc/<pid>/comm) as the runtime daemon, e.g. containerd',
+        group: 'Metrics:',
+      })
+      .option('baseline', {
+        type: 'string',
+        describe:
+          'after the run, compare with this report (latest = the previous complete run of the scenario, a tag, or a file) and exit 1 on a regression',
+        group: 'Regression gate:',
+      })
+      .option('alpha', {
+        type: 'number',
+        default: 0.05,
+        describe: 'significance level of the baseline comparison',
+        group: 'Regression gate:',
+      })
+      .option('min-effect', {
+        type: 'string',
+        default: '5%',
+        describe: 'smallest change the baseline comparison calls a regression',
+        group: 'Regression gate:',
+      })
       .example('$0 run', 'the smoke scenario against the built-in core, about 10 s')
       .example('$0 run scenarios/lifecycle-open-ramp.yaml --dry-run', 'show what would run')
       .example(
@@ -59,8 +137,16 @@ export const runCommand = defineCommand<RunArgs>({
         '$0 run scenarios/soak-nightly.yaml --duration 8h --label release=1.7.0',
         'a nightly soak',
       )
+      .example(
+        '$0 run scenarios/soak-nightly.yaml --baseline latest',
+        'a nightly soak that fails (exit 1) when it got slower than the previous run',
+      )
+      .example(
+        '$0 run scenarios/soak-nightly.yaml --metrics-port 9464 --target-process containerd',
+        'a soak Prometheus scrapes (see docs/metrics.md and dashboards/)',
+      )
       .epilogue(
-        'Ctrl-C stops scheduling and drains in-flight cycles; a second Ctrl-C cuts them off. Either way everything the run created is removed and the report is written, marked partial.\nExit codes: 0 ok · 1 a threshold failed, the run aborted, or no cycle succeeded · 2 bad scenario or flags · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.',
+        'Ctrl-C stops scheduling and drains in-flight cycles; a second Ctrl-C cuts them off. Either way everything the run created is removed and the report is written, marked partial.\nExit codes: 0 ok · 1 a threshold failed, the run aborted, no cycle succeeded, or --baseline found a regression · 2 bad scenario or flags · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.',
       );
   },
   run(args, io) {
@@ -74,6 +160,15 @@ export const runCommand = defineCommand<RunArgs>({
         dryRun: args['dry-run'],
         output: args.json ? 'json' : args.quiet ? 'quiet' : 'human',
         runId: args['run-id'],
+        metrics: metricsFlagsFromArgs(args),
+        baseline:
+          args.baseline === undefined
+            ? undefined
+            : {
+                ref: args.baseline,
+                alpha: args.alpha,
+                minEffectPct: parsePercent(args['min-effect'], '--min-effect'),
+              },
       },
       io,
     );

@@ -1,0 +1,168 @@
+/**
+ * What the resource sampler reads from Linux /proc, directly (no `ps`): a process's stat
+ * (state, parent, CPU ticks, threads, resident pages, comm), its open descriptors, command
+ * line and listening unix sockets, the list of pids, and the page size and clock tick rate
+ * (from /proc/self/auxv). Parsers are pure and exported for tests; {@link procfs} does the
+ * reading. Everything is asynchronous: a sample must not block the event loop the latencies
+ * are measured on.
+ *
+ * The reads are as of proc(5): /proc/<pid>/stat fields 14–15 utime/stime and 24 rss, 20
+ * num_threads, 22 starttime; /proc/<pid>/net/unix Flags 0x10000 (__SO_ACCEPTCON) marks a
+ * listening socket; auxv entries AT_PAGESZ (6) and AT_CLKTCK (17).
+ */
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { parseListeningUnixSockets, parseProcStat } from '../common/procfs-parse.js';
+
+/** The fields of /proc/<pid>/stat the sampler uses. */
+export interface ProcStat {
+  /** Command name (at most 15 bytes; the kernel truncates it). */
+  readonly comm: string;
+  /** One letter: R, S, D, Z (zombie), T, … */
+  readonly state: string;
+  readonly ppid: number;
+  /** User + system CPU of the process's own threads, in clock ticks. */
+  readonly cpuTicks: number;
+  readonly threads: number;
+  /** Start time after boot in clock ticks: with the pid, identifies a process. */
+  readonly startTime: string;
+  readonly rssPages: number;
+}
+
+/** Page size and clock ticks per second of this machine. */
+export interface ProcConstants {
+  readonly pageSizeBytes: number;
+  readonly clockTicksPerSec: number;
+}
+
+/** The reads the sampler needs; {@link procfs} reads the real /proc, tests pass their own. */
+export interface ProcSource {
+  /** /proc/<pid>/stat, or undefined when there is no such process. */
+  stat(pid: number): Promise<ProcStat | undefined>;
+  /** Entries of /proc/<pid>/fd, or undefined when unreadable. */
+  openFds(pid: number): Promise<number | undefined>;
+  /** Pids of all processes. */
+  pids(): Promise<number[]>;
+  /** Arguments of the process, or undefined when gone. */
+  cmdline(pid: number): Promise<string[] | undefined>;
+  /** Paths of the unix sockets the process listens on (empty when unreadable). */
+  listeningSockets(pid: number): Promise<ReadonlySet<string>>;
+  constants(): Promise<ProcConstants>;
+}
+
+/** Parses /proc/<pid>/stat; undefined when malformed. */
+export function parseStat(text: string): ProcStat | undefined {
+  const f = parseProcStat(text);
+  if (f === undefined) return undefined;
+  return {
+    comm: f.comm,
+    state: f.state,
+    ppid: f.ppid,
+    cpuTicks: f.utimeTicks + f.stimeTicks,
+    threads: f.threads,
+    startTime: f.startTime,
+    rssPages: f.rssPages,
+  };
+}
+
+/** Reads AT_PAGESZ and AT_CLKTCK from an auxv image (64-bit little-endian pairs). */
+export function parseAuxv(bytes: Uint8Array): Partial<ProcConstants> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { pageSizeBytes?: number; clockTicksPerSec?: number } = {};
+  for (let i = 0; i + 16 <= bytes.byteLength; i += 16) {
+    const type = view.getBigUint64(i, true);
+    const value = Number(view.getBigUint64(i + 8, true));
+    if (type === 0n) break;
+    if (type === 6n) out.pageSizeBytes = value;
+    if (type === 17n) out.clockTicksPerSec = value;
+  }
+  return out;
+}
+
+/** The value of `-address` / `--address` in a containerd shim's arguments, if any. */
+export function shimAddress(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-address' || arg === '--address') return args[i + 1];
+    const eq = /^--?address=(.*)$/.exec(arg);
+    if (eq !== null) return eq[1];
+  }
+  return undefined;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+let constants: Promise<ProcConstants> | undefined;
+
+/** The real /proc. */
+export const procfs: ProcSource = {
+  async stat(pid) {
+    const text = await readText(`/proc/${pid}/stat`);
+    return text === undefined ? undefined : parseStat(text);
+  },
+  async openFds(pid) {
+    try {
+      return (await readdir(`/proc/${pid}/fd`)).length;
+    } catch {
+      return undefined;
+    }
+  },
+  async pids() {
+    const out: number[] = [];
+    for (const name of await readdir('/proc')) {
+      const first = name.charCodeAt(0);
+      if (first >= 48 && first <= 57) out.push(Number(name));
+    }
+    return out;
+  },
+  async cmdline(pid) {
+    const text = await readText(`/proc/${pid}/cmdline`);
+    if (text === undefined) return undefined;
+    const args = text.split('\0');
+    if (args[args.length - 1] === '') args.pop();
+    return args;
+  },
+  async listeningSockets(pid) {
+    const table = await readText(`/proc/${pid}/net/unix`);
+    if (table === undefined) return new Set();
+    const listening = parseListeningUnixSockets(table);
+    const paths = new Set<string>();
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      return paths;
+    }
+    for (const fd of fds) {
+      try {
+        const link = await readlink(`/proc/${pid}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+        const path = inode === undefined ? undefined : listening.get(inode);
+        if (path !== undefined) paths.add(path);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+    return paths;
+  },
+  constants() {
+    constants ??= (async () => {
+      let found: Partial<ProcConstants> = {};
+      try {
+        found = parseAuxv(await readFile('/proc/self/auxv'));
+      } catch {
+        // Not Linux, or no auxv: the common values below.
+      }
+      return {
+        pageSizeBytes: found.pageSizeBytes ?? 4096,
+        clockTicksPerSec: found.clockTicksPerSec ?? 100,
+      };
+    })();
+    return constants;
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * One resource sample: the runtime daemon under test (the target) and churn's own process (the
+ * harness), as the sampler reads them every second and the exporter and the report show them.
+ */
+
+/** How the target process was chosen. */
+export type TargetSource =
+  /** `--target-pid PID`. */
+  | 'pid'
+  /** `--target-process NAME`, found by /proc/<pid>/comm (again after a restart). */
+  | 'process'
+  /** The pid the driver reported (the CRI socket's owner, or the server's Status info). */
+  | 'driver'
+  /** churn's own process: the builtin driver runs the core in-process. */
+  | 'self';
+
+/** What is sampled as the target. */
+export interface TargetIdentity {
+  /** The `target` label: containerd, churn-core, the --target-process name, or a comm. */
+  readonly name: string;
+  readonly source: TargetSource;
+}
+
+/** The target at one sample; the figures are undefined when it could not be read. */
+export interface TargetSample {
+  readonly name: string;
+  /** The pid read, undefined when none was found. */
+  readonly pid: number | undefined;
+  readonly up: boolean;
+  /** CPU time of its own threads (user + system), seconds. */
+  readonly cpuSeconds: number | undefined;
+  readonly rssBytes: number | undefined;
+  readonly openFds: number | undefined;
+  readonly threads: number | undefined;
+  /** containerd shim processes of the target (0 when it has none). */
+  readonly shims: number | undefined;
+  /** Their resident memory added together, bytes. */
+  readonly shimRssBytes: number | undefined;
+}
+
+/** churn's own process at one sample. */
+export interface HarnessSample {
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** Undefined when /proc/self/fd cannot be read. */
+  readonly openFds: number | undefined;
+  /** Event-loop delay over the last sampling period, seconds. */
+  readonly eventLoopLagP99Seconds: number;
+  readonly eventLoopLagMaxSeconds: number;
+}
+
+/** One sample of both. */
+export interface ResourceSample {
+  /** Clock time of the sample (the sampler's clock), ms. */
+  readonly atMs: number;
+  /** Undefined until a target is known (a driver's pid arrives when it connects). */
+  readonly target: TargetSample | undefined;
+  readonly harness: HarnessSample;
+}

@@ -1,0 +1,331 @@
+/**
+ * The resource sampler: every second (and once more when stopped) it reads the runtime daemon
+ * under test (the target) and churn's own process from /proc, hands the sample to whoever
+ * exports it (`onSample`: the Prometheus exporter) and keeps it in a bounded series for the
+ * report.
+ *
+ * The target. Chosen by the caller ({@link TargetSpec}): a pid, a process name (matched
+ * against /proc/<pid>/comm, found again after the daemon restarts), the pid a driver reported
+ * (found again by its comm when it restarts, if exactly one process has it), or churn itself
+ * (the builtin driver runs the core in-process). A pid is a process only with its start time:
+ * a pid reused by another process reads as the target gone (`up` false), never as its figures.
+ *
+ * Shims. For a containerd target (comm `containerd`), every live process whose comm starts
+ * with `containerd-shim` and that belongs to it: a child of it, or, since containerd's shims
+ * daemonize and are reparented to init, one whose `-address` is a unix socket the daemon
+ * listens on. Their count and summed resident memory. Other targets have 0 shims and no scan.
+ *
+ * Samples never overlap: a sample still reading when the next is due delays it.
+ */
+import type { Clock } from '../common/clock.js';
+import { ChurnError } from '../common/errors.js';
+import { harnessProbe, type HarnessProbe } from './process-metrics.js';
+import { procfs, shimAddress, type ProcSource, type ProcStat } from './procfs.js';
+import type { ResourceSample, TargetSample, TargetSource } from './resource-sample.js';
+import { ResourceSeries, type ResourceSeriesData } from './resource-series.js';
+
+/** What to sample as the target. */
+export interface TargetSpec {
+  readonly source: TargetSource;
+  /** The `target` label. */
+  readonly name: string;
+  /** The process; for source `self` this process, for `process` found by `name` when unset. */
+  readonly pid?: number;
+}
+
+/** Options of a {@link ResourceSampler}. */
+export interface ResourceSamplerOptions {
+  readonly clock: Clock;
+  /** Sampling period, ms. Default 1000. */
+  readonly intervalMs?: number;
+  /** Where /proc is read; default the real one. */
+  readonly proc?: ProcSource;
+  /** churn's own process; default {@link harnessProbe} of this process. */
+  readonly harness?: HarnessProbe;
+  /** Points the series keeps before coarsening; default 512. */
+  readonly maxPoints?: number;
+  /** Called with every sample (the exporter's `setResources`). */
+  readonly onSample?: (sample: ResourceSample) => void;
+}
+
+/** comm values are cut to 15 bytes by the kernel (TASK_COMM_LEN 16). */
+const commLength = 15;
+const shimComm = 'containerd-shim';
+
+function isLive(stat: ProcStat | undefined): stat is ProcStat {
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/**
+ * Pids of live processes whose comm is `name` (cut to 15 bytes as the kernel does), oldest
+ * first, churn's own process excluded.
+ */
+export async function findProcessesByName(
+  name: string,
+  proc: ProcSource = procfs,
+): Promise<number[]> {
+  const comm = name.slice(0, commLength);
+  const found: { pid: number; start: bigint }[] = [];
+  await Promise.all(
+    (await proc.pids()).map(async (pid) => {
+      if (pid === process.pid) return;
+      const stat = await proc.stat(pid);
+      if (isLive(stat) && stat.comm === comm) found.push({ pid, start: BigInt(stat.startTime) });
+    }),
+  );
+  found.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
+  return found.map((f) => f.pid);
+}
+
+/**
+ * Resolves `--target-process NAME` to one pid. USAGE when no process or several have that
+ * name (the message lists them and says to use --target-pid).
+ */
+export async function resolveTargetProcess(
+  name: string,
+  proc: ProcSource = procfs,
+): Promise<number> {
+  const pids = await findProcessesByName(name, proc);
+  if (pids.length === 1) return pids[0]!;
+  if (pids.length === 0) {
+    throw new ChurnError(
+      'USAGE',
+      `--target-process ${name}: no running process is named "${name.slice(0, commLength)}" (as /proc/<pid>/comm says)`,
+    );
+  }
+  throw new ChurnError(
+    'USAGE',
+    `--target-process ${name}: ${pids.length} processes have that name (pids ${pids.join(', ')}); choose one with --target-pid`,
+  );
+}
+
+/**
+ * Checks `--target-pid PID` and returns the process's comm (its `target` label). USAGE when no
+ * such process runs.
+ */
+export async function describeTargetPid(pid: number, proc: ProcSource = procfs): Promise<string> {
+  const stat = await proc.stat(pid);
+  if (!isLive(stat)) {
+    throw new ChurnError('USAGE', `--target-pid ${pid}: no such process is running`);
+  }
+  return stat.comm;
+}
+
+interface TargetState {
+  readonly spec: TargetSpec;
+  pid: number | undefined;
+  /** Start time of `pid` when first seen: another start time means another process. */
+  startTime: string | undefined;
+  /** comm to find the target again by (source process and driver). */
+  comm: string | undefined;
+  /** Listening sockets of pid@startTime, once read non-empty. */
+  sockets: ReadonlySet<string> | undefined;
+}
+
+/** Samples the target and churn's own process; see the module comment. */
+export class ResourceSampler {
+  readonly #clock: Clock;
+  readonly #intervalMs: number;
+  readonly #proc: ProcSource;
+  readonly #harness: HarnessProbe;
+  readonly #ownsHarness: boolean;
+  readonly #series: ResourceSeries;
+  readonly #onSample: ((sample: ResourceSample) => void) | undefined;
+  readonly #stop = new AbortController();
+  readonly #shimAddresses = new Map<string, string | undefined>();
+  #target: TargetState | undefined;
+  #latest: ResourceSample | undefined;
+  #inFlight: Promise<ResourceSample> | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(options: ResourceSamplerOptions) {
+    this.#clock = options.clock;
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#proc = options.proc ?? procfs;
+    this.#ownsHarness = options.harness === undefined;
+    this.#harness = options.harness ?? harnessProbe(this.#proc);
+    this.#onSample = options.onSample;
+    this.#series = new ResourceSeries({
+      originMs: options.clock.now(),
+      originWallMs: options.clock.wallNowMs(),
+      intervalMs: this.#intervalMs,
+      ...(options.maxPoints !== undefined ? { maxPoints: options.maxPoints } : {}),
+    });
+  }
+
+  /** Samples `spec` from the next sample on. */
+  setTarget(spec: TargetSpec): void {
+    const pid = spec.source === 'self' ? process.pid : spec.pid;
+    this.#target = {
+      spec,
+      pid,
+      startTime: undefined,
+      comm: spec.source === 'process' ? spec.name.slice(0, commLength) : undefined,
+      sockets: undefined,
+    };
+    this.#series.setTarget(spec.name, spec.source);
+  }
+
+  /** The latest sample, if any. */
+  get latest(): ResourceSample | undefined {
+    return this.#latest;
+  }
+
+  /** Samples at once and then every interval until {@link ResourceSampler.stop}. */
+  start(): void {
+    if (this.#loop !== undefined || this.#stopped) return;
+    this.#loop = this.#run();
+  }
+
+  /** Takes one sample now (or joins the one being taken). */
+  sample(): Promise<ResourceSample> {
+    this.#inFlight ??= this.#take().finally(() => (this.#inFlight = undefined));
+    return this.#inFlight;
+  }
+
+  /** Stops the loop and takes a last sample, so the series reaches the end of the run. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stop.abort();
+    await this.#loop;
+    await this.#inFlight;
+    try {
+      await this.sample();
+    } finally {
+      if (this.#ownsHarness) this.#harness.close();
+    }
+  }
+
+  /** The series so far (bounded; see resource-series.ts). */
+  series(): ResourceSeriesData {
+    return this.#series.data();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let nextMs = this.#clock.now();
+    while (!signal.aborted) {
+      await this.sample();
+      nextMs = Math.max(nextMs + this.#intervalMs, this.#clock.now());
+      try {
+        await this.#clock.sleep(nextMs - this.#clock.now(), signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async #take(): Promise<ResourceSample> {
+    const [target, harness] = await Promise.all([this.#sampleTarget(), this.#harness.sample()]);
+    const sample: ResourceSample = { atMs: this.#clock.now(), target, harness };
+    this.#latest = sample;
+    this.#series.add(sample);
+    this.#onSample?.(sample);
+    return sample;
+  }
+
+  async #sampleTarget(): Promise<TargetSample | undefined> {
+    const target = this.#target;
+    if (target === undefined) return undefined;
+    const stat = await this.#locate(target);
+    const down: TargetSample = {
+      name: target.spec.name,
+      pid: target.pid,
+      up: false,
+      cpuSeconds: undefined,
+      rssBytes: undefined,
+      openFds: undefined,
+      threads: undefined,
+      shims: undefined,
+      shimRssBytes: undefined,
+    };
+    if (stat === undefined || target.pid === undefined) return down;
+    const pid = target.pid;
+    const [constants, openFds, shims] = await Promise.all([
+      this.#proc.constants(),
+      this.#proc.openFds(pid),
+      this.#shims(target, stat),
+    ]);
+    return {
+      name: target.spec.name,
+      pid,
+      up: true,
+      cpuSeconds: stat.cpuTicks / constants.clockTicksPerSec,
+      rssBytes: stat.rssPages * constants.pageSizeBytes,
+      openFds,
+      threads: stat.threads,
+      shims: shims.count,
+      shimRssBytes: shims.rssPages * constants.pageSizeBytes,
+    };
+  }
+
+  /** The target's stat: its pid if still the same process, else found again where allowed. */
+  async #locate(target: TargetState): Promise<ProcStat | undefined> {
+    if (target.pid !== undefined) {
+      const stat = await this.#proc.stat(target.pid);
+      if (isLive(stat) && (target.startTime === undefined || stat.startTime === target.startTime)) {
+        target.startTime ??= stat.startTime;
+        target.comm ??= stat.comm;
+        return stat;
+      }
+    }
+    // Gone (or its pid reused). A fixed pid stays gone; a named or driver target may have
+    // restarted under another pid.
+    const source = target.spec.source;
+    if (source === 'pid' || source === 'self' || target.comm === undefined) return undefined;
+    const pids = await findProcessesByName(target.comm, this.#proc);
+    if (pids.length !== 1) return undefined;
+    const stat = await this.#proc.stat(pids[0]!);
+    if (!isLive(stat)) return undefined;
+    target.pid = pids[0]!;
+    target.startTime = stat.startTime;
+    target.sockets = undefined;
+    return stat;
+  }
+
+  async #shims(
+    target: TargetState,
+    stat: ProcStat,
+  ): Promise<{ readonly count: number; readonly rssPages: number }> {
+    if (!stat.comm.startsWith('containerd') || stat.comm.startsWith(shimComm)) {
+      return { count: 0, rssPages: 0 };
+    }
+    const pid = target.pid!;
+    if (target.sockets === undefined) {
+      const sockets = await this.#proc.listeningSockets(pid);
+      if (sockets.size > 0) target.sockets = sockets;
+    }
+    const sockets = target.sockets;
+    let count = 0;
+    let rssPages = 0;
+    const seen = new Set<string>();
+    await Promise.all(
+      (await this.#proc.pids()).map(async (candidate) => {
+        const s = await this.#proc.stat(candidate);
+        if (!isLive(s) || !s.comm.startsWith(shimComm)) return;
+        const key = `${candidate}@${s.startTime}`;
+        seen.add(key);
+        let belongs = s.ppid === pid;
+        if (!belongs && sockets !== undefined) {
+          let address = this.#shimAddresses.get(key);
+          if (!this.#shimAddresses.has(key)) {
+            const args = await this.#proc.cmdline(candidate);
+            address = args === undefined ? undefined : shimAddress(args);
+            this.#shimAddresses.set(key, address);
+          }
+          belongs = address !== undefined && sockets.has(address);
+        }
+        if (belongs) {
+          count++;
+          rssPages += s.rssPages;
+        }
+      }),
+    );
+    for (const key of this.#shimAddresses.keys()) {
+      if (!seen.has(key)) this.#shimAddresses.delete(key);
+    }
+    return { count, rssPages };
+  }
+}

@@ -1,0 +1,57 @@
+// `churn run --baseline`: the nightly gate. A first run has nothing to compare with (exit 0);
+// a run whose `start` got much slower than the previous run exits 1; a baseline that does
+// not exist is refused before anything runs (exit 2).
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/core-fixtures.js';
+import { runChurn } from '../support/churn-process.js';
+
+// Injected latencies dwarf the core's own milliseconds, so a doubled `start` is a regression
+// whatever else the machine does, and nothing else moves by 10%.
+function scenario(startMs: number): string {
+  const ops = ['run_pod', 'create', 'stop', 'remove', 'stop_pod', 'remove_pod'];
+  return [
+    'name: nightly-gate',
+    'load:',
+    '  phases: [{ duration: 4s, concurrency: 12 }]',
+    'faults:',
+    ...ops.map((op) => `  ${op}: { latency: { mean: 100ms, stddev: 10ms } }`),
+    `  start: { latency: { mean: ${startMs}ms, stddev: ${startMs / 10}ms } }`,
+    'report:',
+    '  interval: 250ms',
+    '',
+  ].join('\n');
+}
+
+describe('churn run --baseline', () => {
+  it('passes a first run, fails a regressed one, and refuses a missing baseline up front', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'base.yaml'), scenario(100));
+    await writeFile(join(dir, 'slower.yaml'), scenario(200));
+
+    const first = await runChurn(['run', 'base.yaml', '--quiet', '--baseline', 'latest'], dir);
+    expect(first.stderr).toContain('no earlier complete run of scenario "nightly-gate"');
+    expect(first.code).toBe(0);
+
+    const slower = await runChurn(
+      ['run', 'slower.yaml', '--quiet', '--baseline', 'latest', '--min-effect', '10%'],
+      dir,
+    );
+    expect(slower.stderr).toMatch(/^start\s+p50 .*regression$/m);
+    expect(slower.stderr).toMatch(/churn: regression against the baseline .*nightly-gate/);
+    expect(slower.stderr).not.toMatch(
+      /^(run_pod|create|stop|remove|stop_pod|remove_pod)\s+\S+.*regression$/m,
+    );
+    expect(slower.code).toBe(1);
+
+    const before = (await readdir(join(dir, 'reports', 'nightly-gate'))).length;
+    const missing = await runChurn(
+      ['run', 'base.yaml', '--quiet', '--baseline', 'no-such-tag'],
+      dir,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no-such-tag');
+    expect((await readdir(join(dir, 'reports', 'nightly-gate'))).length).toBe(before);
+  });
+});

@@ -1,0 +1,262 @@
+// The resource sampler against a fake /proc (a test double of the kernel's files) and a fake
+// clock: which process is the target, when it counts as gone, which shims are its own.
+import { describe, expect, it } from 'vitest';
+import { isChurnError } from '../../../src/common/errors.js';
+import type { HarnessProbe } from '../../../src/metrics/process-metrics.js';
+import type { ProcConstants, ProcSource, ProcStat } from '../../../src/metrics/procfs.js';
+import type { HarnessSample, ResourceSample } from '../../../src/metrics/resource-sample.js';
+import {
+  describeTargetPid,
+  findProcessesByName,
+  resolveTargetProcess,
+  ResourceSampler,
+} from '../../../src/metrics/sampler.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+interface FakeProcess {
+  stat: ProcStat;
+  fds?: number;
+  args?: string[];
+  sockets?: string[];
+}
+
+/** /proc as a map of processes. */
+class FakeProc implements ProcSource {
+  readonly procs = new Map<number, FakeProcess>();
+  pidsCalls = 0;
+
+  add(
+    pid: number,
+    comm: string,
+    stat: Partial<ProcStat> = {},
+    extra: Omit<FakeProcess, 'stat'> = {},
+  ): void {
+    this.procs.set(pid, {
+      stat: {
+        comm,
+        state: 'S',
+        ppid: 1,
+        cpuTicks: 0,
+        threads: 1,
+        startTime: String(pid * 10),
+        rssPages: 0,
+        ...stat,
+      },
+      ...extra,
+    });
+  }
+
+  stat(pid: number): Promise<ProcStat | undefined> {
+    return Promise.resolve(this.procs.get(pid)?.stat);
+  }
+  openFds(pid: number): Promise<number | undefined> {
+    return Promise.resolve(this.procs.get(pid)?.fds);
+  }
+  pids(): Promise<number[]> {
+    this.pidsCalls++;
+    return Promise.resolve([...this.procs.keys()]);
+  }
+  cmdline(pid: number): Promise<string[] | undefined> {
+    return Promise.resolve(this.procs.get(pid)?.args);
+  }
+  listeningSockets(pid: number): Promise<ReadonlySet<string>> {
+    return Promise.resolve(new Set(this.procs.get(pid)?.sockets ?? []));
+  }
+  constants(): Promise<ProcConstants> {
+    return Promise.resolve({ pageSizeBytes: 4096, clockTicksPerSec: 100 });
+  }
+}
+
+const harnessSample: HarnessSample = {
+  cpuSeconds: 1,
+  rssBytes: 2,
+  heapUsedBytes: 3,
+  openFds: 4,
+  eventLoopLagP99Seconds: 0.001,
+  eventLoopLagMaxSeconds: 0.002,
+};
+const harness: HarnessProbe = {
+  sample: () => Promise.resolve(harnessSample),
+  close: () => undefined,
+};
+
+function sampler(
+  proc: FakeProc,
+  onSample?: (s: ResourceSample) => void,
+): { s: ResourceSampler; clock: FakeClock } {
+  const clock = new FakeClock({ startMs: 0, auto: false });
+  const s = new ResourceSampler({ clock, proc, harness, ...(onSample ? { onSample } : {}) });
+  return { s, clock };
+}
+
+describe('ResourceSampler: the target', () => {
+  it('reads CPU seconds, memory, descriptors and threads of a pid', async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'crio', { cpuTicks: 250, rssPages: 1000, threads: 12 }, { fds: 40 });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
+    const sample = await s.sample();
+    expect(sample.target).toEqual({
+      name: 'crio',
+      pid: 100,
+      up: true,
+      cpuSeconds: 2.5,
+      rssBytes: 4_096_000,
+      openFds: 40,
+      threads: 12,
+      shims: 0,
+      shimRssBytes: 0,
+    });
+    expect(sample.harness).toEqual(harnessSample);
+    // Not containerd: no /proc scan for shims.
+    expect(proc.pidsCalls).toBe(0);
+  });
+
+  it('no target yet: samples churn only', async () => {
+    const { s } = sampler(new FakeProc());
+    expect((await s.sample()).target).toBeUndefined();
+  });
+
+  it('a fixed pid reused by another process counts as gone, not as its figures', async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'crio', { cpuTicks: 100 });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
+    expect((await s.sample()).target?.up).toBe(true);
+    proc.add(100, 'crio', { cpuTicks: 5, startTime: '99999' }); // same pid, another process
+    const gone = (await s.sample()).target!;
+    expect(gone).toMatchObject({ up: false, cpuSeconds: undefined, rssBytes: undefined });
+    proc.procs.delete(100);
+    proc.add(200, 'crio');
+    expect((await s.sample()).target?.up).toBe(false);
+  });
+
+  it('a zombie is gone', async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'crio', { state: 'Z' });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
+    expect((await s.sample()).target?.up).toBe(false);
+  });
+
+  it('a named target is found again after it restarts under another pid', async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'containerd', { cpuTicks: 500 });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'process', pid: 100, name: 'containerd' });
+    expect((await s.sample()).target).toMatchObject({ pid: 100, up: true, cpuSeconds: 5 });
+    proc.procs.delete(100);
+    expect((await s.sample()).target).toMatchObject({ up: false });
+    proc.add(300, 'containerd', { cpuTicks: 10 });
+    expect((await s.sample()).target).toMatchObject({ pid: 300, up: true, cpuSeconds: 0.1 });
+    expect(s.series().points.map((p) => p.targetPid)).toEqual([100, 100, 300]);
+  });
+
+  it("a driver's daemon is found again by its comm, unless several processes have it", async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'churn');
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'driver', pid: 100, name: 'churn-core' });
+    expect((await s.sample()).target).toMatchObject({ name: 'churn-core', up: true });
+    proc.procs.delete(100);
+    proc.add(101, 'churn');
+    proc.add(102, 'churn');
+    expect((await s.sample()).target?.up).toBe(false);
+    proc.procs.delete(102);
+    expect((await s.sample()).target).toMatchObject({ pid: 101, up: true });
+  });
+});
+
+describe('ResourceSampler: containerd shims', () => {
+  it('counts live shims that are its children or serve its socket, and adds their memory', async () => {
+    const proc = new FakeProc();
+    const sock = '/run/containerd/containerd.sock';
+    proc.add(10, 'containerd', { rssPages: 100 }, { sockets: [sock, `${sock}.ttrpc`], fds: 9 });
+    const shimArgs = (address: string): string[] => [
+      '/usr/bin/containerd-shim-runc-v2',
+      '-namespace',
+      'k8s.io',
+      '-address',
+      address,
+    ];
+    proc.add(20, 'containerd-shim', { ppid: 1, rssPages: 10 }, { args: shimArgs(sock) }); // daemonized
+    proc.add(21, 'containerd-shim', { ppid: 10, rssPages: 20 }, { args: [] }); // still a child
+    proc.add(22, 'containerd-shim', { ppid: 1, rssPages: 40 }, { args: shimArgs('/other.sock') });
+    proc.add(23, 'containerd-shim', { ppid: 1, state: 'Z' }, { args: shimArgs(sock) });
+    proc.add(24, 'runc', { ppid: 20, rssPages: 80 });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'driver', pid: 10, name: 'containerd' });
+    expect((await s.sample()).target).toMatchObject({
+      shims: 2,
+      shimRssBytes: 30 * 4096,
+      rssBytes: 100 * 4096,
+      openFds: 9,
+    });
+    proc.procs.delete(20);
+    proc.add(25, 'containerd-shim', { ppid: 1, rssPages: 1 }, { args: shimArgs(sock) });
+    expect((await s.sample()).target).toMatchObject({ shims: 2, shimRssBytes: 21 * 4096 });
+  });
+
+  it('without its sockets, only children count', async () => {
+    const proc = new FakeProc();
+    proc.add(10, 'containerd');
+    proc.add(20, 'containerd-shim', { ppid: 1 }, { args: ['-address', '/x.sock'] });
+    proc.add(21, 'containerd-shim', { ppid: 10 });
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'pid', pid: 10, name: 'containerd' });
+    expect((await s.sample()).target?.shims).toBe(1);
+  });
+});
+
+describe('ResourceSampler: the loop', () => {
+  it('samples at once, every interval, and once more when stopped', async () => {
+    const proc = new FakeProc();
+    proc.add(100, 'crio');
+    const seen: number[] = [];
+    const { s, clock } = sampler(proc, (sample) => seen.push(sample.atMs));
+    s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
+    s.start();
+    await clock.advance(3500);
+    await s.stop();
+    expect(seen).toEqual([0, 1000, 2000, 3000, 3500]);
+    expect(s.series().points.map((p) => p.atMs)).toEqual([0, 1000, 2000, 3000, 3500]);
+    expect(s.latest?.atMs).toBe(3500);
+    await s.stop();
+    expect(seen).toHaveLength(5);
+  });
+});
+
+describe('finding the target by name', () => {
+  it('matches comm as the kernel cuts it (15 bytes), oldest first, never churn itself', async () => {
+    const proc = new FakeProc();
+    proc.add(300, 'containerd', { startTime: '30' });
+    proc.add(200, 'containerd', { startTime: '900' });
+    proc.add(400, 'containerd', { state: 'Z' });
+    proc.add(500, 'containerd-shim');
+    proc.add(process.pid, 'containerd');
+    expect(await findProcessesByName('containerd', proc)).toEqual([300, 200]);
+    expect(await findProcessesByName('containerd-shim-runc-v2', proc)).toEqual([500]);
+  });
+
+  it('--target-process wants exactly one match; --target-pid a live process', async () => {
+    const proc = new FakeProc();
+    proc.add(300, 'containerd');
+    proc.add(301, 'crio');
+    proc.add(302, 'crio');
+    proc.add(303, 'conmon', { state: 'Z' });
+    expect(await resolveTargetProcess('containerd', proc)).toBe(300);
+    const none = await resolveTargetProcess('dockerd', proc).catch((e: unknown) => e);
+    expect(isChurnError(none, 'USAGE')).toBe(true);
+    expect((none as Error).message).toMatch(
+      /--target-process dockerd: no running process is named "dockerd"/,
+    );
+    const several = await resolveTargetProcess('crio', proc).catch((e: unknown) => e);
+    expect((several as Error).message).toMatch(
+      /2 processes have that name \(pids 301, 302\); choose one with --target-pid/,
+    );
+    expect(await describeTargetPid(301, proc)).toBe('crio');
+    const zombie = await describeTargetPid(303, proc).catch((e: unknown) => e);
+    expect(isChurnError(zombie, 'USAGE')).toBe(true);
+    expect((zombie as Error).message).toBe('--target-pid 303: no such process is running');
+  });
+});
