@@ -48,8 +48,13 @@ async function main(): Promise<void> {
     });
     results[name] = records;
     for (const r of records) {
+      const { name: label, value, unit, ...details } = r;
+      const detail = Object.entries(details)
+        .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
       process.stdout.write(
-        `${name.padEnd(10)} ${r.name.padEnd(58)} ${fmt(r.value).padStart(14)} ${r.unit}\n`,
+        `${name.padEnd(10)} ${label.padEnd(58)} ${fmt(value).padStart(14)} ${unit}${detail ? `  (${detail})` : ''}\n`,
       );
     }
   }
