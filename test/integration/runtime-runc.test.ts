@@ -2,7 +2,7 @@
 // timeouts and nothing left behind (runc state, bundles, cgroups, processes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
@@ -122,5 +122,36 @@ describe.skipIf(skip)('executor runc', () => {
       'NOTREADY',
       'NOTREADY',
     ]);
+  });
+
+  it('opens the executor of a runtime handler once when the first pods ask for it together', async () => {
+    // A runc that records every `--version` (what RuncExecutor.open runs, once per opening).
+    const dir = await tempDir();
+    const opened = join(dir, 'opened');
+    const runcPath = join(dir, 'runc');
+    await writeFile(opened, '');
+    await writeFile(
+      runcPath,
+      `#!/bin/sh\n[ "$1" = --version ] && echo open >> '${opened}'\nexec runc "$@"\n`,
+    );
+    await chmod(runcPath, 0o755);
+    const c = await openCore({ executor: 'process', runcPath });
+    const pods = Array.from({ length: 4 }, () => podConfig());
+    const podIds = await Promise.all(pods.map((pod) => c.runPodSandbox(pod, 'runc')));
+    const ids = await Promise.all(
+      podIds.map(async (podId, i) => {
+        const id = await c.createContainer(podId, containerConfig(), pods[i]!);
+        await c.startContainer(id);
+        return id;
+      }),
+    );
+    expect((await readFile(opened, 'utf8')).trim().split('\n')).toEqual(['open']);
+    const pids = await Promise.all(ids.map(async (id) => (await c.containerStatus(id)).pid));
+    const pausePids = podIds.flatMap((podId) => processesWithMarker(`pause-${podId}`));
+    expect(pausePids.length).toBeGreaterThanOrEqual(4); // runc run of each pod's sandbox
+    await c.close();
+    for (const pid of [...pids, ...pausePids]) {
+      expect(await eventually(() => !pidAlive(pid))).toBe(true);
+    }
   });
 });

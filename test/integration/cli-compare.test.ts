@@ -2,10 +2,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/cli.js';
-import { bufferIo } from '../../support/cli-io.js';
-import { tempStore, type TempStore } from '../../support/report-store.js';
-import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+import { runCli } from '../../src/cli/cli.js';
+import { bufferIo } from '../support/cli-io.js';
+import { tempStore, type TempStore } from '../support/report-store.js';
+import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 const day = (d: number) => Date.UTC(2025, 2, d, 10, 0, 0);
 const base = syntheticReport({

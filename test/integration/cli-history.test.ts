@@ -2,10 +2,10 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/cli.js';
-import { bufferIo } from '../../support/cli-io.js';
-import { tempStore, type TempStore } from '../../support/report-store.js';
-import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+import { runCli } from '../../src/cli/cli.js';
+import { bufferIo } from '../support/cli-io.js';
+import { tempStore, type TempStore } from '../support/report-store.js';
+import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 let store: TempStore;
 let paths: string[];

@@ -2,11 +2,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/cli.js';
-import { parseReport } from '../../../src/report/read.js';
-import { bufferIo } from '../../support/cli-io.js';
-import { tempStore, type TempStore } from '../../support/report-store.js';
-import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+import { runCli } from '../../src/cli/cli.js';
+import { parseReport } from '../../src/report/read.js';
+import { bufferIo } from '../support/cli-io.js';
+import { tempStore, type TempStore } from '../support/report-store.js';
+import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 const report = syntheticReport({
   seed: 1,
