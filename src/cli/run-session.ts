@@ -14,6 +14,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
+import { parseCriEndpoint } from '../cri/endpoint.js';
 import { createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
@@ -65,6 +66,8 @@ export interface RunSessionOptions {
 export async function runSession(options: RunSessionOptions, io: CliIo): Promise<number> {
   const scenario = await loadScenario(options, io);
   const plan = planRun(scenario.load);
+  // A malformed or off-machine endpoint is bad input, refused before anything runs.
+  if (scenario.target.driver === 'cri') parseCriEndpoint(scenario.target.endpoint);
   if (options.dryRun) {
     if (options.output === 'json')
       io.stdout.write(`${JSON.stringify({ scenario, plan }, null, 2)}\n`);
@@ -158,6 +161,12 @@ async function runWithMetrics(
   }
 
   const measured = await metrics.finish();
+  if (unreachable(result)) {
+    // Nothing ran, so there is nothing to report: the endpoint is bad input (exit 2).
+    recorder.release();
+    io.stderr.write(`churn: ${result.error.message}\n`);
+    return ExitCode.badInput;
+  }
   let report: Report;
   let path: string;
   try {
@@ -205,6 +214,16 @@ async function runWithMetrics(
   // A run stopped by SIGINT/SIGTERM was asked to stop: it does not linger.
   if (stoppedBy === undefined) await metrics.linger();
   return code;
+}
+
+/** A run that never reached its runtime: the endpoint did not answer at the start. */
+function unreachable(result: RunResult): result is Extract<RunResult, { state: 'broken' }> {
+  return (
+    result.state === 'broken' &&
+    result.error.code === 'ENDPOINT_INVALID' &&
+    result.runtime === undefined &&
+    result.cycles.started === 0
+  );
 }
 
 async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scenario> {

@@ -62,7 +62,11 @@ const flag = (
  */
 export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFlag>> = {
   driver: flag('driver', 'string', 'runtime driver: builtin or cri'),
-  endpoint: flag('endpoint', 'string', 'CRI endpoint, e.g. unix:///run/containerd/containerd.sock'),
+  endpoint: flag(
+    'endpoint',
+    'string',
+    'CRI endpoint, e.g. unix:///run/containerd/containerd.sock (implies --driver cri)',
+  ),
   runtimeHandler: flag('runtime-handler', 'string', 'CRI runtime handler, e.g. runc'),
   executor: flag('executor', 'string', 'executor of the builtin core: process or runc'),
   image: flag('image', 'string', "image of every workload's containers"),
@@ -157,6 +161,19 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
 
   set('driver', ['target', 'driver'], overrides.driver);
   set('endpoint', ['target', 'endpoint'], overrides.endpoint);
+  // An endpoint is where a CRI runtime listens: giving one means the cri driver, so
+  // `--endpoint …` alone never silently runs against the in-process core instead.
+  if (overrides.endpoint !== undefined) {
+    if (overrides.driver === undefined) {
+      set('endpoint', ['target', 'driver'], 'cri');
+    } else if (overrides.driver !== 'cri') {
+      problems.push({
+        flag: overrideFlags.endpoint.flag,
+        path: ['target', 'endpoint'],
+        message: `applies to --driver cri, not --driver ${overrides.driver}`,
+      });
+    }
+  }
   set('runtimeHandler', ['target', 'runtimeHandler'], overrides.runtimeHandler);
   set('executor', ['target', 'executor'], overrides.executor);
   set('seed', ['seed'], overrides.seed);

@@ -163,6 +163,26 @@ describe('churn run (built-in core)', () => {
     },
   );
 
+  it('refuses an endpoint nobody answers on with exit 2, writing no report', async () => {
+    const dir = await tempDir();
+    const { code, stderr } = await runChurn(
+      ['run', '--endpoint', `unix://${join(dir, 'nobody.sock')}`, '--duration', '1s'],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('nobody.sock');
+    expect(await reportsIn(join(dir, 'reports'))).toEqual([]);
+  });
+
+  it('refuses a malformed or off-machine endpoint with exit 2, even in a dry run', async () => {
+    const dir = await tempDir();
+    for (const endpoint of ['tcp://example.com:1', 'ftp://x']) {
+      const { code, stderr } = await runChurn(['run', '--endpoint', endpoint, '--dry-run'], dir);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`endpoint "${endpoint}"`);
+    }
+  });
+
   it('--dry-run prints the plan and touches no runtime', async () => {
     const dir = await tempDir();
     const file = await scenarioFile(

@@ -50,6 +50,17 @@ describe('overrides', () => {
     });
   });
 
+  it('takes --endpoint alone to mean the cri driver, even over a file that says builtin', () => {
+    const s = run('name: t\ntarget: { driver: builtin }\n', { endpoint: 'unix:///tmp/c.sock' });
+    expect(s.target).toMatchObject({ driver: 'cri', endpoint: 'unix:///tmp/c.sock' });
+  });
+
+  it('refuses --endpoint with --driver builtin', () => {
+    expect(problems('name: t\n', { driver: 'builtin', endpoint: 'unix:///tmp/c.sock' })).toEqual([
+      '--endpoint target.endpoint: applies to --driver cri, not --driver builtin',
+    ]);
+  });
+
   it('sets the image of the one workload, or of every workload', () => {
     expect(run('name: t\n', { image: 'busybox:local' }).workloads[0]!.image).toBe('busybox:local');
     const s = run('workloads: [{ name: a, image: x }, { name: b }]\n', { image: 'busybox:local' });
