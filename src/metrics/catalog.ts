@@ -166,14 +166,14 @@ export const metricCatalog: readonly MetricSpec[] = Object.freeze([
     name: 'churn_process_event_loop_lag_p99_seconds',
     type: 'gauge',
     labels: [],
-    help: "99th percentile of churn's event-loop delay over the last sampling second, in seconds: above a few ms the harness itself distorts latencies.",
+    help: "99th percentile of churn's event-loop delay (a 10 ms timer's lateness) over the last 60 s, in seconds: above a few ms the harness itself distorts latencies. A lone stall shows in the max, not here.",
     group: 'harness',
   },
   {
     name: 'churn_process_event_loop_lag_max_seconds',
     type: 'gauge',
     labels: [],
-    help: 'Longest event-loop delay of churn over the last sampling second, in seconds.',
+    help: 'Longest event-loop delay of churn over the last sampling interval (1 s), in seconds.',
     group: 'harness',
   },
   {

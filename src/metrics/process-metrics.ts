@@ -1,19 +1,21 @@
 /**
  * churn's own process, sampled next to the target: CPU time, resident memory, V8 heap, open
- * descriptors, and the event loop's delay over the last sampling period. A harness whose event
- * loop stalls distorts every latency it measures; these figures say when that happens.
+ * descriptors, and the event loop's delay: its p99 over the last 60 s and its max over the
+ * last sampling period (loop-lag-window.ts says why the p99 needs the longer window). A
+ * harness whose event loop stalls distorts every latency it measures; these figures say when.
  *
  * Event-loop delay is measured here with a 10 ms interval timer (how late each tick fires),
  * not with `perf_hooks.monitorEventLoopDelay`: resetting that monitor once per period, as a
  * per-period figure needs, loses most of a stall that begins right after the reset (measured
  * on Node 20: a 100 ms stall read as 33 ms).
  */
+import { LoopLagWindow, type LoopLag } from './loop-lag-window.js';
 import type { ProcSource } from './procfs.js';
 import type { HarnessSample } from './resource-sample.js';
 
 /** Reads churn's own process; see the module comment. */
 export interface HarnessProbe {
-  /** A sample; the event-loop figures cover the time since the previous call. */
+  /** A sample; event-loop p99 over the last 60 s, max since the previous call. */
   sample(): Promise<HarnessSample>;
   /** Stops the event-loop timer. */
   close(): void;
@@ -22,36 +24,31 @@ export interface HarnessProbe {
 /** Period of the event-loop timer, ms. */
 const tickMs = 10;
 
-/** How late the event loop runs a 10 ms timer, collected per sampling period. */
+/** How late the event loop runs a 10 ms timer; statistics in {@link LoopLagWindow}. */
 class LoopDelay {
   #lastMs = performance.now();
-  #delaysMs: number[] = [];
+  readonly #window = new LoopLagWindow();
   readonly #timer: NodeJS.Timeout;
 
   constructor() {
     this.#timer = setInterval(() => {
       const now = performance.now();
-      this.#delaysMs.push(Math.max(0, now - this.#lastMs - tickMs));
+      this.#window.record(now, Math.max(0, now - this.#lastMs - tickMs));
       this.#lastMs = now;
     }, tickMs);
     // Sampling must never keep the process alive.
     this.#timer.unref();
   }
 
-  /** p99 and max of the delays since the last call, ms; a stall still going counts too. */
-  take(): { p99Ms: number; maxMs: number } {
+  /** p99 over the last 60 s and max since the last call, ms; a stall still going counts too. */
+  take(): LoopLag {
     const now = performance.now();
     const pending = now - this.#lastMs - tickMs;
     if (pending > tickMs) {
-      this.#delaysMs.push(pending);
+      this.#window.record(now, pending);
       this.#lastMs = now;
     }
-    const delays = this.#delaysMs.sort((a, b) => a - b);
-    this.#delaysMs = [];
-    if (delays.length === 0) return { p99Ms: 0, maxMs: 0 };
-    // Nearest rank, as the report's percentiles.
-    const rank = Math.max(1, Math.ceil(0.99 * delays.length));
-    return { p99Ms: delays[rank - 1]!, maxMs: delays[delays.length - 1]! };
+    return this.#window.take(now);
   }
 
   close(): void {

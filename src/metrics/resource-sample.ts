@@ -45,8 +45,9 @@ export interface HarnessSample {
   readonly heapUsedBytes: number;
   /** Undefined when /proc/self/fd cannot be read. */
   readonly openFds: number | undefined;
-  /** Event-loop delay over the last sampling period, seconds. */
+  /** p99 of event-loop delay over the last 60 s, seconds. */
   readonly eventLoopLagP99Seconds: number;
+  /** Longest event-loop delay over the last sampling period, seconds. */
   readonly eventLoopLagMaxSeconds: number;
 }
 

@@ -277,7 +277,9 @@ const resourcePoint = z
     harnessRssBytes: nonNegative.describe("Peak resident memory of churn's process, bytes."),
     harnessHeapUsedBytes: nonNegative.describe("Peak V8 heap of churn's process, bytes."),
     harnessOpenFds: nullableCount.describe("Peak open file descriptors of churn's process."),
-    eventLoopLagP99Ms: nonNegative.describe("Peak p99 of churn's event-loop delay, ms."),
+    eventLoopLagP99Ms: nonNegative.describe(
+      "Peak of the p99 of churn's event-loop delay over the last 60 s, ms.",
+    ),
     eventLoopLagMaxMs: nonNegative.describe('Longest event-loop delay of churn, ms.'),
   })
   .meta({

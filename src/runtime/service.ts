@@ -100,6 +100,12 @@ export class RuntimeService implements RuntimeApi {
   readonly #journal: StateJournal;
   readonly #images: ImageStore;
   readonly #catalog: ArchiveCatalog | undefined;
+  /**
+   * Each executor as it opens: the promise is cached before it settles, so callers that race
+   * on a first use share one opening (and one executor); a failed opening is forgotten.
+   */
+  readonly #opening = new Map<ExecutorName, Promise<Executor>>();
+  /** The executors that opened; only these hold pods, so only these are looked up by pod. */
   readonly #executors = new Map<ExecutorName, Executor>();
   readonly #faults: FaultInjector;
   readonly #events = new EventBus();
@@ -139,7 +145,7 @@ export class RuntimeService implements RuntimeApi {
         await service.#executor(resolved.executor);
         await service.#recover();
       } catch (err) {
-        await Promise.all([...service.#executors.values()].map((e) => e.close()));
+        await service.#closeExecutors();
         await journal.close();
         throw err;
       }
@@ -559,7 +565,7 @@ export class RuntimeService implements RuntimeApi {
         .removeSandbox(record.pod.id)
         .catch(() => undefined);
     }
-    await Promise.all([...this.#executors.values()].map((e) => e.close()));
+    await this.#closeExecutors();
     await this.#journal.close();
     await rm(join(this.options.stateDir, 'core.lock'), { force: true });
   }
@@ -585,12 +591,29 @@ export class RuntimeService implements RuntimeApi {
     );
   }
 
-  async #executor(name: ExecutorName): Promise<Executor> {
-    const existing = this.#executors.get(name);
+  #executor(name: ExecutorName): Promise<Executor> {
+    const existing = this.#opening.get(name);
     if (existing !== undefined) return existing;
-    const executor = await executorFactories[name](this.options);
-    this.#executors.set(name, executor);
-    return executor;
+    const opening = executorFactories[name](this.options).then(
+      (executor) => {
+        this.#executors.set(name, executor);
+        return executor;
+      },
+      (err: unknown) => {
+        this.#opening.delete(name);
+        throw err;
+      },
+    );
+    this.#opening.set(name, opening);
+    return opening;
+  }
+
+  /** Closes every executor, waiting for those still opening (a failed opening has none). */
+  async #closeExecutors(): Promise<void> {
+    const settled = await Promise.allSettled(this.#opening.values());
+    await Promise.all(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : Promise.resolve())),
+    );
   }
 
   #executorOf(record: PodRecord): Executor {

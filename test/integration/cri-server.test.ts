@@ -1,17 +1,20 @@
 /**
  * The built-in core served over CRI (in-process server, temp unix socket) and driven by the
  * cri driver and a raw CRI client: full cycles, errors by gRPC code, request validation at the
- * edge, exact int64 timestamps, socket safety, reconnect after a restart, graceful shutdown.
+ * edge, exact int64 timestamps, every ImageService RPC, socket safety, reconnect after a
+ * restart, graceful shutdown.
  */
 import { createServer } from 'node:net';
 import { lstat, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri/client.js';
 import { CriServer } from '../../src/cri/server.js';
 import { CriDriver } from '../../src/drivers/cri.js';
-import { eventually, processesWithMarker } from '../support/core-fixtures.js';
+import { hostImageId } from '../../src/runtime/images/host-image.js';
+import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { serveCore } from '../support/cri-serve.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
@@ -206,6 +209,81 @@ describe('churn serve in-process, driven by the cri driver', () => {
     const stats = await client.runtime('ListContainerStats', {});
     expect(stats.stats.every((s) => BigInt(s.cpu?.timestamp ?? '0') > 2n ** 53n)).toBe(true);
     await driver.removePod(podId);
+  });
+
+  it('serves ListImages, RemoveImage and ImageFsInfo as the core answers them', async () => {
+    const archives = await tempDir();
+    const built = await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:wire']);
+    const served = await serveCore(cleanup, { imagesDir: archives });
+    const client = clientFor(served.endpoint);
+    const listed = async (image?: string): Promise<string[]> => {
+      const request = image === undefined ? {} : { filter: { image: { image } } };
+      return (await client.image('ListImages', request)).images.map((i) => i.id).sort();
+    };
+    const fsUsage = async (): Promise<{ usedBytes: bigint; inodesUsed: bigint }> => {
+      const { imageFilesystems, containerFilesystems } = await client.image('ImageFsInfo', {});
+      expect(containerFilesystems).toEqual([]);
+      expect(imageFilesystems).toHaveLength(1);
+      const [usage] = imageFilesystems;
+      const [inCore] = await served.core.imageFsInfo();
+      expect(usage!.fsId?.mountpoint).toBe(inCore!.mountpoint);
+      expect(BigInt(usage!.timestamp)).toBeGreaterThan(2n ** 53n); // int64 ns, exact
+      return {
+        usedBytes: BigInt(usage!.usedBytes?.value ?? '-1'),
+        inodesUsed: BigInt(usage!.inodesUsed?.value ?? '-1'),
+      };
+    };
+
+    // Before any pull: the built-in host image only, and an empty content store.
+    expect(await listed()).toEqual([hostImageId]);
+    const empty = await fsUsage();
+    expect(empty).toEqual({ usedBytes: 0n, inodesUsed: 0n });
+
+    const { imageRef } = await client.image('PullImage', { image: { image: 'busybox:wire' } });
+    expect(imageRef).toBe(built.imageId);
+    expect(await listed()).toEqual([built.imageId, hostImageId].sort());
+    const { images } = await client.image('ListImages', {});
+    const inCore = await served.core.imageStatus(built.imageId);
+    expect(images.find((i) => i.id === built.imageId)).toMatchObject({
+      repoTags: inCore!.repoTags,
+      repoDigests: inCore!.repoDigests,
+      size: String(inCore!.sizeBytes),
+      spec: { image: built.imageId },
+    });
+    // A filter names one image by any reference the core resolves; an unknown one, none.
+    expect(await listed('busybox:wire')).toEqual([built.imageId]);
+    expect(await listed(built.imageId)).toEqual([built.imageId]);
+    expect(await listed('host')).toEqual([hostImageId]);
+    expect(await listed('busybox:absent')).toEqual([]);
+    // Manifest, config and the layer: three blobs, the layer alone over 500 kB.
+    const pulled = await fsUsage();
+    expect(pulled.inodesUsed).toBe(3n);
+    expect(pulled.usedBytes).toBeGreaterThan(500_000n);
+    const [coreUsage] = await served.core.imageFsInfo();
+    expect(pulled.usedBytes).toBe(BigInt(coreUsage!.usedBytes));
+
+    // RemoveImage: refused while a container uses the image, then removed, then idempotent.
+    const driver = driverFor(served.endpoint);
+    await driver.connect();
+    const pod = podSpec('image-user');
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(podId, pod, containerSpec({ image: 'busybox:wire' }));
+    const remove = (image: string): Promise<string> =>
+      codeOf(client.image('RemoveImage', { image: { image } }));
+    expect(await remove('busybox:wire')).toBe('FAILED_PRECONDITION');
+    expect(await listed()).toEqual([built.imageId, hostImageId].sort());
+    await driver.removeContainer(id);
+    await driver.removePod(podId);
+    expect(await remove('busybox:wire')).toBe('OK');
+    expect(await listed()).toEqual([hostImageId]);
+    expect(await listed('busybox:wire')).toEqual([]);
+    expect((await client.image('ImageStatus', { image: { image: built.imageId } })).image).toBe(
+      null,
+    );
+    expect(await fsUsage()).toEqual(empty);
+    expect(await remove('busybox:wire')).toBe('OK');
+    expect(await remove('host')).toBe('FAILED_PRECONDITION');
+    expect(await codeOf(client.image('RemoveImage', {}))).toBe('INVALID_ARGUMENT');
   });
 
   it('reconnects after the server restarts: calls fail UNAVAILABLE while it is down, then succeed', async () => {

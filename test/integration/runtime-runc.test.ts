@@ -1,12 +1,14 @@
 // The runc executor specifically: pod namespaces shared through the pause process, logs, exec
 // timeouts and nothing left behind (runc state, bundles, cgroups, processes).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
+import { systemClock } from '../../src/common/clock.js';
+import { RuncExecutor } from '../../src/runtime/executors/runc-executor.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import {
   containerConfig,
@@ -153,5 +155,30 @@ describe.skipIf(skip)('executor runc', () => {
     for (const pid of [...pids, ...pausePids]) {
       expect(await eventually(() => !pidAlive(pid))).toBe(true);
     }
+  });
+
+  it('prepares the host root idempotently when executors open on one state directory at once', async () => {
+    const stateDir = await tempDir();
+    const options = { stateDir, runcPath: 'runc', clock: systemClock };
+    const executors = await Promise.all(
+      Array.from({ length: 4 }, () => RuncExecutor.open(options)),
+    );
+    onTestFinished(async () => {
+      await Promise.all(executors.map((e) => e.close()));
+    });
+    const hostRoot = join(stateDir, 'runc-hostroot');
+    const expected = readdirSync('/')
+      .filter((n) => ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].includes(n))
+      .filter((n) => lstatSync(`/${n}`).isSymbolicLink())
+      .sort();
+    const linksOk = (): void => {
+      expect(readdirSync(hostRoot).sort()).toEqual(expected); // no temporary names left
+      for (const name of expected) {
+        expect(readlinkSync(join(hostRoot, name))).toBe(readlinkSync(`/${name}`));
+      }
+    };
+    linksOk();
+    await RuncExecutor.open(options).then((e) => e.close()); // and again, over what is there
+    linksOk();
   });
 });

@@ -19,6 +19,18 @@ import {
 import { facts, htmlPage, section, table } from './html-page.js';
 import { esc, lineChart, palette, type ChartSeries } from './svg-chart.js';
 
+/**
+ * Colours of p50, p90, p99 and max, the same in every chart that plots percentiles over time
+ * (each operation's latency, scheduler lag, event-loop delay) and apart from one another for
+ * colour-blind readers too (Okabe–Ito); max is also dashed. The operation is in the title.
+ */
+const percentileColors = {
+  p50: '#0072b2',
+  p90: '#009e73',
+  p99: '#d55e00',
+  max: '#6e6e6e',
+} as const;
+
 /** Renders `report` as a self-contained HTML page. */
 export function renderReportHtml(report: Report): string {
   const { run, environment: env } = report;
@@ -163,23 +175,22 @@ function summarySection(report: Report, ops: readonly [OpName, ReportOperation][
 
 function latencyOverTimeSection(report: Report, ops: readonly [OpName, ReportOperation][]): string {
   const intervals = report.timeline.intervals;
-  const charts = ops.map(([op], k) => {
+  const charts = ops.map(([op]) => {
     const pick = (field: 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'): [number, number][] =>
       intervals.flatMap((i) => {
         const v = i.ops[op]?.[field];
         return v === null || v === undefined ? [] : [[midSec(i), v] as [number, number]];
       });
-    const base = palette[k % palette.length]!;
     return lineChart({
       id: `latency-${op}`,
       title: `${op}: latency per interval`,
       width: 560,
       height: 220,
       series: [
-        { name: 'p50', points: pick('p50Ms'), color: base },
-        { name: 'p90', points: pick('p90Ms'), color: '#ff7f0e' },
-        { name: 'p99', points: pick('p99Ms'), color: '#d62728' },
-        { name: 'max', points: pick('maxMs'), color: '#7f7f7f', dashed: true },
+        { name: 'p50', points: pick('p50Ms'), color: percentileColors.p50 },
+        { name: 'p90', points: pick('p90Ms'), color: percentileColors.p90 },
+        { name: 'p99', points: pick('p99Ms'), color: percentileColors.p99 },
+        { name: 'max', points: pick('maxMs'), color: percentileColors.max, dashed: true },
       ],
       x: { label: 'time (s after the first recorded phase)', scale: 'linear', format: seconds },
       y: { label: 'latency', scale: 'log', format: formatMs },
@@ -260,9 +271,9 @@ function lagSection(report: Report): string {
         id: 'lag',
         title: 'Scheduler lag (actual − intended start)',
         series: [
-          { name: 'p50', points: pick('p50Ms') },
-          { name: 'p99', points: pick('p99Ms'), color: '#d62728' },
-          { name: 'max', points: pick('maxMs'), color: '#7f7f7f', dashed: true },
+          { name: 'p50', points: pick('p50Ms'), color: percentileColors.p50 },
+          { name: 'p99', points: pick('p99Ms'), color: percentileColors.p99 },
+          { name: 'max', points: pick('maxMs'), color: percentileColors.max, dashed: true },
         ],
         x: { label: 'time (s)', scale: 'linear', format: seconds },
         y: { label: 'lag', scale: 'log', format: formatMs },
@@ -352,10 +363,13 @@ function resourcesSection(report: Report): string {
     }),
     lineChart({
       id: 'resources-event-loop',
-      title: "churn's event-loop delay",
+      title: "churn's event-loop delay (p99 over the last 60 s, max per sample)",
       width: 560,
       height: 220,
-      series: [series('p99', 'eventLoopLagP99Ms'), series('max', 'eventLoopLagMaxMs')],
+      series: [
+        { ...series('p99', 'eventLoopLagP99Ms'), color: percentileColors.p99 },
+        { ...series('max', 'eventLoopLagMaxMs'), color: percentileColors.max, dashed: true },
+      ],
       x,
       y: { label: 'delay', scale: 'linear', format: formatMs },
     }),

@@ -28,11 +28,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, readlinkSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
+import { randomHexId } from '../../common/random-id.js';
 import { isProcessAlive, readProcStatSync } from '../proc-info.js';
 import type { ExecResult } from '../types.js';
 import { defaultPath } from './command-path.js';
@@ -444,6 +445,9 @@ function run(file: string, args: readonly string[]): Promise<{ code: number; std
 /**
  * Makes the host image's root under runc: the host's top-level symlinks (bin → usr/bin on a
  * merged-/usr system) in an empty directory; returns the directories to bind read-only.
+ * Idempotent and safe to run concurrently on one directory: a link already right is kept, any
+ * other is replaced atomically (made under a unique name, renamed over), so no one ever sees a
+ * root with a link missing.
  */
 async function prepareHostRoot(dir: string): Promise<BindMount[]> {
   await mkdir(dir, { recursive: true });
@@ -452,8 +456,7 @@ async function prepareHostRoot(dir: string): Promise<BindMount[]> {
     const path = `/${name}`;
     const st = lstatSync(path);
     if (st.isSymbolicLink() && ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].includes(name)) {
-      await rm(join(dir, name), { force: true });
-      await symlink(readlinkSync(path), join(dir, name));
+      await placeSymlink(readlinkSync(path), join(dir, name));
     } else if (
       st.isDirectory() &&
       ['usr', 'etc', 'opt', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].includes(name)
@@ -462,4 +465,18 @@ async function prepareHostRoot(dir: string): Promise<BindMount[]> {
     }
   }
   return binds;
+}
+
+/** Makes `path` a symlink to `target` unless it already is one; atomic (rename over). */
+async function placeSymlink(target: string, path: string): Promise<void> {
+  const current = await readlink(path).catch(() => undefined);
+  if (current === target) return;
+  const temp = `${path}.${randomHexId(8)}.tmp`;
+  await symlink(target, temp);
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
 }

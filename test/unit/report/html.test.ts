@@ -61,6 +61,21 @@ function charts(html: string): Map<string, number[]> {
   return out;
 }
 
+/** data-chart id → series name → stroke colour, of its lines and of its legend entries. */
+function seriesColors(html: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const svg of html.split('<svg class="chart" ').slice(1)) {
+    const id = /^data-chart="([^"]+)"/.exec(svg)![1]!;
+    const body = svg.slice(0, svg.indexOf('</svg>'));
+    const colors = new Map<string, string>();
+    for (const m of body.matchAll(/class="series" data-series="([^"]*)"[^>]* stroke="([^"]+)"/g)) {
+      colors.set(m[1]!, m[2]!);
+    }
+    out.set(id, colors);
+  }
+  return out;
+}
+
 describe('renderReportHtml', () => {
   const html = renderReportHtml(withResources(report));
 
@@ -86,6 +101,27 @@ describe('renderReportHtml', () => {
     // HDR-style: the percentile plot reaches past 99.9% for 600 values.
     expect(drawn.get('percentiles')![0]).toBeGreaterThan(50);
     expect(html).toContain('errors: start');
+  });
+
+  it('gives p50, p90, p99 and max one colour each, the same in every chart, all distinct', () => {
+    const colors = seriesColors(html);
+    const ops = Object.keys(report.operations);
+    expect(ops.length).toBeGreaterThan(4); // enough operations to go round the palette's start
+    const first = colors.get(`latency-${ops[0]!}`)!;
+    expect([...first.keys()]).toEqual(['p50', 'p90', 'p99', 'max']);
+    expect(new Set(first.values()).size).toBe(4);
+    for (const op of ops) expect(colors.get(`latency-${op}`), op).toEqual(first);
+    // Other charts of percentiles over time use the same colours for the same names.
+    for (const id of ['lag', 'resources-event-loop']) {
+      const chart = colors.get(id)!;
+      expect(chart.size, id).toBeGreaterThan(1);
+      for (const [name, color] of chart) expect(color, `${id} ${name}`).toBe(first.get(name));
+    }
+    // Each legend entry is drawn in its line's colour.
+    const legend = /data-chart="latency-start"[\s\S]*?<\/svg>/.exec(html)![0];
+    for (const color of first.values()) {
+      expect(legend.match(new RegExp(`stroke="${color}"`, 'g'))!.length).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('is self-contained: no script, nothing loaded, a policy that forbids loading', () => {
