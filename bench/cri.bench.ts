@@ -5,8 +5,17 @@
  *   1. the core in-process (builtin driver) vs `churn serve` in its own process over CRI
  *      (cri driver), executor `process`: what gRPC costs;
  *   2. `churn serve --executor runc` vs the private containerd with runc (busybox image);
- *   3. churn's own CPU time per cycle while driving containerd (process.cpuUsage of this
- *      process, which only runs the client), at concurrency 1 and 4.
+ *   3. churn's own CPU time per cycle while driving containerd, on churn's REAL run path: the
+ *      runner (`runScenario`) with a recorder and the resource sampling every `churn run`
+ *      does (RunMetrics without exporter: the sampler reading containerd, its shims and churn
+ *      itself every second, and its event-loop probe), at concurrency 1 and 4, for at least
+ *      20 s. CPU is process.cpuUsage (user + system) of this process over `runScenario`
+ *      (connect to final sweep) per successful cycle, and again over the second half of the
+ *      load phase alone, once V8 has optimized the hot code (the figure a long run tends to).
+ *      Next to it, clearly named: the driver-only loop (bare driver calls, no runner, recorder
+ *      or sampler), and the real path's fixed CPU per second (a pause phase: runner, recorder,
+ *      status ticks, sampler and event-loop probe with no cycle), which slow cycles divide by
+ *      fewer.
  *
  * For scale: the reference Go stress tool does ~7 cycles/s at concurrency 1 and ~10/s at 2–4
  * against this containerd, spending ~12 ms of its own CPU per cycle.
@@ -22,6 +31,12 @@ import { fileURLToPath } from 'node:url';
 import { CriDriver } from '../src/drivers/cri.js';
 import type { Driver, PodSpec } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/registry.js';
+import type { CliIo } from '../src/cli/io.js';
+import { metricsFlagsFromArgs, RunMetrics } from '../src/cli/metrics-session.js';
+import { systemClock } from '../src/common/clock.js';
+import { runScenario, type RunResult } from '../src/load/runner.js';
+import { Recorder } from '../src/metrics/recorder.js';
+import { scenarioSchema } from '../src/scenario/schema.js';
 import {
   busyboxRef,
   containerdPaths,
@@ -109,6 +124,188 @@ async function runCycles(
     await driver.removePod(pod.id).catch(() => undefined);
   }
   return { cycles, errors, elapsedMs, cpuUs: cpu.user + cpu.system, firstError };
+}
+
+/** A CliIo that discards output and never signals: what RunMetrics needs, nothing more. */
+const silentIo: CliIo = {
+  stdout: { write: () => undefined, isTTY: false },
+  stderr: { write: () => undefined, isTTY: false },
+  env: {},
+  cwd: process.cwd(),
+  onStopSignal: () => () => undefined,
+};
+
+/** CPU (µs, since the run started) and cycles succeeded at one status tick. */
+interface StatusTick {
+  /** Since the first phase began, ms. */
+  readonly atMs: number;
+  readonly cpuUs: number;
+  readonly cycles: number;
+}
+
+/**
+ * One run on churn's real path, wired as `churn run` wires it (src/cli/run-session.ts):
+ * RunMetrics with the default flags (the resource sampler and its event-loop probe on, no
+ * exporter), the driver built from the scenario's target and observed by RunMetrics (so
+ * connecting makes the daemon the sampler's target), a Recorder, and `runScenario` with a
+ * status callback (as the live status line has). CPU is this process's over `runScenario`.
+ */
+async function runOnRealPath(options: {
+  endpoint: string;
+  image: string;
+  phases: readonly Record<string, unknown>[];
+  tag: string;
+}): Promise<{
+  readonly result: RunResult;
+  readonly cpuUs: number;
+  readonly totalMs: number;
+  readonly ticks: readonly StatusTick[];
+  readonly shimsMax: number;
+}> {
+  const runId = `bench-${options.tag}-${Date.now().toString(36)}`;
+  const scenario = scenarioSchema.parse({
+    name: 'bench-cri-real-path',
+    target: { driver: 'cri', endpoint: options.endpoint, runtimeHandler: 'runc' },
+    workload: { image: options.image, command: ['sleep', '3600'], stopTimeout: '0s' },
+    load: { phases: options.phases },
+  });
+  const metrics = await RunMetrics.start(metricsFlagsFromArgs({}), {
+    scenario: scenario.name,
+    driver: scenario.target.driver,
+    runId,
+    churnVersion: 'bench',
+    clock: systemClock,
+    io: silentIo,
+    verbose: false,
+  });
+  try {
+    const driver = metrics.observe(createDriver(scenario.target, { faults: scenario.faults }));
+    const recorder = new Recorder({
+      clock: systemClock,
+      intervalMs: scenario.report.intervalMs,
+      observers: metrics.observers,
+    });
+    const ticks: StatusTick[] = [];
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const result = await runScenario({
+      scenario,
+      driver,
+      recorder,
+      clock: systemClock,
+      runId,
+      onStatus: (status) => {
+        const cpu = process.cpuUsage(cpuStart);
+        ticks.push({
+          atMs: status.elapsedMs,
+          cpuUs: cpu.user + cpu.system,
+          cycles: status.cycles.succeeded,
+        });
+      },
+    });
+    const totalMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStart);
+    await driver.close();
+    const measured = await metrics.finish();
+    recorder.release();
+    return {
+      result,
+      cpuUs: cpu.user + cpu.system,
+      totalMs,
+      ticks,
+      shimsMax: Math.max(0, ...measured.resources.points.map((p) => p.shims ?? 0)),
+    };
+  } finally {
+    await metrics.close();
+  }
+}
+
+/** Cycles, CPU (µs) and time (ms) between two status ticks. */
+interface TickSpan {
+  readonly cycles: number;
+  readonly cpuUs: number;
+  readonly elapsedMs: number;
+}
+
+/** From the first tick at or after `fromMs` to the last tick at or before `toMs`. */
+function spanBetween(ticks: readonly StatusTick[], fromMs: number, toMs: number): TickSpan {
+  const first = ticks.find((t) => t.atMs >= fromMs);
+  const last = ticks.filter((t) => t.atMs <= toMs).pop();
+  if (first === undefined || last === undefined || last.atMs <= first.atMs) {
+    return { cycles: 0, cpuUs: 0, elapsedMs: 0 };
+  }
+  return {
+    cycles: last.cycles - first.cycles,
+    cpuUs: last.cpuUs - first.cpuUs,
+    elapsedMs: last.atMs - first.atMs,
+  };
+}
+
+/** A closed-loop run on the real path: the whole run, and its second half (JIT warm). */
+interface RealPathRun extends CycleRun {
+  /** Connect to final sweep, ms. */
+  readonly totalMs: number;
+  /** Most shims the sampler counted at once (they must be seen: the sampler is measured). */
+  readonly shimsMax: number;
+  /** The second half of the load phase. */
+  readonly warm: TickSpan;
+}
+
+/**
+ * `workers` closed-loop workers for `durationMs` on the real path (see {@link runOnRealPath});
+ * `elapsedMs` is the recorded time (the load phase), for the rate.
+ */
+export async function runRealPath(options: {
+  endpoint: string;
+  image: string;
+  workers: number;
+  durationMs: number;
+  tag: string;
+}): Promise<RealPathRun> {
+  const run = await runOnRealPath({
+    endpoint: options.endpoint,
+    image: options.image,
+    phases: [{ duration: `${options.durationMs}ms`, concurrency: options.workers }],
+    tag: options.tag,
+  });
+  const { result } = run;
+  const firstError =
+    result.state === 'broken'
+      ? result.error.message
+      : Object.entries(result.snapshot.overall)
+          .filter(([, op]) => op.errors > 0)
+          .map(([name, op]) => `${name}: ${JSON.stringify(op.errorsByCode)}`)[0];
+  return {
+    cycles: result.cycles.succeeded,
+    errors: result.cycles.failed,
+    elapsedMs: result.snapshot.recordedMs,
+    totalMs: run.totalMs,
+    cpuUs: run.cpuUs,
+    firstError,
+    shimsMax: run.shimsMax,
+    warm: spanBetween(run.ticks, options.durationMs / 2, options.durationMs),
+  };
+}
+
+/**
+ * The fixed part of the real path's CPU: a run whose first phase is a pause of `pauseMs`
+ * (the runner, recorder, status ticks, sampler and event-loop probe all running, no cycle),
+ * measured from 4 s into the pause (after connect and the sampler's first full scans) to its
+ * end, in ms of CPU per second. Slow cycles divide it by fewer.
+ */
+export async function fixedCpuMsPerSec(
+  endpoint: string,
+  image: string,
+  pauseMs: number,
+): Promise<number> {
+  const run = await runOnRealPath({
+    endpoint,
+    image,
+    phases: [{ pause: `${pauseMs}ms` }, { duration: '1ms', concurrency: 1 }],
+    tag: 'fixed',
+  });
+  const span = spanBetween(run.ticks, 4000, pauseMs);
+  return span.elapsedMs > 0 ? span.cpuUs / 1000 / (span.elapsedMs / 1000) : Number.NaN;
 }
 
 /** Spawns `churn serve` (from src, through tsx) and resolves once it listens. */
@@ -276,7 +473,7 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
       });
       const daemonCpuAfter = pid === undefined ? undefined : await processCpuMs(pid);
       ctx.log(
-        `containerd runc: ${rate(onContainerd).toFixed(1)} cycles/s, ${onContainerd.errors} errors ${onContainerd.firstError ?? ''}`,
+        `containerd runc, driver-only loop: ${rate(onContainerd).toFixed(1)} cycles/s, ${onContainerd.errors} errors ${onContainerd.firstError ?? ''}`,
       );
       const single = await runCycles(containerd, {
         workers: 1,
@@ -285,7 +482,9 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
         tag: 'containerd-1',
       });
       await containerd.close();
-      ctx.log(`containerd runc, concurrency 1: ${rate(single).toFixed(1)} cycles/s`);
+      ctx.log(
+        `containerd runc, driver-only loop, concurrency 1: ${rate(single).toFixed(1)} cycles/s`,
+      );
 
       records.push(
         record(
@@ -297,18 +496,6 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
       records.push(
         record(`containerd ${info.runtimeVersion} handler runc (cri driver)`, single, 1),
       );
-      for (const [run, workers] of [
-        [single, 1],
-        [onContainerd, concurrency],
-      ] as const) {
-        records.push({
-          name: 'churn client CPU per cycle, cri driver → containerd',
-          value: run.cpuUs / 1000 / Math.max(1, run.cycles),
-          unit: 'ms/cycle',
-          concurrency: workers,
-          reference: 'Go stress tool: ~12 ms/cycle',
-        });
-      }
       if (daemonCpuBefore !== undefined && daemonCpuAfter !== undefined) {
         records.push({
           name: 'containerd daemon CPU per cycle (without shims)',
@@ -317,6 +504,73 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
           concurrency,
         });
       }
+
+      // 3. churn's own CPU per cycle on its real run path, and the driver-only loop beside it.
+      // At least 20 s: V8 keeps optimizing churn's and grpc-js's code for the first ten or so
+      // seconds at these rates, so a shorter run measures mostly the JIT warming up.
+      const realMs = Math.max(durationMs, 20_000);
+      for (const workers of [1, concurrency]) {
+        const real = await runRealPath({
+          endpoint: paths.endpoint,
+          image: busyboxRef,
+          workers,
+          durationMs: realMs,
+          tag: `real-${workers}`,
+        });
+        const perCycleMs = real.cpuUs / 1000 / Math.max(1, real.cycles);
+        const warmPerCycleMs = real.warm.cpuUs / 1000 / Math.max(1, real.warm.cycles);
+        ctx.log(
+          `churn run path → containerd, concurrency ${workers}: ${rate(real).toFixed(1)} cycles/s, ${perCycleMs.toFixed(1)} ms CPU/cycle (second half ${warmPerCycleMs.toFixed(1)}), ${real.errors} errors ${real.firstError ?? ''}`,
+        );
+        const loop = workers === 1 ? single : onContainerd;
+        const details = {
+          concurrency: workers,
+          durationMs: realMs,
+          cycles: real.cycles,
+          errors: real.errors,
+          cyclesPerSec: Number(rate(real).toFixed(2)),
+          shimsMax: real.shimsMax,
+          reference: 'Go stress tool: ~12 ms/cycle',
+        };
+        records.push({
+          name: 'churn CPU per cycle → containerd (run path: runner+recorder+sampler)',
+          value: perCycleMs,
+          unit: 'ms/cycle',
+          ...details,
+        });
+        records.push({
+          name: 'churn CPU per cycle → containerd (run path, second half: JIT warm)',
+          value: warmPerCycleMs,
+          unit: 'ms/cycle',
+          concurrency: workers,
+          cycles: real.warm.cycles,
+          cyclesPerSec: Number(
+            (real.warm.cycles / Math.max(0.001, real.warm.elapsedMs / 1000)).toFixed(2),
+          ),
+        });
+        records.push({
+          name: 'churn run path → containerd: cycles/s',
+          value: rate(real),
+          unit: 'cycles/s',
+          ...details,
+        });
+        records.push({
+          name: 'churn CPU per cycle → containerd (driver-only loop, no runner/recorder/sampler)',
+          value: loop.cpuUs / 1000 / Math.max(1, loop.cycles),
+          unit: 'ms/cycle',
+          concurrency: workers,
+          durationMs,
+          cycles: loop.cycles,
+          cyclesPerSec: Number(rate(loop).toFixed(2)),
+        });
+      }
+      const fixedMs = await fixedCpuMsPerSec(paths.endpoint, busyboxRef, 15_000);
+      ctx.log(`churn run path with no cycles (pause phase): ${fixedMs.toFixed(1)} ms CPU/s`);
+      records.push({
+        name: 'churn run path fixed CPU, no cycles (runner+recorder+sampler idle)',
+        value: fixedMs,
+        unit: 'ms/s',
+      });
 
       let runcServe: { child: ChildProcess; endpoint: string } | undefined;
       try {

@@ -15,6 +15,13 @@
  * daemonize and are reparented to init, one whose `-address` is a unix socket the daemon
  * listens on. Their count and summed resident memory. Other targets have 0 shims and no scan.
  *
+ * The scan is incremental, so its cost follows the processes that come and go rather than all
+ * of them: a process seen with the same start time and comm in two scans in a row is past its
+ * fork and exec and is not read again, while new pids, shims and the target are read every
+ * sample. A process that execs a shim later than that (not how containerd starts them) is
+ * found by the full scan every {@link fullScanEvery} samples; a pid that leaves the listing is
+ * forgotten, so a reused pid is read afresh.
+ *
  * Samples never overlap: a sample still reading when the next is due delays it.
  */
 import type { Clock } from '../common/clock.js';
@@ -47,6 +54,11 @@ export interface ResourceSamplerOptions {
   /** Called with every sample (the exporter's `setResources`). */
   readonly onSample?: (sample: ResourceSample) => void;
 }
+
+/** Samples between two full scans of every process for shims (see the module comment). */
+export const fullScanEvery = 10;
+/** Processes read between two yields to the event loop: a first scan of a busy host is sliced. */
+const readsPerYield = 64;
 
 /** comm values are cut to 15 bytes by the kernel (TASK_COMM_LEN 16). */
 const commLength = 15;
@@ -122,6 +134,23 @@ interface TargetState {
   sockets: ReadonlySet<string> | undefined;
 }
 
+/** What the shim scans know of one process (pid@startTime). */
+interface KnownProcess {
+  readonly startTime: string;
+  comm: string;
+  /** Seen with the same comm in two scans in a row: past its fork and exec. */
+  settled: boolean;
+  /** The scan that last listed it. */
+  seenInScan: number;
+  /** Shims: whether the command line was read, and the `-address` it names. */
+  addressRead: boolean;
+  address: string | undefined;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Samples the target and churn's own process; see the module comment. */
 export class ResourceSampler {
   readonly #clock: Clock;
@@ -132,7 +161,9 @@ export class ResourceSampler {
   readonly #series: ResourceSeries;
   readonly #onSample: ((sample: ResourceSample) => void) | undefined;
   readonly #stop = new AbortController();
-  readonly #shimAddresses = new Map<string, string | undefined>();
+  /** Processes the shim scans have read, by pid. */
+  readonly #known = new Map<number, KnownProcess>();
+  #scans = 0;
   #target: TargetState | undefined;
   #latest: ResourceSample | undefined;
   #inFlight: Promise<ResourceSample> | undefined;
@@ -298,34 +329,57 @@ export class ResourceSampler {
       if (sockets.size > 0) target.sockets = sockets;
     }
     const sockets = target.sockets;
+    const scan = ++this.#scans;
+    const full = (scan - 1) % fullScanEvery === 0;
+    const known = this.#known;
     let count = 0;
     let rssPages = 0;
-    const seen = new Set<string>();
-    await Promise.all(
-      (await this.#proc.pids()).map(async (candidate) => {
-        const s = await this.#proc.stat(candidate);
-        if (!isLive(s) || !s.comm.startsWith(shimComm)) return;
-        const key = `${candidate}@${s.startTime}`;
-        seen.add(key);
-        let belongs = s.ppid === pid;
-        if (!belongs && sockets !== undefined) {
-          let address = this.#shimAddresses.get(key);
-          if (!this.#shimAddresses.has(key)) {
-            const args = await this.#proc.cmdline(candidate);
-            address = args === undefined ? undefined : shimAddress(args);
-            this.#shimAddresses.set(key, address);
-          }
-          belongs = address !== undefined && sockets.has(address);
+    let reads = 0;
+    for (const candidate of await this.#proc.pids()) {
+      let entry = known.get(candidate);
+      if (entry !== undefined) {
+        entry.seenInScan = scan;
+        if (entry.settled && !full && !entry.comm.startsWith(shimComm)) continue;
+      }
+      if (++reads % readsPerYield === 0) await yieldToEventLoop();
+      const s = await this.#proc.stat(candidate);
+      if (s === undefined) {
+        known.delete(candidate);
+        continue;
+      }
+      if (entry === undefined || entry.startTime !== s.startTime) {
+        entry = {
+          startTime: s.startTime,
+          comm: s.comm,
+          settled: false,
+          seenInScan: scan,
+          addressRead: false,
+          address: undefined,
+        };
+        known.set(candidate, entry);
+      } else {
+        entry.settled = entry.comm === s.comm;
+        if (!entry.settled) {
+          entry.comm = s.comm;
+          entry.addressRead = false;
         }
-        if (belongs) {
-          count++;
-          rssPages += s.rssPages;
+      }
+      if (!isLive(s) || !s.comm.startsWith(shimComm)) continue;
+      let belongs = s.ppid === pid;
+      if (!belongs && sockets !== undefined) {
+        if (!entry.addressRead) {
+          const args = await this.#proc.cmdline(candidate);
+          entry.address = args === undefined ? undefined : shimAddress(args);
+          entry.addressRead = true;
         }
-      }),
-    );
-    for (const key of this.#shimAddresses.keys()) {
-      if (!seen.has(key)) this.#shimAddresses.delete(key);
+        belongs = entry.address !== undefined && sockets.has(entry.address);
+      }
+      if (belongs) {
+        count++;
+        rssPages += s.rssPages;
+      }
     }
+    for (const [p, entry] of known) if (entry.seenInScan !== scan) known.delete(p);
     return { count, rssPages };
   }
 }

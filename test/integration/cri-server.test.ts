@@ -16,6 +16,7 @@ import { CriDriver } from '../../src/drivers/cri.js';
 import { hostImageId } from '../../src/runtime/images/host-image.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { serveCore } from '../support/cri-serve.js';
+import { codeOf } from '../support/error-code.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
@@ -30,15 +31,6 @@ function clientFor(endpoint: string): CriClient {
   const client = new CriClient(endpoint, { callTimeoutMs: 10_000 });
   onTestFinished(() => client.close());
   return client;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return isChurnError(err) ? err.code : `not a ChurnError: ${String(err)}`;
-  }
-  return 'OK';
 }
 
 describe('churn serve in-process, driven by the cri driver', () => {

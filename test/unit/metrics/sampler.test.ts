@@ -8,6 +8,7 @@ import type { HarnessSample, ResourceSample } from '../../../src/metrics/resourc
 import {
   describeTargetPid,
   findProcessesByName,
+  fullScanEvery,
   resolveTargetProcess,
   ResourceSampler,
 } from '../../../src/metrics/sampler.js';
@@ -24,6 +25,8 @@ interface FakeProcess {
 class FakeProc implements ProcSource {
   readonly procs = new Map<number, FakeProcess>();
   pidsCalls = 0;
+  /** Pids whose stat was read, in order, since the last {@link FakeProc.takeStatReads}. */
+  statReads: number[] = [];
 
   add(
     pid: number,
@@ -47,7 +50,14 @@ class FakeProc implements ProcSource {
   }
 
   stat(pid: number): Promise<ProcStat | undefined> {
+    this.statReads.push(pid);
     return Promise.resolve(this.procs.get(pid)?.stat);
+  }
+  /** The pids read since the last call, sorted, each once. */
+  takeStatReads(): number[] {
+    const reads = [...new Set(this.statReads)].sort((a, b) => a - b);
+    this.statReads = [];
+    return reads;
   }
   openFds(pid: number): Promise<number | undefined> {
     return Promise.resolve(this.procs.get(pid)?.fds);
@@ -205,6 +215,71 @@ describe('ResourceSampler: containerd shims', () => {
     const { s } = sampler(proc);
     s.setTarget({ source: 'pid', pid: 10, name: 'containerd' });
     expect((await s.sample()).target?.shims).toBe(1);
+  });
+});
+
+describe('ResourceSampler: the shim scan reads what changes', () => {
+  const sock = '/run/containerd/containerd.sock';
+  const shimArgs = ['containerd-shim-runc-v2', '-address', sock];
+
+  function host(): FakeProc {
+    const proc = new FakeProc();
+    proc.add(10, 'containerd', {}, { sockets: [sock] });
+    proc.add(11, 'sshd');
+    proc.add(12, 'bash');
+    proc.add(20, 'containerd-shim', { rssPages: 5 }, { args: shimArgs });
+    return proc;
+  }
+
+  it('reads every process until it has been seen twice, then only shims and new pids', async () => {
+    const proc = host();
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'driver', pid: 10, name: 'containerd' });
+    await s.sample();
+    expect(proc.takeStatReads()).toEqual([10, 11, 12, 20]);
+    await s.sample();
+    expect(proc.takeStatReads()).toEqual([10, 11, 12, 20]);
+    // Settled: the target (its own read) and the shim only.
+    expect((await s.sample()).target?.shims).toBe(1);
+    expect(proc.takeStatReads()).toEqual([10, 20]);
+    proc.add(30, 'runc');
+    proc.add(31, 'containerd-shim', { rssPages: 7 }, { args: shimArgs });
+    expect((await s.sample()).target).toMatchObject({ shims: 2, shimRssBytes: 12 * 4096 });
+    expect(proc.takeStatReads()).toEqual([10, 20, 30, 31]);
+  });
+
+  it('follows a new process from fork to exec, and a pid reused by another process', async () => {
+    const proc = host();
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'driver', pid: 10, name: 'containerd' });
+    await s.sample();
+    await s.sample();
+    // Forked by containerd, not yet exec'd: it still has containerd's comm.
+    proc.add(40, 'containerd', { ppid: 10, startTime: '4000' });
+    expect((await s.sample()).target?.shims).toBe(1);
+    proc.add(40, 'containerd-shim', { ppid: 10, startTime: '4000' });
+    expect((await s.sample()).target?.shims).toBe(2);
+    // sshd (settled) exits and its pid comes back as a shim: read afresh, counted at once.
+    proc.procs.delete(11);
+    expect((await s.sample()).target?.shims).toBe(2);
+    proc.add(11, 'containerd-shim', { startTime: '9999' }, { args: shimArgs });
+    expect((await s.sample()).target?.shims).toBe(3);
+  });
+
+  it('a settled process that execs a shim later is found by the next full scan', async () => {
+    const proc = host();
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'driver', pid: 10, name: 'containerd' });
+    await s.sample();
+    await s.sample();
+    proc.add(12, 'containerd-shim', { startTime: '120' }, { args: shimArgs }); // same process
+    let shims: (number | undefined)[] = [];
+    for (let i = 2; i < fullScanEvery; i++) shims.push((await s.sample()).target?.shims);
+    expect(shims.every((n) => n === 1)).toBe(true);
+    proc.takeStatReads();
+    shims = [(await s.sample()).target?.shims];
+    expect(proc.takeStatReads()).toEqual([10, 11, 12, 20]);
+    expect(shims).toEqual([2]);
   });
 });
 

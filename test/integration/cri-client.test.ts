@@ -1,0 +1,64 @@
+/**
+ * The CRI client's calls, against the built-in core served in-process on a temp unix socket:
+ * one abort signal shared by every call of a run (as the runner's cut signal is) gets one
+ * listener however many calls it sees, and aborting it cancels every call then in flight and
+ * no call made after.
+ */
+import { getEventListeners } from 'node:events';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CriClient } from '../../src/cri/client.js';
+import { CriDriver } from '../../src/drivers/cri.js';
+import { serveCore } from '../support/cri-serve.js';
+import { codeOf } from '../support/error-code.js';
+import { containerSpec, podSpec } from '../support/driver-specs.js';
+
+const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
+
+describe('CriClient and abort signals', () => {
+  it('a signal shared by many calls has one listener, and aborting it cancels every call in flight', async () => {
+    const served = await serveCore(cleanup, {
+      faults: {
+        start: { latencyMs: { meanMs: 3000, stddevMs: 0 }, errorRate: 0, code: 'UNAVAILABLE' },
+      },
+      seed: 1,
+    });
+    const client = new CriClient(served.endpoint, { callTimeoutMs: 10_000 });
+    onTestFinished(() => client.close());
+    const driver = new CriDriver({
+      endpoint: served.endpoint,
+      runtimeHandler: '',
+      callTimeoutMs: 10_000,
+    });
+    onTestFinished(() => driver.close());
+    const pod = podSpec('shared-signal');
+    const podId = await driver.runPod(pod);
+    const ids = [
+      await driver.createContainer(podId, pod, containerSpec({ name: 'a' })),
+      await driver.createContainer(podId, pod, containerSpec({ name: 'b' })),
+    ];
+
+    const controller = new AbortController();
+    const { signal } = controller;
+    for (let i = 0; i < 20; i++) {
+      expect((await client.runtime('Version', { version: 'v1' }, { signal })).runtimeName).toBe(
+        'churn-core',
+      );
+    }
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+
+    // Both starts wait on the injected latency; the abort reaches both.
+    const starts = ids.map((containerId) =>
+      codeOf(client.runtime('StartContainer', { containerId }, { signal })),
+    );
+    const otherSignal = new AbortController().signal;
+    const unaffected = client.runtime('Version', { version: 'v1' }, { signal: otherSignal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await Promise.all(starts)).toEqual(['CANCELLED', 'CANCELLED']);
+    expect((await unaffected).runtimeName).toBe('churn-core');
+    expect(await codeOf(client.runtime('Version', { version: 'v1' }, { signal }))).toBe(
+      'CANCELLED',
+    );
+    await driver.stopPod(podId);
+    await driver.removePod(podId);
+  });
+});
