@@ -10,6 +10,9 @@ import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { churnVersion } from './version.js';
 
+/** How the fail handler stops yargs on bad usage; the message is printed by runCli. */
+class UsageError extends Error {}
+
 /** Runs churn with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -31,6 +34,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     )
     .fail((message, err) => {
       usageError = err instanceof Error ? err.message : message;
+      // Throwing stops yargs here: a fail handler that returns lets it go on to run the
+      // command with the bad arguments (an unknown flag would still run the whole job).
+      throw new UsageError(usageError);
     })
     .exitProcess(false);
 
@@ -42,7 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       helpText = output;
     });
   } catch (err) {
-    return reportError(err, io);
+    if (!(err instanceof UsageError)) return reportError(err, io);
   }
   if (usageError !== undefined) {
     io.stderr.write(`churn: ${usageError}\n(churn --help shows the commands and options)\n`);

@@ -417,7 +417,7 @@ class Run {
             release: (intendedMs) => this.#launch(intendedMs, record) !== undefined,
             drop: () => {
               this.#dropped++;
-              if (record) recorder.recordDropped(clock.now());
+              recorder.recordDropped(clock.now(), record);
             },
           });
           break;
@@ -457,12 +457,14 @@ class Run {
           switch (outcome.state) {
             case 'succeeded':
               this.#succeeded++;
+              recorder.cycleFinished(wr.cycle.workload.name, 'success');
               if (open && record) {
                 recorder.recordServiceTime((outcome.endedMs - outcome.startedMs) * 1000);
               }
               break;
             case 'failed':
               this.#failed++;
+              recorder.cycleFinished(wr.cycle.workload.name, 'error');
               break;
             case 'cut':
               this.#cutCount++;

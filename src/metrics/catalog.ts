@@ -110,14 +110,14 @@ export const metricCatalog: readonly MetricSpec[] = Object.freeze([
     name: 'churn_cycles_total',
     type: 'counter',
     labels: ['scenario', 'driver', 'workload', 'outcome'],
-    help: 'Cycles finished in recorded phases, by outcome (success: every step succeeded; error: a step failed). Cycles cut off at the end of a run are in neither.',
+    help: "Cycles finished in every phase, warm-up included (as the report's cycles block counts them), by outcome (success: every step succeeded; error: a step failed). Cycles cut off at the end of a run are in neither.",
     group: 'run',
   },
   {
     name: 'churn_cycles_dropped_total',
     type: 'counter',
     labels: runLabels,
-    help: 'Open-loop arrivals not started because maxInflight cycles were in flight.',
+    help: 'Open-loop arrivals not started because maxInflight cycles were in flight, in every phase, warm-up included.',
     group: 'run',
   },
   {

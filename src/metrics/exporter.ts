@@ -23,7 +23,7 @@ import {
   metricSpec,
   type MetricSpec,
 } from './catalog.js';
-import type { RecorderObserver, SlotObserver } from './recorder.js';
+import type { CycleOutcome, RecorderObserver, SlotObserver } from './recorder.js';
 import type { ResourceSample } from './resource-sample.js';
 
 /** Options of a {@link MetricsExporter}: what every series of the run is labelled with. */
@@ -104,6 +104,8 @@ export class MetricsExporter implements RecorderObserver {
   readonly registry = new Registry();
   readonly #base: { readonly scenario: string; readonly driver: string };
   readonly #cells = new Map<string, OpCell>();
+  /** Cycles finished per workload, every phase (the recorder's cycleFinished). */
+  readonly #cycles = new Map<string, { success: number; error: number }>();
   readonly #durations: BucketHistogram;
   readonly #lag: BucketCounts;
   #runtime: RuntimeLabels = { runtime: '', runtimeVersion: '', handler: '' };
@@ -161,11 +163,10 @@ export class MetricsExporter implements RecorderObserver {
     const cycles: Counter = new Counter(
       config(metricSpec('churn_cycles_total'), registry, () => {
         cycles.reset();
-        for (const cell of this.#cells.values()) {
-          if (cell.op !== 'cycle') continue;
-          const labels = { ...base, workload: cell.workload };
-          cycles.inc({ ...labels, outcome: 'success' }, cell.histogram.count);
-          cycles.inc({ ...labels, outcome: 'error' }, cell.errors);
+        for (const [workload, counts] of this.#cycles) {
+          const labels = { ...base, workload };
+          cycles.inc({ ...labels, outcome: 'success' }, counts.success);
+          cycles.inc({ ...labels, outcome: 'error' }, counts.error);
         }
       }),
     );
@@ -211,7 +212,23 @@ export class MetricsExporter implements RecorderObserver {
       cell = new OpCell(workload, op, this.#durations.cell({ ...this.#base, workload, op }));
       this.#cells.set(key, cell);
     }
+    if (op === 'cycle') this.#cyclesOf(workload);
     return cell;
+  }
+
+  /** Recorder hook: a cycle of `workload` finished, in any phase. */
+  cycleFinished(workload: string, outcome: CycleOutcome): void {
+    this.#cyclesOf(workload)[outcome]++;
+  }
+
+  /** The cycle counts of `workload`, created at zero (so its series exist from the start). */
+  #cyclesOf(workload: string): { success: number; error: number } {
+    let counts = this.#cycles.get(workload);
+    if (counts === undefined) {
+      counts = { success: 0, error: 0 };
+      this.#cycles.set(workload, counts);
+    }
+    return counts;
   }
 
   /** Recorder hook: one open-loop arrival dropped. */

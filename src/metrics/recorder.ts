@@ -50,13 +50,18 @@ export interface SlotObserver {
 export interface RecorderObserver {
   /** Called once per (workload, op) slot when it is created or when the observer attaches. */
   slot?(workload: string, op: OpName): SlotObserver | undefined;
-  /** An open-loop arrival was dropped (maxInflight reached). */
+  /** An open-loop arrival was dropped (maxInflight reached), in any phase, warm-up included. */
   dropped?(): void;
+  /** A cycle of `workload` finished, successfully or not, in any phase, warm-up included. */
+  cycleFinished?(workload: string, outcome: CycleOutcome): void;
   /** An open-loop arrival was released `lagUs` after its intended time. */
   lag?(lagUs: number): void;
   /** Cycles in flight changed to `count`. */
   inflight?(count: number): void;
 }
+
+/** How a cycle that ran to its end went: every step succeeded, or one failed. */
+export type CycleOutcome = 'success' | 'error';
 
 /** Options of a {@link Recorder}. */
 export interface RecorderOptions {
@@ -255,13 +260,26 @@ export class Recorder {
     }
   }
 
-  /** Counts one dropped open-loop arrival at `nowMs`. */
-  recordDropped(nowMs: number): void {
-    const timeline = this.#timeline;
-    if (nowMs >= timeline.openEndMs) timeline.roll(nowMs);
-    this.#dropped++;
-    timeline.dropped++;
+  /**
+   * Counts one dropped open-loop arrival at `nowMs`: in the recorded figures when `recorded`
+   * (a recorded phase), and for observers in every phase.
+   */
+  recordDropped(nowMs: number, recorded = true): void {
+    if (recorded) {
+      const timeline = this.#timeline;
+      if (nowMs >= timeline.openEndMs) timeline.roll(nowMs);
+      this.#dropped++;
+      timeline.dropped++;
+    }
     for (const observer of this.#observers) observer.dropped?.();
+  }
+
+  /**
+   * Tells observers a cycle of `workload` finished, in any phase (the recorded figures have it
+   * already, as the `cycle` operation of recorded phases).
+   */
+  cycleFinished(workload: string, outcome: CycleOutcome): void {
+    for (const observer of this.#observers) observer.cycleFinished?.(workload, outcome);
   }
 
   /** Records the scheduler lag of one released open-loop arrival (actual − intended start). */

@@ -34,6 +34,25 @@ async function scenarioFile(dir: string, body: string): Promise<string> {
 }
 
 describe('churn run (built-in core)', () => {
+  it('refuses an unknown or misspelled flag before running anything: exit 2, no report, no process', async () => {
+    const dir = await tempDir();
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: typo\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 2s, concurrency: 1 }]\n`,
+    );
+    const { code, stdout, stderr } = await runChurn(
+      ['run', file, '--concurency', '3', '--report-dir', 'out'],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('Unknown argument: concurency');
+    expect(stderr).not.toContain('scenario typo');
+    expect(stdout).toBe('');
+    expect(await reportsIn(join(dir, 'out'))).toEqual([]);
+    expect(processesWithMarker(m)).toEqual([]);
+  });
+
   it('runs the smoke scenario: all seven operations and cycle, zero errors, one report, no process left', async () => {
     const dir = await tempDir();
     const m = marker();

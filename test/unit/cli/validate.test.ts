@@ -54,6 +54,13 @@ describe('churn validate', () => {
     );
   });
 
+  it('an unknown flag is a usage error before any file is checked: exit 2, nothing on stdout', async () => {
+    const { code, stdout, stderr } = await validate('scenarios/smoke.yaml', '--bogus');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Unknown argument: bogus');
+  });
+
   it('--json prints one machine-readable result on stdout', async () => {
     const { code, stdout, stderr } = await validate(
       '--json',

@@ -394,10 +394,18 @@ describe('runner: phases, stop and thresholds', () => {
       },
     });
     const h = harness(sc, { latencyMs: everyOp(10) });
+    // Observers (the Prometheus exporter) hear of every cycle, warm-up included.
+    const finished: string[] = [];
+    h.recorder.attach({
+      cycleFinished: (workload, outcome) => finished.push(`${workload} ${outcome}`),
+    });
     const result = await run(h, sc);
     // Warm-up: each worker starts at 0, 70, …, 1960 (29 cycles). Recorded: the slot frees at
     // 2030, then 2030, 2100, …, 4970 (43 cycles each).
     expect(result.cycles.started).toBe(58 + 86);
+    expect(result.cycles.succeeded).toBe(58 + 86);
+    expect(finished).toHaveLength(58 + 86);
+    expect(new Set(finished)).toEqual(new Set([`${sc.workloads[0]!.name} success`]));
     expect(result.snapshot.overall.cycle?.count).toBe(86);
     expect(result.snapshot.overall.run_pod?.count).toBe(86);
     expect(result.snapshot.recordedMs).toBe(3040);

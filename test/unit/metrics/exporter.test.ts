@@ -85,9 +85,14 @@ describe('MetricsExporter', () => {
     for (let i = 0; i < 7; i++) start.failure('UNAVAILABLE', clock.now());
     start.failure('DEADLINE_EXCEEDED', clock.now());
     for (let i = 0; i < 5; i++) startB.success(2_000_000, clock.now());
-    for (let i = 0; i < 9; i++) cycle.success(40_000, clock.now());
-    cycle.failure('UNAVAILABLE', clock.now());
-    cycle.failure('UNAVAILABLE', clock.now());
+    for (let i = 0; i < 9; i++) {
+      cycle.success(40_000, clock.now());
+      recorder.cycleFinished('a', 'success');
+    }
+    for (let i = 0; i < 2; i++) {
+      cycle.failure('UNAVAILABLE', clock.now());
+      recorder.cycleFinished('a', 'error');
+    }
     recorder.recordDropped(clock.now());
     recorder.recordDropped(clock.now());
     recorder.recordLag(300, clock.now());
@@ -128,6 +133,26 @@ describe('MetricsExporter', () => {
     expect(sum(s, 'churn_scheduler_lag_seconds_count')).toBe(1);
     expect(sum(s, 'churn_scheduler_lag_seconds_bucket', { le: '0.000315' })).toBe(1);
     expect(sum(s, 'churn_scheduler_lag_seconds_bucket', { le: '0.00025' })).toBe(0);
+  });
+
+  it("counts cycles and drops of every phase, warm-up included, as the report's cycles block does", async () => {
+    const { exporter, recorder, clock } = setUp();
+    const cycle = recorder.slot('w', 'cycle');
+    // A warm-up (record: false): nothing in the recorded figures, but cycles finish and drop.
+    for (let i = 0; i < 4; i++) recorder.cycleFinished('w', 'success');
+    recorder.cycleFinished('w', 'error');
+    recorder.recordDropped(clock.now(), false);
+    // A recorded phase.
+    cycle.success(40_000, clock.now());
+    recorder.cycleFinished('w', 'success');
+    recorder.recordDropped(clock.now());
+
+    const s = await scrape(exporter);
+    expect(sum(s, 'churn_cycles_total', { outcome: 'success' })).toBe(5);
+    expect(sum(s, 'churn_cycles_total', { outcome: 'error' })).toBe(1);
+    expect(sum(s, 'churn_cycles_dropped_total')).toBe(2);
+    expect(sum(s, 'churn_operation_duration_seconds_count', { op: 'cycle' })).toBe(1);
+    expect(recorder.dropped).toBe(1);
   });
 
   it('keeps error codes bounded: odd codes and codes past the limit count as OTHER', async () => {
