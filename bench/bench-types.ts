@@ -8,12 +8,33 @@ export interface BenchContext {
   readonly log: (line: string) => void;
 }
 
+/** A goal a figure is checked against by bench/run.ts (a missed goal fails `npm run bench`). */
+export interface BenchGoal {
+  /** The figure must be at most this (costs, latencies). */
+  readonly atMost?: number;
+  /** The figure must be at least this (rates, ratios). */
+  readonly atLeast?: number;
+  /** Where the goal comes from, e.g. "under 1 µs per recorded operation (issue 5)". */
+  readonly why: string;
+}
+
 /** One measured figure. Figures meant to be compared are measured in the same run. */
 export interface BenchRecord {
   readonly name: string;
   readonly value: number;
   readonly unit: string;
+  readonly goal?: BenchGoal;
   readonly [detail: string]: unknown;
+}
+
+/** Whether `record` meets its goal; undefined when it has none. */
+export function goalMet(record: BenchRecord): boolean | undefined {
+  const goal = record.goal;
+  if (goal === undefined) return undefined;
+  return (
+    (goal.atMost === undefined || record.value <= goal.atMost) &&
+    (goal.atLeast === undefined || record.value >= goal.atLeast)
+  );
 }
 
 /** A bench module's default export. */

@@ -536,6 +536,10 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
           name: 'churn CPU per cycle → containerd (run path: runner+recorder+sampler)',
           value: perCycleMs,
           unit: 'ms/cycle',
+          goal: {
+            atMost: 12,
+            why: 'the reference Go stress tool spends ~12 ms/cycle; churn should spend less (issue 3)',
+          },
           ...details,
         });
         records.push({

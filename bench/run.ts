@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts (or those named on the command line), prints
  * the figures and writes them with the machine's description to bench/results/<time>.json and
- * bench/results/latest.json. Speed goals are checked here, never by timed asserts in tests.
+ * bench/results/latest.json. Speed goals are checked here, never by timed asserts in tests: a
+ * figure with a goal ({@link BenchGoal}) prints whether it met it, the JSON records `goalMet`,
+ * and a missed goal makes the command exit 1 after everything ran and was written.
  *
  * Usage: npm run bench [-- [--duration 5s] [name…]]
  */
@@ -9,7 +11,7 @@ import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchModule, BenchRecord } from './bench-types.js';
+import { goalMet, type BenchGoal, type BenchModule, type BenchRecord } from './bench-types.js';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
   );
   if (selected.length === 0) throw new Error(`no benchmark matches ${only.join(', ')}`);
 
-  const results: Record<string, BenchRecord[]> = {};
+  const results: Record<string, (BenchRecord & { goalMet?: boolean })[]> = {};
+  const missed: string[] = [];
   const started = new Date();
   for (const file of selected) {
     const name = basename(file, '.bench.ts');
@@ -46,15 +49,27 @@ async function main(): Promise<void> {
       durationMs,
       log: (line) => process.stderr.write(`  ${line}\n`),
     });
-    results[name] = records;
+    results[name] = records.map((r) => {
+      const met = goalMet(r);
+      return met === undefined ? r : { ...r, goalMet: met };
+    });
     for (const r of records) {
-      const { name: label, value, unit, ...details } = r;
+      const { name: label, value, unit, goal, ...details } = r;
       const detail = Object.entries(details)
         .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(' ');
+      const met = goalMet(r);
+      const verdict =
+        goal === undefined
+          ? ''
+          : `  [goal ${describeGoal(goal, unit)}: ${met === true ? 'met' : 'MISSED'}]`;
+      if (met === false)
+        missed.push(
+          `${name}: ${label} = ${fmt(value)} ${unit}, goal ${describeGoal(goal!, unit)} (${goal!.why})`,
+        );
       process.stdout.write(
-        `${name.padEnd(10)} ${label.padEnd(58)} ${fmt(value).padStart(14)} ${unit}${detail ? `  (${detail})` : ''}\n`,
+        `${name.padEnd(10)} ${label.padEnd(58)} ${fmt(value).padStart(14)} ${unit}${detail ? `  (${detail})` : ''}${verdict}\n`,
       );
     }
   }
@@ -81,6 +96,19 @@ async function main(): Promise<void> {
   await writeFile(path, text);
   await writeFile(join(resultsDir, 'latest.json'), text);
   process.stdout.write(`\nresults: ${path}\n`);
+  if (missed.length > 0) {
+    process.stdout.write(
+      `\ngoals missed (${missed.length}):\n${missed.map((m) => `  ${m}\n`).join('')}`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+function describeGoal(goal: BenchGoal, unit: string): string {
+  const parts: string[] = [];
+  if (goal.atLeast !== undefined) parts.push(`≥ ${fmt(goal.atLeast)} ${unit}`);
+  if (goal.atMost !== undefined) parts.push(`≤ ${fmt(goal.atMost)} ${unit}`);
+  return parts.join(' and ');
 }
 
 function fmt(value: number): string {

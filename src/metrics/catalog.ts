@@ -166,7 +166,7 @@ export const metricCatalog: readonly MetricSpec[] = Object.freeze([
     name: 'churn_process_event_loop_lag_p99_seconds',
     type: 'gauge',
     labels: [],
-    help: "99th percentile of churn's event-loop delay (a 10 ms timer's lateness) over the last 60 s, in seconds: above a few ms the harness itself distorts latencies. A lone stall shows in the max, not here.",
+    help: "99th percentile of churn's event-loop delay (a 20 ms timer's lateness) over the last 60 s, in seconds: above a few ms the harness itself distorts latencies. A lone stall shows in the max, not here.",
     group: 'harness',
   },
   {

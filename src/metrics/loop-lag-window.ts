@@ -3,9 +3,9 @@
  * be tested with made-up times and delays.
  *
  * p99 is taken over a sliding window (default 60 s) of tick delays, not over one sampling
- * period: a 10 ms tick gives at most 100 delays a second, and fewer when the loop stalls, so a
+ * period: a 20 ms tick gives at most 50 delays a second, and fewer when the loop stalls, so a
  * per-second nearest-rank p99 is that second's maximum by construction (rank ⌈0.99·n⌉ = n for
- * n ≤ 100). Over 60 s (about 6,000 ticks) one stall moves the max, not the p99. The max stays
+ * n ≤ 100). Over 60 s (about 3,000 ticks) one stall moves the max, not the p99. The max stays
  * per period: the longest delay since the previous {@link LoopLagWindow.take}.
  */
 import { ChurnError } from '../common/errors.js';
