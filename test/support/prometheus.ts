@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,8 +98,38 @@ function spawnDaemon(bin: string, args: readonly string[], onCleanup: OnCleanup)
   return { child, output: () => output };
 }
 
-/** Waits until `url` answers 200, or the daemon exits (then throws with its output). */
-async function waitReady(url: string, daemon: Started, what: string): Promise<void> {
+/**
+ * Whether process `pid` holds a socket listening on TCP `port` (proc(5): /proc/net/tcp{,6}
+ * rows in state 0A, LISTEN, give the socket's inode; /proc/<pid>/fd links name it).
+ */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(portHex) === true && fields[3] === '0A' && fields[9] !== undefined) {
+        inodes.add(`socket:[${fields[9]}]`);
+      }
+    }
+  }
+  if (inodes.size === 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (inodes.has(link)) return true;
+  }
+  return false;
+}
+
+/**
+ * Waits until `url` (on `port`) answers 200 from the daemon this test started, or the daemon
+ * exits (then throws with its output). Checking that the answer comes from our daemon matters:
+ * a free port is picked, released and then bound by the daemon, and another test's daemon
+ * may bind it in between; ours then exits and the other one answers.
+ */
+async function waitReady(url: string, port: number, daemon: Started, what: string): Promise<void> {
   await waitFor(
     `${what} at ${url}`,
     async () => {
@@ -107,7 +137,9 @@ async function waitReady(url: string, daemon: Started, what: string): Promise<vo
         throw new Error(`${what} exited ${daemon.child.exitCode}: ${daemon.output().slice(-2000)}`);
       }
       const res = await fetch(url).catch(() => undefined);
-      return res?.ok === true ? true : undefined;
+      if (res?.ok !== true) return undefined;
+      const pid = daemon.child.pid;
+      return pid !== undefined && (await listensOn(pid, port)) ? true : undefined;
     },
     30_000,
     100,
@@ -220,7 +252,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     );
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitReady(`${url}/-/ready`, daemon, 'Prometheus');
+      await waitReady(`${url}/-/ready`, port, daemon, 'Prometheus');
     } catch (err) {
       lastError = err;
       daemon.child.kill('SIGKILL');
@@ -287,7 +319,7 @@ export async function startPushgateway(
     );
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitReady(`${url}/-/ready`, daemon, 'Pushgateway');
+      await waitReady(`${url}/-/ready`, port, daemon, 'Pushgateway');
     } catch (err) {
       lastError = err;
       daemon.child.kill('SIGKILL');
