@@ -1,7 +1,7 @@
 /** Renders a run plan for `churn run --dry-run`: what would run, without touching a runtime. */
-import type { RunPlan } from '../load/phases.js';
+import type { PlannedPhase, RunPlan } from '../load/phases.js';
 import type { Scenario } from '../scenario/schema.js';
-import { formatDurationMs } from '../scenario/units.js';
+import { formatDurationHuman } from '../scenario/units.js';
 
 /** The plan as text: target, workloads, then one line per phase and the totals. */
 export function renderPlan(scenario: Scenario, plan: RunPlan): string {
@@ -16,47 +16,60 @@ export function renderPlan(scenario: Scenario, plan: RunPlan): string {
   );
   for (const w of scenario.workloads) {
     const steps = w.steps
-      .map((s) => (s.kind === 'sleep' ? `sleep ${formatDurationMs(s.durationMs)}` : s.op))
+      .map((s) => (s.kind === 'sleep' ? `sleep ${formatDurationHuman(s.durationMs)}` : s.op))
       .join(' → ');
     lines.push(
       `workload ${w.name}${scenario.workloads.length > 1 ? ` (weight ${w.weight})` : ''}: ` +
         `${w.image} ${[...w.command, ...w.args].join(' ')}; ` +
-        `${w.podPerCycle ? 'a pod per cycle' : `${w.pods} shared pod(s)`}, ` +
-        `${w.containersPerPod} container(s) per pod; ${steps}`,
+        `${w.podPerCycle ? 'a pod per cycle' : count(w.pods, 'shared pod')}, ` +
+        `${count(w.containersPerPod, 'container')} per pod; ${steps}`,
     );
   }
   lines.push('phases');
-  for (const p of plan.phases) {
-    const when = `${formatDurationMs(p.startMs)}–${formatDurationMs(p.endMs)}`.padEnd(14);
-    const name = p.name.padEnd(14);
-    let what: string;
-    switch (p.kind) {
-      case 'closed':
-        what =
-          `closed loop, ${p.fromWorkers === p.toWorkers ? p.fromWorkers : `${p.fromWorkers} → ${p.toWorkers}`} workers` +
-          (p.maxCycles !== undefined ? `, at most ${p.maxCycles} cycles` : '');
-        break;
-      case 'open':
-        what =
-          `open loop, ${p.fromPerSec === p.toPerSec ? p.fromPerSec : `${p.fromPerSec} → ${p.toPerSec}`} cycles/s ` +
-          `(${p.arrivals}), ≈${Math.round(p.expectedCycles)} cycles`;
-        break;
-      case 'pause':
-        what = 'pause';
-        break;
-    }
-    const warm = p.kind !== 'pause' && !p.record ? ' (warm-up, not recorded)' : '';
-    lines.push(`  ${when}${name}${what}${warm}`);
+  const rows = plan.phases.map((p) => ({
+    when: `${formatDurationHuman(p.startMs)}–${formatDurationHuman(p.endMs)}`,
+    name: p.name,
+    what: describePhase(p) + (p.kind !== 'pause' && !p.record ? ' (warm-up, not recorded)' : ''),
+  }));
+  const whenWidth = Math.max(...rows.map((r) => r.when.length));
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    lines.push(`  ${r.when.padEnd(whenWidth)}  ${r.name.padEnd(nameWidth)}  ${r.what}`);
   }
   lines.push(
-    `total    ${formatDurationMs(plan.totalMs)} + drain up to ${formatDurationMs(plan.drainTimeoutMs)}` +
+    `total    ${formatDurationHuman(plan.totalMs)} + drain up to ${formatDurationHuman(plan.drainTimeoutMs)}` +
       (plan.expectedOpenLoopCycles > 0
-        ? `; ≈${Math.round(plan.expectedOpenLoopCycles)} open-loop cycles, maxInflight ${plan.maxInflight}`
+        ? `; ≈${count(Math.round(plan.expectedOpenLoopCycles), 'open-loop cycle')}, maxInflight ${plan.maxInflight}`
         : '') +
-      (plan.iterations !== undefined ? `; capped at ${plan.iterations} cycles` : ''),
+      (plan.iterations !== undefined ? `; capped at ${count(plan.iterations, 'cycle')}` : '') +
+      (plan.iterationsEndMs !== undefined
+        ? `, reached at ≈${formatDurationHuman(Math.round(plan.iterationsEndMs / 1000) * 1000)}, before the planned end`
+        : ''),
   );
   if (scenario.thresholds.length > 0) {
     lines.push(`thresholds ${scenario.thresholds.map((th) => th.expr.source).join(' · ')}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describePhase(p: PlannedPhase): string {
+  switch (p.kind) {
+    case 'closed':
+      return (
+        `closed loop, ${p.fromWorkers === p.toWorkers ? count(p.fromWorkers, 'worker') : `${p.fromWorkers} → ${p.toWorkers} workers`}` +
+        (p.maxCycles !== undefined ? `, at most ${count(p.maxCycles, 'cycle')}` : '')
+      );
+    case 'open':
+      return (
+        `open loop, ${p.fromPerSec === p.toPerSec ? p.fromPerSec : `${p.fromPerSec} → ${p.toPerSec}`} cycles/s ` +
+        `(${p.arrivals}), ≈${count(Math.round(p.expectedCycles), 'cycle')}`
+      );
+    case 'pause':
+      return 'pause';
+  }
+}
+
+/** `1 worker`, `2 workers`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -18,11 +18,13 @@ import { parseCriEndpoint } from '../cri/endpoint.js';
 import { createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
+import type { ThresholdResult } from '../load/threshold-eval.js';
 import { Recorder } from '../metrics/recorder.js';
 import { buildReport } from '../report/build.js';
 import { gateOnBaseline } from '../report/compare/baseline.js';
 import { locateReport } from '../report/locate.js';
 import { collectHostInfo } from '../report/host-info.js';
+import { formatThresholdActual } from '../report/render/format.js';
 import { renderTerminalSummary } from '../report/render/terminal.js';
 import type { Report } from '../report/schema.js';
 import { writeReport } from '../report/store.js';
@@ -30,6 +32,7 @@ import { defaultScenario } from '../scenario/default-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { ScenarioOverrides } from '../scenario/overrides.js';
 import type { Scenario } from '../scenario/schema.js';
+import { formatDurationHuman } from '../scenario/units.js';
 import { ExitCode, exitCodeForSignal } from './exit-codes.js';
 import { churnGitCommit } from './git-commit.js';
 import type { CliIo, StopSignalName } from './io.js';
@@ -193,7 +196,7 @@ async function runWithMetrics(
       io.stdout.write(`${path}\n`);
       break;
   }
-  let code = exitCodeOf(result, stoppedBy, io);
+  let code = exitCodeOf(result, stoppedBy, scenario, io);
   if (options.baseline !== undefined && code === ExitCode.ok) {
     const gate = await gateOnBaseline({
       candidate: { report, path },
@@ -226,6 +229,22 @@ function unreachable(result: RunResult): result is Extract<RunResult, { state: '
   );
 }
 
+/**
+ * Why an abortOnFail threshold stopped the run, its actual value written as the summary writes
+ * it (`51.8%`, `1.23s`), over the sliding window it was evaluated on.
+ */
+export function abortedMessage(abortedBy: ThresholdResult, scenario: Scenario): string {
+  const actual = formatThresholdActual({
+    metric: abortedBy.metric,
+    actual: abortedBy.actual ?? null,
+  });
+  const windowMs = scenario.thresholds.find(
+    (t) => t.abortOnFail && t.expr.source === abortedBy.source,
+  )?.windowMs;
+  const over = windowMs === undefined ? '' : ` over the last ${formatDurationHuman(windowMs)}`;
+  return `aborted: threshold "${abortedBy.source}" failed${over} (actual ${actual})`;
+}
+
 async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scenario> {
   if (options.scenarioPath === undefined) return defaultScenario(options.overrides);
   return loadScenarioFile(options.scenarioPath, options.overrides, { cwd: io.cwd });
@@ -235,7 +254,12 @@ async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scen
  * 3 broken · 130/143 stopped by a signal · 1 aborted, a threshold failed or no cycle
  * succeeded (a run whose every cycle failed must not pass) · 0 otherwise.
  */
-function exitCodeOf(result: RunResult, stoppedBy: StopSignalName | undefined, io: CliIo): number {
+function exitCodeOf(
+  result: RunResult,
+  stoppedBy: StopSignalName | undefined,
+  scenario: Scenario,
+  io: CliIo,
+): number {
   switch (result.state) {
     case 'broken':
       io.stderr.write(`churn: the run broke: ${result.error.message}\n`);
@@ -243,9 +267,7 @@ function exitCodeOf(result: RunResult, stoppedBy: StopSignalName | undefined, io
     case 'interrupted':
       return exitCodeForSignal(stoppedBy ?? 'SIGINT');
     case 'aborted':
-      io.stderr.write(
-        `churn: aborted: threshold "${result.abortedBy.source}" failed (actual ${String(result.abortedBy.actual)})\n`,
-      );
+      io.stderr.write(`churn: ${abortedMessage(result.abortedBy, scenario)}\n`);
       return ExitCode.failed;
     case 'completed':
       break;

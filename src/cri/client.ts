@@ -145,14 +145,23 @@ function unaryMethods(service: ServiceDefinition): Readonly<Record<string, Unary
   return out;
 }
 
+/**
+ * `details` as a user should read them. grpc-js words a failed connection as `No connection
+ * established. Last error: Error: connect ENOENT /x.sock. Resolution note: `, the note empty
+ * for a unix socket: the empty note and the repeated `Error:` go, the runtime's own details
+ * (a server's message) are left as they are.
+ */
+export function readableDetails(details: string): string {
+  return details
+    .replace(/\.?\s*Resolution note:\s*$/, '')
+    .replace(/^(No connection established\. Last error: )Error: /, '$1');
+}
+
 /** The error a failed status becomes, shaped as grpc-js's ServiceError for fromGrpcError. */
 function statusError(status: StatusObject): Error {
-  const error = new Error(`${status.code} ${GrpcStatus[status.code]}: ${status.details}`);
-  return Object.assign(error, {
-    code: status.code,
-    details: status.details,
-    metadata: status.metadata,
-  });
+  const details = readableDetails(status.details);
+  const error = new Error(`${status.code} ${GrpcStatus[status.code]}: ${details}`);
+  return Object.assign(error, { code: status.code, details, metadata: status.metadata });
 }
 
 const noop = (): void => undefined;

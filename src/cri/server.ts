@@ -142,11 +142,11 @@ type ErrorHook = (method: string, err: unknown) => void;
 function unary<Req, Res>(
   method: string,
   onError: ErrorHook,
-  fn: (request: Req) => Promise<Res>,
+  fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     // fn is async: it reports every failure, validation included, through the promise.
-    fn(call.request).then(
+    fn(call.request, call).then(
       (response) => callback(null, response),
       (err: unknown) => {
         // Deliberate answers (ChurnErrors, UNKNOWN ones included: the core's containerd
@@ -206,9 +206,13 @@ export function runtimeHandlers(api: RuntimeApi, onError: ErrorHook): RuntimeSer
       await api.startContainer(requireString('StartContainer', 'container_id', req.containerId));
       return {};
     }),
-    StopContainer: unary('StopContainer', onError, async (req) => {
+    StopContainer: unary('StopContainer', onError, async (req, call) => {
       const id = requireString('StopContainer', 'container_id', req.containerId);
-      await api.stopContainer(id, decodeTimeoutSec(req.timeout));
+      // A client that gives up (deadline, cancel) ends the wait for the grace period, as
+      // containerd does when the request's context ends; the task is killed by a later stop.
+      const cancelled = new AbortController();
+      call.once('cancelled', () => cancelled.abort());
+      await api.stopContainer(id, decodeTimeoutSec(req.timeout), cancelled.signal);
       return {};
     }),
     RemoveContainer: unary('RemoveContainer', onError, async (req) => {

@@ -2,6 +2,12 @@
  * The `builtin` driver: the harness's Driver over the built-in core, in-process. Specs map to
  * the core's configs (host network → networkMode NODE); the core's ChurnErrors pass through
  * with their codes, which is what failed operations are counted by.
+ *
+ * Cancelling: a call given a `signal` fails with CANCELLED as soon as it aborts, whether or not
+ * the core has finished, as a CRI call does when its client cancels it. The core's work goes on
+ * and its outcome is dropped: what it makes after all is the caller's to clean up (churn's
+ * cycle cleanup and final sweep are never given the cut signal). Only a stop's grace period
+ * hears the signal inside the core, so that it does not hold the container behind a cleanup.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,9 +68,12 @@ export class BuiltinDriver implements Driver {
   }
 
   connect(options?: CallOptions): Promise<RuntimeInfo> {
-    throwIfAborted(options?.signal, 'connect');
+    const signal = options?.signal;
+    throwIfAborted(signal, 'connect');
     this.#connecting ??= this.#connect();
-    return this.#connecting;
+    return signal === undefined
+      ? this.#connecting
+      : untilAborted(this.#connecting, signal, 'connect');
   }
 
   async pullImage(image: string, options?: CallOptions): Promise<string> {
@@ -105,7 +114,9 @@ export class BuiltinDriver implements Driver {
     timeoutSec: number,
     options?: CallOptions,
   ): Promise<void> {
-    return this.#call(options, 'stop', (core) => core.stopContainer(containerId, timeoutSec));
+    return this.#call(options, 'stop', (core) =>
+      core.stopContainer(containerId, timeoutSec, options?.signal),
+    );
   }
 
   async removeContainer(containerId: string, options?: CallOptions): Promise<void> {
@@ -195,12 +206,53 @@ export class BuiltinDriver implements Driver {
     what: string,
     fn: (core: RuntimeService) => Promise<T>,
   ): Promise<T> {
-    throwIfAborted(options?.signal, what);
+    const signal = options?.signal;
+    throwIfAborted(signal, what);
     const core = this.#core;
     if (core === undefined)
       throw new ChurnError('UNAVAILABLE', `builtin driver: ${what} before connect()`);
-    return fn(core);
+    return signal === undefined ? fn(core) : untilAborted(fn(core), signal, what);
   }
+}
+
+/**
+ * `work`'s outcome, or CANCELLED as soon as `signal` aborts; `work` goes on either way and its
+ * outcome is then dropped (handled, so its failure is never an unhandled rejection).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancels = watchSignal(signal);
+    const cancel = (): void => {
+      const reason: unknown = signal.reason;
+      const why = reason instanceof Error ? `: ${reason.message}` : '';
+      reject(new ChurnError('CANCELLED', `builtin driver: ${what} cancelled${why}`));
+    };
+    cancels.add(cancel);
+    void work.finally(() => cancels.delete(cancel)).then(resolve, reject);
+  });
+}
+
+/**
+ * Calls in flight per signal, and the one listener each signal gets: a call joins and leaves a
+ * set instead of adding and removing a listener (the runner's cut signal sees every call of a
+ * run, hundreds at a time).
+ */
+const cancelsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function watchSignal(signal: AbortSignal): Set<() => void> {
+  const known = cancelsBySignal.get(signal);
+  if (known !== undefined) return known;
+  const cancels = new Set<() => void>();
+  cancelsBySignal.set(signal, cancels);
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const cancel of cancels) cancel();
+      cancels.clear();
+    },
+    { once: true },
+  );
+  return cancels;
 }
 
 /** The core's pod config for a driver pod spec. */

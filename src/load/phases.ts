@@ -8,7 +8,7 @@
  * which that reaches i + 1 (ramping up) and until it drops to i (ramping down).
  */
 import type { Phase, Scenario } from '../scenario/schema.js';
-import { expectedArrivals, type PacerPlan } from './pacer.js';
+import { expectedArrivals, timeOfCumulativeMs, type PacerPlan } from './pacer.js';
 
 /** When and how a phase runs; all times in ms from the start of the first phase. */
 export type PlannedPhase =
@@ -51,6 +51,13 @@ export interface RunPlan {
   readonly expectedOpenLoopCycles: number;
   /** Cap on cycles started in the whole run, when set. */
   readonly iterations: number | undefined;
+  /**
+   * When the iterations cap is expected to end the run before its phases do, ms from the start
+   * of the first phase (from the open-loop phases' planned arrivals). Undefined when it is not
+   * expected to, or cannot be told: a closed-loop phase before that point runs as many cycles
+   * as the runtime's speed allows.
+   */
+  readonly iterationsEndMs: number | undefined;
   readonly maxInflight: number;
   readonly drainTimeoutMs: number;
 }
@@ -112,12 +119,31 @@ export function planRun(load: Scenario['load']): RunPlan {
     expectedOpenLoopCycles:
       load.iterations === undefined ? expectedOpen : Math.min(expectedOpen, load.iterations),
     iterations: load.iterations,
+    iterationsEndMs: iterationsEndMs(load, phases),
     maxInflight: load.maxInflight,
     drainTimeoutMs: load.drainTimeoutMs,
   };
 }
 
 type ClosedPhase = Extract<Phase, { kind: 'closed' }>;
+
+/** See {@link RunPlan.iterationsEndMs}. */
+function iterationsEndMs(
+  load: Scenario['load'],
+  planned: readonly PlannedPhase[],
+): number | undefined {
+  if (load.iterations === undefined) return undefined;
+  let arrivals = 0;
+  for (const [i, phase] of load.phases.entries()) {
+    if (phase.kind === 'closed') return undefined;
+    if (phase.kind === 'pause') continue;
+    const plan = pacerPlanOf(phase, 0);
+    const atMs = timeOfCumulativeMs(plan, load.iterations - arrivals);
+    if (atMs !== undefined) return planned[i]!.startMs + atMs;
+    arrivals += expectedArrivals(plan);
+  }
+  return undefined;
+}
 
 /** What the pacer of open-loop `phase` follows, its Poisson arrivals drawn from `seed`. */
 export function pacerPlanOf(phase: Extract<Phase, { kind: 'open' }>, seed: number): PacerPlan {

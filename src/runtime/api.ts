@@ -45,8 +45,12 @@ export interface RuntimeApi {
   ): Promise<string>;
   /** CREATED → RUNNING; FAILED_PRECONDITION from any other state. */
   startContainer(containerId: string): Promise<void>;
-  /** SIGTERM, then SIGKILL after `timeoutSec` (at once for 0); a no-op unless RUNNING. */
-  stopContainer(containerId: string, timeoutSec: number): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL after `timeoutSec` (at once for 0); a no-op unless RUNNING. When
+   * `signal` aborts during the grace period, fails with CANCELLED and leaves the task to a
+   * later stop or close.
+   */
+  stopContainer(containerId: string, timeoutSec: number, signal?: AbortSignal): Promise<void>;
   /**
    * FAILED_PRECONDITION while RUNNING (compat `containerd`: kills it, then removes it, as
    * containerd and CRI's "forcibly removed" do); succeeds for an unknown id.

@@ -5,6 +5,10 @@
  * Each operation has its own generator (a stream of the seed named by the operation), so the draws of one
  * operation do not depend on how calls of other operations interleave with it. An injected
  * failure happens before the operation does any work: the call changes no state.
+ *
+ * The latency is cut short when the injector's `closed` signal aborts (the core closing): the
+ * call then fails with UNAVAILABLE instead of going on, so a closing core never waits for an
+ * injected latency to run out, and nothing starts behind its back once it closed.
  */
 import type { Clock } from '../common/clock.js';
 import { ChurnError, type RuntimeErrorCode } from '../common/errors.js';
@@ -38,9 +42,11 @@ export class FaultInjector {
   readonly #faults: RuntimeFaults;
   readonly #seed: number;
   readonly #clock: Clock;
+  readonly #closed: AbortSignal | undefined;
   readonly #randoms = new Map<RuntimeOp, SeededRandom>();
 
-  constructor(faults: RuntimeFaults, seed: number, clock: Clock) {
+  /** `closed`, when given, cuts every pending and later injected latency once it aborts. */
+  constructor(faults: RuntimeFaults, seed: number, clock: Clock, closed?: AbortSignal) {
     for (const [op, spec] of Object.entries(faults) as [RuntimeOp, RuntimeFaultSpec][]) {
       if (!(spec.errorRate >= 0 && spec.errorRate <= 1)) {
         throw new ChurnError(
@@ -55,6 +61,7 @@ export class FaultInjector {
     this.#faults = faults;
     this.#seed = seed;
     this.#clock = clock;
+    this.#closed = closed;
   }
 
   /** True when any operation has a fault configured. */
@@ -80,11 +87,24 @@ export class FaultInjector {
     };
   }
 
-  /** Waits the drawn latency for `op`, then throws the drawn error, if any. */
+  /**
+   * Waits the drawn latency for `op`, then throws the drawn error, if any. Throws UNAVAILABLE
+   * as soon as the `closed` signal aborts during the wait.
+   */
   async apply(op: RuntimeOp): Promise<void> {
     if (this.#faults[op] === undefined) return;
     const { delayMs, error } = this.draw(op);
-    if (delayMs > 0) await this.#clock.sleep(delayMs);
+    if (delayMs > 0) {
+      try {
+        await this.#clock.sleep(delayMs, this.#closed);
+      } catch (err) {
+        throw new ChurnError(
+          'UNAVAILABLE',
+          `${op}: the runtime core closed during the injected latency (${Math.round(delayMs)} ms)`,
+          { cause: err },
+        );
+      }
+    }
     if (error !== undefined) throw error;
   }
 }

@@ -11,9 +11,13 @@
  * Recovery: `open` loads pods, containers and images from the state directory. A container
  * RUNNING in the state whose process is gone becomes EXITED with exit code 255, reason
  * `Unknown` (as containerd); one whose process still runs (same pid and /proc start time: a
- * core that crashed) stays RUNNING and is watched by polling. `close` stops every task, so a
- * cleanly closed core leaves no process behind.
+ * core that crashed) stays RUNNING and is watched by polling. Then every executor that may
+ * hold something of an earlier core sweeps what no recovered task owns: a task started just
+ * before a crash, before the state recorded it, is killed, not left running unknown. `close`
+ * stops every task and the executors kill whatever is left of them, so a closed core leaves no
+ * process behind.
  */
+import { setMaxListeners } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
@@ -32,7 +36,7 @@ import type {
   TaskSpec,
 } from './executors/executor.js';
 import { ProcessExecutor } from './executors/process-executor.js';
-import { RuncExecutor } from './executors/runc-executor.js';
+import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
 import { ImageStore } from './images/image-store.js';
@@ -81,7 +85,7 @@ export const coreVersion = '0.1.0';
 const executorFactories: Readonly<
   Record<ExecutorName, (options: ResolvedRuntimeServiceOptions) => Promise<Executor>>
 > = {
-  process: (o) => Promise.resolve(new ProcessExecutor(o.clock)),
+  process: (o) => ProcessExecutor.open({ stateDir: o.stateDir, clock: o.clock }),
   runc: (o) => RuncExecutor.open({ stateDir: o.stateDir, runcPath: o.runcPath, clock: o.clock }),
 };
 
@@ -111,6 +115,11 @@ export class RuntimeService implements RuntimeApi {
   readonly #events = new EventBus();
   readonly #locks = new KeyedMutex();
   readonly #pendingNames = new Set<string>();
+  /**
+   * Aborted when close begins: cuts injected latencies and stop grace periods, so closing
+   * waits for neither. Every pending latency and grace period listens on it.
+   */
+  readonly #closed = unboundedController();
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -124,7 +133,12 @@ export class RuntimeService implements RuntimeApi {
     this.#images = images;
     this.#catalog =
       options.imagesDir === undefined ? undefined : new ArchiveCatalog(options.imagesDir);
-    this.#faults = new FaultInjector(options.faults, options.seed, options.clock);
+    this.#faults = new FaultInjector(
+      options.faults,
+      options.seed,
+      options.clock,
+      this.#closed.signal,
+    );
   }
 
   /**
@@ -144,6 +158,7 @@ export class RuntimeService implements RuntimeApi {
       try {
         await service.#executor(resolved.executor);
         await service.#recover();
+        await service.#sweepLeftovers();
       } catch (err) {
         await service.#closeExecutors();
         await journal.close();
@@ -160,7 +175,9 @@ export class RuntimeService implements RuntimeApi {
     return Promise.resolve({
       version: '0.1.0',
       runtimeName: coreRuntimeName,
-      runtimeVersion: coreVersion,
+      // SemVer build metadata names the executor, so reports of runs against `churn serve`
+      // with process and with runc tell them apart.
+      runtimeVersion: `${coreVersion}+${this.options.executor}`,
       runtimeApiVersion: 'v1',
     });
   }
@@ -392,7 +409,16 @@ export class RuntimeService implements RuntimeApi {
     });
   }
 
-  async stopContainer(containerId: string, timeoutSec: number): Promise<void> {
+  /**
+   * See {@link RuntimeApi.stopContainer}. When `signal` aborts during the grace period, the
+   * call stops waiting and fails with CANCELLED, leaving the task as the stop signal left it
+   * (as containerd does when the request's context ends); a later stop or close kills it.
+   */
+  async stopContainer(
+    containerId: string,
+    timeoutSec: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     this.#checkOpen();
     await this.#faults.apply('stop');
     if (this.#containers.get(containerId) === undefined) {
@@ -402,7 +428,7 @@ export class RuntimeService implements RuntimeApi {
     await this.#locks.run(containerId, async () => {
       const entry = this.#containers.get(containerId);
       if (entry === undefined) return;
-      await this.#stopTask(entry, Math.max(0, timeoutSec) * 1000);
+      await this.#stopTask(entry, Math.max(0, timeoutSec) * 1000, signal);
     });
   }
 
@@ -498,11 +524,12 @@ export class RuntimeService implements RuntimeApi {
       throw errors.invalidArgument(`image reference "${ref}" is not valid`);
     const archive = this.#catalog === undefined ? undefined : await this.#catalog.find(normalized);
     if (archive === undefined) {
-      throw errors.notFound(
-        `image "${ref}" (${normalized}): not in the store${
+      throw new ChurnError(
+        'NOT_FOUND',
+        `image "${ref}"${normalized === ref ? '' : ` (${normalized})`} not found: not in the image store${
           this.options.imagesDir === undefined
             ? ', and no images directory is configured'
-            : ` nor in ${this.options.imagesDir}`
+            : ` nor among the archives in ${this.options.imagesDir}`
         }`,
       );
     }
@@ -547,6 +574,7 @@ export class RuntimeService implements RuntimeApi {
    * directory. Idempotent; later calls other than reads fail with UNAVAILABLE.
    */
   close(): Promise<void> {
+    this.#closed.abort();
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -657,14 +685,21 @@ export class RuntimeService implements RuntimeApi {
 
   /**
    * SIGTERM, then SIGKILL after `graceMs` (at once for 0); resolves once the exit is recorded.
-   * A no-op unless the container is RUNNING. Container lock held.
+   * A no-op unless the container is RUNNING. Closing the core ends the grace period at once;
+   * `signal` aborting ends it with CANCELLED, no SIGKILL sent. Container lock held.
    */
-  async #stopTask(entry: ContainerEntry, graceMs: number): Promise<void> {
+  async #stopTask(entry: ContainerEntry, graceMs: number, signal?: AbortSignal): Promise<void> {
     const task = entry.task;
     if (entry.container.state !== 'RUNNING' || task === undefined) return;
     if (graceMs > 0) {
       await task.kill('SIGTERM');
+      // The grace period ends early when the core closes or `signal` aborts. Plain listeners,
+      // removed after: `signal` may be a run-long cut signal that sees every stop of a run.
       const timer = new AbortController();
+      const cut = (): void => timer.abort();
+      this.#closed.signal.addEventListener('abort', cut, { once: true });
+      signal?.addEventListener('abort', cut, { once: true });
+      if (this.#closed.signal.aborted || signal?.aborted === true) cut();
       const exitedInTime = await Promise.race([
         task.exited.then(() => true),
         this.#clock.sleep(graceMs, timer.signal).then(
@@ -673,6 +708,14 @@ export class RuntimeService implements RuntimeApi {
         ),
       ]);
       timer.abort();
+      this.#closed.signal.removeEventListener('abort', cut);
+      signal?.removeEventListener('abort', cut);
+      if (!exitedInTime && signal?.aborted === true && !this.#closed.signal.aborted) {
+        throw new ChurnError(
+          'CANCELLED',
+          `container "${entry.container.id}": stop cancelled during its ${graceMs} ms grace period`,
+        );
+      }
       if (!exitedInTime) await task.kill('SIGKILL');
     } else {
       await task.kill('SIGKILL');
@@ -742,6 +785,19 @@ export class RuntimeService implements RuntimeApi {
     };
   }
 
+  /**
+   * After recovery: each executor that an earlier core may have used kills what no recovered
+   * task owns. `process` always (opening it costs nothing); `runc` when it is open or left
+   * state behind (a crash before the first runc pod was recorded), if it can run here at all.
+   */
+  async #sweepLeftovers(): Promise<void> {
+    await this.#executor('process');
+    if (!this.#opening.has('runc') && (await runcLeftoversExist(this.options.stateDir))) {
+      await this.#executor('runc').catch(() => undefined);
+    }
+    for (const executor of this.#executors.values()) await executor.sweep();
+  }
+
   async #recover(): Promise<void> {
     for (const record of this.#journal.load<PodRecord>('pod')) {
       const executor = await this.#executor(record.executor);
@@ -803,6 +859,13 @@ export class RuntimeService implements RuntimeApi {
       });
     }
   }
+}
+
+/** An AbortController whose signal may have any number of listeners without a leak warning. */
+function unboundedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /** Takes the state directory for this process: refused while another live process holds it. */

@@ -37,11 +37,30 @@ export function flattenIssues(
     seen.add(id);
     out.push(issue);
   };
+  /**
+   * Reports a mapping that gives several single-key forms of a union at once (`{ sleep: 5ms,
+   * exec: … }` for a step that is `{ sleep }` or `{ exec }`) as one problem; false otherwise.
+   */
+  const severalForms = (path: ValuePath, value: unknown): boolean => {
+    if (valueKind(value) !== 'object') return false;
+    const forms = singleKeyForms(schema, path, input);
+    if (forms === undefined) return false;
+    const keys = Object.keys(value as object);
+    if (keys.filter((k) => forms.includes(k)).length < 2) return false;
+    const noun = itemNoun(path);
+    add({
+      path,
+      target: 'value',
+      message: `${noun.withArticle} has exactly one key, but this one has ${keys.length}: ${keys.join(', ')} (write each as a ${noun.name} of its own)`,
+    });
+    return true;
+  };
   const visit = (issue: Issue, base: ValuePath): void => {
     const path = [...base, ...issue.path.map(pathSegment)];
     const value = valueAt(input, path);
     switch (issue.code) {
       case 'unrecognized_keys': {
+        if (severalForms(path, value)) return;
         const allowed = allowedKeys(schema, path, input);
         for (const key of issue.keys) {
           const matches = closestMatches(key, allowed);
@@ -60,6 +79,7 @@ export function flattenIssues(
         return;
       }
       case 'invalid_union': {
+        if (severalForms(path, value)) return;
         const branch = chooseBranch(issue.errors, value);
         if (branch === undefined) {
           add({
@@ -120,6 +140,43 @@ function isTypeMismatch(branch: readonly Issue[], value: unknown): boolean {
       (i.code === 'invalid_type' ||
         (i.code === 'invalid_value' && i.values.every((v) => typeof v !== typeof value))),
   );
+}
+
+/**
+ * The keys of the single-key mappings the union at `path` of `input` takes (`exec`, `sleep`
+ * for a step); undefined unless the schema there is a union with at least two mapping options,
+ * each of exactly one key.
+ */
+function singleKeyForms(schema: Schema, path: ValuePath, input: unknown): string[] | undefined {
+  let current: Schema | undefined = schema;
+  let value = input;
+  for (const segment of path) {
+    if (current === undefined) return undefined;
+    current = childSchema(current, segment, value);
+    value = valueAt(value, [segment]);
+  }
+  if (current === undefined) return undefined;
+  const union = unwrap(current)._zod.def;
+  if (union.type !== 'union') return undefined;
+  const keys: string[] = [];
+  for (const option of (union as z.core.$ZodUnionDef).options) {
+    const def = unwrap(option)._zod.def;
+    if (def.type !== 'object') continue;
+    const shapeKeys = Object.keys((def as z.core.$ZodObjectDef).shape);
+    if (shapeKeys.length !== 1) return undefined;
+    keys.push(shapeKeys[0]!);
+  }
+  return keys.length >= 2 ? keys : undefined;
+}
+
+/** What an item of the list at `path` is called: `step` in `steps[1]`, else `item`. */
+function itemNoun(path: ValuePath): { name: string; withArticle: string } {
+  const list =
+    path.length >= 2 && typeof path[path.length - 1] === 'number'
+      ? path[path.length - 2]
+      : undefined;
+  const name = typeof list === 'string' && /^[a-z]+s$/i.test(list) ? list.slice(0, -1) : 'item';
+  return { name, withArticle: `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}` };
 }
 
 /**

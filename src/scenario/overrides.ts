@@ -18,7 +18,13 @@
  *   --label k=v      report.labels.k (repeatable)
  */
 import { defaultPhasesInput } from './schema.js';
-import { explainBadDuration, formatDurationMs, parseDurationMs } from './units.js';
+import {
+  explainBadDuration,
+  formatDurationMs,
+  maxDurationMs,
+  maxDurationText,
+  parseDurationMs,
+} from './units.js';
 import type { ValuePath } from './yaml-source.js';
 
 /** The overriding flags as `churn run` parsed them; each is optional. */
@@ -292,13 +298,26 @@ function overrideDuration(
   if (fileTotalMs <= 0) return;
   let elapsedMs = 0;
   let previousEndMs = 0;
-  phases.forEach((phase, i) => {
-    elapsedMs += lengths[i]!;
+  const scaledMs = (lengths as number[]).map((lengthMs) => {
+    elapsedMs += lengthMs;
     const endMs = Math.round((elapsedMs * totalMs) / fileTotalMs);
-    const record = phase as Raw;
-    record[keyOf(record)] = formatDurationMs(endMs - previousEndMs);
-    origins.push({ path: ['load', 'phases', i, keyOf(record)], flag });
+    const ms = endMs - previousEndMs;
     previousEndMs = endMs;
+    return ms;
+  });
+  const tooLong = scaledMs.findIndex((ms) => !(ms <= maxDurationMs));
+  if (tooLong >= 0) {
+    problems.push({
+      flag,
+      path: ['load', 'phases'],
+      message: `"${text}" would stretch phase ${tooLong + 1} beyond ${maxDurationText}, the longest a phase may last`,
+    });
+    return;
+  }
+  phases.forEach((phase, i) => {
+    const record = phase as Raw;
+    record[keyOf(record)] = formatDurationMs(scaledMs[i]!);
+    origins.push({ path: ['load', 'phases', i, keyOf(record)], flag });
   });
 }
 

@@ -9,12 +9,15 @@
  * several keys live in {@link crossCheck}; they run once every key is valid on its own.
  */
 import { z } from 'zod';
+import { criEndpointProblem } from '../common/cri-endpoint.js';
 import { runtimeErrorCodes } from '../common/errors.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
 import { parseThreshold, type ThresholdExpr } from './threshold.js';
 import {
   durationPattern,
   explainBadDuration,
+  explainLongDuration,
+  maxDurationMs,
   parseDurationMs,
   parseRatio,
   ratioPattern,
@@ -53,7 +56,10 @@ const name = z
   .string()
   .regex(namePattern, 'must be 1–63 of a-z 0-9 _ . - starting with a letter or digit');
 
-/** A string that must carry a unit; a bare number gets a message saying so. */
+/**
+ * A string that must carry a unit (a bare number gets a message saying so), at most
+ * {@link maxDurationMs}.
+ */
 const durationText = z
   .string({
     error: (iss) =>
@@ -61,7 +67,14 @@ const durationText = z
         ? `${iss.input} has no unit: write e.g. ${iss.input}s or ${iss.input}ms`
         : undefined,
   })
-  .regex(durationPattern, { error: (iss) => explainBadDuration(String(iss.input)) });
+  .regex(durationPattern, { error: (iss) => explainBadDuration(String(iss.input)) })
+  .refine(
+    (text) => {
+      const ms = parseDurationMs(text);
+      return ms === undefined || ms <= maxDurationMs;
+    },
+    { error: (iss) => explainLongDuration(String(iss.input)) },
+  );
 
 const duration = durationText.transform((text) => parseDurationMs(text)!);
 
@@ -93,8 +106,15 @@ const target = z.strictObject({
   endpoint: z
     .string()
     .min(1)
+    .superRefine((text, ctx) => {
+      // Empty is min(1)'s to report.
+      const problem = text === '' ? undefined : criEndpointProblem(text);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `"${text}": ${problem}` });
+    })
     .default('unix:///run/containerd/containerd.sock')
-    .describe('CRI endpoint of the runtime (cri only): unix:///path or unix:/path.'),
+    .describe(
+      'CRI endpoint of the runtime (cri only): unix:///path (or unix:/path, or the bare absolute path), or tcp://127.0.0.1:PORT (loopback only).',
+    ),
   runtimeHandler: z
     .string()
     .default('')
@@ -474,7 +494,7 @@ const thresholdText = z
     return parsed.expr;
   })
   .describe(
-    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20, dropped == 0.',
+    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0.',
   );
 
 const threshold = z

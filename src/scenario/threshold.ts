@@ -22,8 +22,8 @@ export type Comparator = '<' | '<=' | '>' | '>=' | '==';
 
 /**
  * A parsed threshold. `value` is in the metric's base unit: milliseconds for latency, a
- * fraction (0.001 for 0.1%) for error_rate, operations per second for throughput, a count for
- * dropped. `op` is undefined for run-wide metrics (error_rate over all operations, dropped).
+ * fraction (0.001 for 0.1%) for error_rate, successful operations per second of recorded time
+ * for throughput, a count for dropped. `op` is undefined for run-wide metrics (error_rate over all operations, dropped).
  */
 export interface ThresholdExpr {
   readonly source: string;

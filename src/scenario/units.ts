@@ -13,6 +13,16 @@ const durationUnitsMs: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+/**
+ * The longest duration churn accepts, 576h (24 days). Every duration is waited on with one
+ * timer somewhere (a phase, a drain, a stop timeout in the runtime), and Node's timers fire at
+ * once, with only a warning, beyond 2^31 − 1 ms (about 24.8 days); a longer run is several
+ * phases.
+ */
+export const maxDurationMs = 24 * 24 * 3_600_000;
+/** {@link maxDurationMs} as messages say it: `576h (24 days)`. */
+export const maxDurationText = `${maxDurationMs / 3_600_000}h (${maxDurationMs / 86_400_000} days)`;
+
 /** What a duration looks like: a non-negative number and a unit (us, µs, ms, s, m, h). */
 export const durationPattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(us|µs|ms|s|m|h)\s*$/;
 
@@ -75,6 +85,11 @@ export function explainBadDuration(text: string): string {
   return `"${text}" is not a duration: use a number and a unit, ms, s, m or h (e.g. 250ms, 30s)`;
 }
 
+/** Says that `text`, a duration, is longer than {@link maxDurationMs}. */
+export function explainLongDuration(text: string): string {
+  return `"${text.trim()}" is too long: a duration is at most ${maxDurationText}`;
+}
+
 /** Formats milliseconds as the shortest exact duration string churn accepts (`1500ms`, `2m`). */
 export function formatDurationMs(ms: number): string {
   if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
@@ -82,6 +97,22 @@ export function formatDurationMs(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   if (Number.isInteger(ms)) return `${ms}ms`;
   return `${Math.round(ms * 1000)}us`;
+}
+
+/**
+ * Formats milliseconds for people, in hours, minutes and seconds to the millisecond:
+ * `6m34.521s`, `1h30m`, `1h0m5s`; under a second as {@link formatDurationMs} does (`250ms`).
+ */
+export function formatDurationHuman(ms: number): string {
+  if (ms < 1000) return formatDurationMs(ms);
+  const wholeMs = Math.round(ms);
+  const h = Math.floor(wholeMs / 3_600_000);
+  const m = Math.floor((wholeMs % 3_600_000) / 60_000);
+  const sMs = wholeMs % 60_000;
+  let out = h > 0 ? `${h}h` : '';
+  if (m > 0 || (h > 0 && sMs > 0)) out += `${m}m`;
+  if (sMs > 0) out += `${sMs / 1000}s`;
+  return out;
 }
 
 /** Parses `0.1%` (→ 0.001) or a bare fraction `0.001`; undefined if bad or negative. */

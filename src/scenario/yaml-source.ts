@@ -157,6 +157,14 @@ function syntaxProblem(
     }
     return { position: at, path: [], message: 'duplicate key in a mapping' };
   }
+  if (error.code === 'MULTIPLE_DOCS') {
+    return {
+      position: at,
+      path: [],
+      message:
+        'a scenario file holds one YAML document, but a second one starts here: remove it, or put each scenario in a file of its own',
+    };
+  }
   const message = (error.message.split('\n')[0] ?? error.message).replace(
     / at line \d+, column \d+:?$/,
     '',

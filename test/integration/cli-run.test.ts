@@ -190,6 +190,7 @@ describe('churn run (built-in core)', () => {
     );
     expect(code).toBe(2);
     expect(stderr).toContain('nobody.sock');
+    expect(stderr).not.toContain('Resolution note');
     expect(await reportsIn(join(dir, 'reports'))).toEqual([]);
   });
 
@@ -198,8 +199,23 @@ describe('churn run (built-in core)', () => {
     for (const endpoint of ['tcp://example.com:1', 'ftp://x']) {
       const { code, stderr } = await runChurn(['run', '--endpoint', endpoint, '--dry-run'], dir);
       expect(code).toBe(2);
-      expect(stderr).toContain(`endpoint "${endpoint}"`);
+      expect(stderr).toContain(`--endpoint target.endpoint: "${endpoint}": `);
     }
+  });
+
+  it('agrees with validate on a malformed endpoint in a file, naming file:line:column and key', async () => {
+    const dir = await tempDir();
+    const file = await scenarioFile(
+      dir,
+      'name: bad-endpoint\ntarget:\n  driver: cri\n  endpoint: http://localhost:1234\n',
+    );
+    const where = `${file}:4:13 target.endpoint: "http://localhost:1234": unsupported scheme`;
+    const validated = await runChurn(['validate', file], dir);
+    expect(validated.code).toBe(2);
+    expect(validated.stdout + validated.stderr).toContain(where);
+    const planned = await runChurn(['run', file, '--dry-run'], dir);
+    expect(planned.code).toBe(2);
+    expect(planned.stderr).toContain(where);
   });
 
   it('--dry-run prints the plan and touches no runtime', async () => {

@@ -5,10 +5,12 @@
  * no call made after.
  */
 import { getEventListeners } from 'node:events';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CriClient } from '../../src/cri/client.js';
 import { CriDriver } from '../../src/drivers/cri.js';
 import { serveCore } from '../support/cri-serve.js';
+import { tempDir } from '../support/core-fixtures.js';
 import { codeOf } from '../support/error-code.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
@@ -60,5 +62,22 @@ describe('CriClient and abort signals', () => {
     );
     await driver.stopPod(podId);
     await driver.removePod(podId);
+  });
+});
+
+describe('CriClient errors', () => {
+  it('says plainly that nothing listens at the socket, with no empty note from grpc-js', async () => {
+    const socket = join(await tempDir(), 'none.sock');
+    const client = new CriClient(`unix://${socket}`, { callTimeoutMs: 10_000 });
+    onTestFinished(() => client.close());
+    const failure = await client.runtime('Version', { version: 'v1' }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/^CRI Version: /);
+    expect(failure?.message).toContain(`connect ENOENT ${socket}`);
+    expect(failure?.message).not.toContain('Resolution note');
+    expect(failure?.message).not.toContain('Error: connect');
+    expect(failure?.message).not.toMatch(/[.:\s]$/);
   });
 });

@@ -3,7 +3,7 @@
  * process, driven by the cri driver; SIGTERM stops it gracefully with nothing left behind.
  * Option errors are checked in-process through runCli.
  */
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
@@ -11,7 +11,7 @@ import { isChurnError } from '../../src/common/errors.js';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
 import { bufferIo } from '../support/cli-io.js';
-import { startServe } from '../support/churn-process.js';
+import { runChurn, startServe } from '../support/churn-process.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
@@ -75,16 +75,104 @@ describe('churn serve (built CLI)', () => {
     await expect(lstat(pidFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('refuses to start (exit 2) when another server answers on the socket', async () => {
+  it('refuses to start (exit 2) when another server answers on the socket, creating no state', async () => {
     const dir = await tempDir();
     const socket = join(dir, 'churn.sock');
     const first = await startServe(['--socket', socket, '--state-dir', join(dir, 'a')], dir);
-    const second = await startServe(['--socket', socket, '--state-dir', join(dir, 'b')], dir);
+    const second = await startServe(
+      ['--socket', socket, '--state-dir', join(dir, 'b', 'state')],
+      dir,
+    );
     expect(await second.exited).toBe(2);
     expect(second.stderr()).toContain('another server is listening');
+    await expect(lstat(join(dir, 'b'))).rejects.toMatchObject({ code: 'ENOENT' });
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
   });
+
+  it('refuses to start (exit 2) on a state directory another serve holds, leaving that one alone', async () => {
+    const dir = await tempDir();
+    const state = join(dir, 'state');
+    const socket = join(dir, 'first.sock');
+    const first = await startServe(['--socket', socket, '--state-dir', state], dir);
+    expect(first.stdout()).toContain('listening on');
+    const before = (await readdir(state)).sort();
+    const lock = await readFile(join(state, 'core.lock'), 'utf8');
+
+    const second = await startServe(
+      ['--socket', join(dir, 'second.sock'), '--state-dir', state],
+      dir,
+    );
+    expect(await second.exited).toBe(2);
+    expect(second.stderr()).toContain(
+      `state directory ${state} is in use by another core (pid ${String(first.child.pid)})`,
+    );
+    expect(second.stderr().trim().split('\n')).toHaveLength(1);
+    await expect(lstat(join(dir, 'second.sock'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await readdir(state)).sort()).toEqual(before);
+    expect(await readFile(join(state, 'core.lock'), 'utf8')).toBe(lock);
+
+    // The first still serves from its state.
+    const driver = new CriDriver({
+      endpoint: `unix://${socket}`,
+      runtimeHandler: '',
+      callTimeoutMs: 10_000,
+    });
+    onTestFinished(() => driver.close());
+    const podId = await driver.runPod(pod('still-served'));
+    await driver.stopPod(podId);
+    await driver.removePod(podId);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
+  it('refuses --executor runc without root (exit 2), creating no state', async () => {
+    const dir = await tempDir();
+    // Dropped to nobody, churn must be able to reach its socket and state directory paths.
+    await chmod(dir, 0o777);
+    const asRoot = process.getuid?.() === 0;
+    const result = await runChurn(
+      [
+        'serve',
+        '--socket',
+        join(dir, 's.sock'),
+        '--state-dir',
+        join(dir, 'st'),
+        '--executor',
+        'runc',
+      ],
+      dir,
+      asRoot ? { runUnder: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] } : {},
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^churn: --executor runc needs root \(churn serve runs as uid \d+\)/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'removes the state directory it created when the core refuses to open (no runc on PATH): exit 2',
+    async () => {
+      const dir = await tempDir();
+      const result = await runChurn(
+        [
+          'serve',
+          '--socket',
+          join(dir, 's.sock'),
+          '--state-dir',
+          join(dir, 'new', 'state'),
+          '--executor',
+          'runc',
+        ],
+        dir,
+        { env: { PATH: join(dir, 'no-bin') } },
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('executor runc: cannot run runc');
+      expect(await readdir(dir)).toEqual([]);
+    },
+  );
 
   it('injects the faults of a --faults file, which has the shape of a scenario faults block', async () => {
     const dir = await tempDir();
@@ -140,6 +228,55 @@ describe('churn serve option errors (in-process)', () => {
       /faults\.yaml:[34]:\d+ faults\.list: faults cannot be injected into list/,
     );
   });
+
+  it.each([
+    ['does not exist', 'none'],
+    ['is not a directory', 'file.tar'],
+  ])(
+    'refuses --images that %s with exit 2, naming flag and path, creating no state',
+    async (problem, name) => {
+      const dir = await tempDir();
+      await writeFile(join(dir, 'file.tar'), '');
+      const io = bufferIo({ cwd: dir });
+      const code = await runCli(
+        ['serve', '--socket', 's.sock', '--state-dir', 'st', '--images', name],
+        io.io,
+      );
+      expect(code).toBe(2);
+      expect(io.stderr()).toBe(
+        `churn: --images ${name} (${join(dir, name)}): ${problem}; give the directory of OCI image archives (.tar) PullImage resolves from\n`,
+      );
+      expect(await readdir(dir)).toEqual(['file.tar']);
+    },
+  );
+
+  it.each([
+    ['--executor', 'crun', 'unknown value "crun": use one of process, runc'],
+    [
+      '--executor',
+      'proces',
+      'unknown value "proces" (did you mean "process"?): use one of process, runc',
+    ],
+    [
+      '--compat',
+      'containrd',
+      'unknown value "containrd" (did you mean "containerd"?): use one of strict, containerd',
+    ],
+  ])(
+    'refuses %s %s with one message and exit 2, creating no state',
+    async (flag, value, message) => {
+      const dir = await tempDir();
+      const io = bufferIo({ cwd: dir });
+      const code = await runCli(
+        ['serve', '--socket', 's.sock', '--state-dir', 'st', flag, value],
+        io.io,
+      );
+      expect(code).toBe(2);
+      expect(io.stderr().match(/^churn: /gm)).toEqual(['churn: ']);
+      expect(io.stderr()).toContain(`churn: ${flag}: ${message}\n`);
+      expect(await readdir(dir)).toEqual([]);
+    },
+  );
 
   it('rejects a missing faults file with exit 2', async () => {
     const dir = await tempDir();

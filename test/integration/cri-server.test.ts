@@ -43,7 +43,7 @@ describe('churn serve in-process, driven by the cri driver', () => {
       runtimeApiVersion: 'v1',
       runtimeHandler: '',
     });
-    expect(info.runtimeVersion).not.toBe('');
+    expect(info.runtimeVersion).toBe('0.1.0+process');
     // The server's pid, for resource sampling: this process serves it here.
     expect(info.pid).toBe(process.pid);
     await driver.pullImage('host');
@@ -318,6 +318,30 @@ describe('churn serve in-process, driven by the cri driver', () => {
     controller.abort();
     expect(await codeOf(driver.listPods({}, { signal: controller.signal }))).toBe('CANCELLED');
     await served.core.removePodSandbox(podId);
+  });
+
+  it('a StopContainer the client gives up on stops holding the container: the pod stops at once', async () => {
+    const served = await serveCore(cleanup);
+    const driver = driverFor(served.endpoint);
+    await driver.connect();
+    const pod = podSpec('cancelled-stop');
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(
+      podId,
+      pod,
+      containerSpec({ command: ['sh', '-c', 'trap "" TERM; exec sleep 3600'] }),
+    );
+    await driver.startContainer(id);
+    // A 300 s grace period the client abandons after 50 ms.
+    const controller = new AbortController();
+    const stopping = driver.stopContainer(id, 300, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await codeOf(stopping)).toBe('CANCELLED');
+    // Were the server still inside that grace period, StopPodSandbox would wait behind it for
+    // 300 s; the test's own timeout (far shorter) is the bound.
+    await driver.stopPod(podId);
+    expect((await driver.containerStatus(id)).state).toBe('EXITED');
+    await driver.removePod(podId);
   });
 
   it('creates the socket with mode 0600 and removes it on close', async () => {

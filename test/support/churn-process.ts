@@ -16,15 +16,28 @@ export interface ChurnProcess {
   readonly exited: Promise<number>;
 }
 
+/** Options of {@link startChurn}. */
+export interface StartChurnOptions {
+  /** Variables set in the child's environment on top of the test's own. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A command churn runs under, e.g. `['setpriv', '--reuid=65534', …]` to drop root. */
+  readonly runUnder?: readonly string[];
+}
+
 /**
  * Starts `churn ...args` in `cwd`; killed (SIGKILL) and waited for when the test finishes if
  * still running.
  */
-export function startChurn(args: readonly string[], cwd: string): ChurnProcess {
-  const child = spawn(process.execPath, [churnBin, ...args], {
+export function startChurn(
+  args: readonly string[],
+  cwd: string,
+  options: StartChurnOptions = {},
+): ChurnProcess {
+  const argv = [...(options.runUnder ?? []), process.execPath, churnBin, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
   });
   let out = '';
   let err = '';
@@ -54,8 +67,9 @@ export async function startServe(
   args: readonly string[],
   cwd: string,
   timeoutMs = 20_000,
+  options: StartChurnOptions = {},
 ): Promise<ChurnProcess> {
-  const p = startChurn(['serve', ...args], cwd);
+  const p = startChurn(['serve', ...args], cwd, options);
   // Registered after startChurn's SIGKILL, so it runs before it.
   onTestFinished(async () => {
     if (p.child.exitCode !== null || p.child.signalCode !== null) return;
@@ -76,8 +90,9 @@ export async function startServe(
 export async function runChurn(
   args: readonly string[],
   cwd: string,
+  options: StartChurnOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = startChurn(args, cwd);
+  const p = startChurn(args, cwd, options);
   const code = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }

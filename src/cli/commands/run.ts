@@ -25,6 +25,31 @@ interface RunArgs extends MetricsArgs {
   [flag: string]: unknown;
 }
 
+/**
+ * The examples `churn run --help` shows, as [command, description]; each one that names a
+ * shipped scenario must run as described (a test plans them).
+ */
+export const runExamples: readonly (readonly [string, string])[] = [
+  ['$0 run', 'the smoke scenario against the built-in core, about 10 s'],
+  ['$0 run scenarios/lifecycle-open-ramp.yaml --dry-run', 'show what would run'],
+  [
+    '$0 run scenarios/smoke.yaml --driver cri --endpoint unix:///run/containerd/containerd.sock',
+    'the same against containerd',
+  ],
+  [
+    '$0 run scenarios/soak-nightly.yaml --duration 4h --label release=1.7.0',
+    'a nightly soak, shortened from 6 h to 4 h',
+  ],
+  [
+    '$0 run scenarios/soak-nightly.yaml --baseline latest',
+    'a nightly soak that fails (exit 1) when it got slower than the previous run',
+  ],
+  [
+    '$0 run scenarios/soak-nightly.yaml --metrics-port 9464 --target-process containerd',
+    'a soak Prometheus scrapes (see docs/metrics.md and dashboards/)',
+  ],
+];
+
 /** The `run` command. */
 export const runCommand = defineCommand<RunArgs>({
   command: 'run [scenario]',
@@ -38,11 +63,15 @@ export const runCommand = defineCommand<RunArgs>({
     for (const f of Object.values(overrideFlags)) {
       y = y.option(f.flag.slice(2), {
         type: f.type,
+        // The next word is the value even when it starts with a dash: `--duration -1s` is a
+        // negative duration (refused with the duration's message), not the flags -1 and -s.
+        requiresArg: true,
         describe: f.describe,
         ...(f.array ? { array: true } : {}),
         group: 'Override the scenario:',
       });
     }
+    for (const [command, description] of runExamples) y = y.example(command, description);
     return y
       .option('dry-run', {
         type: 'boolean',
@@ -57,32 +86,38 @@ export const runCommand = defineCommand<RunArgs>({
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('run-id', {
+        requiresArg: true,
         type: 'string',
         describe: 'run id (labels everything the run creates); random by default',
       })
       .option('metrics-port', {
+        requiresArg: true,
         type: 'number',
         describe:
           'serve Prometheus /metrics on this port for the whole run (0: any free port; the address is printed)',
         group: 'Metrics:',
       })
       .option('metrics-host', {
+        requiresArg: true,
         type: 'string',
         describe: 'address /metrics binds to (default 127.0.0.1; 0.0.0.0 for other machines)',
         group: 'Metrics:',
       })
       .option('metrics-linger', {
+        requiresArg: true,
         type: 'string',
         describe: `keep serving /metrics this long after the run, so the last scrape sees the final values (default ${formatDurationMs(defaultMetricsLingerMs)}; 0: stop at once; Ctrl-C ends it)`,
         group: 'Metrics:',
       })
       .option('pushgateway', {
+        requiresArg: true,
         type: 'string',
         describe:
           'push metrics to this Prometheus Pushgateway during the run and at its end (job=churn, instance, scenario)',
         group: 'Metrics:',
       })
       .option('push-interval', {
+        requiresArg: true,
         type: 'string',
         describe: `period of pushes during the run (default ${formatDurationMs(defaultPushIntervalMs)})`,
         group: 'Metrics:',
@@ -93,58 +128,46 @@ export const runCommand = defineCommand<RunArgs>({
         group: 'Metrics:',
       })
       .option('push-instance', {
+        requiresArg: true,
         type: 'string',
         describe: 'the instance grouping label of pushes (default: the host name)',
         group: 'Metrics:',
       })
       .option('target-pid', {
+        requiresArg: true,
         type: 'number',
         describe:
           "sample this process as the runtime daemon (CPU, memory, fds, threads); default: the driver's daemon",
         group: 'Metrics:',
       })
       .option('target-process', {
+        requiresArg: true,
         type: 'string',
         describe:
           'sample the process with this name (/proc/<pid>/comm) as the runtime daemon, e.g. containerd',
         group: 'Metrics:',
       })
       .option('baseline', {
+        requiresArg: true,
         type: 'string',
         describe:
           'after the run, compare with this report (latest = the previous complete run of the scenario, a tag, or a file) and exit 1 on a regression',
         group: 'Regression gate:',
       })
       .option('alpha', {
+        requiresArg: true,
         type: 'number',
         default: 0.05,
         describe: 'significance level of the baseline comparison',
         group: 'Regression gate:',
       })
       .option('min-effect', {
+        requiresArg: true,
         type: 'string',
         default: '5%',
         describe: 'smallest change the baseline comparison calls a regression',
         group: 'Regression gate:',
       })
-      .example('$0 run', 'the smoke scenario against the built-in core, about 10 s')
-      .example('$0 run scenarios/lifecycle-open-ramp.yaml --dry-run', 'show what would run')
-      .example(
-        '$0 run scenarios/smoke.yaml --driver cri --endpoint unix:///run/containerd/containerd.sock',
-        'the same against containerd',
-      )
-      .example(
-        '$0 run scenarios/soak-nightly.yaml --duration 8h --label release=1.7.0',
-        'a nightly soak',
-      )
-      .example(
-        '$0 run scenarios/soak-nightly.yaml --baseline latest',
-        'a nightly soak that fails (exit 1) when it got slower than the previous run',
-      )
-      .example(
-        '$0 run scenarios/soak-nightly.yaml --metrics-port 9464 --target-process containerd',
-        'a soak Prometheus scrapes (see docs/metrics.md and dashboards/)',
-      )
       .epilogue(
         'Ctrl-C stops scheduling and drains in-flight cycles; a second Ctrl-C cuts them off. Either way everything the run created is removed and the report is written, marked partial.\nExit codes: 0 ok · 1 a threshold failed, the run aborted, no cycle succeeded, or --baseline found a regression · 2 bad scenario or flags · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.',
       );

@@ -4,14 +4,17 @@
  * SIGINT, then stops gracefully: no new calls, in-flight calls finish, every task is stopped
  * (no process left), the socket and pid file are removed.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
-import { ChurnError } from '../../common/errors.js';
+import { ChurnError, isChurnError } from '../../common/errors.js';
 import { CriServer } from '../../cri/server.js';
+import { claimSocketPath } from '../../cri/unix-socket.js';
 import type { RuntimeFaults } from '../../runtime/faults.js';
 import type { Compat } from '../../runtime/lifecycle.js';
+import type { RuntimeServiceOptions } from '../../runtime/options.js';
 import { RuntimeService } from '../../runtime/service.js';
+import { didYouMean } from '../../scenario/did-you-mean.js';
 import { flattenIssues } from '../../scenario/issues.js';
 import { ScenarioError, type ScenarioProblem } from '../../scenario/load.js';
 import { scenarioErrorMap } from '../../scenario/messages.js';
@@ -21,10 +24,13 @@ import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { StopSignalName } from '../io.js';
 
+const executors = ['process', 'runc'] as const;
+const compats = ['strict', 'containerd'] as const;
+
 interface ServeArgs {
   readonly socket: string;
   readonly 'state-dir': string;
-  readonly executor: 'process' | 'runc';
+  readonly executor: (typeof executors)[number];
   readonly images: string | undefined;
   readonly faults: string | undefined;
   readonly seed: number | undefined;
@@ -51,8 +57,9 @@ export const serveCommand = defineCommand<ServeArgs>({
       })
       .option('executor', {
         describe: 'how tasks run: process (unprivileged child processes) or runc (root + runc)',
-        choices: ['process', 'runc'] as const,
+        choices: executors,
         default: 'process' as const,
+        coerce: oneOf('--executor', executors),
       })
       .option('images', {
         describe: 'directory of OCI image archives (.tar) PullImage resolves from',
@@ -67,8 +74,9 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option('compat', {
         describe:
           "answers to illegal calls: strict (CRI's specific codes) or containerd (as containerd 1.6)",
-        choices: ['strict', 'containerd'] as const,
+        choices: compats,
         default: 'strict' as const,
+        coerce: oneOf('--compat', compats),
       })
       .option('pid-file', {
         describe: "write the server's pid here (removed on exit)",
@@ -89,7 +97,9 @@ export const serveCommand = defineCommand<ServeArgs>({
       )
       .epilogue(
         'Runs until SIGTERM or SIGINT, then stops every container it runs and exits 0. ' +
-          'Refuses to start (exit 2) when another server answers on the socket. Docs: docs/containerd.md.',
+          'Refuses to start (exit 2, leaving nothing behind) when another server answers on the socket, ' +
+          'another serve holds the state directory, --images is not a directory or --executor runc is ' +
+          'not run as root. Docs: docs/containerd.md.',
       ),
   async run(args, io) {
     if (!(args['shutdown-grace'] >= 0)) {
@@ -100,17 +110,25 @@ export const serveCommand = defineCommand<ServeArgs>({
     }
     const faults = args.faults === undefined ? {} : await loadFaultsFile(args.faults, io.cwd);
     const socketPath = resolve(io.cwd, args.socket);
+    const stateDir = resolve(io.cwd, args['state-dir']);
     const pidFile = args['pid-file'] === undefined ? undefined : resolve(io.cwd, args['pid-file']);
+    // Every check that can refuse the start runs before the state directory is touched.
+    const imagesDir =
+      args.images === undefined ? undefined : await imagesDirOf(args.images, io.cwd);
+    checkExecutor(args.executor);
+    await claimSocketPath(socketPath);
+    const createdDir = await makeStateDir(args['state-dir'], stateDir);
 
     // Subscribe before anything starts, so a signal during startup is not lost.
     let stop!: (signal: StopSignalName) => void;
     const stopped = new Promise<StopSignalName>((r) => (stop = r));
     const unsubscribe = io.onStopSignal((signal) => stop(signal));
+    let started = false;
     try {
-      const core = await RuntimeService.open({
-        stateDir: resolve(io.cwd, args['state-dir']),
+      const core = await openCore({
+        stateDir,
         executor: args.executor,
-        ...(args.images !== undefined ? { imagesDir: resolve(io.cwd, args.images) } : {}),
+        ...(imagesDir !== undefined ? { imagesDir } : {}),
         faults,
         ...(args.seed !== undefined ? { seed: args.seed } : {}),
         compat: args.compat,
@@ -130,6 +148,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       }
       try {
         if (pidFile !== undefined) await writeFileAtomic(pidFile, `${process.pid}\n`);
+        started = true;
         io.stdout.write(
           `churn serve: listening on unix://${socketPath} (pid ${process.pid}, executor ${args.executor}, ` +
             `compat ${args.compat}, seed ${core.options.seed})\n`,
@@ -143,11 +162,112 @@ export const serveCommand = defineCommand<ServeArgs>({
       }
       io.stdout.write('churn serve: stopped\n');
       return ExitCode.ok;
+    } catch (err) {
+      if (!started && createdDir !== undefined) await removeCreatedStateDir(createdDir, stateDir);
+      throw err;
     } finally {
       unsubscribe();
     }
   },
 });
+
+/**
+ * A yargs coerce for a flag with fixed values: USAGE naming the flag, with a did-you-mean,
+ * instead of yargs' generic "Invalid values" (and the same value once, not a list).
+ */
+function oneOf<T extends string>(flag: string, values: readonly T[]): (value: unknown) => T {
+  return (value) => {
+    if (Array.isArray(value)) {
+      throw new ChurnError('USAGE', `${flag} is given ${value.length} times: give it once`);
+    }
+    const text = String(value);
+    if ((values as readonly string[]).includes(text)) return text as T;
+    throw new ChurnError(
+      'USAGE',
+      `${flag}: unknown value "${text}"${didYouMean(text, values)}: use one of ${values.join(', ')}`,
+    );
+  };
+}
+
+/** The absolute path of `--images` `flag`; USAGE unless it is a directory churn can list. */
+async function imagesDirOf(flag: string, cwd: string): Promise<string> {
+  const dir = resolve(cwd, flag);
+  try {
+    await readdir(dir);
+    return dir;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a directory'
+          : `cannot be listed (${(err as Error).message})`;
+    const where = flag === dir ? flag : `${flag} (${dir})`;
+    throw new ChurnError(
+      'USAGE',
+      `--images ${where}: ${problem}; give the directory of OCI image archives (.tar) PullImage resolves from`,
+      { cause: err },
+    );
+  }
+}
+
+/** USAGE when `--executor runc` cannot work in this process (it needs root). */
+function checkExecutor(executor: (typeof executors)[number]): void {
+  const uid = process.getuid?.();
+  if (executor === 'runc' && uid !== 0) {
+    throw new ChurnError(
+      'USAGE',
+      `--executor runc needs root (churn serve runs as uid ${uid ?? 'unknown'}): run it as root, or use --executor process`,
+    );
+  }
+}
+
+/**
+ * Creates the state directory (and missing parents); resolves the topmost directory this call
+ * created, which a refused start removes again, or undefined when it existed. USAGE when it
+ * cannot be created.
+ */
+async function makeStateDir(flag: string, dir: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new ChurnError(
+      'USAGE',
+      `--state-dir ${flag}: cannot create ${dir}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Removes what a refused start created, unless another core has meanwhile taken the state
+ * directory (its lock file, core.lock, is there: the core removes its own when it fails to
+ * open): a second serve that raced for the same fresh directory must not lose its state.
+ */
+async function removeCreatedStateDir(created: string, stateDir: string): Promise<void> {
+  const held = await access(join(stateDir, 'core.lock')).then(
+    () => true,
+    () => false,
+  );
+  if (!held) await rm(created, { recursive: true, force: true });
+}
+
+/**
+ * Opens the core. Here the core's options are the user's flags, so a precondition the core
+ * refuses to open on (the state directory held by another running core, runc missing, state
+ * that needs an executor this process cannot run) is bad usage (exit 2), not a broken run.
+ */
+async function openCore(options: RuntimeServiceOptions): Promise<RuntimeService> {
+  try {
+    return await RuntimeService.open(options);
+  } catch (err) {
+    if (isChurnError(err, 'FAILED_PRECONDITION')) {
+      throw new ChurnError('USAGE', err.message, { cause: err });
+    }
+    throw err;
+  }
+}
 
 /**
  * Reads a faults file: YAML or JSON shaped like a scenario's `faults:` block, validated by the

@@ -89,6 +89,16 @@ export interface Executor {
   recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined>;
   /** The task's CPU and memory now. */
   usage(task: Task): Promise<TaskUsage>;
-  /** Kills every task still running and waits for them; the executor is unusable after. */
+  /**
+   * Kills what this core's tasks left that no live (started or recovered) task owns: processes
+   * of containers that exited, and tasks the state never recorded (started just before a crash
+   * of an earlier core). The core calls it once it has recovered; executors also sweep on
+   * their own.
+   */
+  sweep(): Promise<void>;
+  /**
+   * Kills every task still running, and anything else of this core's tasks left behind, and
+   * waits for them; the executor is unusable after.
+   */
   close(): Promise<void>;
 }

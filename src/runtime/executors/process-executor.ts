@@ -2,8 +2,21 @@
  * Executor `process`: a container's task is a child process of the core, unprivileged, no
  * namespaces. The executable is resolved inside the image's rootfs, the working directory is
  * inside it too, and the process leads its own process group so that signals reach whatever
- * it forked. When the main process exits, what is left of its group is killed (as a container's
- * pid namespace dies with its init). Node reaps every child: no zombies.
+ * it forked. Node reaps every child: no zombies.
+ *
+ * No orphans either, as far as an unprivileged process can see to it (there is no pid
+ * namespace to die with the task, and Node cannot become a child subreaper):
+ * - a signal goes to the task's group and to its descendants that left it (setsid); a SIGKILL
+ *   freezes that tree first, so nothing forks away meanwhile (process-tree.ts);
+ * - when the main process exits, what is left of its group is killed;
+ * - every process of a task carries the core's mark in its environment (task-marker.ts), which
+ *   reaches what left the tree too (a daemon's double fork, re-parented to init). Marked
+ *   processes of containers with no live task are killed by a sweep: when the core opens (what
+ *   an earlier core left, including a task spawned just before a crash and never recorded),
+ *   in the background at most once per {@link sweepIntervalMs} after a task exits, and when
+ *   the executor closes (all of them).
+ * A process that clears its environment and daemonizes still escapes: use the runc executor
+ * for real isolation.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Clock } from '../../common/clock.js';
@@ -23,6 +36,8 @@ import type {
   TaskSpec,
   TaskUsage,
 } from './executor.js';
+import { signalTree, trySignal } from './process-tree.js';
+import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
 import {
   adoptedTaskExit,
   awaitExec,
@@ -34,17 +49,44 @@ import {
 
 /** Entries of the executable cache before it is cleared. */
 const maxCachedCommands = 4096;
+/** Least time between two background sweeps for marked processes (see the module comment). */
+export const sweepIntervalMs = 1000;
+/** Rounds of scan-and-kill at close before giving up on processes that keep forking. */
+const closeSweepRounds = 10;
+
+/** Options of {@link ProcessExecutor.open}. */
+export interface ProcessExecutorOptions {
+  /** The core's state directory: its real path names the core in the marks of its tasks. */
+  readonly stateDir: string;
+  readonly clock: Clock;
+}
 
 /** The `process` executor; see the module comment. */
 export class ProcessExecutor implements Executor {
   readonly name = 'process' as const;
   readonly #clock: Clock;
+  readonly #coreKey: string;
   readonly #live = new LiveTasks();
+  /** Containers whose task is starting or running: their marked processes are not strays. */
+  readonly #owners = new Map<string, number>();
   readonly #commands = new Map<string, string>();
+  /** Aborts a background sweep waiting for its turn. */
+  readonly #sweepTimer = new AbortController();
+  /** The background sweep scheduled or running, if any. */
+  #sweep: Promise<void> | undefined;
+  /** A task exited since the last sweep began. */
+  #sweepWanted = false;
+  #lastSweepMs = Number.NEGATIVE_INFINITY;
   #closed = false;
 
-  constructor(clock: Clock) {
-    this.#clock = clock;
+  private constructor(options: ProcessExecutorOptions, coreKey: string) {
+    this.#clock = options.clock;
+    this.#coreKey = coreKey;
+  }
+
+  /** An executor for the core on `options.stateDir` (which must exist). */
+  static async open(options: ProcessExecutorOptions): Promise<ProcessExecutor> {
+    return new ProcessExecutor(options, await coreKeyOf(options.stateDir));
   }
 
   /** Pods have no process of their own here: nothing to share but the host. */
@@ -62,15 +104,21 @@ export class ProcessExecutor implements Executor {
   }
 
   async start(spec: TaskSpec): Promise<Task> {
-    if (this.#closed) throw new ChurnError('UNAVAILABLE', 'executor process is closed');
+    this.#checkOpen();
     const { file, cwd } = await this.#prepare(spec, spec.argv);
     const logs = spec.logPath === '' ? undefined : await CriLogWriter.open(spec.logPath);
     let child: ChildProcess;
     try {
+      // Checked again next to the spawn: a close that began meanwhile has swept already.
+      this.#checkOpen();
+      this.#own(spec.containerId);
       child = await spawnChecked(file, spec.argv, {
         cwd,
-        env: spec.env,
+        env: this.#markedEnv(spec),
         stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+      }).catch((err: unknown) => {
+        this.#disown(spec.containerId);
+        throw err;
       });
     } catch (err) {
       await logs?.close();
@@ -79,14 +127,18 @@ export class ProcessExecutor implements Executor {
     const pid = child.pid!;
     const startedAtNs = wallClockNs();
     const drainOutput = pipeOutputToLog(child, logs, this.#clock);
+    // Whether the tree was killed (frozen and walked) while the main process lived.
+    const killed = { tree: false };
     const exited = new Promise<ExitStatus>((resolve) => {
       child.once('exit', (code, signal) => {
         const status: ExitStatus = {
           exitCode: exitCodeOf(code, signal),
           finishedAtNs: wallClockNs(),
         };
-        // What the main process left behind dies with it.
+        // What the main process left behind dies with it; what left its group, by the sweep.
         killGroup(pid, 'SIGKILL');
+        this.#disown(spec.containerId);
+        if (!killed.tree) this.#requestSweep();
         void drainOutput().then(() => resolve(status));
       });
     });
@@ -96,7 +148,10 @@ export class ProcessExecutor implements Executor {
       startedAtNs,
       exited,
       kill: (signal) => {
-        if (child.exitCode === null && child.signalCode === null) killGroup(pid, signal);
+        if (child.exitCode === null && child.signalCode === null) {
+          signalTree(pid, signal);
+          if (signal === 'SIGKILL') killed.tree = true;
+        }
         return Promise.resolve();
       },
     };
@@ -117,9 +172,10 @@ export class ProcessExecutor implements Executor {
       );
     }
     const { file, cwd } = await this.#prepare(spec, argv);
+    this.#checkOpen();
     const child = await spawnChecked(file, argv, {
       cwd,
-      env: spec.env,
+      env: this.#markedEnv(spec),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pid = child.pid!;
@@ -129,7 +185,7 @@ export class ProcessExecutor implements Executor {
         containerId: spec.containerId,
         argv,
         timeoutMs,
-        onTimeout: () => killGroup(pid, 'SIGKILL'),
+        onTimeout: () => signalTree(pid, 'SIGKILL'),
       });
     } finally {
       // What the command left behind dies with it.
@@ -137,10 +193,14 @@ export class ProcessExecutor implements Executor {
     }
   }
 
-  async recover(_spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
+  async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
+    this.#checkOpen();
     if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return undefined;
+    this.#own(spec.containerId);
     const exited = adoptedTaskExit(ref, this.#clock).then((status) => {
       killGroup(ref.pid, 'SIGKILL');
+      this.#disown(spec.containerId);
+      this.#requestSweep();
       return status;
     });
     const task: Task = {
@@ -148,11 +208,19 @@ export class ProcessExecutor implements Executor {
       startedAtNs: 0n,
       exited,
       kill: async (signal) => {
-        if (await isProcessAlive(ref.pid, ref.pidStartTime)) killGroup(ref.pid, signal);
+        if (await isProcessAlive(ref.pid, ref.pidStartTime)) signalTree(ref.pid, signal);
       },
     };
     this.#live.add(task);
     return task;
+  }
+
+  /** SIGKILLs every marked process of a container with no live task (see the module comment). */
+  async sweep(): Promise<void> {
+    this.#lastSweepMs = this.#clock.now();
+    for (const { pid, containerId } of await findMarkedProcesses(this.#coreKey)) {
+      if (!this.#owners.has(containerId)) trySignal(pid, 'SIGKILL');
+    }
   }
 
   async usage(task: Task): Promise<TaskUsage> {
@@ -162,7 +230,60 @@ export class ProcessExecutor implements Executor {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#sweepTimer.abort();
     await this.#live.killAll();
+    await this.#sweep;
+    // Whatever is still marked: what left the trees of the tasks just killed, and their forks.
+    for (let round = 0; round < closeSweepRounds; round++) {
+      const strays = await findMarkedProcesses(this.#coreKey);
+      if (strays.length === 0) break;
+      for (const { pid } of strays) trySignal(pid, 'SIGKILL');
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ChurnError('UNAVAILABLE', 'executor process is closed');
+  }
+
+  /** `spec`'s environment with this core's mark for its container, set over any given. */
+  #markedEnv(spec: TaskSpec): string[] {
+    return [...spec.env, taskMarker(this.#coreKey, spec.containerId)];
+  }
+
+  #own(containerId: string): void {
+    this.#owners.set(containerId, (this.#owners.get(containerId) ?? 0) + 1);
+  }
+
+  #disown(containerId: string): void {
+    const n = (this.#owners.get(containerId) ?? 0) - 1;
+    if (n > 0) this.#owners.set(containerId, n);
+    else this.#owners.delete(containerId);
+  }
+
+  /**
+   * Asks for a background sweep: one runs at most every {@link sweepIntervalMs}, and requests
+   * made meanwhile, even during a sweep, are served by the next one.
+   */
+  #requestSweep(): void {
+    if (this.#closed) return;
+    this.#sweepWanted = true;
+    this.#sweep ??= this.#sweepWhileWanted().finally(() => {
+      this.#sweep = undefined;
+      if (this.#sweepWanted) this.#requestSweep();
+    });
+  }
+
+  async #sweepWhileWanted(): Promise<void> {
+    try {
+      while (this.#sweepWanted && !this.#closed) {
+        const waitMs = this.#lastSweepMs + sweepIntervalMs - this.#clock.now();
+        await this.#clock.sleep(waitMs, this.#sweepTimer.signal);
+        this.#sweepWanted = false;
+        await this.sweep();
+      }
+    } catch {
+      // Aborted by close, which sweeps everything itself.
+    }
   }
 
   /** The host executable and working directory for `argv` in `spec`'s rootfs (cached). */

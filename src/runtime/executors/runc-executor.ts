@@ -21,6 +21,13 @@
  * namespaces, and its pid namespace when the pod's pid mode is POD. Network is the host's
  * (see oci-spec.ts).
  *
+ * Leftovers. A container runc knows under the core's root (what `runc list` lists: a directory
+ * each) that no live task owns, such as one started just before a crash of an earlier core and
+ * never recorded, is deleted with its bundle by {@link RuncExecutor.sweep} when the core opens,
+ * and everything under the root when the executor closes. Deleting or killing a container
+ * takes all its processes: its own pid namespace dies with its init, and a container that
+ * shares one is killed through its cgroup (`runc kill --all`, `runc delete --force`).
+ *
  * Root filesystems are used read-only, shared with the image (/tmp is a tmpfs). The `host`
  * image cannot be a container root (runc cannot pivot into `/`), so under runc it is an empty
  * root holding the host's top-level symlinks (bin → usr/bin …) with /usr, /etc and /opt bound
@@ -28,7 +35,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, readlinkSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { wallClockNs } from '../../common/clock.js';
@@ -84,6 +100,8 @@ export class RuncExecutor implements Executor {
   readonly #hostBinds: readonly BindMount[];
   readonly #clock: Clock;
   readonly #live = new LiveTasks();
+  /** Ids of the containers starting or running here: what a sweep leaves alone. */
+  readonly #liveIds = new Set<string>();
   readonly #sandboxes = new Map<string, Sandbox>();
   #closed = false;
 
@@ -252,10 +270,24 @@ export class RuncExecutor implements Executor {
     return { cpuNs, memoryBytes: Number(memory) };
   }
 
+  /** Deletes every container and bundle under the core's root that no live task owns. */
+  async sweep(): Promise<void> {
+    // runc keeps a directory per container under its root: what `runc list` lists.
+    const [containers, bundles] = await Promise.all([
+      readdir(this.#root).catch(() => []),
+      readdir(this.#bundles).catch(() => []),
+    ]);
+    const ids = new Set([...containers, ...bundles]);
+    await Promise.all(
+      [...ids].filter((id) => !this.#liveIds.has(id)).map((id) => this.#cleanup(id)),
+    );
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#live.killAll();
     this.#sandboxes.clear();
+    await this.sweep();
   }
 
   readonly #ids = new WeakMap<Task, string>();
@@ -271,6 +303,8 @@ export class RuncExecutor implements Executor {
   #track(id: string, task: Task): void {
     this.#ids.set(task, id);
     this.#live.add(task);
+    this.#liveIds.add(id);
+    void task.exited.then(() => this.#liveIds.delete(id));
   }
 
   /** Runs container `id` under a foreground `runc run`; resolves once its process runs. */
@@ -281,6 +315,22 @@ export class RuncExecutor implements Executor {
     ownPidNs: boolean,
   ): Promise<Task> {
     const bundle = join(this.#bundles, id);
+    this.#liveIds.add(id); // starting: not a leftover for a sweep
+    try {
+      return await this.#runTracked(id, bundle, input, logPath, ownPidNs);
+    } catch (err) {
+      this.#liveIds.delete(id);
+      throw err;
+    }
+  }
+
+  async #runTracked(
+    id: string,
+    bundle: string,
+    input: Parameters<typeof ociSpec>[0],
+    logPath: string,
+    ownPidNs: boolean,
+  ): Promise<Task> {
     await rm(bundle, { recursive: true, force: true });
     await mkdir(bundle, { recursive: true });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(ociSpec(input)));
@@ -358,6 +408,12 @@ export class RuncExecutor implements Executor {
       },
     };
     this.#track(id, task);
+    if (this.#closed) {
+      // The executor closed while runc started it: its close did not see this task.
+      await task.kill('SIGKILL');
+      await task.exited;
+      throw new ChurnError('UNAVAILABLE', 'executor runc is closed');
+    }
     return task;
   }
 
@@ -440,6 +496,18 @@ function run(file: string, args: readonly string[]): Promise<{ code: number; std
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? 255, stderr }));
   });
+}
+
+/**
+ * True when an earlier runc executor left containers or bundles in `stateDir`: then the core
+ * opens the executor to sweep them even when no pod it recorded uses it.
+ */
+export async function runcLeftoversExist(stateDir: string): Promise<boolean> {
+  for (const dir of ['runc', 'runc-bundles']) {
+    const entries = await readdir(join(stateDir, dir)).catch(() => []);
+    if (entries.length > 0) return true;
+  }
+  return false;
 }
 
 /**

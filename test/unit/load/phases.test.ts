@@ -63,6 +63,33 @@ describe('phases', () => {
     expect(plan.expectedOpenLoopCycles).toBe(500);
   });
 
+  it('says when the iterations cap ends the run before its phases do', () => {
+    // 1/s → 4/s over 5m is 750 arrivals, then 4/s: the 1000th arrival is due 62.5s in.
+    const phases = [
+      { duration: '5m', arrivalRate: 1, rampTo: 4, record: false },
+      { pause: '10s' },
+      { duration: '6h', arrivalRate: 4 },
+    ];
+    expect(planRun(load(phases, { iterations: 1000 })).iterationsEndMs).toBe(
+      300_000 + 10_000 + 62_500,
+    );
+    // Within the first phase: N(t) = t + t²/200 (t in s) reaches 150 at t = 100s.
+    expect(planRun(load(phases, { iterations: 150 })).iterationsEndMs).toBeCloseTo(100_000, 6);
+    // Not reached: more than the 87 150 planned arrivals, or no cap.
+    expect(planRun(load(phases, { iterations: 100_000 })).iterationsEndMs).toBeUndefined();
+    expect(planRun(load(phases)).iterationsEndMs).toBeUndefined();
+  });
+
+  it('cannot tell when the cap is reached after a closed-loop phase', () => {
+    const phases = [
+      { duration: '10s', concurrency: 2 },
+      { duration: '1h', arrivalRate: 4 },
+    ];
+    expect(planRun(load(phases, { iterations: 10 })).iterationsEndMs).toBeUndefined();
+    // Before one, it can.
+    expect(planRun(load([...phases].reverse(), { iterations: 10 })).iterationsEndMs).toBe(2500);
+  });
+
   it.each([
     { from: 2, to: 2, steps: [{ atMs: 0, workers: 2 }] },
     {

@@ -217,6 +217,10 @@ describe('problems with overridden values name the flag', () => {
       { iterations: Number.NaN },
       '--iterations load.iterations: expected a number, got NaN (not a number)',
     ],
+    [
+      { endpoint: 'http://localhost:1234' },
+      '--endpoint target.endpoint: "http://localhost:1234": unsupported scheme; use unix:///absolute/path.sock (or unix:/path, or the bare absolute path), or tcp://127.0.0.1:PORT',
+    ],
     [{ image: '' }, '--image workload.image: must not be empty'],
     [{ labels: ['novalue'] }, '--label report.labels: "novalue" is not key=value'],
     [{ labels: ['=x'] }, '--label report.labels: "=x" is not key=value'],

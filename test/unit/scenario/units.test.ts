@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   explainBadDuration,
+  formatDurationHuman,
   formatDurationMs,
   parseDurationMs,
   parseRatio,
@@ -45,6 +46,39 @@ describe('formatDurationMs', () => {
     [0.5, '500us'],
   ])('%d ms is %s', (ms, text) => {
     expect(formatDurationMs(ms)).toBe(text);
+  });
+});
+
+describe('formatDurationHuman', () => {
+  it.each([
+    [0, '0s'],
+    [250, '250ms'],
+    [0.5, '500us'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [46_414, '46.414s'],
+    [394_521, '6m34.521s'],
+    [324_900, '5m24.9s'],
+    [300_000, '5m'],
+    [3_600_000, '1h'],
+    [5_400_000, '1h30m'],
+    [3_605_000, '1h0m5s'],
+    [21_900_000, '6h5m'],
+    [2_073_600_000, '576h'],
+    [61_999.6, '1m2s'],
+  ])('%d ms is %s', (ms, text) => {
+    expect(formatDurationHuman(ms)).toBe(text);
+  });
+
+  it('adds its parts back up to the milliseconds, for any whole number of ms', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 30 * 24 * 3_600_000 }), (ms) => {
+        const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(formatDurationHuman(ms));
+        expect(parts).not.toBeNull();
+        const [, h = '0', m = '0', s = '0'] = parts!;
+        expect(Number(h) * 3_600_000 + Number(m) * 60_000 + Math.round(Number(s) * 1000)).toBe(ms);
+      }),
+    );
   });
 });
 
