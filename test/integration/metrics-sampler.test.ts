@@ -14,6 +14,15 @@ describe('ResourceSampler on /proc', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     });
+    // Sampled once the child sleeps in sleep: between fork and exec it is a copy of node, and
+    // right after exec its new memory has no resident page yet.
+    const sleeping = async (): Promise<boolean> => {
+      const stat = await procfs.stat(child.pid!);
+      return stat?.comm === 'sleep' && stat.state === 'S';
+    };
+    for (let i = 0; i < 500 && !(await sleeping()); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const sampler = new ResourceSampler({ clock: systemClock });
     onTestFinished(() => sampler.stop());
     sampler.setTarget({ source: 'pid', pid: child.pid!, name: 'sleep' });
