@@ -21,8 +21,8 @@ import { runScenario, type RunResult } from '../load/runner.js';
 import type { ThresholdResult } from '../load/threshold-eval.js';
 import { Recorder } from '../metrics/recorder.js';
 import { buildReport } from '../report/build.js';
-import { gateOnBaseline } from '../report/compare/baseline.js';
-import { locateReport } from '../report/locate.js';
+import { gateOnBaseline, resolveBaseline } from '../report/compare/baseline.js';
+import type { LocatedReport } from '../report/locate.js';
 import { collectHostInfo } from '../report/host-info.js';
 import { formatThresholdActual } from '../report/render/format.js';
 import { renderTerminalSummary } from '../report/render/terminal.js';
@@ -81,10 +81,19 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
   const reportDir = isAbsolute(scenario.report.dir)
     ? scenario.report.dir
     : resolve(io.cwd, scenario.report.dir);
-  // A named baseline must exist before hours of soak run; `latest` is looked up at the end.
-  if (options.baseline !== undefined && options.baseline.ref !== 'latest') {
-    await locateReport(options.baseline.ref, reportDir, io.cwd);
-  }
+  // The baseline is found and checked (readable, same scenario and load) before hours of soak
+  // run; null: `latest` with no earlier complete run yet.
+  const baseline =
+    options.baseline === undefined
+      ? undefined
+      : ((await resolveBaseline({
+          ref: options.baseline.ref,
+          scenario,
+          scenarioSource: options.scenarioPath ?? 'the built-in smoke scenario',
+          reportDir,
+          cwd: io.cwd,
+          nowMs: systemClock.wallNowMs(),
+        })) ?? null);
 
   const runId = options.runId ?? randomHexId(6);
   const metrics = await RunMetrics.start(options.metrics ?? metricsFlagsFromArgs({}), {
@@ -97,7 +106,7 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
     verbose: options.output === 'human',
   });
   try {
-    return await runWithMetrics(options, io, scenario, reportDir, runId, metrics);
+    return await runWithMetrics(options, io, scenario, reportDir, runId, metrics, baseline);
   } finally {
     await metrics.close();
   }
@@ -110,6 +119,7 @@ async function runWithMetrics(
   reportDir: string,
   runId: string,
   metrics: RunMetrics,
+  baseline: LocatedReport | null | undefined,
 ): Promise<number> {
   const driver = metrics.observe(
     createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed }),
@@ -197,10 +207,10 @@ async function runWithMetrics(
       break;
   }
   let code = exitCodeOf(result, stoppedBy, scenario, io);
-  if (options.baseline !== undefined && code === ExitCode.ok) {
+  if (options.baseline !== undefined && baseline !== undefined && code === ExitCode.ok) {
     const gate = await gateOnBaseline({
       candidate: { report, path },
-      baseline: options.baseline.ref,
+      baseline,
       reportDir,
       cwd: io.cwd,
       options: { alpha: options.baseline.alpha, minEffectPct: options.baseline.minEffectPct },

@@ -105,8 +105,25 @@ export function assertComparable(
   other: { readonly report: Report; readonly source: string },
   verb: string,
 ): void {
-  const a = comparableScenario(first.report.scenario);
-  const b = comparableScenario(other.report.scenario);
+  assertScenariosComparable(
+    { scenario: first.report.scenario, source: first.source },
+    { scenario: other.report.scenario, source: other.source },
+    verb,
+  );
+}
+
+/**
+ * {@link assertComparable} for scenarios: throws NOT_COMPARABLE when `other` is a different
+ * scenario than `first`, naming the field and both values (e.g. a baseline report against the
+ * scenario a run is about to follow).
+ */
+export function assertScenariosComparable(
+  first: { readonly scenario: Scenario; readonly source: string },
+  other: { readonly scenario: Scenario; readonly source: string },
+  verb: string,
+): void {
+  const a = comparableScenario(first.scenario);
+  const b = comparableScenario(other.scenario);
   const path = firstDifference(a, b);
   if (path === undefined) return;
   const show = (v: unknown): string => (v === undefined ? 'absent' : jsonText(v).slice(0, 80));
@@ -144,7 +161,7 @@ export function environmentWarnings(
     }
     if (values.size > 1) {
       const parts = [...values.entries()].map(
-        ([value, sources]) => `${JSON.parse(value) as string} (${sources.join(', ')})`,
+        ([value, sources]) => `${shownFact(JSON.parse(value))} (${sources.join(', ')})`,
       );
       warnings.push(`environments differ: ${name} ${parts.join(' vs ')}`);
     }
@@ -164,6 +181,13 @@ export function environmentWarnings(
     );
   }
   return warnings;
+}
+
+/** An environment fact as a warning shows it: `unknown` for null, `default` for ''. */
+function shownFact(value: unknown): string {
+  if (value === null) return 'unknown';
+  if (value === '') return 'default';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** `value` as JSON, or its type when JSON has no text for it (a function, a symbol). */

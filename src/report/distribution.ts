@@ -1,6 +1,6 @@
 /**
  * A latency distribution read from an encoded HDR histogram, as plain sorted arrays: what
- * compare, merge checks and the renderers compute percentiles, means and bootstrap draws from.
+ * compare, merge checks and the renderers compute percentiles and means from.
  *
  * Decoding reads the V2 encoding directly (inflate, header, ZigZag LEB128 counts) into the
  * non-empty buckets only: no counts array of the full 1 µs–1 h range is ever allocated, which
@@ -74,6 +74,22 @@ export class Distribution {
     }
   }
 
+  /**
+   * Checks that `text` is an encoded HDR histogram (decodes it without keeping it): what the
+   * report reader does for every histogram. Throws REPORT_INVALID naming `where`.
+   */
+  static check(text: string, where: string): void {
+    try {
+      walkEncoded(text);
+    } catch (err) {
+      throw new ChurnError(
+        'REPORT_INVALID',
+        `${where}: not an encoded HDR histogram (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+  }
+
   /** The sum of `parts` (exact: every histogram churn writes has the same layout). */
   static sum(parts: readonly Distribution[]): Distribution {
     if (parts.length === 1) return parts[0]!;
@@ -110,15 +126,6 @@ export class Distribution {
   valueAtRank(rank: number): number {
     if (this.total === 0) return 0;
     return this.#highestOf(this.#indexOfRank(Math.min(Math.max(rank, 1), this.total)));
-  }
-
-  /**
-   * The value below which a fraction `u` (0–1) of the values lie: the highest equivalent value of
-   * the first bucket whose cumulative share reaches `u`. What a bootstrap draw maps through.
-   */
-  valueAtFraction(u: number): number {
-    if (this.total === 0) return 0;
-    return this.#highestOf(this.#indexOfRank(Math.max(u * this.total, Number.MIN_VALUE)));
   }
 
   /** Mean, µs (median equivalent value of each bucket, as HdrHistogram); 0 when empty. */
@@ -184,6 +191,19 @@ const headerBytes = 40;
  * that many empty buckets. Bucket i covers values valueFromIndex(i) … + 2^(bucket+unit) − 1.
  */
 function decodeBuckets(text: string): DistributionBucket[] {
+  const buckets: DistributionBucket[] = [];
+  walkEncoded(text, (lowestUs, sizeUs, count) => buckets.push({ lowestUs, sizeUs, count }));
+  return buckets;
+}
+
+/**
+ * Decodes `text` (see {@link decodeBuckets}), calling `onBucket` for every non-empty bucket in
+ * order, if given; throws an Error saying what is wrong when it is not a V2 histogram.
+ */
+function walkEncoded(
+  text: string,
+  onBucket?: (lowestUs: number, sizeUs: number, count: number) => void,
+): void {
   const data = Buffer.from(text.trim(), 'base64');
   if (data.length < 8) throw new Error('too short');
   if ((data.readInt32BE(0) & ~0xf0) !== compressedCookieBase) throw new Error('unknown cookie');
@@ -204,7 +224,6 @@ function decodeBuckets(text: string): DistributionBucket[] {
   const halfCount = 2 ** halfMagnitude;
   const unitMagnitude = Math.floor(Math.log2(lowestDiscernible));
 
-  const buckets: DistributionBucket[] = [];
   let index = 0;
   let pos = headerBytes;
   const end = headerBytes + payloadLength;
@@ -224,7 +243,7 @@ function decodeBuckets(text: string): DistributionBucket[] {
       index += -count;
       continue;
     }
-    if (count > 0) {
+    if (count > 0 && onBucket !== undefined) {
       let bucketIndex = Math.floor(index / halfCount) - 1;
       let subBucketIndex = (index % halfCount) + halfCount;
       if (bucketIndex < 0) {
@@ -232,9 +251,8 @@ function decodeBuckets(text: string): DistributionBucket[] {
         bucketIndex = 0;
       }
       const sizeUs = 2 ** (bucketIndex + unitMagnitude);
-      buckets.push({ lowestUs: subBucketIndex * sizeUs, sizeUs, count });
+      onBucket(subBucketIndex * sizeUs, sizeUs, count);
     }
     index++;
   }
-  return buckets;
 }

@@ -15,6 +15,11 @@ export interface HistoryRow {
   readonly partial: boolean;
   readonly recordedMs: number;
   readonly cycles: number;
+  /**
+   * The run completed but no cycle succeeded: `churn run` exited 1 ("the runtime did not do
+   * the work"), whatever its thresholds said.
+   */
+  readonly noCycleSucceeded: boolean;
   /** Failed ÷ attempted runtime operations (cycle excluded); null when nothing was attempted. */
   readonly errorRate: number | null;
   readonly cycleP99Ms: number | null;
@@ -61,6 +66,7 @@ export function historyRow(path: string, report: Report, tags: readonly string[]
     partial: report.run.partial,
     recordedMs: report.run.recordedMs,
     cycles: cycle?.count ?? report.cycles.succeeded,
+    noCycleSucceeded: report.cycles.succeeded === 0,
     errorRate: attempts === 0 ? null : errors / attempts,
     cycleP99Ms: cycle?.latencyMs?.p99 ?? null,
     cyclesPerSec: cycle === undefined ? null : cycle.throughputPerSec,

@@ -26,12 +26,19 @@ export interface LocatedReport {
  */
 export async function locateReport(ref: string, dir: string, cwd: string): Promise<LocatedReport> {
   const path = resolve(cwd, ref);
-  if (await isFile(path)) return { report: await readReport(path, ref), path, source: ref };
+  const kind = await fileKind(path);
+  if (kind === 'file') return { report: await readReport(path, ref), path, source: ref };
   const looksLikePath = ref.includes('/') || ref.endsWith('.json');
   const tags = looksLikePath ? new Map<string, Tag>() : await readTags(dir);
   const tag = tags.get(ref);
   if (tag !== undefined) {
     return { report: await readReport(tag.path), path: tag.path, source: `${ref} (${tag.path})` };
+  }
+  if (kind === 'directory') {
+    throw new ChurnError(
+      'REPORT_INVALID',
+      `${ref}: cannot read the report: is a directory, not a report file`,
+    );
   }
   const known = [...tags.keys()];
   throw new ChurnError(
@@ -52,16 +59,36 @@ export async function findPreviousGoodRun(
   report: Report,
   excludePath?: string,
 ): Promise<LocatedReport | undefined> {
-  const stored = await listStoredReports(dir, { scenario: report.run.scenario });
-  const startMs = Date.parse(report.run.start);
-  const excluded = excludePath === undefined ? undefined : resolve(excludePath);
+  return findGoodRunBefore(dir, report.run.scenario, Date.parse(report.run.start), {
+    ...(excludePath !== undefined ? { excludePath } : {}),
+    excludeRun: { id: report.run.id, start: report.run.start },
+  });
+}
+
+/**
+ * The newest good run (complete, not partial) of scenario `scenario` in the store at `dir`
+ * that started before `beforeMs` (ms since the epoch), other than `excludePath` and the run
+ * `excludeRun`; undefined when there is none. Reads candidates newest first.
+ */
+export async function findGoodRunBefore(
+  dir: string,
+  scenario: string,
+  beforeMs: number,
+  options: {
+    readonly excludePath?: string;
+    readonly excludeRun?: { readonly id: string; readonly start: string };
+  } = {},
+): Promise<LocatedReport | undefined> {
+  const stored = await listStoredReports(dir, { scenario });
+  const excluded = options.excludePath === undefined ? undefined : resolve(options.excludePath);
   for (const entry of [...stored].reverse()) {
     const path = resolve(entry.path);
     if (path === excluded) continue;
     const other = await readReport(entry.path);
-    if (other.run.id === report.run.id && other.run.start === report.run.start) continue;
-    if (!(Date.parse(other.run.start) < startMs)) continue;
-    if (other.run.partial || other.run.scenario !== report.run.scenario) continue;
+    const run = options.excludeRun;
+    if (run !== undefined && other.run.id === run.id && other.run.start === run.start) continue;
+    if (!(Date.parse(other.run.start) < beforeMs)) continue;
+    if (other.run.partial || other.run.scenario !== scenario) continue;
     return { report: other, path, source: entry.path };
   }
   return undefined;
@@ -78,10 +105,11 @@ export async function findLatestRun(
   return { report: await readReport(last.path), path: resolve(last.path), source: last.path };
 }
 
-async function isFile(path: string): Promise<boolean> {
+async function fileKind(path: string): Promise<'file' | 'directory' | undefined> {
   try {
-    return (await stat(path)).isFile();
+    const s = await stat(path);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'directory' : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -54,6 +54,7 @@ const severity: Readonly<Record<ExitReason, number>> = {
  */
 export function mergeReports(parts: readonly MergeInput[], options: MergeOptions = {}): Report {
   if (parts.length < 2) throw new ChurnError('USAGE', 'merge needs at least two reports');
+  assertDistinctRuns(parts);
   const first = parts[0]!;
   for (const other of parts.slice(1)) assertComparable(first, other, 'merge');
   const reports = parts.map((p) => p.report);
@@ -168,6 +169,41 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
     mergedFrom,
   };
   return merged;
+}
+
+/**
+ * Throws NOT_COMPARABLE when a run would be counted twice: the same run given twice, or a
+ * merged report together with one of its parts (its `mergedFrom`). A run is its id and start,
+ * so the nodes of one Job that share a `--run-id` are still different runs.
+ */
+export function assertDistinctRuns(parts: readonly MergeInput[]): void {
+  const seen = new Map<string, MergeInput>();
+  for (const part of parts) {
+    const runs = part.report.mergedFrom ?? [
+      { id: part.report.run.id, start: part.report.run.start },
+    ];
+    for (const run of runs) {
+      const key = `${run.id}@${run.start}`;
+      const earlier = seen.get(key);
+      if (earlier === undefined) {
+        seen.set(key, part);
+        continue;
+      }
+      const describe = (p: MergeInput): string =>
+        p.report.mergedFrom == null
+          ? p.source
+          : `${p.source} (merged from ${p.report.mergedFrom.map((m) => m.id).join(', ')})`;
+      const same = earlier === part || earlier.source === part.source;
+      throw new ChurnError(
+        'NOT_COMPARABLE',
+        `cannot merge: run ${run.id} (started ${run.start}) would count twice: it is in ${
+          same
+            ? `${describe(part)}, given more than once`
+            : `${describe(earlier)} and in ${describe(part)}`
+        }; give each run once (a merged report already holds its parts)`,
+      );
+    }
+  }
 }
 
 function sum<T>(items: readonly T[], get: (item: T) => number): number {

@@ -11,6 +11,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { ChurnError } from '../common/errors.js';
+import { findJsonSyntaxError } from './json-syntax.js';
+import { formatPath } from './read.js';
 
 /** What a tag name looks like: a letter, then letters, digits, `_`, `.`, `-` (not `.json`). */
 export const tagNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -52,16 +54,31 @@ export async function readTags(dir: string): Promise<Map<string, Tag>> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw new ChurnError('IO', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  let parsed: z.output<typeof tagsFileSchema>;
+  const fail = (why: string, cause?: unknown): ChurnError =>
+    new ChurnError('REPORT_INVALID', `${file}: not a churn tags file: ${why}; fix or remove it`, {
+      cause,
+    });
+  let doc: unknown;
   try {
-    parsed = tagsFileSchema.parse(JSON.parse(text));
+    doc = JSON.parse(text);
   } catch (err) {
-    throw new ChurnError(
-      'REPORT_INVALID',
-      `${file}: not a churn tags file (${(err as Error).message.split('\n')[0] ?? ''}); fix or remove it`,
-      { cause: err },
+    const found = findJsonSyntaxError(text);
+    throw fail(
+      found === undefined
+        ? `not JSON (${(err as Error).message.split('\n')[0]!})`
+        : found.atEnd
+          ? `the JSON ends early (cut off while written?)`
+          : `not JSON at line ${found.line}, column ${found.column}: ${found.reason}`,
+      err,
     );
   }
+  const result = tagsFileSchema.safeParse(doc);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = formatPath(issue.path);
+    throw fail(`${path === '' ? '(top level)' : path}: ${issue.message}`);
+  }
+  const parsed = result.data;
   const out = new Map<string, Tag>();
   for (const [name, t] of Object.entries(parsed.tags)) {
     out.set(name, { name, ...t, path: isAbsolute(t.path) ? t.path : resolve(dir, t.path) });
@@ -69,13 +86,16 @@ export async function readTags(dir: string): Promise<Map<string, Tag>> {
   return out;
 }
 
-/** Sets tag `name` to the report at `reportPath` (replacing an older one). Throws USAGE for a bad name. */
+/**
+ * Sets tag `name` to the report at `reportPath`, replacing an older one, which it returns (so
+ * the caller can say the tag moved). Throws USAGE for a bad name.
+ */
 export async function setTag(
   dir: string,
   name: string,
   reportPath: string,
   facts: { readonly scenario: string; readonly runId: string; readonly taggedAt: string },
-): Promise<void> {
+): Promise<Tag | undefined> {
   if (!tagNamePattern.test(name) || name.endsWith('.json')) {
     throw new ChurnError(
       'USAGE',
@@ -83,8 +103,10 @@ export async function setTag(
     );
   }
   const tags = await readTags(dir);
+  const previous = tags.get(name);
   tags.set(name, { name, path: resolve(reportPath), ...facts });
   await writeTags(dir, tags);
+  return previous;
 }
 
 /** Removes tag `name`; false when there was none. */

@@ -109,4 +109,45 @@ describe('churn history', () => {
     expect(stderr).toMatch(/reports\/synthetic\/20250303T030000Z_run03\.json: truncated/);
     expect((await churn('history', '--prune', '--keep', '1')).code).toBe(0);
   });
+
+  it('refuses pruning flags without --prune, and echoes a bad number as typed', async () => {
+    const keep = await churn('history', '--keep', '3');
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toMatch(/^churn: --keep only applies to pruning: add --prune/);
+    const both = await churn('history', '--older-than', '30d', '--dry-run');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(
+      /^churn: --older-than, --dry-run only apply to pruning: add --prune/,
+    );
+    const last = await churn('history', '--last', 'abc');
+    expect(last.code).toBe(2);
+    expect(last.stderr).toMatch(/^churn: --last "abc": give a whole number, 1 or more/);
+    expect((await churn('history', '--prune', '--keep', 'many')).stderr).toMatch(/--keep "many"/);
+  });
+
+  it('says which scenarios there are when the one asked for has no reports', async () => {
+    const { code, stdout } = await churn('history', '--scenario', 'nope');
+    expect(code).toBe(0);
+    expect(stdout).toBe('no reports of scenario nope in reports (scenarios: other, synthetic)\n');
+  });
+
+  it('shows a run where no cycle succeeded as failed, and the legend only for what is shown', async () => {
+    const plain = await churn('history', '--scenario', 'other');
+    expect(plain.stdout).not.toMatch(/partial/);
+    expect(plain.stdout).not.toMatch(/failed:/);
+    await store.add(
+      syntheticReport({
+        seed: 11,
+        runId: 'allbad',
+        ops: defaultOps({ run_pod: { errorRate: 1 } }),
+        durationMs: 1000,
+        scenarioName: 'other',
+        startWallMs: Date.UTC(2025, 2, 9),
+      }),
+    );
+    const { stdout } = await churn('history', '--scenario', 'other');
+    expect(stdout).toMatch(/^\S+ \S+\s+allbad\s+failed\s/m);
+    expect(stdout).toMatch(/failed: completed, but no cycle succeeded \(exit 1\)/);
+    expect(stdout).not.toMatch(/partial/);
+  });
 });

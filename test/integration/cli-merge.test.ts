@@ -1,9 +1,11 @@
-// `churn merge`, in-process: counts add, the merged report is valid; mismatches exit 2.
-import { readFile, writeFile } from 'node:fs/promises';
+// `churn merge`, in-process: counts add, the merged report is valid; mismatches, runs that would
+// count twice and histograms that do not decode exit 2.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
 import { parseReport } from '../../src/report/read.js';
+import type { Report } from '../../src/report/schema.js';
 import { bufferIo } from '../support/cli-io.js';
 import { tempStore, type TempStore } from '../support/report-store.js';
 import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
@@ -92,5 +94,47 @@ describe('churn merge', () => {
     const future = await churn('merge', paths[0]!, 'future.json', '-o', 'x.json');
     expect(future.code).toBe(2);
     expect(future.stderr).toMatch(/future\.json: schemaVersion 2 is newer than this churn reads/);
+  });
+
+  it('refuses a run given twice, or a merged report with its own parts (exit 2)', async () => {
+    const twice = await churn('merge', paths[0]!, paths[0]!, '-o', 'dup.json');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(
+      `cannot merge: run node1 (started 2025-03-01T10:00:00.000Z) would count twice: it is in ${paths[0]!}, given more than once`,
+    );
+    // `churn merge reports/glob/*.json` twice: the second sees the first's output.
+    for (const seed of [21, 22]) {
+      await store.add(
+        syntheticReport({ seed, ops: defaultOps(), durationMs: 1000, scenarioName: 'glob' }),
+      );
+    }
+    const dir = join(store.dir, 'glob');
+    const all = async () => (await readdir(dir)).map((f) => relative(store.cwd, join(dir, f)));
+    const before = await all();
+    const first = await churn('merge', ...before, '--quiet');
+    expect(first.code).toBe(0);
+    const again = await churn('merge', ...(await all()), '--quiet');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(
+      /would count twice: it is in reports\/glob\/\S+_merged-[0-9a-f]{8}\.json \(merged from syn21, syn22\) and in reports\/glob\/\S+_syn2[12]\.json/,
+    );
+    expect(await all()).toHaveLength(before.length + 1);
+  });
+
+  it('refuses a report whose histogram does not decode, naming file and field', async () => {
+    const doc = JSON.parse(await readFile(join(store.cwd, paths[1]!), 'utf8')) as Report;
+    const cut = doc.operations.start!.histogram!.slice(0, 40);
+    await writeFile(
+      join(store.cwd, 'bad.json'),
+      JSON.stringify({
+        ...doc,
+        operations: { ...doc.operations, start: { ...doc.operations.start, histogram: cut } },
+      }),
+    );
+    const bad = await churn('merge', paths[0]!, 'bad.json', '-o', 'x.json');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'churn: bad.json: operations.start.histogram: not an encoded HDR histogram (truncated)\n',
+    );
   });
 });

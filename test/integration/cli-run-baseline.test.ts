@@ -1,11 +1,14 @@
 // `churn run --baseline`: the nightly gate. A first run has nothing to compare with (exit 0);
 // a run whose `start` got much slower than the previous run exits 1; a baseline that does
-// not exist is refused before anything runs (exit 2).
+// not exist, or is of another scenario or load model, is refused before anything runs (exit 2).
+import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/core-fixtures.js';
 import { runChurn } from '../support/churn-process.js';
+import { renderReportJson } from '../../src/report/render/json.js';
+import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 // Injected latencies dwarf the core's own milliseconds, so a doubled `start` is a regression
 // whatever else the machine does, and nothing else moves by 10%.
@@ -53,5 +56,34 @@ describe('churn run --baseline', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no-such-tag');
     expect((await readdir(join(dir, 'reports', 'nightly-gate'))).length).toBe(before);
+  });
+
+  it('refuses a baseline of another scenario or load model before the run starts', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'base.yaml'), scenario(100));
+    // Synthetic reports, written as files: one of another scenario, one of this scenario
+    // name with another concurrency (2 workers, where base.yaml has 12).
+    await writeFile(
+      join(dir, 'other.json'),
+      renderReportJson(syntheticReport({ seed: 1, ops: defaultOps(), scenarioName: 'other' })),
+    );
+    await writeFile(
+      join(dir, 'fewer.json'),
+      renderReportJson(
+        syntheticReport({ seed: 2, ops: defaultOps(), scenarioName: 'nightly-gate' }),
+      ),
+    );
+    const other = await runChurn(['run', 'base.yaml', '--quiet', '--baseline', 'other.json'], dir);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(
+      /baseline other\.json: cannot compare runs of different scenarios: scenario\.name is "other" in other\.json but "nightly-gate" in base\.yaml/,
+    );
+    const fewer = await runChurn(['run', 'base.yaml', '--quiet', '--baseline', 'fewer.json'], dir);
+    expect(fewer.code).toBe(2);
+    expect(fewer.stderr).toMatch(
+      /scenario\.load\.phases\[0\]\.concurrency is 2 in fewer\.json but 12 in base\.yaml/,
+    );
+    // Refused before anything ran: no report was written.
+    expect(existsSync(join(dir, 'reports'))).toBe(false);
   });
 });

@@ -3,18 +3,22 @@
 // only (exit 1); two runs of the same configuration must give no regression (exit 0).
 //
 // Why this is stable on a noisy shared 2-core machine:
-// - Every operation gets an injected latency (200 ms; `start` 200 ms or 260 ms; each with a
-//   10% normal spread) that dwarfs the core's own few milliseconds, so no operation's median or
-//   mean moves by more than a few percent from noise; the ~1.4 s cycle moves by ~4% when
-//   `start` moves by 60 ms.
+// - Every operation gets an injected latency that dwarfs the core's own few milliseconds:
+//   400 ms (10% normal spread) for every step but `start`, and 300 ms or 390 ms (5% spread)
+//   for `start`, whose +90 ms also dwarfs what a loaded machine adds to spawning its process.
+//   The ~2.7 s cycle moves by ~3% when `start` moves.
+// - Open loop with Poisson arrivals (16/s): cycles are spread evenly over the run instead of
+//   starting in synchronized waves, so every 250 ms interval holds a few values of each
+//   operation; 10 s give 40 intervals per run and ~160 values per operation. p50, p90 and the
+//   mean of `start` are each judged over 40 intervals (Mann-Whitney, or the permutation test
+//   for the percentiles the intervals are too sparse for); p99 and above stay unjudged ("too
+//   few values").
 // - The two runs of a comparison run at the same time, so whatever else loads the machine
-//   (other test files; spawning `sleep` under CPU pressure delays the event loop) loads both
-//   alike: a paired design. Run one after the other, a busy minute during one run can move
-//   `start`'s natural spawn latency by tens of milliseconds.
-// - `--min-effect 10%`: `start` (+30%) is far above the bar, everything else far below it.
-// - ~60 values per operation leave p90 and above unjudged ("too few values"): medians and
-//   means decide, the statistics fault-dominated latencies make robust.
-// Checked with one CPU pegged by a busy loop: 4 of 4 repetitions gave exactly these verdicts.
+//   loads both alike: a paired design.
+// - `--min-effect 10%`: `start` (+30%) is far above the bar, everything else (the cycle
+//   included) far below it.
+// Checked with both CPUs pegged by busy loops: 4 of 4 repetitions gave exactly these verdicts,
+// and 2 of 2 plain pairs none (a fixed-size closed loop of 24 workers missed 1 of 3 that way).
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,23 +30,30 @@ import { runChurn } from '../support/churn-process.js';
 interface JsonComparison {
   regressions: number;
   improvements: number;
-  rows: { op: string; statistic: string; verdict: string; deltaPct: number | null }[];
+  rows: {
+    op: string;
+    statistic: string;
+    verdict: string;
+    deltaPct: number | null;
+    n: { base: number; candidate: number };
+  }[];
   warnings: string[];
 }
 
 const ops = ['run_pod', 'create', 'stop', 'remove', 'stop_pod', 'remove_pod'];
 
 function scenario(startMs: number): string {
-  const faults = ops.map((op) => `  ${op}: { latency: { mean: 200ms, stddev: 20ms } }`);
+  const faults = ops.map((op) => `  ${op}: { latency: { mean: 400ms, stddev: 40ms } }`);
   return [
     'name: compare-faults',
     'workload:',
     "  command: [sleep, '3600']",
     'load:',
-    '  phases: [{ duration: 6s, concurrency: 12 }]',
+    '  phases: [{ duration: 10s, arrivalRate: 16 }]',
+    '  arrivals: poisson',
     'faults:',
     ...faults,
-    `  start: { latency: { mean: ${startMs}ms, stddev: ${startMs / 10}ms } }`,
+    `  start: { latency: { mean: ${startMs}ms, stddev: ${startMs / 20}ms } }`,
     'report:',
     '  dir: reports',
     '  interval: 250ms',
@@ -53,8 +64,8 @@ function scenario(startMs: number): string {
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'churn-compare-'));
-  await writeFile(join(dir, 'base.yaml'), scenario(200));
-  await writeFile(join(dir, 'slower.yaml'), scenario(260));
+  await writeFile(join(dir, 'base.yaml'), scenario(300));
+  await writeFile(join(dir, 'slower.yaml'), scenario(390));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -93,6 +104,8 @@ describe('churn compare against fault injection', () => {
       const startP50 = result.rows.find((r) => r.op === 'start' && r.statistic === 'p50')!;
       expect(startP50.verdict).toBe('regression');
       expect(startP50.deltaPct).toBeGreaterThan(15);
+      // The design holds: start's values are spread over (nearly) every interval.
+      expect(startP50.n.base).toBeGreaterThanOrEqual(30);
       for (const op of [...ops, 'cycle']) {
         const verdicts = result.rows.filter((r) => r.op === op).map((r) => r.verdict);
         expect(verdicts, op).toEqual(verdicts.map(() => '~'));

@@ -8,7 +8,7 @@
 import type { OpName } from '../../src/common/operations.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { buildReport, type RunOutcome, type ThresholdOutcome } from '../../src/report/build.js';
-import { normal, seededRandom } from '../../src/common/seeded-random.js';
+import { deriveSeed, normal, seededRandom } from '../../src/common/seeded-random.js';
 import type { HostInfo } from '../../src/report/host-info.js';
 import type { Report } from '../../src/report/schema.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
@@ -52,6 +52,13 @@ export interface SyntheticOptions {
   readonly dropped?: number;
   /** Record a scheduler lag per cycle (open loop). */
   readonly lag?: boolean;
+  /**
+   * Spread (log space) of a level drawn once per timeline interval: every latency of a cycle
+   * that starts in the interval is multiplied by exp(levelSigma · N(0, 1)) and recorded in that
+   * interval, so latencies are autocorrelated within a run (as on a shared machine whose load
+   * comes and goes) while intervals stay independent. Default 0 (independent latencies).
+   */
+  readonly levelSigma?: number;
 }
 
 /** The host every synthetic report ran on. */
@@ -84,6 +91,16 @@ export function syntheticReport(options: SyntheticOptions): Report {
     const slots = ops.map(([op]) => recorder.slot('default', op));
     const cycleSlot = recorder.slot('default', 'cycle');
     const cycles = Math.floor((durationMs / 1000) * ratePerSec);
+    const intervalMs = options.intervalMs ?? 1000;
+    // Its own stream: the latency draws stay the same whatever the levels are.
+    const levelRandom = seededRandom(deriveSeed(options.seed, 'level'));
+    const levels: number[] = [];
+    const levelled = (options.levelSigma ?? 0) > 0;
+    const levelAt = (ms: number): number => {
+      const i = Math.floor(ms / intervalMs);
+      while (levels.length <= i) levels.push(Math.exp(normal(levelRandom, 0, options.levelSigma!)));
+      return levels[i]!;
+    };
     const droppedEvery = options.dropped ? Math.max(1, Math.floor(cycles / options.dropped)) : 0;
     let dropped = 0;
     let succeeded = 0;
@@ -97,11 +114,16 @@ export function syntheticReport(options: SyntheticOptions): Report {
       }
       let cycleUs = 0;
       let cycleFailed = false;
+      // With levels, a cycle's values stay in the interval whose level they have.
+      const lastMs = Math.min(
+        durationMs - 0.001,
+        levelled ? (Math.floor(t / intervalMs) + 1) * intervalMs - 0.001 : Infinity,
+      );
       for (const [k, [, model]] of ops.entries()) {
         const sigma = model.sigma ?? 0.5;
         const draw = model.medianMs * Math.exp(sigma * normal(random, 0, 1));
         const p95 = model.medianMs * Math.exp(sigma * 1.645);
-        let ms = draw * (model.scale ?? 1);
+        let ms = draw * (model.scale ?? 1) * (levelled ? levelAt(t) : 1);
         if (model.tailScale !== undefined && draw > p95) ms *= model.tailScale;
         if ((model.errorRate ?? 0) > 0 && random.next() < model.errorRate!) {
           slots[k]!.failure('UNAVAILABLE', t + cycleUs / 1000);
@@ -109,9 +131,9 @@ export function syntheticReport(options: SyntheticOptions): Report {
           break;
         }
         cycleUs += ms * 1000;
-        slots[k]!.success(ms * 1000, Math.min(t + cycleUs / 1000, durationMs - 0.001));
+        slots[k]!.success(ms * 1000, Math.min(t + cycleUs / 1000, lastMs));
       }
-      const end = Math.min(t + cycleUs / 1000, durationMs - 0.001);
+      const end = Math.min(t + cycleUs / 1000, lastMs);
       if (cycleFailed) {
         cycleSlot.failure('UNAVAILABLE', end);
         failed++;

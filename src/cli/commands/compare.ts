@@ -16,6 +16,7 @@ import { renderCompareHtml } from '../../report/render/compare-html.js';
 import { renderCompareMarkdown } from '../../report/render/compare-markdown.js';
 import { renderCompareTerminal, summaryLine } from '../../report/render/compare-terminal.js';
 import { renderCompareJson } from '../../report/render/json.js';
+import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -109,8 +110,10 @@ export const compareCommand = defineCommand<CompareArgs>({
       .epilogue(
         'Per operation, p50, p90, p99, p99.9, mean, throughput and error rate are compared. A verdict ' +
           '(regression or improvement, else ~) needs a Mann-Whitney U test significant at --alpha after ' +
-          'Benjamini-Hochberg correction (across runs, or across timeline intervals when a side has one run), ' +
-          'a change of at least --min-effect, and for percentiles a bootstrap confidence interval that excludes 0. ' +
+          'Benjamini-Hochberg correction (across runs, or across timeline intervals when a side has one run; for a ' +
+          'percentile the intervals hold too few values for, a permutation test over the intervals), a change of at ' +
+          'least --min-effect, and for percentiles a block-bootstrap confidence interval (resampling whole intervals ' +
+          'or runs, never single latencies) that excludes 0. ' +
           'Runs of different scenarios are refused (exit 2, naming the field); differing environments are warnings. ' +
           'Exit 1 when a regression is found, 0 otherwise. Method and fields: docs/reports.md.',
       ),
@@ -130,7 +133,7 @@ export const compareCommand = defineCommand<CompareArgs>({
       args.format,
       base,
       candidate,
-      output === undefined && io.stdout.isTTY,
+      output === undefined && useColor(io, io.stdout),
     );
     if (output !== undefined) {
       const path = resolve(io.cwd, output);

@@ -6,18 +6,21 @@ import { readReport } from '../../report/read.js';
 import { renderHistory } from '../../report/render/history.js';
 import { listStoredReports, pruneReports } from '../../report/store.js';
 import { readTags } from '../../report/tags.js';
+import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
 
 interface HistoryArgs {
   readonly scenario: string | undefined;
-  readonly last: number | undefined;
+  /** Raw text, so that a bad value is echoed as typed. */
+  readonly last: string | undefined;
   readonly 'report-dir': string;
   readonly json: boolean;
   readonly prune: boolean;
-  readonly keep: number | undefined;
+  readonly keep: string | undefined;
   readonly 'older-than': string | undefined;
-  readonly 'dry-run': boolean;
+  readonly 'dry-run': boolean | undefined;
 }
 
 /** The `history` command. */
@@ -27,7 +30,7 @@ export const historyCommand = defineCommand<HistoryArgs>({
   builder: (yargs) =>
     yargs
       .option('scenario', { describe: 'only this scenario', type: 'string' })
-      .option('last', { describe: 'only the newest N runs of each scenario', type: 'number' })
+      .option('last', { describe: 'only the newest N runs of each scenario', type: 'string' })
       .option('report-dir', { describe: 'the report store', type: 'string', default: 'reports' })
       .option('json', { describe: 'print the rows as JSON', type: 'boolean', default: false })
       .option('prune', {
@@ -37,7 +40,7 @@ export const historyCommand = defineCommand<HistoryArgs>({
       })
       .option('keep', {
         describe: 'prune: keep the newest N reports of each scenario',
-        type: 'number',
+        type: 'string',
       })
       .option('older-than', {
         describe: 'prune: remove reports that started longer ago than this, e.g. 30d, 12h',
@@ -46,7 +49,6 @@ export const historyCommand = defineCommand<HistoryArgs>({
       .option('dry-run', {
         describe: 'prune: list what would be removed, remove nothing',
         type: 'boolean',
-        default: false,
       })
       .example('churn history', 'every scenario, every run')
       .example('churn history --scenario soak-nightly --last 14', 'the last two weeks of a nightly')
@@ -57,34 +59,37 @@ export const historyCommand = defineCommand<HistoryArgs>({
       ),
   async run(args, io) {
     const dir = resolve(io.cwd, args['report-dir']);
-    if (args.prune) {
-      if (args.keep === undefined && args['older-than'] === undefined) {
-        throw new ChurnError('USAGE', '--prune needs --keep N and/or --older-than AGE (e.g. 30d)');
-      }
-      if (args.keep !== undefined && !(Number.isInteger(args.keep) && args.keep >= 0)) {
-        throw new ChurnError('USAGE', `--keep ${args.keep}: give a whole number, 0 or more`);
-      }
-      const tags = await readTags(dir);
-      const removed = await pruneReports(dir, {
-        ...(args.keep !== undefined ? { keep: args.keep } : {}),
-        ...(args['older-than'] !== undefined ? { olderThanMs: parseAge(args['older-than']) } : {}),
-        ...(args.scenario !== undefined ? { scenario: args.scenario } : {}),
-        nowMs: Date.now(),
-        protect: new Set([...tags.values()].map((t) => t.path)),
-        dryRun: args['dry-run'],
-      });
-      const verb = args['dry-run'] ? 'would remove' : 'removed';
-      for (const path of removed) io.stdout.write(`${verb} ${relative(io.cwd, path)}\n`);
-      io.stdout.write(`${verb} ${removed.length} report${removed.length === 1 ? '' : 's'}\n`);
-      return ExitCode.ok;
+    if (args.prune) return prune(args, dir, io);
+    const pruneOnly = (
+      [
+        ['--keep', args.keep],
+        ['--older-than', args['older-than']],
+        ['--dry-run', args['dry-run']],
+      ] as const
+    ).filter(([, value]) => value !== undefined);
+    if (pruneOnly.length > 0) {
+      const flags = pruneOnly.map(([flag]) => flag).join(', ');
+      throw new ChurnError(
+        'USAGE',
+        `${flags} only ${pruneOnly.length === 1 ? 'applies' : 'apply'} to pruning: add --prune (e.g. churn history --prune ${pruneOnly.map(([flag]) => (flag === '--keep' ? '--keep 100' : flag === '--older-than' ? '--older-than 30d' : flag)).join(' ')})`,
+      );
     }
-    if (args.last !== undefined && !(Number.isInteger(args.last) && args.last > 0)) {
-      throw new ChurnError('USAGE', `--last ${args.last}: give a whole number, 1 or more`);
-    }
+    const last = args.last === undefined ? undefined : parseCount(args.last, '--last', 1);
     const stored = await listStoredReports(
       dir,
       args.scenario === undefined ? {} : { scenario: args.scenario },
     );
+    if (stored.length === 0 && args.scenario !== undefined) {
+      const known = [...new Set((await listStoredReports(dir)).map((s) => s.scenarioDir))].sort();
+      const message = `no reports of scenario ${args.scenario} in ${relative(io.cwd, dir) || '.'}${known.length > 0 ? ` (scenarios: ${known.join(', ')})` : ' (the store is empty)'}\n`;
+      if (args.json) {
+        io.stdout.write(`${JSON.stringify({ scenarios: [] }, null, 2)}\n`);
+        io.stderr.write(message);
+      } else {
+        io.stdout.write(message);
+      }
+      return ExitCode.ok;
+    }
     const tagsByPath = new Map<string, string[]>();
     for (const t of (await readTags(dir)).values()) {
       tagsByPath.set(t.path, [...(tagsByPath.get(t.path) ?? []), t.name]);
@@ -94,22 +99,57 @@ export const historyCommand = defineCommand<HistoryArgs>({
       byScenario.set(s.scenarioDir, [...(byScenario.get(s.scenarioDir) ?? []), s]);
     const rows: HistoryRow[] = [];
     for (const entries of byScenario.values()) {
-      const chosen = args.last === undefined ? entries : entries.slice(-args.last);
+      const chosen = last === undefined ? entries : entries.slice(-last);
       for (const entry of chosen) {
         const path = resolve(entry.path);
         const shown = relative(io.cwd, path);
-        rows.push(historyRow(shown, await readReport(path, shown), tagsByPath.get(path) ?? []));
+        // The listing shows summaries only: its histograms are not decoded (see readReport).
+        const report = await readReport(path, shown, { checkHistograms: false });
+        rows.push(historyRow(shown, report, tagsByPath.get(path) ?? []));
       }
     }
     const histories = scenarioHistories(rows);
     if (args.json) {
       io.stdout.write(`${JSON.stringify({ scenarios: histories }, null, 2)}\n`);
     } else {
-      io.stdout.write(renderHistory(histories, { color: io.stdout.isTTY }));
+      io.stdout.write(renderHistory(histories, { color: useColor(io, io.stdout) }));
     }
     return ExitCode.ok;
   },
 });
+
+async function prune(args: HistoryArgs, dir: string, io: CliIo): Promise<number> {
+  if (args.keep === undefined && args['older-than'] === undefined) {
+    throw new ChurnError('USAGE', '--prune needs --keep N and/or --older-than AGE (e.g. 30d)');
+  }
+  const keep = args.keep === undefined ? undefined : parseCount(args.keep, '--keep', 0);
+  const tags = await readTags(dir);
+  const dryRun = args['dry-run'] === true;
+  const removed = await pruneReports(dir, {
+    ...(keep !== undefined ? { keep } : {}),
+    ...(args['older-than'] !== undefined ? { olderThanMs: parseAge(args['older-than']) } : {}),
+    ...(args.scenario !== undefined ? { scenario: args.scenario } : {}),
+    nowMs: Date.now(),
+    protect: new Set([...tags.values()].map((t) => t.path)),
+    dryRun,
+  });
+  const verb = dryRun ? 'would remove' : 'removed';
+  for (const path of removed) io.stdout.write(`${verb} ${relative(io.cwd, path)}\n`);
+  io.stdout.write(`${verb} ${removed.length} report${removed.length === 1 ? '' : 's'}\n`);
+  return ExitCode.ok;
+}
+
+/** A whole number ≥ `min` from `text` as typed after `flag`. Throws USAGE echoing the text. */
+export function parseCount(text: string, flag: string, min: number): number {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed) || Number(trimmed) < min) {
+    throw new ChurnError(
+      'USAGE',
+      `${flag} ${JSON.stringify(text)}: give a whole number, ${min} or more`,
+    );
+  }
+  return Number(trimmed);
+}
 
 /** `30d`, `12h`, `90m`, `45s` → ms. Throws USAGE. */
 export function parseAge(text: string): number {

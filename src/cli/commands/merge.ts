@@ -6,6 +6,7 @@ import { mergeReports } from '../../report/merge.js';
 import { renderReportJson } from '../../report/render/json.js';
 import { renderTerminalSummary } from '../../report/render/terminal.js';
 import { writeReport } from '../../report/store.js';
+import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -44,7 +45,8 @@ export const mergeCommand = defineCommand<MergeArgs>({
       .epilogue(
         'Histograms and counters add exactly; summaries are recomputed; throughput adds (the parts ran side by ' +
           'side); timelines are aligned on wall-clock time; thresholds are evaluated again. Reports of different ' +
-          'scenarios are refused (exit 2, naming the field).',
+          'scenarios are refused (exit 2, naming the field), and so is a run given twice or together with a ' +
+          'merged report that already holds it (exit 2, naming both files).',
       ),
   async run(args, io) {
     const dir = resolve(io.cwd, args['report-dir']);
@@ -61,7 +63,8 @@ export const mergeCommand = defineCommand<MergeArgs>({
     } else {
       path = await writeReport(dir, merged);
     }
-    if (!args.quiet) io.stdout.write(renderTerminalSummary(merged, { color: io.stdout.isTTY }));
+    if (!args.quiet)
+      io.stdout.write(renderTerminalSummary(merged, { color: useColor(io, io.stdout) }));
     io.stdout.write(`${args.quiet ? '' : `\nmerged ${parts.length} reports: `}${path}\n`);
     return ExitCode.ok;
   },

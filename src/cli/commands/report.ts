@@ -13,6 +13,7 @@ import { renderReportMarkdown } from '../../report/render/markdown.js';
 import { renderTerminalSummary } from '../../report/render/terminal.js';
 import type { Report } from '../../report/schema.js';
 import { readTags, removeTag, setTag } from '../../report/tags.js';
+import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -84,7 +85,7 @@ export const reportCommand = defineCommand<ReportArgs>({
     }
     const { report } = await locateReport(first!, dir, io.cwd);
     const output = args.output;
-    const text = render(report, args.format, output === undefined && io.stdout.isTTY);
+    const text = render(report, args.format, output === undefined && useColor(io, io.stdout));
     if (output !== undefined) {
       const path = resolve(io.cwd, output);
       await writeFileAtomic(path, text);
@@ -117,12 +118,18 @@ async function tag(rest: readonly string[], dir: string, io: CliIo): Promise<num
   }
   const [ref, name] = rest as [string, string];
   const located = await locateReport(ref, dir, io.cwd);
-  await setTag(dir, name, located.path, {
+  const previous = await setTag(dir, name, located.path, {
     scenario: located.report.run.scenario,
     runId: located.report.run.id,
     taggedAt: new Date().toISOString(),
   });
-  io.stdout.write(`tagged ${located.path} as ${name}\n`);
+  if (previous === undefined) {
+    io.stdout.write(`tagged ${located.path} as ${name}\n`);
+  } else if (previous.path === located.path) {
+    io.stdout.write(`${name} already tags ${located.path}\n`);
+  } else {
+    io.stdout.write(`tag ${name} moved from ${previous.path} to ${located.path}\n`);
+  }
   return ExitCode.ok;
 }
 

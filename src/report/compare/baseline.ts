@@ -2,19 +2,75 @@
  * Gating a run on a baseline (`churn run --baseline latest|TAG|FILE`, the nightly CI soak): the
  * report just written is compared with the baseline — by default the previous complete run of
  * the same scenario in the store — with the same method and rendering as `churn compare`.
+ *
+ * The baseline is resolved and checked before the run starts ({@link resolveBaseline}): a
+ * missing or unreadable file, or a report of another scenario (or another load model), is bad
+ * input found in a second, not after hours of soak.
  */
 import { isChurnError } from '../../common/errors.js';
-import { findPreviousGoodRun, locateReport, type LocatedReport } from '../locate.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { assertScenariosComparable } from '../comparable.js';
+import {
+  findGoodRunBefore,
+  findPreviousGoodRun,
+  locateReport,
+  type LocatedReport,
+} from '../locate.js';
 import { renderCompareTerminal } from '../render/compare-terminal.js';
 import type { Report } from '../schema.js';
 import { compareReports, type CompareOptions, type Comparison } from './compare.js';
+
+/** Inputs of {@link resolveBaseline}. */
+export interface ResolveBaselineInput {
+  /** `latest`, a tag, or a report file. */
+  readonly ref: string;
+  /** The resolved scenario the run is about to follow. */
+  readonly scenario: Scenario;
+  /** How to name the scenario in messages, e.g. its file. */
+  readonly scenarioSource: string;
+  readonly reportDir: string;
+  readonly cwd: string;
+  /** For `latest`: runs that started before this count (ms since the epoch). */
+  readonly nowMs: number;
+}
+
+/**
+ * The baseline `ref` names, checked against the scenario a run is about to follow: undefined
+ * for `latest` when the store holds no earlier complete run of the scenario (a first run).
+ * Throws REPORT_INVALID (missing or bad file, unknown tag) or NOT_COMPARABLE (a report of
+ * another scenario or load model, naming the field), prefixed with `baseline <ref>:`.
+ */
+export async function resolveBaseline(
+  input: ResolveBaselineInput,
+): Promise<LocatedReport | undefined> {
+  try {
+    const base =
+      input.ref === 'latest'
+        ? await findGoodRunBefore(input.reportDir, input.scenario.name, input.nowMs)
+        : await locateReport(input.ref, input.reportDir, input.cwd);
+    if (base !== undefined) {
+      assertScenariosComparable(
+        { scenario: base.report.scenario, source: base.source },
+        { scenario: input.scenario, source: input.scenarioSource },
+        'compare',
+      );
+    }
+    return base;
+  } catch (err) {
+    if (!isChurnError(err)) throw err;
+    throw err.wrap(`baseline ${input.ref}`);
+  }
+}
 
 /** Inputs of {@link gateOnBaseline}. */
 export interface BaselineGateInput {
   /** The report of the run just finished, and where it was written. */
   readonly candidate: { readonly report: Report; readonly path: string };
-  /** `latest` (previous complete run of the scenario in the store), a tag, or a report file. */
-  readonly baseline: string;
+  /**
+   * `latest` (previous complete run of the scenario in the store), a tag, or a report file;
+   * or the baseline {@link resolveBaseline} found before the run (null: none, a first run).
+   */
+  readonly baseline: string | LocatedReport | null;
   /** The report store (tags, `latest`). */
   readonly reportDir: string;
   /** For relative file names. */
@@ -57,9 +113,13 @@ export async function gateOnBaseline(input: BaselineGateInput): Promise<Baseline
   let base: LocatedReport | undefined;
   try {
     base =
-      input.baseline === 'latest'
-        ? await findPreviousGoodRun(input.reportDir, candidate.report, candidate.path)
-        : await locateReport(input.baseline, input.reportDir, input.cwd);
+      input.baseline === null
+        ? undefined
+        : typeof input.baseline !== 'string'
+          ? input.baseline
+          : input.baseline === 'latest'
+            ? await findPreviousGoodRun(input.reportDir, candidate.report, candidate.path)
+            : await locateReport(input.baseline, input.reportDir, input.cwd);
   } catch (err) {
     if (!isChurnError(err)) throw err;
     return { state: 'invalid-baseline', exitCode: 2, text: `baseline: ${err.message}\n` };

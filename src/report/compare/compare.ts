@@ -6,7 +6,11 @@
  * - the pooled value of each side (all its runs added up) and the relative change;
  * - a two-sided Mann-Whitney U test between the sides' samples: one value per run when both
  *   sides have several runs, else one value per timeline interval (re-binned to a common width);
- * - for percentiles, a seeded bootstrap confidence interval of the change from the histograms;
+ *   for a percentile whose intervals hold too few values to estimate it in each, a permutation
+ *   test over the intervals instead (permutation.ts);
+ * - for percentiles, a seeded block-bootstrap confidence interval of the change (bootstrap.ts):
+ *   whole intervals (or runs) are resampled, never single latencies, which are autocorrelated
+ *   within a run;
  * - Benjamini-Hochberg adjustment of the p-values over every row tested.
  * A row's verdict is `regression` or `improvement` only when the adjusted p is below alpha, the
  * change is at least the minimum effect, the test's direction agrees with the change, and (for
@@ -17,7 +21,13 @@ import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, environmentWarnings } from '../comparable.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
-import { bootstrapPercentileChange, type ChangeInterval } from './bootstrap.js';
+import { BlockGrid } from './block-grid.js';
+import {
+  blockBootstrapPercentiles,
+  type BootstrapChange,
+  type ChangeInterval,
+} from './bootstrap.js';
+import { permutationTestPercentiles } from './permutation.js';
 import { mannWhitneyU, smallestPossibleP } from './mann-whitney.js';
 import {
   commonIntervalMs,
@@ -39,9 +49,9 @@ export type Verdict = 'regression' | 'improvement' | '~';
 
 /**
  * The test behind a row's p: Mann-Whitney U over runs or intervals, or (for a percentile whose
- * intervals hold too few values to estimate it) the bootstrap of the whole histograms.
+ * intervals hold too few values to estimate it in each) a permutation test over the intervals.
  */
-export type RowTest = 'mann-whitney' | 'bootstrap';
+export type RowTest = 'mann-whitney' | 'permutation';
 
 /** Options of {@link compareReports}. */
 export interface CompareOptions {
@@ -55,7 +65,7 @@ export interface CompareOptions {
   readonly statistics?: readonly CompareStatistic[];
   /** Operations to compare; default every operation of either side. */
   readonly ops?: readonly OpName[];
-  /** Bootstrap draws per percentile; default 2000. */
+  /** Bootstrap draws, and permutations of the permutation test, per operation; default 2000. */
   readonly bootstrapDraws?: number;
 }
 
@@ -69,7 +79,7 @@ export interface ComparisonRow {
   readonly candidate: number | null;
   /** (candidate − base) / base × 100; null when either is missing or the base is 0. */
   readonly deltaPct: number | null;
-  /** Bootstrap confidence interval of deltaPct (percentiles only), level 1 − alpha. */
+  /** Block-bootstrap confidence interval of deltaPct (percentiles only), level 1 − alpha. */
   readonly ci: ChangeInterval | null;
   /** Benjamini-Hochberg adjusted p-value; null when not tested. */
   readonly p: number | null;
@@ -77,7 +87,10 @@ export interface ComparisonRow {
   readonly pRaw: number | null;
   /** Which test gave p. */
   readonly test: RowTest | null;
-  /** Samples on each side: runs or intervals (Mann-Whitney), values (bootstrap). */
+  /**
+   * Samples on each side: runs or intervals with values (Mann-Whitney), blocks of intervals
+   * (permutation; consecutive intervals grouped when a side has more than 64).
+   */
   readonly n: { readonly base: number; readonly candidate: number };
   readonly verdict: Verdict;
   /** Why a row could not be judged, e.g. `too few samples`. */
@@ -160,11 +173,53 @@ export function compareReports(
   }
   const statistics = options.statistics ?? compareStatistics;
 
-  const draft = ops.flatMap((op) =>
-    statistics.map((statistic) =>
-      statisticRow(op, statistic, baseOps.get(op), candidateOps.get(op), mode, alpha, options),
-    ),
-  );
+  /** Bootstrap intervals of every percentile of `op`, and permutation tests where needed. */
+  function resample(
+    op: OpName,
+    b: OpSamples,
+    c: OpSamples,
+  ): Map<CompareStatistic, Resampled> | undefined {
+    const percentileStats = statistics.filter((s) => statisticInfo[s].percentile !== undefined);
+    const grid = BlockGrid.of(
+      b.samples.map((s) => s.distribution),
+      c.samples.map((s) => s.distribution),
+    );
+    if (percentileStats.length === 0 || grid.base < minBlocks || grid.candidate < minBlocks) {
+      return undefined;
+    }
+    const percentileOf = (s: CompareStatistic): number => statisticInfo[s].percentile!;
+    const draws = options.bootstrapDraws;
+    const changes = blockBootstrapPercentiles(grid, percentileStats.map(percentileOf), {
+      level: 1 - alpha,
+      seed: deriveSeed(0, `${op}/bootstrap`),
+      ...(draws !== undefined ? { draws } : {}),
+    });
+    const tested = percentileStats.filter(
+      (s) => mode === 'intervals' && tooSparseForIntervals(percentileOf(s), b, c),
+    );
+    const pValues = permutationTestPercentiles(grid, tested.map(percentileOf), {
+      seed: deriveSeed(0, `${op}/permutation`),
+      ...(draws !== undefined ? { permutations: draws } : {}),
+    });
+    const out = new Map<CompareStatistic, Resampled>();
+    for (const s of percentileStats) {
+      out.set(s, {
+        change: changes.get(percentileOf(s))!,
+        p: pValues.get(percentileOf(s)),
+        blocks: { base: grid.base, candidate: grid.candidate },
+      });
+    }
+    return out;
+  }
+
+  const draft = ops.flatMap((op) => {
+    const b = baseOps.get(op);
+    const c = candidateOps.get(op);
+    const resampled = b === undefined || c === undefined ? undefined : resample(op, b, c);
+    return statistics.map((statistic) =>
+      statisticRow(op, statistic, b, c, mode, alpha, resampled?.get(statistic)),
+    );
+  });
   const adjusted = benjaminiHochberg(draft.map((r) => r.pRaw));
   const tests = adjusted.filter((p) => p !== null).length;
   const rows: ComparisonRow[] = draft.map((row, i) => {
@@ -200,6 +255,17 @@ export function compareReports(
   };
 }
 
+/** What resampling found for one percentile row of an operation. */
+interface Resampled {
+  readonly change: BootstrapChange;
+  /** Permutation p-value, for a percentile too sparse per interval for Mann-Whitney. */
+  readonly p: number | undefined;
+  readonly blocks: { readonly base: number; readonly candidate: number };
+}
+
+/** Fewest non-empty blocks (intervals or runs) a side needs for its spread to be estimated. */
+const minBlocks = 2;
+
 type DraftRow = Omit<ComparisonRow, 'p' | 'verdict'> & {
   /** The test says the candidate tends to be larger (true), smaller (false), or neither. */
   readonly candidateLarger: boolean | undefined;
@@ -212,7 +278,7 @@ function statisticRow(
   candidate: OpSamples | undefined,
   mode: SampleMode,
   alpha: number,
-  options: CompareOptions,
+  resampled: Resampled | undefined,
 ): DraftRow {
   const info = statisticInfo[statistic];
   const values = (side: OpSamples | undefined): number[] =>
@@ -225,19 +291,7 @@ function statisticRow(
   const candidateValue =
     candidate === undefined ? undefined : statisticValue(statistic, candidate.pooled);
 
-  const bootstrap =
-    info.percentile !== undefined && base !== undefined && candidate !== undefined
-      ? bootstrapPercentileChange(
-          base.pooled.distribution,
-          candidate.pooled.distribution,
-          info.percentile,
-          {
-            level: 1 - alpha,
-            seed: deriveSeed(0, `${op}/${statistic}`),
-            ...(options.bootstrapDraws !== undefined ? { draws: options.bootstrapDraws } : {}),
-          },
-        )
-      : undefined;
+  const bootstrap = resampled?.change;
   const ci =
     bootstrap === undefined ? null : { lowPct: bootstrap.lowPct, highPct: bootstrap.highPct };
 
@@ -246,22 +300,30 @@ function statisticRow(
   let candidateLarger: boolean | undefined;
   let note: string | null = null;
   let n = { base: baseValues.length, candidate: candidateValues.length };
-  if (
-    bootstrap !== undefined &&
+  const sparse =
+    info.percentile !== undefined &&
     mode === 'intervals' &&
-    tooSparseForIntervals(info.percentile!, base!, candidate!)
-  ) {
-    // Too few values per interval for this percentile to be estimated there: judge it from
-    // the whole histograms instead.
-    n = { base: base!.pooled.distribution.total, candidate: candidate!.pooled.distribution.total };
-    if (Math.min(n.base, n.candidate) < valuesNeededPerInterval(info.percentile!)) {
-      // The bootstrap of a percentile with fewer than ten values beyond it is unreliable.
+    base !== undefined &&
+    candidate !== undefined &&
+    tooSparseForIntervals(info.percentile, base, candidate);
+  if (sparse) {
+    // Too few values per interval for this percentile to be estimated in each: compare the
+    // intervals added up, by a permutation test over whole intervals.
+    const values = Math.min(base.pooled.distribution.total, candidate.pooled.distribution.total);
+    if (values < valuesNeededPerInterval(info.percentile)) {
+      // A percentile with fewer than ten values beyond it cannot be told from noise.
       note = 'too few values';
+    } else if (resampled?.p === undefined) {
+      // Fewer than two intervals with values on a side: no spread to judge a change against.
+      note = 'too few samples';
     } else {
-      test = 'bootstrap';
-      pRaw = bootstrap.p;
-      const middle = (bootstrap.lowPct + bootstrap.highPct) / 2;
-      candidateLarger = middle > 0 ? true : middle < 0 ? false : undefined;
+      test = 'permutation';
+      pRaw = resampled.p;
+      n = resampled.blocks;
+      const change = resampled.change.changePct;
+      candidateLarger = change > 0 ? true : change < 0 ? false : undefined;
+      // As for Mann-Whitney: so few blocks have too few distinct splits to reach alpha.
+      if (smallestPossibleP(n.base, n.candidate) >= alpha) note = 'too few samples';
     }
   } else if (n.base > 0 && n.candidate > 0) {
     test = 'mann-whitney';
@@ -351,7 +413,7 @@ function sampleWarnings(
   const hopeless = new Map<string, string[]>();
   const weak = new Map<string, string[]>();
   for (const row of rows) {
-    if (row.test !== 'mann-whitney' || row.n.base === 0 || row.n.candidate === 0) continue;
+    if (row.test === null || row.n.base === 0 || row.n.candidate === 0) continue;
     const key = `${row.n.base}+${row.n.candidate}`;
     const minP = smallestPossibleP(row.n.base, row.n.candidate);
     const target = minP >= alpha ? hopeless : minP > alpha / Math.max(tests, 1) ? weak : undefined;

@@ -61,6 +61,11 @@ export function renderCompareHtml(
     const verdicts = comparison.rows
       .filter((r) => r.op === op && r.verdict !== '~' && r.unit === 'ms')
       .map((r) => `${statisticInfo[r.statistic].label} ${r.verdict}`);
+    if (sides.every(([, d]) => d.total === 0)) {
+      const errors = (side: readonly LoadedReport[]): number =>
+        side.reduce((n, { report }) => n + (report.operations[op]?.errors ?? 0), 0);
+      return `<div class="no-successes" data-note="compare-${esc(op)}"><h3>${esc(op)}</h3><p class="muted">No successful operations on either side (${errors(base)} and ${errors(candidate)} failed).</p></div>`;
+    }
     return percentileChart(
       `compare-${op}`,
       `${op}${verdicts.length === 0 ? '' : ` — ${verdicts.join(', ')}`}`,

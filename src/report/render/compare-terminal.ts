@@ -87,10 +87,10 @@ export function formatCi(ci: { readonly lowPct: number; readonly highPct: number
   return `${formatDeltaPct(ci.lowPct, 1, 1)} … ${formatDeltaPct(ci.highPct, 1, 1)}`;
 }
 
-/** `10+10`, or `5000+5000 val` when the bootstrap of the values decided. */
+/** `10+10`, or `10+10 perm` when the permutation test over intervals decided. */
 export function formatN(row: ComparisonRow): string {
   const n = `${row.n.base}+${row.n.candidate}`;
-  return row.test === 'bootstrap' ? `${n} val` : n;
+  return row.test === 'permutation' ? `${n} perm` : n;
 }
 
 /** How samples were formed, e.g. `1 vs 1 run, per 1s interval`. */
@@ -123,12 +123,13 @@ export function summaryLine(
 
 /** One line saying how p, n and CI were computed. */
 export function legend(comparison: Comparison): string {
-  const ci = `CI: ${Math.round((1 - comparison.alpha) * 100)}% bootstrap interval of the change, from the histograms.`;
+  const unit = comparison.mode === 'runs' ? 'runs' : 'intervals';
+  const ci = `CI: ${Math.round((1 - comparison.alpha) * 100)}% bootstrap interval of the change, resampling whole ${unit}.`;
   const rule =
     'A verdict needs p < α, |delta| ≥ min effect and, for percentiles, a CI that excludes 0.';
   const test =
     comparison.mode === 'runs'
       ? 'p: Mann-Whitney U over runs (n = runs per side)'
-      : 'p: Mann-Whitney U over intervals (n = intervals per side), or for a percentile its intervals hold too few values for, the bootstrap of the histograms (n = values, "val")';
+      : 'p: Mann-Whitney U over intervals (n = intervals per side), or for a percentile its intervals hold too few values for, a permutation test over the intervals ("perm")';
   return `${test}, Benjamini-Hochberg adjusted. ${ci} ${rule}`;
 }

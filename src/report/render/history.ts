@@ -4,7 +4,7 @@
  * for each trend figure against the run before it.
  */
 import pc from 'picocolors';
-import { sparkline, type ScenarioHistory } from '../history.js';
+import { sparkline, type HistoryRow, type ScenarioHistory } from '../history.js';
 import { formatMs, formatPercent, formatRate, formatTime } from './format.js';
 
 /** Renders `histories` (see history.ts); colour only when asked. */
@@ -36,7 +36,7 @@ export function renderHistory(
     const rows = h.rows.map((r, i) => [
       formatTime(r.start),
       r.runId,
-      r.partial ? `${r.exitReason}*` : r.exitReason,
+      stateOf(r),
       String(r.cycles),
       r.errorRate === null ? '-' : formatPercent(r.errorRate),
       formatMs(r.cycleP99Ms),
@@ -57,12 +57,29 @@ export function renderHistory(
     rows.forEach((cells, i) => {
       const r = h.rows[i]!;
       const text = line(cells);
-      out.push(r.partial || r.thresholdsFailed > 0 ? c.yellow(text) : text);
+      out.push(
+        !r.partial && r.noCycleSucceeded
+          ? c.red(text)
+          : r.partial || r.thresholdsFailed > 0
+            ? c.yellow(text)
+            : text,
+      );
     });
   }
-  out.push(
-    '',
-    c.dim('* partial run. Arrows: change from the run before (↑ higher, ↓ lower, → within 5%).'),
-  );
+  const rows = histories.flatMap((h) => h.rows);
+  const legend = [
+    ...(rows.some((r) => r.partial) ? ['* partial run.'] : []),
+    ...(rows.some((r) => !r.partial && r.noCycleSucceeded)
+      ? ['failed: completed, but no cycle succeeded (exit 1).']
+      : []),
+    'Arrows: change from the run before (↑ higher, ↓ lower, → within 5%).',
+  ];
+  out.push('', c.dim(legend.join(' ')));
   return `${out.join('\n')}\n`;
+}
+
+/** The state column: how the run ended, `*` when partial, `failed` when no cycle succeeded. */
+function stateOf(r: HistoryRow): string {
+  if (r.partial) return `${r.exitReason}*`;
+  return r.noCycleSucceeded ? 'failed' : r.exitReason;
 }

@@ -175,7 +175,8 @@ function summarySection(report: Report, ops: readonly [OpName, ReportOperation][
 
 function latencyOverTimeSection(report: Report, ops: readonly [OpName, ReportOperation][]): string {
   const intervals = report.timeline.intervals;
-  const charts = ops.map(([op]) => {
+  const charts = ops.map(([op, o]) => {
+    if (o.count === 0) return noSuccessNote(`${op}: latency per interval`, o);
     const pick = (field: 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs'): [number, number][] =>
       intervals.flatMap((i) => {
         const v = i.ops[op]?.[field];
@@ -202,6 +203,22 @@ function latencyOverTimeSection(report: Report, ops: readonly [OpName, ReportOpe
     'Latency over time',
     `<p class="muted">${intervals.length} intervals of ${esc(formatDuration(width))}.</p><div class="charts">${charts.join('')}</div>`,
   );
+}
+
+/**
+ * In place of a latency chart of an operation that never succeeded (it would be empty): what
+ * happened instead.
+ */
+export function noSuccessNote(
+  title: string,
+  o: Pick<ReportOperation, 'errors' | 'errorsByCode'>,
+): string {
+  const codes = Object.entries(o.errorsByCode)
+    .map(([code, n]) => `${n} ${code}`)
+    .join(', ');
+  const why =
+    o.errors === 0 ? 'none was recorded' : `${o.errors} failed${codes === '' ? '' : ` (${codes})`}`;
+  return `<div class="no-successes" data-note="${esc(title)}"><h3>${esc(title)}</h3><p class="muted">No successful operations: ${esc(why)}.</p></div>`;
 }
 
 function throughputChart(report: Report, ops: readonly [OpName, ReportOperation][]): string {

@@ -37,6 +37,56 @@ describe('compare, method', () => {
     expect(anyVerdict).toBeLessThanOrEqual(10);
   });
 
+  it(
+    'does not flag unchanged runs whose latencies are autocorrelated within the run',
+    { timeout: 120_000 },
+    () => {
+      // Each interval has its own level (a busy second on a shared machine), drawn once, with
+      // values around it. Treating the 5000 values of a side as independent makes every small
+      // shift of p99 "significant" (the old per-value bootstrap flagged about half of these
+      // pairs); resampling whole intervals must keep false alarms near alpha.
+      const levelled = (seed: number): Report =>
+        run(seed, { ratePerSec: 500, levelSigma: 0.3, ops: { start: { medianMs: 20 } } });
+      let flagged = 0;
+      for (let i = 0; i < 40; i++) {
+        const c = compareReports(side(levelled(3000 + 2 * i)), side(levelled(3001 + 2 * i)));
+        if (c.regressions + c.improvements > 0) flagged++;
+      }
+      expect(flagged).toBeLessThanOrEqual(4);
+    },
+  );
+
+  it(
+    'still flags +20% on p99 in every interval when latencies are autocorrelated',
+    { timeout: 120_000 },
+    () => {
+      // 60 intervals of 500 ms per side, each with its own level; the candidate's tail (draws
+      // above the p95) is 20% slower in every interval.
+      const levelled = (seed: number, tailScale?: number): Report =>
+        run(seed, {
+          ratePerSec: 200,
+          durationMs: 30_000,
+          intervalMs: 500,
+          levelSigma: 0.1,
+          ops: { start: { medianMs: 20, ...(tailScale !== undefined ? { tailScale } : {}) } },
+        });
+      let found = 0;
+      let falseAlarms = 0;
+      for (let i = 0; i < 8; i++) {
+        const base = side(levelled(4000 + 3 * i));
+        const slower = compareReports(base, side(levelled(4001 + 3 * i, 1.2)));
+        const p99 = row(slower, 'start', 'p99');
+        if (p99.verdict === 'regression') found++;
+        expect(p99.test).toBe('permutation');
+        expect(p99.n).toEqual({ base: 60, candidate: 60 });
+        const same = compareReports(base, side(levelled(4002 + 3 * i)));
+        if (same.regressions + same.improvements > 0) falseAlarms++;
+      }
+      expect(found).toBeGreaterThanOrEqual(7);
+      expect(falseAlarms).toBeLessThanOrEqual(1);
+    },
+  );
+
   it("flags +20% on start's p99 with 10 s of data per side", () => {
     const base = run(1, { ratePerSec: 500 });
     // Only the tail moves: draws above the p95 get 20% slower, so p50 and p90 stay put.
@@ -129,6 +179,21 @@ describe('compare, method', () => {
     expect(c.warnings.join('\n')).toMatch(/too few samples to tell \(n=2\+2 runs: .*start/);
   });
 
+  it('says when a percentile judged by intervals has too few of them to tell', () => {
+    // Two 1 s intervals a side: 1000 values reach p99, but 2+2 intervals split in too few
+    // ways for any permutation to be rare.
+    const short = (seed: number, scale: number): Report =>
+      run(seed, { durationMs: 2000, ratePerSec: 500, ops: defaultOps({ start: { scale } }) });
+    const c = compareReports(side(short(51, 1)), side(short(52, 2)));
+    expect(row(c, 'start', 'p99')).toMatchObject({
+      test: 'permutation',
+      n: { base: 2, candidate: 2 },
+      verdict: '~',
+      note: 'too few samples',
+    });
+    expect(c.warnings.join('\n')).toMatch(/too few samples to tell \(n=2\+2 intervals: .*start/);
+  });
+
   it('is deterministic: the same inputs give the same comparison', () => {
     const a = side(run(41));
     const b = side(run(42, { ops: defaultOps({ start: { scale: 1.1 } }) }));
@@ -162,7 +227,7 @@ describe('compare, comparability', () => {
     const b = run(2, {
       durationMs: 4000,
       host: { kernel: '6.9.0', cpuModel: 'Other CPU' },
-      runtime: { name: 'containerd', version: '1.7.0' },
+      runtime: { name: 'containerd', version: '1.7.0', handler: 'runc' },
       scenario: {
         seed: 9,
         report: { labels: { release: 'x' } },
@@ -176,6 +241,10 @@ describe('compare, comparability', () => {
     );
     expect(warnings).toMatch(/environments differ: CPU model/);
     expect(warnings).toMatch(/environments differ: runtime churn-core/);
+    // The default handler ('') is named, never an empty gap.
+    expect(warnings).toMatch(
+      /environments differ: runtime handler default \(syn1-0\.json\) vs runc \(syn2-0\.json\)/,
+    );
     expect(warnings).toMatch(/injected faults differ \(start\)/);
   });
 });

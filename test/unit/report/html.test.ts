@@ -138,6 +138,24 @@ describe('renderReportHtml', () => {
     expect(renderReportHtml(report)).toContain('No resource samples in this report.');
   });
 
+  it('says so instead of drawing an empty chart for an operation that never succeeded', () => {
+    // Every stop fails, so no cycle succeeds and nothing after stop runs.
+    const failing = syntheticReport({
+      seed: 5,
+      ops: defaultOps({ stop: { errorRate: 1 } }),
+      durationMs: 3000,
+    });
+    const page = renderReportHtml(failing);
+    const drawn = charts(page);
+    expect(drawn.has('latency-stop')).toBe(false);
+    expect(drawn.has('latency-cycle')).toBe(false);
+    expect(drawn.has('latency-start')).toBe(true);
+    for (const [id, series] of drawn) expect(Math.max(0, ...series), id).toBeGreaterThan(1);
+    expect(page).toMatch(
+      /<h3>stop: latency per interval<\/h3><p class="muted">No successful operations: 300 failed \(300 UNAVAILABLE\)\.<\/p>/,
+    );
+  });
+
   it('escapes what it shows', () => {
     const nasty = { ...report, warnings: ['<b>bold</b> & "quoted"'] };
     expect(renderReportHtml(nasty)).toContain('&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;');

@@ -1,5 +1,5 @@
 // Merging adds histograms and counters exactly, recomputes every summary from the sums, and
-// refuses reports of different scenarios.
+// refuses reports of different scenarios and runs that would count twice.
 import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
 import type { OpName } from '../../../src/common/operations.js';
@@ -169,6 +169,49 @@ describe('mergeReports', () => {
     expect(again.operations.cycle!.count).toBe(
       merged.operations.cycle!.count + c.operations.cycle!.count,
     );
+  });
+
+  it('refuses a run that would count twice: given twice, or with a merged report holding it', () => {
+    const refusal = (parts: { report: Report; source: string }[]): string => {
+      try {
+        mergeReports(parts);
+      } catch (err) {
+        expect(isChurnError(err, 'NOT_COMPARABLE')).toBe(true);
+        return (err as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(
+      refusal([
+        { report: a, source: 'a.json' },
+        { report: a, source: 'a.json' },
+      ]),
+    ).toMatch(
+      /^cannot merge: run node-a \(started .*\) would count twice: it is in a\.json, given more than once/,
+    );
+    // `churn merge reports/x/*.json` run a second time: the first merged report and its parts.
+    expect(
+      refusal([
+        { report: merged, source: 'reports/x/m.json' },
+        { report: a, source: 'reports/x/a.json' },
+      ]),
+    ).toMatch(
+      /run node-a .* it is in reports\/x\/m\.json \(merged from node-a, node-b\) and in reports\/x\/a\.json; give each run once/,
+    );
+    // The same id with another start is another run (nodes of one Job sharing --run-id).
+    const sameId = syntheticReport({
+      seed: 5,
+      runId: 'node-a',
+      ops: defaultOps(),
+      durationMs: 2000,
+      startWallMs: Date.UTC(2025, 2, 1, 10, 0, 1),
+    });
+    expect(
+      mergeReports([
+        { report: a, source: 'a.json' },
+        { report: sameId, source: 'a2.json' },
+      ]).mergedFrom!.map((p) => p.id),
+    ).toEqual(['node-a', 'node-a']);
   });
 
   it('refuses reports of different scenarios, naming the field', () => {

@@ -54,7 +54,11 @@ describe('parseReport', () => {
       text.slice(0, 500),
       'runs/x.json: truncated: the JSON ends early after 500 bytes',
     ],
-    ['text that is not JSON', 'schemaVersion: 1\nrun: {}\n', 'runs/x.json: not JSON: '],
+    [
+      'text that is not JSON',
+      'schemaVersion: 1\nrun: {}\n',
+      "runs/x.json: not JSON at line 1, column 1: unexpected 's' (expected a value)",
+    ],
     [
       'a JSON array',
       '[1, 2]',
@@ -79,11 +83,36 @@ describe('parseReport', () => {
     expect(refusal(body)).toContain(message);
   });
 
-  it('says a file with a syntax error inside is not JSON (not truncated)', () => {
-    expect(refusal('{\n  "schemaVersion": 1,\n  "run": x\n}')).toMatch(
-      /^runs\/x\.json: not JSON: /,
+  it('says where a file stops being JSON, in one line (not truncated)', () => {
+    expect(refusal('{\n  "schemaVersion": 1,\n  "run": x\n}')).toBe(
+      "runs/x.json: not JSON at line 3, column 10: unexpected 'x' (expected a value)",
+    );
+    expect(refusal('hello\n')).toBe(
+      "runs/x.json: not JSON at line 1, column 1: unexpected 'h' (expected a value)",
+    );
+    expect(refusal('{"schemaVersion": 1} {}')).toBe(
+      "runs/x.json: not JSON at line 1, column 22: unexpected '{' after the JSON value",
     );
     expect(refusal('{"schemaVersion": 1, "a": "unterminated')).toMatch(/truncated/);
+    expect(refusal('{"schemaVersion": 1, "a": [1, 2.')).toMatch(/truncated/);
+  });
+
+  it('refuses a histogram that is base64 but does not decode, naming the file and field', () => {
+    const cut = (report.operations.start!.histogram as string).slice(0, 40);
+    expect(refusal(withField(['operations', 'start', 'histogram'], cut))).toMatch(
+      /^runs\/x\.json: operations\.start\.histogram: not an encoded HDR histogram \(truncated\)$/,
+    );
+    const interval = report.timeline.intervals[1]!.ops.create!.histogram as string;
+    expect(
+      refusal(
+        withField(
+          ['timeline', 'intervals', 1, 'ops', 'create', 'histogram'],
+          `${interval.slice(0, 16)}AAAA${interval.slice(20)}`,
+        ),
+      ),
+    ).toMatch(
+      /^runs\/x\.json: timeline\.intervals\[1\]\.ops\.create\.histogram: not an encoded HDR histogram/,
+    );
   });
 
   it('names the field of a wrong shape, with what it found', () => {

@@ -1,5 +1,6 @@
 // The statistics of compare as tables and properties: Mann-Whitney U against reference values,
-// Benjamini-Hochberg against its definition, the bootstrap's determinism and coverage.
+// Benjamini-Hochberg against its definition, the block grid against summed histograms, the block
+// bootstrap's determinism and coverage, the permutation test's calibration.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,10 +10,11 @@ import {
   releaseHistogram,
 } from '../../../src/metrics/hdr.js';
 import { benjaminiHochberg } from '../../../src/report/compare/benjamini-hochberg.js';
-import { bootstrapPercentileChange } from '../../../src/report/compare/bootstrap.js';
+import { BlockGrid } from '../../../src/report/compare/block-grid.js';
+import { blockBootstrapPercentiles } from '../../../src/report/compare/bootstrap.js';
+import { permutationTestPercentiles } from '../../../src/report/compare/permutation.js';
 import { mannWhitneyU, smallestPossibleP } from '../../../src/report/compare/mann-whitney.js';
 import { normal, seededRandom } from '../../../src/common/seeded-random.js';
-import { betaDraw, gammaDraw } from '../../../src/report/compare/beta-draw.js';
 import { Distribution } from '../../../src/report/distribution.js';
 
 describe('mannWhitneyU', () => {
@@ -122,48 +124,145 @@ function lognormalDistribution(seed: number, n: number, scale: number): Distribu
   }
 }
 
-describe('bootstrapPercentileChange', () => {
-  const base = lognormalDistribution(1, 5000, 1);
-  const slower = lognormalDistribution(2, 5000, 1.25);
+/** `count` blocks of `size` values each; block i's values are scaled by `scaleOf(i)`. */
+function blocks(
+  seed: number,
+  count: number,
+  size: number,
+  scaleOf: (i: number) => number = () => 1,
+): Distribution[] {
+  return Array.from({ length: count }, (_, i) =>
+    lognormalDistribution(seed * 1000 + i, size, scaleOf(i)),
+  );
+}
 
-  it('is deterministic for a seed', () => {
-    const options = { level: 0.95, seed: 42 };
-    expect(bootstrapPercentileChange(base, slower, 99, options)).toEqual(
-      bootstrapPercentileChange(base, slower, 99, options),
+describe('BlockGrid', () => {
+  it('reads the percentile of any weighted selection of blocks, and of the rest, exactly', () => {
+    const base = blocks(1, 6, 200);
+    const candidate = blocks(2, 5, 150, (i) => 1 + i / 10);
+    const grid = BlockGrid.of(base, candidate);
+    const all = [...base, ...candidate];
+    const sumOf = (parts: Distribution[]): Distribution => Distribution.sum(parts);
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 11, maxLength: 11 }),
+        fc.constantFrom(50, 90, 99, 99.9),
+        (ws, percentile) => {
+          fc.pre(ws.some((w) => w > 0) && ws.some((w) => w === 0));
+          const members = Int32Array.from(ws.flatMap((w, j) => (w > 0 ? [j] : [])));
+          const weights = Float64Array.from(members, (j) => ws[j]!);
+          const chosen = sumOf(all.flatMap((d, j) => Array<Distribution>(ws[j]!).fill(d)));
+          const total = weights.reduce((t, w, i) => t + w * grid.totals[members[i]!]!, 0);
+          expect(total).toBe(chosen.total);
+          expect(grid.percentile(members, members.length, weights, total, percentile)).toBe(
+            chosen.valueAtPercentile(percentile),
+          );
+          const rest = sumOf(all.filter((_, j) => ws[j] === 0));
+          expect(grid.percentileOfOthers(members, members.length, rest.total, percentile)).toBe(
+            rest.valueAtPercentile(percentile),
+          );
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 
-  it('brackets a known +25% change and excludes 0, and is centred near 0 for no change', () => {
-    for (const p of [50, 90, 99]) {
-      const ci = bootstrapPercentileChange(base, slower, p, { level: 0.95, seed: 3 })!;
-      expect(ci.lowPct).toBeGreaterThan(0);
-      expect(ci.lowPct).toBeLessThan(25);
-      expect(ci.highPct).toBeGreaterThan(25);
-      expect(ci.p).toBeLessThan(0.001);
-    }
-    const same = lognormalDistribution(9, 5000, 1);
-    const ci = bootstrapPercentileChange(base, same, 50, { level: 0.95, seed: 3 })!;
-    expect(ci.lowPct).toBeLessThan(0);
-    expect(ci.highPct).toBeGreaterThan(0);
-  });
-
-  it('has nothing to say about an empty side', () => {
-    expect(
-      bootstrapPercentileChange(base, Distribution.empty(), 99, { level: 0.95, seed: 1 }),
-    ).toBeUndefined();
+  it('leaves out empty blocks and groups consecutive ones beyond maxBlocks', () => {
+    const base = [...blocks(3, 10, 20), Distribution.empty()];
+    const candidate = blocks(4, 3, 20);
+    const grid = BlockGrid.of(base, candidate, 4);
+    // 10 non-empty base blocks in runs of 3 (the longer side sets the length): 4 and 1.
+    expect([grid.base, grid.candidate]).toEqual([4, 1]);
+    expect([...grid.totals]).toEqual([60, 60, 60, 20, 60]);
   });
 });
 
-describe('gamma and beta draws', () => {
-  it('have the right means', () => {
-    const r = seededRandom(8);
-    let gammaSum = 0;
-    let betaSum = 0;
-    for (let i = 0; i < 20_000; i++) {
-      gammaSum += gammaDraw(r, 3);
-      betaSum += betaDraw(r, 2, 6);
+describe('blockBootstrapPercentiles', () => {
+  const base = blocks(5, 12, 400);
+  const slower = blocks(6, 12, 400, () => 1.25);
+
+  it('is deterministic for a seed', () => {
+    const options = { level: 0.95, seed: 42 };
+    const grid = BlockGrid.of(base, slower);
+    expect(blockBootstrapPercentiles(grid, [50, 99], options)).toEqual(
+      blockBootstrapPercentiles(grid, [50, 99], options),
+    );
+  });
+
+  it('brackets a known +25% change and excludes 0, and contains 0 for no change', () => {
+    const changes = blockBootstrapPercentiles(BlockGrid.of(base, slower), [50, 90, 99], {
+      level: 0.95,
+      seed: 3,
+    });
+    for (const p of [50, 90, 99]) {
+      const ci = changes.get(p)!;
+      expect(ci.lowPct).toBeGreaterThan(0);
+      expect(ci.lowPct).toBeLessThan(25);
+      expect(ci.highPct).toBeGreaterThan(25);
+      expect(ci.changePct).toBeGreaterThan(ci.lowPct);
+      expect(ci.changePct).toBeLessThan(ci.highPct);
     }
-    expect(gammaSum / 20_000).toBeCloseTo(3, 1);
-    expect(betaSum / 20_000).toBeCloseTo(0.25, 2);
+    const same = blockBootstrapPercentiles(BlockGrid.of(base, blocks(9, 12, 400)), [50], {
+      level: 0.95,
+      seed: 3,
+    }).get(50)!;
+    expect(same.lowPct).toBeLessThan(0);
+    expect(same.highPct).toBeGreaterThan(0);
+  });
+
+  it('widens the interval when blocks differ from each other (autocorrelated values)', () => {
+    // The same values per block, but each block with its own level: the spread between blocks
+    // must show in the interval, as resampling single values would hide it.
+    const level = (seed: number) => (i: number) =>
+      Math.exp(0.3 * normal(seededRandom(seed * 100 + i), 0, 1));
+    const plain = blockBootstrapPercentiles(BlockGrid.of(base, blocks(9, 12, 400)), [99], {
+      level: 0.95,
+      seed: 1,
+    }).get(99)!;
+    const levelled = blockBootstrapPercentiles(
+      BlockGrid.of(blocks(5, 12, 400, level(5)), blocks(9, 12, 400, level(9))),
+      [99],
+      { level: 0.95, seed: 1 },
+    ).get(99)!;
+    expect(levelled.highPct - levelled.lowPct).toBeGreaterThan(2 * (plain.highPct - plain.lowPct));
+  });
+});
+
+describe('permutationTestPercentiles', () => {
+  it(
+    'gives uniform p-values when all blocks come from one distribution',
+    { timeout: 60_000 },
+    () => {
+      let below = 0;
+      const trials = 300;
+      for (let t = 0; t < trials; t++) {
+        const grid = BlockGrid.of(blocks(100 + t, 8, 30), blocks(500 + t, 8, 30));
+        if (
+          permutationTestPercentiles(grid, [90], { seed: t, permutations: 200 }).get(90)! < 0.05
+        ) {
+          below++;
+        }
+      }
+      expect(below / trials).toBeGreaterThan(0.02);
+      expect(below / trials).toBeLessThan(0.08);
+    },
+  );
+
+  it('finds a clear shift, and never goes below 1 / (1 + permutations)', () => {
+    const grid = BlockGrid.of(
+      blocks(7, 10, 200),
+      blocks(8, 10, 200, () => 1.3),
+    );
+    const p = permutationTestPercentiles(grid, [50, 99], { seed: 1, permutations: 999 });
+    expect(p.get(50)).toBe(1 / 1000);
+    expect(p.get(99)).toBeLessThan(0.01);
+    expect(p.get(99)).toBeGreaterThanOrEqual(1 / 1000);
+  });
+
+  it('is deterministic for a seed', () => {
+    const grid = BlockGrid.of(blocks(7, 6, 50), blocks(8, 6, 50));
+    expect(permutationTestPercentiles(grid, [90], { seed: 4 })).toEqual(
+      permutationTestPercentiles(grid, [90], { seed: 4 }),
+    );
   });
 });
