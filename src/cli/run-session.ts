@@ -39,6 +39,7 @@ import type { CliIo, StopSignalName } from './io.js';
 import { metricsFlagsFromArgs, RunMetrics, type MetricsFlags } from './metrics-session.js';
 import { renderPlan } from './plan-render.js';
 import { StatusPrinter } from './status-line.js';
+import { useColor } from './color.js';
 import { churnVersion } from './version.js';
 
 /** How `churn run` was asked to behave. */
@@ -199,7 +200,7 @@ async function runWithMetrics(
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       break;
     case 'human':
-      io.stdout.write(renderTerminalSummary(report, { color: io.stdout.isTTY }));
+      io.stdout.write(renderTerminalSummary(report, { color: useColor(io, io.stdout) }));
       io.stdout.write(`\nreport: ${path}\n`);
       break;
     case 'quiet':
@@ -214,7 +215,7 @@ async function runWithMetrics(
       reportDir,
       cwd: io.cwd,
       options: { alpha: options.baseline.alpha, minEffectPct: options.baseline.minEffectPct },
-      color: io.stderr.isTTY,
+      color: useColor(io, io.stderr),
     });
     io.stderr.write(gate.text);
     if (gate.state === 'regression') {

@@ -6,6 +6,7 @@ import { runIdLabel } from '../../load/cycle.js';
 import { sweep, type SweepTarget } from '../../load/sweep.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
+import { numberFlag } from '../number-flag.js';
 
 interface CleanupArgs {
   'run-id'?: string;
@@ -53,7 +54,8 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
         describe: 'executor of the built-in core (driver builtin)',
       })
       .option('call-timeout', {
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--call-timeout'),
         default: 60,
         describe: 'deadline of each runtime call, seconds',
       })

@@ -20,6 +20,7 @@ import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { numberFlag } from '../number-flag.js';
 
 interface CompareArgs {
   readonly reports: string[] | undefined;
@@ -65,7 +66,8 @@ export const compareCommand = defineCommand<CompareArgs>({
       })
       .option('alpha', {
         describe: 'significance level of the (Benjamini-Hochberg adjusted) p-values',
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--alpha'),
         default: 0.05,
       })
       .option('min-effect', {

@@ -12,6 +12,7 @@ import {
 import { runSession } from '../run-session.js';
 import { parsePercent } from './compare.js';
 import { formatDurationMs } from '../../scenario/units.js';
+import { numberFlag } from '../number-flag.js';
 
 interface RunArgs extends MetricsArgs {
   scenario?: string;
@@ -92,7 +93,8 @@ export const runCommand = defineCommand<RunArgs>({
       })
       .option('metrics-port', {
         requiresArg: true,
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--metrics-port'),
         describe:
           'serve Prometheus /metrics on this port for the whole run (0: any free port; the address is printed)',
         group: 'Metrics:',
@@ -135,7 +137,8 @@ export const runCommand = defineCommand<RunArgs>({
       })
       .option('target-pid', {
         requiresArg: true,
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--target-pid'),
         describe:
           "sample this process as the runtime daemon (CPU, memory, fds, threads); default: the driver's daemon",
         group: 'Metrics:',
@@ -156,7 +159,8 @@ export const runCommand = defineCommand<RunArgs>({
       })
       .option('alpha', {
         requiresArg: true,
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--alpha'),
         default: 0.05,
         describe: 'significance level of the baseline comparison',
         group: 'Regression gate:',

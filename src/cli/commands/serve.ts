@@ -23,6 +23,7 @@ import { formatKeyPath, parseYamlSource } from '../../scenario/yaml-source.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { StopSignalName } from '../io.js';
+import { numberFlag } from '../number-flag.js';
 
 const executors = ['process', 'runc'] as const;
 const compats = ['strict', 'containerd'] as const;
@@ -70,7 +71,11 @@ export const serveCommand = defineCommand<ServeArgs>({
           "YAML/JSON file shaped like a scenario's faults: block (latency, errorRate, code per op)",
         type: 'string',
       })
-      .option('seed', { describe: 'seed of fault injection (random by default)', type: 'number' })
+      .option('seed', {
+        describe: 'seed of fault injection (random by default)',
+        type: 'string',
+        coerce: numberFlag('--seed'),
+      })
       .option('compat', {
         describe:
           "answers to illegal calls: strict (CRI's specific codes) or containerd (as containerd 1.6)",
@@ -84,7 +89,8 @@ export const serveCommand = defineCommand<ServeArgs>({
       })
       .option('shutdown-grace', {
         describe: 'seconds in-flight calls may take to finish on shutdown',
-        type: 'number',
+        type: 'string',
+        coerce: numberFlag('--shutdown-grace'),
         default: 10,
       })
       .example(

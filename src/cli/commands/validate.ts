@@ -11,6 +11,7 @@ import type { Scenario } from '../../scenario/schema.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { useColor } from '../color.js';
 
 interface ValidateArgs {
   readonly files: string[];
@@ -120,7 +121,7 @@ function summarize(scenario: Scenario): ScenarioSummary {
 
 function printResult(result: ValidateFileResult, io: CliIo): void {
   if (result.ok) {
-    const colors = pc.createColors(io.stdout.isTTY);
+    const colors = pc.createColors(useColor(io, io.stdout));
     const s = result.scenario;
     const facts = [
       `${plural(s.phases, 'phase')}, ${humanDuration(s.durationMs)}`,
@@ -131,7 +132,7 @@ function printResult(result: ValidateFileResult, io: CliIo): void {
     io.stdout.write(`${colors.green('✓')} ${result.file} (${s.name}: ${facts.join('; ')})\n`);
     return;
   }
-  const colors = pc.createColors(io.stderr.isTTY);
+  const colors = pc.createColors(useColor(io, io.stderr));
   const lines = result.problems.map((p) => `  ${p.text}`);
   io.stderr.write(
     `${colors.red('✗')} ${result.file}: ${plural(result.problems.length, 'problem')}\n${lines.join('\n')}\n`,

@@ -61,6 +61,18 @@ describe('churn validate', () => {
     expect(stderr).toContain('Unknown argument: bogus');
   });
 
+  it('colours on a terminal, and not when NO_COLOR is set', async () => {
+    const run = async (env: Record<string, string>) => {
+      const io = bufferIo({ cwd: root, isTTY: true, env });
+      expect(await runCli(['validate', 'scenarios/smoke.yaml'], io.io)).toBe(0);
+      return io.stdout();
+    };
+    // eslint-disable-next-line no-control-regex
+    const ansi = /\u001b\[/;
+    expect(await run({})).toMatch(ansi);
+    expect(await run({ NO_COLOR: '1' })).not.toMatch(ansi);
+  });
+
   it('--json prints one machine-readable result on stdout', async () => {
     const { code, stdout, stderr } = await validate(
       '--json',

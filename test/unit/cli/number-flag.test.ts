@@ -1,0 +1,40 @@
+// Numeric flags: a bad value is refused as typed, before the command runs.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/cli.js';
+import { numberFlag } from '../../../src/cli/number-flag.js';
+import { isChurnError } from '../../../src/common/errors.js';
+import { bufferIo } from '../../support/cli-io.js';
+
+describe('numberFlag', () => {
+  it.each([
+    ['0.05', 0.05],
+    [' 9464 ', 9464],
+    ['-3', -3],
+    ['1e3', 1000],
+  ])('reads %j as %d', (text, value) => {
+    expect(numberFlag('--x')(text)).toBe(value);
+  });
+
+  it.each(['abc', '', '  ', '12px', 'Infinity', 'NaN'])('refuses %j naming it', (text) => {
+    let error: unknown;
+    try {
+      numberFlag('--alpha')(text);
+    } catch (err) {
+      error = err;
+    }
+    expect(isChurnError(error, 'USAGE')).toBe(true);
+    expect((error as Error).message).toBe(`--alpha ${JSON.stringify(text.trim())}: not a number`);
+  });
+
+  it('a bad numeric flag is a usage error before the command reads anything: exit 2', async () => {
+    const io = bufferIo();
+    const code = await runCli(
+      ['compare', 'no-such-a.json', 'no-such-b.json', '--alpha', 'zz'],
+      io.io,
+    );
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain('--alpha "zz": not a number');
+    expect(io.stderr()).not.toContain('no-such-a.json');
+    expect(io.stdout()).toBe('');
+  });
+});
