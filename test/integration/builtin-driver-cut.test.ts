@@ -18,7 +18,7 @@ import {
   podConfig,
   tempDir,
 } from '../support/core-fixtures.js';
-import { containerSpec, podSpec } from '../support/driver-specs.js';
+import { containerSpec, podSpec, startedContainer } from '../support/driver-specs.js';
 import { codeOf } from '../support/error-code.js';
 
 /** Injected start latency and stop grace period: far longer than any test may take. */
@@ -71,15 +71,12 @@ describe('BuiltinDriver: a call cut off by its signal', () => {
 
   it('fails with CANCELLED during a stop grace period, and a later stop kills at once', async () => {
     const driver = await connectedDriver();
-    const pod = podSpec('cut-stop');
-    const podId = await driver.runPod(pod);
     // SIGTERM stays ignored across exec: the task outlives any grace period.
-    const id = await driver.createContainer(
-      podId,
-      pod,
-      containerSpec({ command: ['sh', '-c', 'trap "" TERM; exec sleep 3600'] }),
-    );
-    await driver.startContainer(id);
+    const { podId, id } = await startedContainer(driver, 'cut-stop', [
+      'sh',
+      '-c',
+      'trap "" TERM; exec sleep 3600',
+    ]);
     const { pid } = await driver.core.containerStatus(id);
     const comm = (): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     expect(await eventually(() => comm() === 'sleep')).toBe(true);

@@ -17,7 +17,7 @@ import { hostImageId } from '../../src/runtime/images/host-image.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { serveCore } from '../support/cri-serve.js';
 import { codeOf } from '../support/error-code.js';
-import { containerSpec, podSpec } from '../support/driver-specs.js';
+import { containerSpec, podSpec, startedContainer } from '../support/driver-specs.js';
 
 const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
 
@@ -174,14 +174,7 @@ describe('churn serve in-process, driven by the cri driver', () => {
     const driver = driverFor(served.endpoint);
     const client = clientFor(served.endpoint);
     await driver.connect();
-    const pod = podSpec('times');
-    const podId = await driver.runPod(pod);
-    const id = await driver.createContainer(
-      podId,
-      pod,
-      containerSpec({ command: ['sh', '-c', 'exit 3'] }),
-    );
-    await driver.startContainer(id);
+    const { podId, id } = await startedContainer(driver, 'times', ['sh', '-c', 'exit 3']);
     const core = served.core;
     for (let i = 0; i < 100 && (await core.containerStatus(id)).state !== 'EXITED'; i++) {
       await new Promise((r) => setTimeout(r, 20));
@@ -324,14 +317,11 @@ describe('churn serve in-process, driven by the cri driver', () => {
     const served = await serveCore(cleanup);
     const driver = driverFor(served.endpoint);
     await driver.connect();
-    const pod = podSpec('cancelled-stop');
-    const podId = await driver.runPod(pod);
-    const id = await driver.createContainer(
-      podId,
-      pod,
-      containerSpec({ command: ['sh', '-c', 'trap "" TERM; exec sleep 3600'] }),
-    );
-    await driver.startContainer(id);
+    const { podId, id } = await startedContainer(driver, 'cancelled-stop', [
+      'sh',
+      '-c',
+      'trap "" TERM; exec sleep 3600',
+    ]);
     // A 300 s grace period the client abandons after 50 ms.
     const controller = new AbortController();
     const stopping = driver.stopContainer(id, 300, { signal: controller.signal });

@@ -1,6 +1,6 @@
 // Driver-level pod and container specs with defaults, for tests that drive a runtime through
 // the Driver interface (builtin, cri against churn serve or containerd).
-import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
+import type { ContainerSpec, Driver, PodSpec } from '../../src/drivers/driver.js';
 
 /** A pod spec named `name` (uid from the name), host network, no log directory. */
 export function podSpec(name: string, overrides: Partial<PodSpec> = {}): PodSpec {
@@ -32,4 +32,17 @@ export function containerSpec(overrides: Partial<ContainerSpec> = {}): Container
     logPath: '',
     ...overrides,
   };
+}
+
+/** A pod `podName` with one container running `command`, started; ids of both. */
+export async function startedContainer(
+  driver: Driver,
+  podName: string,
+  command: readonly string[],
+): Promise<{ readonly pod: PodSpec; readonly podId: string; readonly id: string }> {
+  const pod = podSpec(podName);
+  const podId = await driver.runPod(pod);
+  const id = await driver.createContainer(podId, pod, containerSpec({ command: [...command] }));
+  await driver.startContainer(id);
+  return { pod, podId, id };
 }
