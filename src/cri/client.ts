@@ -25,6 +25,7 @@ import {
   type StatusObject,
   type requestCallback,
 } from '@grpc/grpc-js';
+import { onAbort } from '../common/abort.js';
 import { ChurnError } from '../common/errors.js';
 import { parseCriEndpoint, type CriEndpoint } from './endpoint.js';
 import type {
@@ -127,11 +128,6 @@ interface UnaryMethod {
   readonly deserialize: (bytes: Buffer) => unknown;
 }
 
-/** A call in flight, as far as cancelling it goes. */
-interface Cancellable {
-  cancelWithStatus(status: GrpcStatus, details: string): void;
-}
-
 /** The methods of `service` (all unary in churn's CRI subset) by name. */
 function unaryMethods(service: ServiceDefinition): Readonly<Record<string, UnaryMethod>> {
   const out: Record<string, UnaryMethod> = {};
@@ -165,31 +161,6 @@ function statusError(status: StatusObject): Error {
 }
 
 const noop = (): void => undefined;
-
-/**
- * Calls in flight per abort signal, and the one listener each signal gets: a call joins and
- * leaves a set instead of adding and removing an event listener (a long-lived signal, such as
- * the runner's cut signal, sees every call of a run).
- */
-const callsBySignal = new WeakMap<AbortSignal, Set<Cancellable>>();
-
-function watchSignal(signal: AbortSignal): Set<Cancellable> {
-  let calls = callsBySignal.get(signal);
-  if (calls === undefined) {
-    const set = new Set<Cancellable>();
-    calls = set;
-    callsBySignal.set(signal, set);
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const call of set) call.cancelWithStatus(GrpcStatus.CANCELLED, 'Cancelled on client');
-        set.clear();
-      },
-      { once: true },
-    );
-  }
-  return calls;
-}
 
 /** A CRI client; see the module comment. */
 export class CriClient {
@@ -276,7 +247,7 @@ export class CriClient {
         null,
         undefined,
       );
-      const calls = signal === undefined ? undefined : watchSignal(signal);
+      let stopWatching = noop;
       let response: unknown;
       let received = false;
       let failure: StatusObject | undefined;
@@ -300,7 +271,7 @@ export class CriClient {
         onReceiveStatus: (status: StatusObject) => {
           if (settled) return;
           settled = true;
-          calls?.delete(call);
+          stopWatching();
           let final = failure ?? status;
           if (final.code === GrpcStatus.OK && !received) {
             final = {
@@ -317,7 +288,11 @@ export class CriClient {
       call.startRead();
       call.sendMessageWithContext({}, message);
       call.halfClose();
-      calls?.add(call);
+      if (signal !== undefined) {
+        stopWatching = onAbort(signal, () =>
+          call.cancelWithStatus(GrpcStatus.CANCELLED, 'Cancelled on client'),
+        );
+      }
     });
   }
 }

@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { throwIfAborted } from '../common/abort.js';
+import { onAbort, throwIfAborted } from '../common/abort.js';
 import { ChurnError } from '../common/errors.js';
 import type { RuntimeServiceOptions } from '../runtime/options.js';
 import { RuntimeService } from '../runtime/service.js';
@@ -221,38 +221,13 @@ export class BuiltinDriver implements Driver {
  */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const cancels = watchSignal(signal);
-    const cancel = (): void => {
+    const stopWatching = onAbort(signal, () => {
       const reason: unknown = signal.reason;
       const why = reason instanceof Error ? `: ${reason.message}` : '';
       reject(new ChurnError('CANCELLED', `builtin driver: ${what} cancelled${why}`));
-    };
-    cancels.add(cancel);
-    void work.finally(() => cancels.delete(cancel)).then(resolve, reject);
+    });
+    void work.finally(stopWatching).then(resolve, reject);
   });
-}
-
-/**
- * Calls in flight per signal, and the one listener each signal gets: a call joins and leaves a
- * set instead of adding and removing a listener (the runner's cut signal sees every call of a
- * run, hundreds at a time).
- */
-const cancelsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
-
-function watchSignal(signal: AbortSignal): Set<() => void> {
-  const known = cancelsBySignal.get(signal);
-  if (known !== undefined) return known;
-  const cancels = new Set<() => void>();
-  cancelsBySignal.set(signal, cancels);
-  signal.addEventListener(
-    'abort',
-    () => {
-      for (const cancel of cancels) cancel();
-      cancels.clear();
-    },
-    { once: true },
-  );
-  return cancels;
 }
 
 /** The core's pod config for a driver pod spec. */

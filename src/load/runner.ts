@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { ChurnError, toChurnError } from '../common/errors.js';
-import { isAbortError } from '../common/abort.js';
+import { isAbortError, unboundedController } from '../common/abort.js';
 import type { OpName } from '../common/operations.js';
 import {
   deriveSeed,
@@ -57,7 +57,6 @@ import {
   statsFromWindow,
   type ThresholdResult,
 } from './threshold-eval.js';
-import { setMaxListeners } from 'node:events';
 import { sweep } from './sweep.js';
 import { sleepUntil } from './wait.js';
 
@@ -651,11 +650,4 @@ class Run {
     this.#broken ??= error;
     this.#requestStop('broken');
   }
-}
-
-/** An AbortController whose signal may have any number of listeners without a leak warning. */
-function unboundedController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
 }

@@ -17,11 +17,11 @@
  * stops every task and the executors kill whatever is left of them, so a closed core leaves no
  * process behind.
  */
-import { setMaxListeners } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { wallClockNs, type Clock } from '../common/clock.js';
+import { onAbort, unboundedController } from '../common/abort.js';
 import { ChurnError, errors } from '../common/errors.js';
 import { randomHexId } from '../common/random-id.js';
 import type { RuntimeApi } from './api.js';
@@ -693,13 +693,12 @@ export class RuntimeService implements RuntimeApi {
     if (entry.container.state !== 'RUNNING' || task === undefined) return;
     if (graceMs > 0) {
       await task.kill('SIGTERM');
-      // The grace period ends early when the core closes or `signal` aborts. Plain listeners,
-      // removed after: `signal` may be a run-long cut signal that sees every stop of a run.
+      // The grace period ends early when the core closes or `signal` (perhaps the run-long cut
+      // signal) aborts.
       const timer = new AbortController();
       const cut = (): void => timer.abort();
-      this.#closed.signal.addEventListener('abort', cut, { once: true });
-      signal?.addEventListener('abort', cut, { once: true });
-      if (this.#closed.signal.aborted || signal?.aborted === true) cut();
+      const stopWatchingClose = onAbort(this.#closed.signal, cut);
+      const stopWatchingSignal = signal === undefined ? undefined : onAbort(signal, cut);
       const exitedInTime = await Promise.race([
         task.exited.then(() => true),
         this.#clock.sleep(graceMs, timer.signal).then(
@@ -708,8 +707,8 @@ export class RuntimeService implements RuntimeApi {
         ),
       ]);
       timer.abort();
-      this.#closed.signal.removeEventListener('abort', cut);
-      signal?.removeEventListener('abort', cut);
+      stopWatchingClose();
+      stopWatchingSignal?.();
       if (!exitedInTime && signal?.aborted === true && !this.#closed.signal.aborted) {
         throw new ChurnError(
           'CANCELLED',
@@ -859,13 +858,6 @@ export class RuntimeService implements RuntimeApi {
       });
     }
   }
-}
-
-/** An AbortController whose signal may have any number of listeners without a leak warning. */
-function unboundedController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
 }
 
 /** Takes the state directory for this process: refused while another live process holds it. */
