@@ -14,7 +14,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
-import { parseCriEndpoint } from '../cri/endpoint.js';
 import { createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
@@ -70,8 +69,6 @@ export interface RunSessionOptions {
 export async function runSession(options: RunSessionOptions, io: CliIo): Promise<number> {
   const scenario = await loadScenario(options, io);
   const plan = planRun(scenario.load);
-  // A malformed or off-machine endpoint is bad input, refused before anything runs.
-  if (scenario.target.driver === 'cri') parseCriEndpoint(scenario.target.endpoint);
   if (options.dryRun) {
     if (options.output === 'json')
       io.stdout.write(`${JSON.stringify({ scenario, plan }, null, 2)}\n`);
