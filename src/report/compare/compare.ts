@@ -180,13 +180,12 @@ export function compareReports(
     c: OpSamples,
   ): Map<CompareStatistic, Resampled> | undefined {
     const percentileStats = statistics.filter((s) => statisticInfo[s].percentile !== undefined);
+    if (percentileStats.length === 0) return undefined;
     const grid = BlockGrid.of(
       b.samples.map((s) => s.distribution),
       c.samples.map((s) => s.distribution),
     );
-    if (percentileStats.length === 0 || grid.base < minBlocks || grid.candidate < minBlocks) {
-      return undefined;
-    }
+    if (grid.base < minBlocks || grid.candidate < minBlocks) return undefined;
     const percentileOf = (s: CompareStatistic): number => statisticInfo[s].percentile!;
     const draws = options.bootstrapDraws;
     const changes = blockBootstrapPercentiles(grid, percentileStats.map(percentileOf), {
@@ -197,10 +196,13 @@ export function compareReports(
     const tested = percentileStats.filter(
       (s) => mode === 'intervals' && tooSparseForIntervals(percentileOf(s), b, c),
     );
-    const pValues = permutationTestPercentiles(grid, tested.map(percentileOf), {
-      seed: deriveSeed(0, `${op}/permutation`),
-      ...(draws !== undefined ? { permutations: draws } : {}),
-    });
+    const pValues =
+      tested.length === 0
+        ? new Map<number, number>()
+        : permutationTestPercentiles(grid, tested.map(percentileOf), {
+            seed: deriveSeed(0, `${op}/permutation`),
+            ...(draws !== undefined ? { permutations: draws } : {}),
+          });
     const out = new Map<CompareStatistic, Resampled>();
     for (const s of percentileStats) {
       out.set(s, {
