@@ -3,7 +3,7 @@
  * process, driven by the cri driver; SIGTERM stops it gracefully with nothing left behind.
  * Option errors are checked in-process through runCli.
  */
-import { chmod, lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
@@ -128,8 +128,9 @@ describe('churn serve (built CLI)', () => {
 
   it('refuses --executor runc without root (exit 2), creating no state', async () => {
     const dir = await tempDir();
-    // Dropped to nobody, churn must be able to reach its socket and state directory paths.
-    await chmod(dir, 0o777);
+    // As root, churn runs in a new user namespace where it is not root (getuid() is the
+    // overflow uid) yet still reads its own files, wherever the checkout is (a 0700 temp dir
+    // included, which a uid switch to nobody could not read).
     const asRoot = process.getuid?.() === 0;
     const result = await runChurn(
       [
@@ -142,7 +143,7 @@ describe('churn serve (built CLI)', () => {
         'runc',
       ],
       dir,
-      asRoot ? { runUnder: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] } : {},
+      asRoot ? { runUnder: ['unshare', '--user'] } : {},
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(

@@ -20,7 +20,7 @@ export interface ChurnProcess {
 export interface StartChurnOptions {
   /** Variables set in the child's environment on top of the test's own. */
   readonly env?: Readonly<Record<string, string>>;
-  /** A command churn runs under, e.g. `['setpriv', '--reuid=65534', …]` to drop root. */
+  /** A command churn runs under, e.g. `['unshare', '--user']` to run without root. */
   readonly runUnder?: readonly string[];
 }
 
