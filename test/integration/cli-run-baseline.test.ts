@@ -11,7 +11,9 @@ import { renderReportJson } from '../../src/report/render/json.js';
 import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 // Injected latencies dwarf the core's own milliseconds, so a doubled `start` is a regression
-// whatever else the machine does, and nothing else moves by 10%.
+// whatever else the machine does. The real part of a step (a few ms) can still grow several
+// times over when other test files load the machine during one run and not the other (stop
+// was seen 16% slower in CI), so only a change over 30% counts here.
 function scenario(startMs: number): string {
   const ops = ['run_pod', 'create', 'stop', 'remove', 'stop_pod', 'remove_pod'];
   return [
@@ -38,7 +40,7 @@ describe('churn run --baseline', () => {
     expect(first.code).toBe(0);
 
     const slower = await runChurn(
-      ['run', 'slower.yaml', '--quiet', '--baseline', 'latest', '--min-effect', '10%'],
+      ['run', 'slower.yaml', '--quiet', '--baseline', 'latest', '--min-effect', '30%'],
       dir,
     );
     expect(slower.stderr).toMatch(/^start\s+p50 .*regression$/m);
