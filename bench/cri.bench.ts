@@ -2,7 +2,7 @@
  * The price of CRI, measured in one run on the same cycle (run_pod, create, start, stop 0s,
  * remove, stop_pod, remove_pod; one `sleep 3600` container per pod) at the same concurrency:
  *
- *   1. the core in-process (builtin driver) vs `churn serve` in its own process over CRI
+ *   1. the core behind the builtin driver (its own process, IPC) vs `churn serve` in its own process over CRI
  *      (cri driver), executor `process`: what gRPC costs;
  *   2. `churn serve --executor runc` vs the private containerd with runc (busybox image);
  *   3. churn's own CPU time per cycle while driving containerd, on churn's REAL run path: the
@@ -397,7 +397,7 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
     });
     await builtin.close();
     ctx.log(
-      `builtin in-process: ${rate(inProcess).toFixed(1)} cycles/s, ${inProcess.errors} errors ${inProcess.firstError ?? ''}`,
+      `builtin (core process, IPC): ${rate(inProcess).toFixed(1)} cycles/s, ${inProcess.errors} errors ${inProcess.firstError ?? ''}`,
     );
 
     const served = await spawnServe(join(tmp, 'serve-process'), ['--executor', 'process']);
@@ -424,13 +424,13 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
       `churn serve over CRI: ${rate(overCri).toFixed(1)} cycles/s, ${overCri.errors} errors ${overCri.firstError ?? ''}`,
     );
     records.push(
-      record('core in-process (builtin driver, executor process)', inProcess, concurrency),
+      record('core via the builtin driver (IPC, executor process)', inProcess, concurrency),
     );
     records.push(
       record('core over CRI (churn serve + cri driver, executor process)', overCri, concurrency),
     );
     records.push({
-      name: 'price of gRPC: over-CRI rate / in-process rate',
+      name: 'price of gRPC: over-CRI rate / builtin-driver rate',
       value: rate(overCri) / rate(inProcess),
       unit: 'ratio',
       concurrency,

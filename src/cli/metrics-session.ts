@@ -5,8 +5,8 @@
  * Order: {@link RunMetrics.start} checks the flags, resolves an explicit target, binds
  * /metrics (printing the address: port 0 picks a free one) and starts the sampler and the
  * pushes; the driver is wrapped so that connecting names the runtime in `churn_run_info` and,
- * without an explicit target, makes the daemon the driver reported the target (churn itself
- * for the builtin driver). {@link RunMetrics.finish} (after the run) marks the run inactive,
+ * without an explicit target, makes the daemon the driver reported the target (the core's
+ * process for the builtin driver). {@link RunMetrics.finish} (after the run) marks the run inactive,
  * takes a last sample, pushes the final values (and deletes the group when asked), and returns
  * the resource series and any warnings for the report. {@link RunMetrics.linger} keeps /metrics
  * up for `--metrics-linger` so the last scrape sees the final values; a stop signal ends it.

@@ -1,7 +1,8 @@
 /**
- * The `builtin` driver: the harness's Driver over the built-in core, in-process. Specs map to
- * the core's configs (host network → networkMode NODE); the core's ChurnErrors pass through
- * with their codes, which is what failed operations are counted by.
+ * The `builtin` driver: the harness's Driver over the built-in core, which runs in a process
+ * of its own (core-process.ts) so that none of its work runs on the harness's event loop.
+ * Specs map to the core's configs (host network → networkMode NODE); the core's ChurnErrors
+ * cross with their codes, which is what failed operations are counted by.
  *
  * Cancelling: a call given a `signal` fails with CANCELLED as soon as it aborts, whether or not
  * the core has finished, as a CRI call does when its client cancels it. The core's work goes on
@@ -15,8 +16,9 @@ import { join } from 'node:path';
 import { onAbort, throwIfAborted } from '../common/abort.js';
 import { ChurnError } from '../common/errors.js';
 import type { RuntimeServiceOptions } from '../runtime/options.js';
-import { RuntimeService } from '../runtime/service.js';
 import type { Container, ContainerConfig, PodSandbox, PodSandboxConfig } from '../runtime/types.js';
+import { CoreProcess } from './core-process.js';
+import type { CoreArgs, CoreMethod, CoreResult } from './core-process-protocol.js';
 import type {
   CallOptions,
   ContainerInfo,
@@ -35,7 +37,7 @@ import { envPairs, execOutcomeOf, podNamespaces } from './spec-mapping.js';
  * the runtime handler its pods are run with.
  */
 export interface BuiltinDriverOptions extends Partial<
-  Pick<RuntimeServiceOptions, 'executor' | 'imagesDir' | 'faults' | 'seed' | 'clock' | 'compat'>
+  Pick<RuntimeServiceOptions, 'executor' | 'imagesDir' | 'faults' | 'seed' | 'compat'>
 > {
   /** State directory of the core; a temporary one, removed on close, when not given. */
   readonly stateDir?: string | undefined;
@@ -49,8 +51,8 @@ export class BuiltinDriver implements Driver {
   readonly #coreOptions: Omit<BuiltinDriverOptions, 'stateDir' | 'runtimeHandler'>;
   readonly #stateDir: string | undefined;
   readonly #runtimeHandler: string;
-  #core: RuntimeService | undefined;
-  #tempStateDir: string | undefined;
+  #core: CoreProcess | undefined;
+  #openStateDir: string | undefined;
   #connecting: Promise<RuntimeInfo> | undefined;
 
   constructor(options: BuiltinDriverOptions = {}) {
@@ -60,11 +62,16 @@ export class BuiltinDriver implements Driver {
     this.#runtimeHandler = runtimeHandler ?? '';
   }
 
-  /** The core, once connected (for tests and tools that need more than the Driver API). */
-  get core(): RuntimeService {
+  /** The core process, once connected (for tests and tools that need more than the Driver API). */
+  get core(): CoreProcess {
     if (this.#core === undefined)
       throw new ChurnError('UNAVAILABLE', 'builtin driver: not connected');
     return this.#core;
+  }
+
+  /** The core's state directory, once connected (a temporary one unless given). */
+  get stateDir(): string | undefined {
+    return this.#openStateDir;
   }
 
   connect(options?: CallOptions): Promise<RuntimeInfo> {
@@ -76,79 +83,69 @@ export class BuiltinDriver implements Driver {
       : untilAborted(this.#connecting, signal, 'connect');
   }
 
-  async pullImage(image: string, options?: CallOptions): Promise<string> {
-    return this.#call(options, 'pull', (core) => core.pullImage(image));
+  pullImage(image: string, options?: CallOptions): Promise<string> {
+    return this.#call(options, 'pullImage', [image]);
   }
 
-  async runPod(spec: PodSpec, options?: CallOptions): Promise<string> {
-    return this.#call(options, 'run_pod', (core) =>
-      core.runPodSandbox(podConfigOf(spec), this.#runtimeHandler),
-    );
+  runPod(spec: PodSpec, options?: CallOptions): Promise<string> {
+    return this.#call(options, 'runPodSandbox', [podConfigOf(spec), this.#runtimeHandler]);
   }
 
-  async stopPod(podId: string, options?: CallOptions): Promise<void> {
-    return this.#call(options, 'stop_pod', (core) => core.stopPodSandbox(podId));
+  stopPod(podId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'stopPodSandbox', [podId]);
   }
 
-  async removePod(podId: string, options?: CallOptions): Promise<void> {
-    return this.#call(options, 'remove_pod', (core) => core.removePodSandbox(podId));
+  removePod(podId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'removePodSandbox', [podId]);
   }
 
-  async createContainer(
+  createContainer(
     podId: string,
     pod: PodSpec,
     spec: ContainerSpec,
     options?: CallOptions,
   ): Promise<string> {
-    return this.#call(options, 'create', (core) =>
-      core.createContainer(podId, containerConfigOf(spec), podConfigOf(pod)),
-    );
+    return this.#call(options, 'createContainer', [
+      podId,
+      containerConfigOf(spec),
+      podConfigOf(pod),
+    ]);
   }
 
-  async startContainer(containerId: string, options?: CallOptions): Promise<void> {
-    return this.#call(options, 'start', (core) => core.startContainer(containerId));
+  startContainer(containerId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'startContainer', [containerId]);
   }
 
-  async stopContainer(
-    containerId: string,
-    timeoutSec: number,
-    options?: CallOptions,
-  ): Promise<void> {
-    return this.#call(options, 'stop', (core) =>
-      core.stopContainer(containerId, timeoutSec, options?.signal),
-    );
+  stopContainer(containerId: string, timeoutSec: number, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'stopContainer', [containerId, timeoutSec]);
   }
 
-  async removeContainer(containerId: string, options?: CallOptions): Promise<void> {
-    return this.#call(options, 'remove', (core) => core.removeContainer(containerId));
+  removeContainer(containerId: string, options?: CallOptions): Promise<void> {
+    return this.#call(options, 'removeContainer', [containerId]);
   }
 
   async containerStatus(containerId: string, options?: CallOptions): Promise<ContainerInfo> {
-    return this.#call(options, 'status', async (core) =>
-      containerInfoOf(await core.containerStatus(containerId)),
-    );
+    return containerInfoOf(await this.#call(options, 'containerStatus', [containerId]));
   }
 
   async listContainers(filter: ListFilter, options?: CallOptions): Promise<ContainerInfo[]> {
-    return this.#call(options, 'list', async (core) =>
-      (
-        await core.listContainers({
-          ...(filter.podId !== undefined ? { podId: filter.podId } : {}),
-          ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
-        })
-      ).map(containerInfoOf),
-    );
+    const containers = await this.#call(options, 'listContainers', [
+      {
+        ...(filter.podId !== undefined ? { podId: filter.podId } : {}),
+        ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
+      },
+    ]);
+    return containers.map(containerInfoOf);
   }
 
   async listPods(filter: ListFilter, options?: CallOptions): Promise<PodInfo[]> {
-    return this.#call(options, 'list', async (core) =>
-      (
-        await core.listPodSandbox({
-          ...(filter.podId !== undefined ? { id: filter.podId } : {}),
-          ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
-        })
-      ).map(podInfoOf),
-    );
+    const pods = await this.#call(options, 'listPodSandbox', [
+      {
+        ...(filter.podId !== undefined ? { id: filter.podId } : {}),
+        ...(filter.labelSelector !== undefined ? { labelSelector: filter.labelSelector } : {}),
+      },
+    ]);
+    return pods.map(podInfoOf);
   }
 
   async exec(
@@ -157,9 +154,8 @@ export class BuiltinDriver implements Driver {
     timeoutSec: number,
     options?: CallOptions,
   ): Promise<ExecOutcome> {
-    return this.#call(options, 'exec', async (core) =>
-      execOutcomeOf(await core.execSync(containerId, command, timeoutSec)),
-    );
+    const result = await this.#call(options, 'execSync', [containerId, command, timeoutSec]);
+    return execOutcomeOf(result);
   }
 
   /** Stops the core (and every task it runs); removes the temporary state directory. */
@@ -170,48 +166,52 @@ export class BuiltinDriver implements Driver {
     const core = this.#core;
     this.#core = undefined;
     await core?.close();
-    if (this.#tempStateDir !== undefined) {
-      await rm(this.#tempStateDir, { recursive: true, force: true });
-      this.#tempStateDir = undefined;
-    }
+    // The core removes a temporary state directory itself; this covers a core that died.
+    if (this.#stateDir === undefined && this.#openStateDir !== undefined)
+      await rm(this.#openStateDir, { recursive: true, force: true });
+    this.#openStateDir = undefined;
   }
 
   async #connect(): Promise<RuntimeInfo> {
-    let stateDir = this.#stateDir;
-    if (stateDir === undefined) {
-      stateDir = await mkdtemp(join(tmpdir(), 'churn-core-'));
-      this.#tempStateDir = stateDir;
-    }
+    const temporary = this.#stateDir === undefined;
+    const stateDir = this.#stateDir ?? (await mkdtemp(join(tmpdir(), 'churn-core-')));
+    this.#openStateDir = stateDir;
     try {
-      this.#core = await RuntimeService.open({ ...this.#coreOptions, stateDir });
+      this.#core = await CoreProcess.start({
+        ...this.#coreOptions,
+        stateDir,
+        removeStateDir: temporary,
+      });
     } catch (err) {
-      if (this.#tempStateDir !== undefined)
-        await rm(this.#tempStateDir, { recursive: true, force: true });
-      this.#tempStateDir = undefined;
+      if (temporary) await rm(stateDir, { recursive: true, force: true });
+      this.#openStateDir = undefined;
       this.#connecting = undefined;
       throw err;
     }
-    const version = await this.#core.version();
+    const version = await this.#core.call('version', []);
     return {
       runtimeName: version.runtimeName,
       runtimeVersion: version.runtimeVersion,
       runtimeApiVersion: version.runtimeApiVersion,
       runtimeHandler: this.#runtimeHandler,
-      pid: process.pid,
+      pid: this.#core.pid,
     };
   }
 
-  async #call<T>(
+  #call<M extends CoreMethod>(
     options: CallOptions | undefined,
-    what: string,
-    fn: (core: RuntimeService) => Promise<T>,
-  ): Promise<T> {
+    method: M,
+    args: CoreArgs<M>,
+  ): Promise<CoreResult<M>> {
     const signal = options?.signal;
-    throwIfAborted(signal, what);
+    if (signal?.aborted === true)
+      return Promise.reject(new ChurnError('CANCELLED', `builtin driver: ${method} cancelled`));
     const core = this.#core;
     if (core === undefined)
-      throw new ChurnError('UNAVAILABLE', `builtin driver: ${what} before connect()`);
-    return signal === undefined ? fn(core) : untilAborted(fn(core), signal, what);
+      return Promise.reject(
+        new ChurnError('UNAVAILABLE', `builtin driver: ${method} before connect()`),
+      );
+    return core.call(method, args, signal);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one interface through which the harness knows a runtime. `builtin` implements it with
- * the in-process core, `cri` with a gRPC client; load/ imports nothing else from drivers/.
+ * the core in a child process, `cri` with a gRPC client; load/ imports nothing else from drivers/.
  *
  * Methods reject with a ChurnError whose `code` is a runtime code (gRPC status names such as
  * NOT_FOUND or UNAVAILABLE): that code is what failed operations are counted by. They never
@@ -96,7 +96,7 @@ export interface ExecOutcome {
 /** A runtime, as the harness drives it. */
 export interface Driver {
   readonly kind: DriverKind;
-  /** Connects (or starts the in-process core) and returns what the runtime says about itself. */
+  /** Connects (or starts the built-in core's process) and returns what the runtime says about itself. */
   connect(options?: CallOptions): Promise<RuntimeInfo>;
   /** Makes `image` available locally; returns the image id. */
   pullImage(image: string, options?: CallOptions): Promise<string>;
@@ -123,6 +123,6 @@ export interface Driver {
     timeoutSec: number,
     options?: CallOptions,
   ): Promise<ExecOutcome>;
-  /** Releases connections; for `builtin`, stops the in-process core and its tasks. */
+  /** Releases connections; for `builtin`, stops the core, its tasks and its process. */
   close(): Promise<void>;
 }

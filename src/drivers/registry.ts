@@ -1,9 +1,8 @@
 /**
  * The one place a {@link Driver} is built from a scenario's `target`: `builtin` (the core
- * in-process) or `cri` (a CRI runtime over gRPC). Drivers are chosen here explicitly, never
+ * in a process of its own) or `cri` (a CRI runtime over gRPC). Drivers are chosen here explicitly, never
  * registered on import.
  */
-import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import type { RuntimeFaults } from '../runtime/faults.js';
 import type { Compat } from '../runtime/lifecycle.js';
@@ -37,8 +36,6 @@ export interface CreateDriverOptions {
   readonly faults?: RuntimeFaults;
   /** Seed of fault injection. */
   readonly seed?: number | undefined;
-  /** Clock of the builtin core. */
-  readonly clock?: Clock;
   /** Error compat mode of the builtin core (default `strict`). */
   readonly compat?: Compat;
 }
@@ -57,7 +54,6 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
         runtimeHandler: target.runtimeHandler,
         faults: options.faults,
         seed: options.seed,
-        clock: options.clock,
         compat: options.compat,
       });
     case 'cri':

@@ -11,7 +11,7 @@ export type TargetSource =
   | 'process'
   /** The pid the driver reported (the CRI socket's owner, or the server's Status info). */
   | 'driver'
-  /** churn's own process: the builtin driver runs the core in-process. */
+  /** churn's own process (for a runtime that runs inside churn). */
   | 'self';
 
 /** What is sampled as the target. */

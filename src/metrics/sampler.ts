@@ -6,8 +6,8 @@
  *
  * The target. Chosen by the caller ({@link TargetSpec}): a pid, a process name (matched
  * against /proc/<pid>/comm, found again after the daemon restarts), the pid a driver reported
- * (found again by its comm when it restarts, if exactly one process has it), or churn itself
- * (the builtin driver runs the core in-process). A pid is a process only with its start time:
+ * (found again by its comm when it restarts, if exactly one process has it: the builtin
+ * driver's core process, a CRI daemon), or churn itself. A pid is a process only with its start time:
  * a pid reused by another process reads as the target gone (`up` false), never as its figures.
  *
  * Shims. For a containerd target (comm `containerd`), every live process whose comm starts

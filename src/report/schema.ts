@@ -302,7 +302,7 @@ const resources = z
         source: z
           .string()
           .describe(
-            'How it was chosen: pid, process, driver, or self (churn itself, builtin driver).',
+            "How it was chosen: pid, process, driver (the pid the driver reported: the builtin core's process, a CRI daemon), or self (churn itself).",
           ),
       })
       .nullable()

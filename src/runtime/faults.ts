@@ -1,6 +1,6 @@
 /**
- * Fault injection: per operation an extra latency (fixed or normal, clamped at 0) and an error
- * rate with a chosen code, drawn from a seeded generator so a run is reproducible.
+ * Fault injection: per operation an extra latency (fixed or normal, clamped at 0), a stall of
+ * the core's thread (a busy-wait) and an error rate with a chosen code, drawn from a seeded generator so a run is reproducible.
  *
  * Each operation has its own generator (a stream of the seed named by the operation), so the draws of one
  * operation do not depend on how calls of other operations interleave with it. An injected
@@ -22,6 +22,8 @@ import { deriveSeed, normal, seededRandom, type SeededRandom } from '../common/s
 export interface RuntimeFaultSpec {
   /** Extra latency: normal(meanMs, stddevMs), clamped at 0; stddevMs 0 for a fixed latency. */
   readonly latencyMs: { readonly meanMs: number; readonly stddevMs: number };
+  /** Busy-wait of the core's thread before the call goes on, ms; default 0 (none). */
+  readonly stallMs?: number;
   /** Fraction of calls that fail, in [0, 1]. */
   readonly errorRate: number;
   /** Code the failing calls fail with. */
@@ -54,7 +56,11 @@ export class FaultInjector {
           `faults.${op}.errorRate: ${spec.errorRate} is not in [0, 1]`,
         );
       }
-      if (!(spec.latencyMs.meanMs >= 0) || !(spec.latencyMs.stddevMs >= 0)) {
+      if (
+        !(spec.latencyMs.meanMs >= 0) ||
+        !(spec.latencyMs.stddevMs >= 0) ||
+        !((spec.stallMs ?? 0) >= 0)
+      ) {
         throw new ChurnError('INVALID_ARGUMENT', `faults.${op}.latencyMs: must be ≥ 0`);
       }
     }
@@ -88,12 +94,14 @@ export class FaultInjector {
   }
 
   /**
-   * Waits the drawn latency for `op`, then throws the drawn error, if any. Throws UNAVAILABLE
+   * Stalls the thread for `op`'s stall, waits the drawn latency, then throws the drawn error, if any. Throws UNAVAILABLE
    * as soon as the `closed` signal aborts during the wait.
    */
   async apply(op: RuntimeOp): Promise<void> {
-    if (this.#faults[op] === undefined) return;
+    const spec = this.#faults[op];
+    if (spec === undefined) return;
     const { delayMs, error } = this.draw(op);
+    if ((spec.stallMs ?? 0) > 0) busyWait(spec.stallMs ?? 0);
     if (delayMs > 0) {
       try {
         await this.#clock.sleep(delayMs, this.#closed);
@@ -106,5 +114,17 @@ export class FaultInjector {
       }
     }
     if (error !== undefined) throw error;
+  }
+}
+
+/**
+ * Keeps this thread busy for `ms`: nothing else of the core runs meanwhile (no timer, no I/O,
+ * no other call), which is what a stalled runtime is. Read off the monotonic clock on purpose:
+ * the stall is real time whatever clock the core was given.
+ */
+function busyWait(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
   }
 }

@@ -168,7 +168,7 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   set('driver', ['target', 'driver'], overrides.driver);
   set('endpoint', ['target', 'endpoint'], overrides.endpoint);
   // An endpoint is where a CRI runtime listens: giving one means the cri driver, so
-  // `--endpoint …` alone never silently runs against the in-process core instead.
+  // `--endpoint …` alone never silently runs against the built-in core instead.
   if (overrides.endpoint !== undefined) {
     if (overrides.driver === undefined) {
       set('endpoint', ['target', 'driver'], 'cri');

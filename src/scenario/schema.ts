@@ -101,7 +101,7 @@ const target = z.strictObject({
     .enum(['builtin', 'cri'])
     .default('builtin')
     .describe(
-      'builtin: the in-process runtime core (no daemon needed). cri: a CRI runtime (containerd, CRI-O, churn serve) over gRPC at endpoint.',
+      'builtin: the built-in runtime core, started by churn in a process of its own (no daemon needed). cri: a CRI runtime (containerd, CRI-O, churn serve) over gRPC at endpoint.',
     ),
   endpoint: z
     .string()
@@ -157,6 +157,11 @@ const fault = z
       .describe(
         'Extra latency added to each call: fixed (40ms) or normally distributed ({ mean: 40ms, stddev: 10ms }).',
       ),
+    stall: duration
+      .prefault('0ms')
+      .describe(
+        "Time each call keeps the core's thread busy (a busy-wait, not a sleep): the core stalls as a runtime whose event loop or lock is stuck does, and every call in flight waits behind it.",
+      ),
     errorRate: ratio.prefault(0).describe('Fraction of calls that fail: 0.1 or 10%.'),
     code: z
       .enum(runtimeErrorCodes)
@@ -170,6 +175,7 @@ const fault = z
         : typeof f.latency === 'number'
           ? { meanMs: f.latency, stddevMs: 0 }
           : { meanMs: f.latency.mean, stddevMs: f.latency.stddev },
+    stallMs: f.stall,
     errorRate: f.errorRate,
     code: f.code,
   }));
@@ -188,7 +194,7 @@ const faults = z
     }
   })
   .describe(
-    'Fault injection by the builtin core, per operation: extra latency and an error rate (seeded by seed). For testing churn itself against a runtime whose misbehaviour is known.',
+    'Fault injection by the builtin core, per operation: extra latency, a stall of the core and an error rate (seeded by seed). For testing churn itself against a runtime whose misbehaviour is known.',
   );
 
 const execStep = z.strictObject({

@@ -77,7 +77,7 @@ describe('BuiltinDriver: a call cut off by its signal', () => {
       '-c',
       'trap "" TERM; exec sleep 3600',
     ]);
-    const { pid } = await driver.core.containerStatus(id);
+    const { pid } = await driver.core.call('containerStatus', [id]);
     const comm = (): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     expect(await eventually(() => comm() === 'sleep')).toBe(true);
 

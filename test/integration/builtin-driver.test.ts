@@ -28,7 +28,7 @@ async function cycle(driver: BuiltinDriver, pids: number[]): Promise<void> {
   const id = await driver.createContainer(podId, pod, sleepSpec);
   await driver.startContainer(id);
   expect((await driver.containerStatus(id)).state).toBe('RUNNING');
-  pids.push((await driver.core.containerStatus(id)).pid);
+  pids.push((await driver.core.call('containerStatus', [id])).pid);
   await driver.stopContainer(id, 0);
   expect(await driver.containerStatus(id)).toMatchObject({
     state: 'EXITED',
@@ -51,7 +51,7 @@ describe.each(executorsUnderTest())('BuiltinDriver with executor $name', ({ name
       runtimeHandler: '',
     });
     expect(await driver.pullImage('host')).toMatch(/^sha256:/);
-    const stateDir = driver.core.options.stateDir;
+    const stateDir = driver.stateDir!;
     const pids: number[] = [];
     const workers = name === 'runc' ? 2 : 4;
     const cyclesPerWorker = name === 'runc' ? 3 : 10;

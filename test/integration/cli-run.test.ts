@@ -126,7 +126,7 @@ describe('churn run (built-in core)', () => {
     const m = marker();
     const file = await scenarioFile(
       dir,
-      `name: faulty\nseed: 7\nfaults:\n  start: { errorRate: 0.1, code: UNAVAILABLE }\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 3s, concurrency: 2 }]\n`,
+      `name: faulty\nseed: 7\nfaults:\n  start: { errorRate: 0.1, code: UNAVAILABLE }\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 4s, concurrency: 2 }]\n`,
     );
     const { code } = await runChurn(['run', file, '--quiet'], dir);
     expect(code).toBe(0);
@@ -134,7 +134,7 @@ describe('churn run (built-in core)', () => {
     const report = await readReport(path!);
     const start = report.operations.start!;
     const attempts = start.count + start.errors;
-    expect(attempts).toBeGreaterThan(200);
+    expect(attempts).toBeGreaterThan(50);
     // Binomial(n, 0.1): 5 standard deviations either side.
     const sd = Math.sqrt(attempts * 0.1 * 0.9);
     expect(start.errors).toBeGreaterThan(attempts * 0.1 - 5 * sd);
@@ -232,6 +232,28 @@ describe('churn run (built-in core)', () => {
     expect(await reportsIn(join(dir, 'reports'))).toEqual([]);
   });
 
+  it('a killed run leaves no task process and no temporary state directory behind', async () => {
+    const dir = await tempDir();
+    const tmp = await tempDir();
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: killed-temp\nworkload:\n  command: [sleep, "${m}"]\n  steps: [run_pod, create, start, { sleep: 60s }, stop, remove, stop_pod, remove_pod]\nload:\n  phases: [{ duration: 60s, concurrency: 2 }]\n`,
+    );
+    const p = startChurn(['run', file], dir, { env: { TMPDIR: tmp } });
+    expect(await eventually(() => processesWithMarker(m).length >= 2, 30_000)).toBe(true);
+    expect((await readdir(tmp)).filter((f) => f.startsWith('churn-core-'))).toHaveLength(1);
+    p.child.kill('SIGKILL');
+    await p.exited;
+    expect(await eventually(() => processesWithMarker(m).length === 0, 10_000)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await readdir(tmp)).filter((f) => f.startsWith('churn-core-')).length === 0,
+        10_000,
+      ),
+    ).toBe(true);
+  });
+
   it('churn cleanup removes what a killed run left in a persistent state directory', async () => {
     const dir = await tempDir();
     const state = join(dir, 'state');
@@ -244,7 +266,8 @@ describe('churn run (built-in core)', () => {
     expect(await eventually(() => processesWithMarker(m).length >= 2, 30_000)).toBe(true);
     p.child.kill('SIGKILL');
     await p.exited;
-    expect(processesWithMarker(m).length).toBeGreaterThan(0);
+    // The core's process outlives the harness just long enough to stop its tasks.
+    expect(await eventually(() => processesWithMarker(m).length === 0, 10_000)).toBe(true);
 
     const none = await runChurn(
       ['cleanup', '--run-id', 'otherrun', '--driver', 'builtin', '--state-dir', state],
