@@ -40,10 +40,11 @@ describe('core process codec', () => {
       node: fc.oneof(
         { depthSize: 'small' },
         leaf,
-        fc.array(tie('node'), { noNullPrototype: true }),
+        fc.array(tie('node')),
         fc.dictionary(
           fc.string().filter((k) => !k.startsWith('$') && k !== '__proto__'),
           tie('node'),
+          { noNullPrototype: true },
         ),
       ),
     })).node;
