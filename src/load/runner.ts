@@ -201,6 +201,8 @@ class Run {
   readonly #inflight = new Set<Promise<void>>();
   readonly #warnings: string[] = [];
   #stopReason: StopReason | undefined;
+  /** A stop signal came before the drain ended (even after the plan had ended the scheduling). */
+  #signalled = false;
   #abortedBy: ThresholdResult | undefined;
   #broken: ChurnError | undefined;
   #started = 0;
@@ -240,10 +242,14 @@ class Run {
     const clock = this.#clock;
     const startWallMs = clock.wallNowMs();
     const startMs = clock.now();
-    const onSignal = (): void => this.#requestStop('signal');
+    const onSignal = (): void => {
+      this.#signalled = true;
+      this.#requestStop('signal');
+    };
     signal?.addEventListener('abort', onSignal, { once: true });
     if (signal?.aborted === true) onSignal();
     const onCut = (): void => {
+      this.#signalled = true;
       this.#requestStop('signal');
       this.#cutNow('cut off by the caller');
     };
@@ -263,11 +269,12 @@ class Run {
       } else {
         this.#fail(toChurnError(err, 'RUN_BROKEN'));
       }
-    } finally {
-      signal?.removeEventListener('abort', onSignal);
     }
     this.#stage = 'draining';
     await this.#drain();
+    // A stop signal during the drain still interrupts the run: the user asked it to stop
+    // before it had finished, whatever ended the scheduling.
+    signal?.removeEventListener('abort', onSignal);
     this.#o.recorder.stopRecording(clock.now());
     this.#o.cutSignal?.removeEventListener('abort', onCut);
     this.#stage = 'cleaning';
@@ -311,7 +318,7 @@ class Run {
     if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
     if (this.#abortedBy !== undefined)
       return { ...base, state: 'aborted', abortedBy: this.#abortedBy };
-    if (this.#stopReason === 'signal') return { ...base, state: 'interrupted' };
+    if (this.#stopReason === 'signal' || this.#signalled) return { ...base, state: 'interrupted' };
     return {
       ...base,
       state: 'completed',

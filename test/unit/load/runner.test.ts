@@ -426,6 +426,17 @@ describe('runner: phases, stop and thresholds', () => {
     expectNothingLeft(h, result);
   });
 
+  it('a stop signal while the last cycles drain still interrupts the run', async () => {
+    const sc = scenario({ load: { phases: [{ duration: '10s', concurrency: 2 }] } });
+    const h = harness(sc, { latencyMs: everyOp(100) });
+    const stop = new AbortController();
+    // The plan ends at 10 s; the cycles in flight then run until 10.5 s.
+    void h.clock.sleep(10_200).then(() => stop.abort());
+    const result = await run(h, sc, { signal: stop.signal });
+    expect(result.state).toBe('interrupted');
+    expectNothingLeft(h, result);
+  });
+
   it('stop signal with a drain timeout: cycles still running are cut off, not counted, and cleaned up', async () => {
     const sc = scenario({
       load: { phases: [{ duration: '1h', concurrency: 3 }], drainTimeout: '500ms' },
