@@ -116,6 +116,7 @@ export const compareCommand = defineCommand<CompareArgs>({
           'percentile the intervals hold too few values for, a permutation test over the intervals), a change of at ' +
           'least --min-effect, and for percentiles a block-bootstrap confidence interval (resampling whole intervals ' +
           'or runs, never single latencies) that excludes 0. ' +
+          'In a closed loop throughput is judged on cycle only (every step runs at the cycle rate). ' +
           'Runs of different scenarios are refused (exit 2, naming the field); differing environments are warnings. ' +
           'Exit 1 when a regression is found, 0 otherwise. Method and fields: docs/reports.md.',
       ),
