@@ -14,12 +14,14 @@
  * - Benjamini-Hochberg adjustment of the p-values over every row tested.
  * A row's verdict is `regression` or `improvement` only when the adjusted p is below alpha, the
  * change is at least the minimum effect, the test's direction agrees with the change, and (for
- * percentiles) the confidence interval excludes zero; otherwise `~`. Caveats (too few samples,
- * environments that differ, partial runs) are warnings in the result, never exceptions.
+ * percentiles) the confidence interval excludes zero; otherwise `~`. Caveats (runs marked
+ * harness-bound or overloaded, host contention that differed, too few samples, environments
+ * that differ, partial runs) are warnings in the result, never exceptions.
  */
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, environmentWarnings } from '../comparable.js';
+import { contentionWarning, markWarnings } from '../run-health.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
 import { BlockGrid } from './block-grid.js';
 import {
@@ -150,7 +152,14 @@ export function compareReports(
   const all = [...base, ...candidate];
   for (const other of all.slice(1)) assertComparable(all[0]!, other, 'compare');
 
-  const warnings = environmentWarnings(all);
+  // Marked runs first: their figures may not be the runtime's at all.
+  const warnings = markWarnings(all);
+  const contention = contentionWarning(
+    base.map((b) => b.report),
+    candidate.map((c) => c.report),
+  );
+  if (contention !== undefined) warnings.push(contention);
+  warnings.push(...environmentWarnings(all));
   for (const { report, source } of all) {
     if (report.run.partial) {
       warnings.push(`${source} is a partial run (${report.run.exitReason})`);
