@@ -14,6 +14,7 @@
  */
 import { ChurnError } from '../common/errors.js';
 import type { Scenario } from '../scenario/schema.js';
+import { runMarks } from './run-health.js';
 import type { Report } from './schema.js';
 
 /** The parts of a scenario that must match; see the module comment. */
@@ -132,6 +133,32 @@ export function assertScenariosComparable(
     `cannot ${verb} runs of different scenarios: scenario.${path} is ${show(valueAtPath(a, path))} in ${first.source} but ${show(valueAtPath(b, path))} in ${other.source}` +
       ' (compared: name, workloads, load model; ignored: durations, iterations, seed, target, faults, thresholds, report settings)',
   );
+}
+
+/**
+ * The first path (`load.phases[0].concurrency`) where two scenarios differ in what must match
+ * (see the module comment); undefined when they are comparable.
+ */
+export function scenarioDifference(a: Scenario, b: Scenario): string | undefined {
+  return firstDifference(comparableScenario(a), comparableScenario(b));
+}
+
+/**
+ * Why `report` cannot be the baseline of a run of `scenario` (for `--baseline latest`), e.g.
+ * `partial`, `different load.phases[0].concurrency`, `harness-bound`; undefined when it can.
+ * A marked run (harness-bound, overloaded) is skipped unless `allowMarked`.
+ */
+export function baselineSkipReason(
+  report: Report,
+  scenario: Scenario,
+  allowMarked: boolean,
+): string | undefined {
+  if (report.run.partial) return 'partial';
+  const path = scenarioDifference(scenario, report.scenario);
+  if (path !== undefined) return `different ${path}`;
+  const marks = runMarks(report);
+  if (!allowMarked && marks.length > 0) return marks.join(', ');
+  return undefined;
 }
 
 /** Environment facts whose difference makes a comparison suspect. */

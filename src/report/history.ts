@@ -3,6 +3,7 @@
  * p99 and throughput across them. Pure: reports in, rows and trends out (render/history.ts
  * draws them).
  */
+import { hostContention, isBusy, runMarks, type HostContention } from './run-health.js';
 import type { Report } from './schema.js';
 
 /** One run in the history. */
@@ -27,6 +28,12 @@ export interface HistoryRow {
   readonly thresholdsFailed: number;
   readonly runtime: string;
   readonly tags: readonly string[];
+  /** The run's marks (`harness-bound`, `overloaded`); [] for none or an older report. */
+  readonly marks: readonly string[];
+  /** Host contention over the run; null when the report did not record it. */
+  readonly contention: HostContention | null;
+  /** The host was busy during the run (see run-health.ts for the thresholds). */
+  readonly busy: boolean;
 }
 
 /** How a figure moved from the previous run: up, down, or within ±`flatPct`. */
@@ -57,6 +64,7 @@ export function historyRow(path: string, report: Report, tags: readonly string[]
   const runtime = [report.environment.runtime.name, report.environment.runtime.version]
     .filter((x): x is string => x !== null && x !== '')
     .join(' ');
+  const contention = hostContention(report);
   return {
     path,
     scenario: report.run.scenario,
@@ -73,6 +81,9 @@ export function historyRow(path: string, report: Report, tags: readonly string[]
     thresholdsFailed: report.thresholds.filter((t) => !t.ok).length,
     runtime: runtime === '' ? 'unknown' : runtime,
     tags,
+    marks: runMarks(report),
+    contention,
+    busy: contention !== null && isBusy(contention, report.environment.cpuCount),
   };
 }
 

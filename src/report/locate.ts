@@ -1,11 +1,13 @@
 /**
- * Finding reports by what users type: a file path, a tag name, or `latest` (the previous good
- * run of a scenario in the store). Shared by compare, report, history and `churn run
+ * Finding reports by what users type: a file path, a tag name, or `latest` (the newest earlier
+ * run of a scenario in the store that is comparable: complete, same scenario, not marked). Shared by compare, report, history and `churn run
  * --baseline`.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { ChurnError } from '../common/errors.js';
+import { basename, resolve } from 'node:path';
+import { ChurnError, isChurnError } from '../common/errors.js';
+import type { Scenario } from '../scenario/schema.js';
+import { baselineSkipReason } from './comparable.js';
 import { readReport } from './read.js';
 import type { Report } from './schema.js';
 import { listStoredReports } from './store.js';
@@ -49,49 +51,97 @@ export async function locateReport(ref: string, dir: string, cwd: string): Promi
   );
 }
 
+/** A run `--baseline latest` passed over, and why (`partial`, `different load…`, a mark). */
+export interface SkippedRun {
+  readonly runId: string;
+  /** The file, as the store lists it. */
+  readonly source: string;
+  readonly reason: string;
+}
+
+/** What `--baseline latest` found: the baseline (if any) and the newer runs it skipped. */
+export interface LatestComparable {
+  readonly found: LocatedReport | undefined;
+  /** Newest first: the runs newer than `found` (all examined runs when none was found). */
+  readonly skipped: readonly SkippedRun[];
+}
+
+/** Options of {@link findComparableRunBefore}. */
+export interface FindComparableOptions {
+  readonly excludePath?: string;
+  readonly excludeRun?: { readonly id: string; readonly start: string };
+  /** Accept runs marked harness-bound or overloaded. Default false. */
+  readonly allowMarked?: boolean;
+}
+
 /**
- * The newest good run (complete, not partial) of `report`'s scenario in the store at `dir`
- * that started before it, other than `excludePath`; undefined when there is none. Only the
- * files of that scenario that are candidates are read, newest first.
+ * The newest run in the store at `dir` that can be the baseline of `report` (see
+ * {@link findComparableRunBefore}), other than itself and `excludePath`.
  */
 export async function findPreviousGoodRun(
   dir: string,
   report: Report,
   excludePath?: string,
-): Promise<LocatedReport | undefined> {
-  return findGoodRunBefore(dir, report.run.scenario, Date.parse(report.run.start), {
+  options: { readonly allowMarked?: boolean } = {},
+): Promise<LatestComparable> {
+  return findComparableRunBefore(dir, report.scenario, Date.parse(report.run.start), {
     ...(excludePath !== undefined ? { excludePath } : {}),
     excludeRun: { id: report.run.id, start: report.run.start },
+    ...options,
   });
 }
 
 /**
- * The newest good run (complete, not partial) of scenario `scenario` in the store at `dir`
- * that started before `beforeMs` (ms since the epoch), other than `excludePath` and the run
- * `excludeRun`; undefined when there is none. Reads candidates newest first.
+ * The newest run of `scenario` in the store at `dir` that started before `beforeMs` (ms since
+ * the epoch) and is comparable: complete, the same scenario by the comparability rules
+ * (comparable.ts), and not marked harness-bound or overloaded (unless `allowMarked`). Names the
+ * newer runs it skipped and why; a report that cannot be read is skipped as `unreadable`.
+ * Reads candidates newest first, and stops at the first comparable one.
  */
-export async function findGoodRunBefore(
+export async function findComparableRunBefore(
   dir: string,
-  scenario: string,
+  scenario: Scenario,
   beforeMs: number,
-  options: {
-    readonly excludePath?: string;
-    readonly excludeRun?: { readonly id: string; readonly start: string };
-  } = {},
-): Promise<LocatedReport | undefined> {
-  const stored = await listStoredReports(dir, { scenario });
+  options: FindComparableOptions = {},
+): Promise<LatestComparable> {
+  const stored = await listStoredReports(dir, { scenario: scenario.name });
   const excluded = options.excludePath === undefined ? undefined : resolve(options.excludePath);
+  const skipped: SkippedRun[] = [];
   for (const entry of [...stored].reverse()) {
     const path = resolve(entry.path);
     if (path === excluded) continue;
-    const other = await readReport(entry.path);
+    let other: Report;
+    try {
+      other = await readReport(entry.path);
+    } catch (err) {
+      if (!isChurnError(err)) throw err;
+      skipped.push({ runId: basename(entry.path), source: entry.path, reason: 'unreadable' });
+      continue;
+    }
     const run = options.excludeRun;
     if (run !== undefined && other.run.id === run.id && other.run.start === run.start) continue;
     if (!(Date.parse(other.run.start) < beforeMs)) continue;
-    if (other.run.partial || other.run.scenario !== scenario) continue;
-    return { report: other, path, source: entry.path };
+    if (other.run.scenario !== scenario.name) continue;
+    const reason = baselineSkipReason(other, scenario, options.allowMarked ?? false);
+    if (reason !== undefined) {
+      skipped.push({ runId: other.run.id, source: entry.path, reason });
+      continue;
+    }
+    return { found: { report: other, path, source: entry.path }, skipped };
   }
-  return undefined;
+  return { found: undefined, skipped };
+}
+
+/**
+ * `skipped 2 newer runs: 1a2b3c (partial), 4d5e6f (different load.phases[0].concurrency)`
+ * (at most `limit` named, then `and N more`); '' when none was skipped.
+ */
+export function skippedRunsText(skipped: readonly SkippedRun[], newer: boolean, limit = 5): string {
+  if (skipped.length === 0) return '';
+  const named = skipped.slice(0, limit).map((s) => `${s.runId} (${s.reason})`);
+  if (skipped.length > limit) named.push(`and ${skipped.length - limit} more`);
+  const runs = `${skipped.length}${newer ? ' newer' : ''} run${skipped.length === 1 ? '' : 's'}`;
+  return `skipped ${runs}: ${named.join(', ')}`;
 }
 
 /** The newest report in the store at `dir` (of `scenario`, when given); undefined if none. */

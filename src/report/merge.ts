@@ -8,7 +8,8 @@
  * longest part's, and the timelines are aligned on wall-clock time (each part's intervals are
  * shifted by its start's offset from the earliest start, then binned to the widest interval
  * width, coarsened further if needed to stay within 512 intervals). Thresholds are evaluated
- * again on the merged figures. `mergedFrom` lists the parts.
+ * again on the merged figures. `mergedFrom` lists the parts. Parts whose windows do not
+ * overlap by half the shorter one are named in a warning (merge-overlap.ts).
  */
 import { createHash } from 'node:crypto';
 import { ChurnError } from '../common/errors.js';
@@ -16,6 +17,7 @@ import { opNames, type OpName } from '../common/operations.js';
 import { mergeEncoded, summarizeEncoded } from '../metrics/hdr.js';
 import { latencyMs } from './build.js';
 import { assertComparable, environmentWarnings } from './comparable.js';
+import { overlapWarning } from './merge-overlap.js';
 import type {
   ExitReason,
   LatencyMs,
@@ -85,8 +87,10 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
 
   const labels: Record<string, string> = {};
   for (const r of [...reports].reverse()) Object.assign(labels, r.environment.labels);
+  const overlap = mergeOverlapWarning(parts);
   const warnings = [
     ...new Set([
+      ...(overlap === undefined ? [] : [overlap]),
       ...environmentWarnings(parts).map((w) => `parts' ${w}`),
       ...reports.flatMap((r) => r.warnings.map((w) => `${r.run.id}: ${w}`)),
     ]),
@@ -169,6 +173,20 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
     mergedFrom,
   };
   return merged;
+}
+
+/**
+ * The warning for `parts` that did not run at the same time (see merge-overlap.ts), each part
+ * by its own start and end; undefined when they did.
+ */
+export function mergeOverlapWarning(parts: readonly MergeInput[]): string | undefined {
+  return overlapWarning(
+    parts.map(({ report, source }) => ({
+      source,
+      startMs: Date.parse(report.run.start),
+      endMs: Date.parse(report.run.end),
+    })),
+  );
 }
 
 /**

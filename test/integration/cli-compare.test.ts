@@ -133,13 +133,54 @@ describe('churn compare', () => {
     );
     expect((JSON.parse(previous.stdout) as typeof sides).base[0]!.runId).toBe('base01');
     expect((await churn('compare', '--baseline', 'latest', rel(paths.base))).stderr).toMatch(
-      /no earlier complete run of scenario "synthetic"/,
+      /no earlier comparable run of scenario "synthetic"/,
     );
     expect((await churn('report', 'tag', rel(paths.base), 'golden')).code).toBe(0);
     const tagged = await churn('compare', 'golden', rel(paths.slower), '--format', 'json');
     expect((JSON.parse(tagged.stdout) as typeof sides).base[0]!.runId).toBe('base01');
     const viaFlag = await churn('compare', '--baseline', 'golden', rel(paths.same));
     expect(viaFlag.code).toBe(0);
+  });
+
+  it('--baseline latest takes the newest comparable run, naming the newer runs it skipped', async () => {
+    const own = await tempStore();
+    try {
+      const at = (d: number, options: Partial<Parameters<typeof syntheticReport>[0]> = {}) =>
+        syntheticReport({
+          seed: 40 + d,
+          runId: `day0${d}`,
+          ops: defaultOps(),
+          ratePerSec: 300,
+          startWallMs: day(d),
+          ...options,
+        });
+      await own.add(at(1));
+      await own.add(at(2));
+      await own.add(at(3, { state: 'interrupted' }));
+      await own.add(
+        at(4, { scenario: { load: { phases: [{ duration: '10s', concurrency: 4 }] } } }),
+      );
+      await own.add(at(5));
+      const io = bufferIo({ cwd: own.cwd });
+      const code = await runCli(['compare', '--baseline', 'latest', '--format', 'json'], io.io);
+      expect(io.stderr()).toBe('');
+      expect(code).toBe(0);
+      const parsed = JSON.parse(io.stdout()) as {
+        base: { runId: string }[];
+        candidate: { runId: string }[];
+        notes: string[];
+      };
+      expect([parsed.base[0]!.runId, parsed.candidate[0]!.runId]).toEqual(['day02', 'day05']);
+      expect(parsed.notes[0]).toMatch(
+        /^baseline latest: \S+\/synthetic\/\S+_day02\.json \(run day02\); skipped 2 newer runs: day04 \(different load\.phases\[0\]\.concurrency\), day03 \(partial\)$/,
+      );
+      const terminal = bufferIo({ cwd: own.cwd });
+      await runCli(['compare', '--baseline', 'latest'], terminal.io);
+      expect(terminal.stdout()).toMatch(/^note: baseline latest: .*skipped 2 newer runs/m);
+      expect(terminal.stdout()).toMatch(/^note: closed loop: throughput judged on cycle only/m);
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('takes several runs per side', async () => {

@@ -37,7 +37,7 @@ async function churn(...args: string[]) {
 
 describe('churn merge', () => {
   it('adds the parts into -o, with counts that are the sums', async () => {
-    const { code, stdout } = await churn(
+    const { code, stdout, stderr } = await churn(
       'merge',
       ...paths,
       '-o',
@@ -46,6 +46,7 @@ describe('churn merge', () => {
       'cluster',
     );
     expect(code).toBe(0);
+    expect(stderr).toBe('');
     expect(stdout).toMatch(/merged 3 reports: .*cluster\.json\n$/);
     const merged = parseReport(
       await readFile(join(store.cwd, 'cluster.json'), 'utf8'),
@@ -64,6 +65,32 @@ describe('churn merge', () => {
     const { code, stdout } = await churn('merge', paths[0]!, paths[1]!, '--quiet');
     expect(code).toBe(0);
     expect(stdout).toMatch(/reports\/synthetic\/20250301T100000Z_merged-[0-9a-f]{8}\.json\n$/);
+  });
+
+  it('warns, naming the parts, when they did not run at the same time', async () => {
+    const later = syntheticReport({
+      seed: 9,
+      runId: 'later',
+      ops: defaultOps(),
+      durationMs: 2000,
+      startWallMs: Date.UTC(2025, 2, 1, 11, 0, 0),
+    });
+    const laterPath = relative(store.cwd, await store.add(later));
+    const { code, stdout, stderr } = await churn(
+      'merge',
+      paths[0]!,
+      laterPath,
+      '-o',
+      'apart.json',
+      '--quiet',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/apart\.json\n$/);
+    expect(stderr).toBe(
+      `churn merge: warning: the parts did not run at the same time (${paths[0]!} and ${laterPath} overlap 0% of the shorter run): throughput adds and timelines align as if they had; merge parts of one run\n`,
+    );
+    const merged = parseReport(await readFile(join(store.cwd, 'apart.json'), 'utf8'), 'apart.json');
+    expect(merged.warnings[0]).toMatch(/^the parts did not run at the same time/);
   });
 
   it('refuses mismatched scenarios and bad files with exit 2', async () => {

@@ -36,7 +36,7 @@ describe('churn run --baseline', () => {
     await writeFile(join(dir, 'slower.yaml'), scenario(200));
 
     const first = await runChurn(['run', 'base.yaml', '--quiet', '--baseline', 'latest'], dir);
-    expect(first.stderr).toContain('no earlier complete run of scenario "nightly-gate"');
+    expect(first.stderr).toContain('no earlier comparable run of scenario "nightly-gate"');
     expect(first.code).toBe(0);
 
     const slower = await runChurn(

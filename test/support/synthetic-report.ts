@@ -204,3 +204,40 @@ export function defaultOps(
   }
   return out;
 }
+
+/**
+ * `report` with the run-health fields of the shared report contract set in memory:
+ * `run.marks` and `harness.contention` (the rest of `harness` as a run without stalls would
+ * write it). For tests of what compare and history make of them.
+ */
+export function withRunHealth(
+  report: Report,
+  health: {
+    readonly marks?: readonly string[];
+    readonly contention?: {
+      readonly load1Mean: number | null;
+      readonly stealPct: number | null;
+      readonly otherCpuPct: number | null;
+    };
+  },
+): Report {
+  const harness =
+    health.contention === undefined
+      ? {}
+      : {
+          harness: {
+            lagBoundMs: 250,
+            lagP99Ms: 2,
+            lagMaxMs: 5,
+            utilization: 0.2,
+            cpuSeconds: 1,
+            contention: health.contention,
+            stalls: [],
+          },
+        };
+  return {
+    ...report,
+    run: { ...report.run, ...(health.marks !== undefined ? { marks: health.marks } : {}) },
+    ...harness,
+  };
+}

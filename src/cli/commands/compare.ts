@@ -10,8 +10,11 @@ import {
   findLatestRun,
   findPreviousGoodRun,
   locateReport,
+  skippedRunsText,
   type LocatedReport,
 } from '../../report/locate.js';
+import { baselineChoiceText } from '../../report/compare/baseline.js';
+import { assertUnmarked } from '../../report/run-health.js';
 import { renderCompareHtml } from '../../report/render/compare-html.js';
 import { renderCompareMarkdown } from '../../report/render/compare-markdown.js';
 import { renderCompareTerminal, summaryLine } from '../../report/render/compare-terminal.js';
@@ -35,6 +38,7 @@ interface CompareArgs {
   readonly stat: string[] | undefined;
   readonly op: string[] | undefined;
   readonly by: 'auto' | 'runs' | 'intervals';
+  readonly 'allow-marked': boolean;
 }
 
 /** The `compare` command. */
@@ -61,7 +65,7 @@ export const compareCommand = defineCommand<CompareArgs>({
       })
       .option('baseline', {
         describe:
-          'base side from the store: "latest" (the previous complete run of the same scenario) or a tag',
+          'base side from the store: "latest" (the newest earlier comparable run: complete, same scenario and load, not marked) or a tag',
         type: 'string',
       })
       .option('alpha', {
@@ -102,8 +106,17 @@ export const compareCommand = defineCommand<CompareArgs>({
         choices: ['auto', 'runs', 'intervals'] as const,
         default: 'auto' as const,
       })
+      .option('allow-marked', {
+        describe:
+          'compare runs marked harness-bound or overloaded (refused otherwise), and let --baseline latest pick them',
+        type: 'boolean',
+        default: false,
+      })
       .example('churn compare base.json candidate.json', 'compare two runs')
-      .example('churn compare --baseline latest', 'the newest run against the previous good one')
+      .example(
+        'churn compare --baseline latest',
+        'the newest run against the newest earlier comparable one',
+      )
       .example('churn compare release-1.7 reports/smoke/….json --format md', 'against a tag')
       .example(
         'churn compare --base a1.json a2.json a3.json --candidate b1.json b2.json b3.json',
@@ -116,19 +129,23 @@ export const compareCommand = defineCommand<CompareArgs>({
           'percentile the intervals hold too few values for, a permutation test over the intervals), a change of at ' +
           'least --min-effect, and for percentiles a block-bootstrap confidence interval (resampling whole intervals ' +
           'or runs, never single latencies) that excludes 0. ' +
-          'Runs of different scenarios are refused (exit 2, naming the field); differing environments are warnings. ' +
+          'In a closed loop throughput is judged on cycle only (every step runs at the cycle rate). ' +
+          'Runs of different scenarios are refused (exit 2, naming the field), and so are runs marked harness-bound or ' +
+          'overloaded unless --allow-marked (then a warning); differing environments and host contention are warnings. ' +
           'Exit 1 when a regression is found, 0 otherwise. Method and fields: docs/reports.md.',
       ),
   async run(args, io) {
     const dir = resolve(io.cwd, args['report-dir']);
-    const { base, candidate } = await sides(args, dir, io);
-    const comparison = compareReports(base, candidate, {
+    const { base, candidate, notes } = await sides(args, dir, io);
+    if (!args['allow-marked']) assertUnmarked([...base, ...candidate], '--allow-marked');
+    const compared = compareReports(base, candidate, {
       alpha: args.alpha,
       minEffectPct: parsePercent(args['min-effect'], '--min-effect'),
       mode: args.by,
       ...(args.stat !== undefined ? { statistics: parseStats(args.stat) } : {}),
       ...(args.op !== undefined ? { ops: parseOps(args.op) } : {}),
     });
+    const comparison: Comparison = { ...compared, notes: [...notes, ...compared.notes] };
     const output = args.output;
     const text = render(
       comparison,
@@ -171,7 +188,7 @@ async function sides(
   args: CompareArgs,
   dir: string,
   io: CliIo,
-): Promise<{ base: LocatedReport[]; candidate: LocatedReport[] }> {
+): Promise<{ base: LocatedReport[]; candidate: LocatedReport[]; notes: string[] }> {
   const positional = args.reports ?? [];
   const locate = (ref: string): Promise<LocatedReport> => locateReport(ref, dir, io.cwd);
   if (args.base !== undefined || args.candidate !== undefined) {
@@ -187,6 +204,7 @@ async function sides(
     return {
       base: await Promise.all(args.base.map(locate)),
       candidate: await Promise.all(args.candidate.map(locate)),
+      notes: [],
     };
   }
   if (args.baseline !== undefined) {
@@ -202,15 +220,22 @@ async function sides(
       );
     }
     if (args.baseline !== 'latest')
-      return { base: [await locate(args.baseline)], candidate: [candidate] };
-    const previous = await findPreviousGoodRun(dir, candidate.report, candidate.path);
-    if (previous === undefined) {
+      return { base: [await locate(args.baseline)], candidate: [candidate], notes: [] };
+    const latest = await findPreviousGoodRun(dir, candidate.report, candidate.path, {
+      allowMarked: args['allow-marked'],
+    });
+    if (latest.found === undefined) {
+      const skipped = skippedRunsText(latest.skipped, false);
       throw new ChurnError(
         'USAGE',
-        `--baseline latest: no earlier complete run of scenario "${candidate.report.run.scenario}" in ${dir}`,
+        `--baseline latest: no earlier comparable run of scenario "${candidate.report.run.scenario}" in ${dir}${skipped === '' ? '' : ` (${skipped})`}`,
       );
     }
-    return { base: [previous], candidate: [candidate] };
+    return {
+      base: [latest.found],
+      candidate: [candidate],
+      notes: [baselineChoiceText({ ...latest.found, skipped: latest.skipped })],
+    };
   }
   if (positional.length !== 2) {
     throw new ChurnError(
@@ -218,7 +243,11 @@ async function sides(
       `compare needs BASE and CANDIDATE (got ${positional.length} report${positional.length === 1 ? '' : 's'}); or --baseline latest, or --base … --candidate …`,
     );
   }
-  return { base: [await locate(positional[0]!)], candidate: [await locate(positional[1]!)] };
+  return {
+    base: [await locate(positional[0]!)],
+    candidate: [await locate(positional[1]!)],
+    notes: [],
+  };
 }
 
 /** `5%`, `5` (percent) or `0.5%` → 5, 5, 0.5. Throws USAGE naming `flag`. */

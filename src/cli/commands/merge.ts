@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { locateReport } from '../../report/locate.js';
-import { mergeReports } from '../../report/merge.js';
+import { mergeOverlapWarning, mergeReports } from '../../report/merge.js';
 import { renderReportJson } from '../../report/render/json.js';
 import { renderTerminalSummary } from '../../report/render/terminal.js';
 import { writeReport } from '../../report/store.js';
@@ -46,7 +46,8 @@ export const mergeCommand = defineCommand<MergeArgs>({
         'Histograms and counters add exactly; summaries are recomputed; throughput adds (the parts ran side by ' +
           'side); timelines are aligned on wall-clock time; thresholds are evaluated again. Reports of different ' +
           'scenarios are refused (exit 2, naming the field), and so is a run given twice or together with a ' +
-          'merged report that already holds it (exit 2, naming both files).',
+          'merged report that already holds it (exit 2, naming both files). Parts that did not run at the same time ' +
+          '(windows overlapping by less than half the shorter one) are named in a warning.',
       ),
   async run(args, io) {
     const dir = resolve(io.cwd, args['report-dir']);
@@ -63,6 +64,9 @@ export const mergeCommand = defineCommand<MergeArgs>({
     } else {
       path = await writeReport(dir, merged);
     }
+    // On stderr as well, so `--quiet` (only the path on stdout) still hears it.
+    const overlap = mergeOverlapWarning(parts);
+    if (overlap !== undefined) io.stderr.write(`churn merge: warning: ${overlap}\n`);
     if (!args.quiet)
       io.stdout.write(renderTerminalSummary(merged, { color: useColor(io, io.stdout) }));
     io.stdout.write(`${args.quiet ? '' : `\nmerged ${parts.length} reports: `}${path}\n`);

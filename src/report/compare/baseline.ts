@@ -1,7 +1,9 @@
 /**
  * Gating a run on a baseline (`churn run --baseline latest|TAG|FILE`, the nightly CI soak): the
- * report just written is compared with the baseline — by default the previous complete run of
- * the same scenario in the store — with the same method and rendering as `churn compare`.
+ * report just written is compared with the baseline — for `latest` the newest earlier run in
+ * the store that is comparable (complete, the same scenario and load model, not marked
+ * harness-bound or overloaded), naming the newer runs it skipped — with the same method and
+ * rendering as `churn compare`.
  *
  * The baseline is resolved and checked before the run starts ({@link resolveBaseline}): a
  * missing or unreadable file, or a report of another scenario (or another load model), is bad
@@ -11,14 +13,27 @@ import { isChurnError } from '../../common/errors.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { assertScenariosComparable } from '../comparable.js';
 import {
-  findGoodRunBefore,
+  findComparableRunBefore,
   findPreviousGoodRun,
   locateReport,
+  skippedRunsText,
   type LocatedReport,
+  type SkippedRun,
 } from '../locate.js';
 import { renderCompareTerminal } from '../render/compare-terminal.js';
 import type { Report } from '../schema.js';
 import { compareReports, type CompareOptions, type Comparison } from './compare.js';
+
+/** A baseline found for `latest`, with the newer runs passed over (see locate.ts). */
+export interface BaselineChoice extends LocatedReport {
+  readonly skipped: readonly SkippedRun[];
+}
+
+/** `baseline latest: FILE (run ID); skipped 1 newer run: ID (partial)`, for output. */
+export function baselineChoiceText(choice: BaselineChoice): string {
+  const skipped = skippedRunsText(choice.skipped, true);
+  return `baseline latest: ${choice.source} (run ${choice.report.run.id})${skipped === '' ? '' : `; ${skipped}`}`;
+}
 
 /** Inputs of {@link resolveBaseline}. */
 export interface ResolveBaselineInput {
@@ -36,18 +51,22 @@ export interface ResolveBaselineInput {
 
 /**
  * The baseline `ref` names, checked against the scenario a run is about to follow: undefined
- * for `latest` when the store holds no earlier complete run of the scenario (a first run).
+ * for `latest` when the store holds no earlier comparable run of the scenario (a first run);
+ * for `latest`, a {@link BaselineChoice} naming the newer runs skipped.
  * Throws REPORT_INVALID (missing or bad file, unknown tag) or NOT_COMPARABLE (a report of
  * another scenario or load model, naming the field), prefixed with `baseline <ref>:`.
  */
 export async function resolveBaseline(
   input: ResolveBaselineInput,
-): Promise<LocatedReport | undefined> {
+): Promise<LocatedReport | BaselineChoice | undefined> {
   try {
-    const base =
-      input.ref === 'latest'
-        ? await findGoodRunBefore(input.reportDir, input.scenario.name, input.nowMs)
-        : await locateReport(input.ref, input.reportDir, input.cwd);
+    let base: LocatedReport | BaselineChoice | undefined;
+    if (input.ref === 'latest') {
+      const latest = await findComparableRunBefore(input.reportDir, input.scenario, input.nowMs);
+      base = latest.found === undefined ? undefined : { ...latest.found, skipped: latest.skipped };
+    } else {
+      base = await locateReport(input.ref, input.reportDir, input.cwd);
+    }
     if (base !== undefined) {
       assertScenariosComparable(
         { scenario: base.report.scenario, source: base.source },
@@ -67,7 +86,7 @@ export interface BaselineGateInput {
   /** The report of the run just finished, and where it was written. */
   readonly candidate: { readonly report: Report; readonly path: string };
   /**
-   * `latest` (previous complete run of the scenario in the store), a tag, or a report file;
+   * `latest` (the newest earlier comparable run of the scenario in the store), a tag, or a report file;
    * or the baseline {@link resolveBaseline} found before the run (null: none, a first run).
    */
   readonly baseline: string | LocatedReport | null;
@@ -92,7 +111,7 @@ export type BaselineGate =
       readonly text: string;
     }
   | {
-      /** `latest` found no earlier complete run (a first run): nothing to gate on, exit 0. */
+      /** `latest` found no earlier comparable run (a first run): nothing to gate on, exit 0. */
       readonly state: 'no-baseline';
       readonly exitCode: 0;
       readonly text: string;
@@ -110,16 +129,20 @@ export type BaselineGate =
  */
 export async function gateOnBaseline(input: BaselineGateInput): Promise<BaselineGate> {
   const { candidate } = input;
-  let base: LocatedReport | undefined;
+  let base: LocatedReport | BaselineChoice | undefined;
+  let skipped: readonly SkippedRun[] = [];
   try {
-    base =
-      input.baseline === null
-        ? undefined
-        : typeof input.baseline !== 'string'
-          ? input.baseline
-          : input.baseline === 'latest'
-            ? await findPreviousGoodRun(input.reportDir, candidate.report, candidate.path)
-            : await locateReport(input.baseline, input.reportDir, input.cwd);
+    if (input.baseline === null) {
+      base = undefined;
+    } else if (typeof input.baseline !== 'string') {
+      base = input.baseline;
+    } else if (input.baseline === 'latest') {
+      const latest = await findPreviousGoodRun(input.reportDir, candidate.report, candidate.path);
+      skipped = latest.skipped;
+      base = latest.found === undefined ? undefined : { ...latest.found, skipped };
+    } else {
+      base = await locateReport(input.baseline, input.reportDir, input.cwd);
+    }
   } catch (err) {
     if (!isChurnError(err)) throw err;
     return { state: 'invalid-baseline', exitCode: 2, text: `baseline: ${err.message}\n` };
@@ -128,7 +151,7 @@ export async function gateOnBaseline(input: BaselineGateInput): Promise<Baseline
     return {
       state: 'no-baseline',
       exitCode: 0,
-      text: `baseline: no earlier complete run of scenario "${candidate.report.run.scenario}" in ${input.reportDir}; nothing to compare with\n`,
+      text: `baseline: no earlier comparable run of scenario "${candidate.report.run.scenario}" in ${input.reportDir}${skipped.length === 0 ? '' : ` (${skippedRunsText(skipped, false)})`}; nothing to compare with\n`,
     };
   }
   let comparison: Comparison;
@@ -148,6 +171,8 @@ export async function gateOnBaseline(input: BaselineGateInput): Promise<Baseline
     exitCode: regression ? 1 : 0,
     base,
     comparison,
-    text: renderCompareTerminal(comparison, { color: input.color ?? false }),
+    text:
+      ('skipped' in base ? `${baselineChoiceText(base)}\n` : '') +
+      renderCompareTerminal(comparison, { color: input.color ?? false }),
   };
 }

@@ -14,12 +14,14 @@
  * - Benjamini-Hochberg adjustment of the p-values over every row tested.
  * A row's verdict is `regression` or `improvement` only when the adjusted p is below alpha, the
  * change is at least the minimum effect, the test's direction agrees with the change, and (for
- * percentiles) the confidence interval excludes zero; otherwise `~`. Caveats (too few samples,
- * environments that differ, partial runs) are warnings in the result, never exceptions.
+ * percentiles) the confidence interval excludes zero; otherwise `~`. Caveats (runs marked
+ * harness-bound or overloaded, host contention that differed, too few samples, environments
+ * that differ, partial runs) are warnings in the result, never exceptions.
  */
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, environmentWarnings } from '../comparable.js';
+import { contentionWarning, markWarnings } from '../run-health.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
 import { BlockGrid } from './block-grid.js';
 import {
@@ -120,6 +122,8 @@ export interface Comparison {
   readonly candidate: readonly ComparisonRun[];
   readonly rows: readonly ComparisonRow[];
   readonly warnings: readonly string[];
+  /** How the comparison was made, beyond the method line (e.g. the closed-loop rule). */
+  readonly notes: readonly string[];
   readonly regressions: number;
   readonly improvements: number;
 }
@@ -148,7 +152,14 @@ export function compareReports(
   const all = [...base, ...candidate];
   for (const other of all.slice(1)) assertComparable(all[0]!, other, 'compare');
 
-  const warnings = environmentWarnings(all);
+  // Marked runs first: their figures may not be the runtime's at all.
+  const warnings = markWarnings(all);
+  const contention = contentionWarning(
+    base.map((b) => b.report),
+    candidate.map((c) => c.report),
+  );
+  if (contention !== undefined) warnings.push(contention);
+  warnings.push(...environmentWarnings(all));
   for (const { report, source } of all) {
     if (report.run.partial) {
       warnings.push(`${source} is a partial run (${report.run.exitReason})`);
@@ -172,6 +183,9 @@ export function compareReports(
     else if (!candidateOps.has(op)) warnings.push(`${op} is only in the base`);
   }
   const statistics = options.statistics ?? compareStatistics;
+  const closed = isClosedLoop(base[0]!.report);
+  const notes: string[] = [];
+  if (closed && statistics.includes('throughput')) notes.push(closedLoopNote);
 
   /** Bootstrap intervals of every percentile of `op`, and permutation tests where needed. */
   function resample(
@@ -219,7 +233,9 @@ export function compareReports(
     const c = candidateOps.get(op);
     const resampled = b === undefined || c === undefined ? undefined : resample(op, b, c);
     return statistics.map((statistic) =>
-      statisticRow(op, statistic, b, c, mode, alpha, resampled?.get(statistic)),
+      closed && statistic === 'throughput' && op !== 'cycle'
+        ? untestedRow(op, statistic, b, c, 'judged on cycle')
+        : statisticRow(op, statistic, b, c, mode, alpha, resampled?.get(statistic)),
     );
   });
   const adjusted = benjaminiHochberg(draft.map((r) => r.pRaw));
@@ -252,9 +268,63 @@ export function compareReports(
     candidate: runs(candidate),
     rows,
     warnings,
+    notes,
     regressions: rows.filter((r) => r.verdict === 'regression').length,
     improvements: rows.filter((r) => r.verdict === 'improvement').length,
   };
+}
+
+/** The note a closed-loop comparison carries; see the module comment. */
+export const closedLoopNote =
+  'closed loop: throughput judged on cycle only (every step runs at the cycle rate)';
+
+/**
+ * Whether every phase of `report`'s run that records cycles is closed loop (workers back to
+ * back): then each step's throughput is the cycle rate. Phases that do not record, and pauses,
+ * do not count; a run with any recorded open-loop phase is not closed loop.
+ */
+export function isClosedLoop(report: LoadedReport['report']): boolean {
+  const recorded = report.scenario.load.phases.filter(
+    (p) => p.kind !== 'pause' && (p as { record?: boolean }).record !== false,
+  );
+  return recorded.length > 0 && recorded.every((p) => p.kind === 'closed');
+}
+
+/** A row shown with both values but not tested (not in the Benjamini-Hochberg family). */
+function untestedRow(
+  op: OpName,
+  statistic: CompareStatistic,
+  base: OpSamples | undefined,
+  candidate: OpSamples | undefined,
+  note: string,
+): DraftRow {
+  const baseValue = base === undefined ? undefined : statisticValue(statistic, base.pooled);
+  const candidateValue =
+    candidate === undefined ? undefined : statisticValue(statistic, candidate.pooled);
+  return {
+    op,
+    statistic,
+    unit: statisticInfo[statistic].unit,
+    base: baseValue ?? null,
+    candidate: candidateValue ?? null,
+    deltaPct: relativeChange(baseValue, candidateValue),
+    ci: null,
+    test: null,
+    pRaw: null,
+    n: { base: base?.samples.length ?? 0, candidate: candidate?.samples.length ?? 0 },
+    note,
+    candidateLarger: undefined,
+  };
+}
+
+/** (candidate − base) / base × 100; 0 from 0 to 0; null when either is missing or base is 0. */
+function relativeChange(
+  baseValue: number | undefined,
+  candidateValue: number | undefined,
+): number | null {
+  if (baseValue === undefined || candidateValue === undefined) return null;
+  if (baseValue === 0) return candidateValue === 0 ? 0 : null;
+  return ((candidateValue - baseValue) / baseValue) * 100;
 }
 
 /** What resampling found for one percentile row of an operation. */
@@ -343,14 +413,7 @@ function statisticRow(
     unit: info.unit,
     base: baseValue ?? null,
     candidate: candidateValue ?? null,
-    deltaPct:
-      baseValue === undefined || candidateValue === undefined
-        ? null
-        : baseValue === 0
-          ? candidateValue === 0
-            ? 0
-            : null
-          : ((candidateValue - baseValue) / baseValue) * 100,
+    deltaPct: relativeChange(baseValue, candidateValue),
     ci,
     test,
     pRaw,

@@ -81,7 +81,13 @@ export function renderCompareHtml(
     `${summaryLine(comparison)} · ${methodLine(comparison)}`,
     [
       section('runs', 'Runs', runs + warnings),
-      section('comparison', 'Comparison', rows + `<p class="muted">${esc(legend(comparison))}</p>`),
+      section(
+        'comparison',
+        'Comparison',
+        rows +
+          comparison.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('') +
+          `<p class="muted">${esc(legend(comparison))}</p>`,
+      ),
       section(
         'distributions',
         'Latency distributions, base vs candidate',

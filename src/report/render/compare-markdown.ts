@@ -39,6 +39,7 @@ export function renderCompareMarkdown(comparison: Comparison): string {
     }
   }
   out.push('', `<sub>${escape(legend(comparison))}</sub>`);
+  for (const note of comparison.notes) out.push('', `Note: ${escape(note)}`);
   if (comparison.warnings.length > 0) {
     out.push('');
     for (const w of comparison.warnings) out.push(`> **Warning:** ${escape(w)}`, '>');

@@ -1,7 +1,7 @@
 /**
  * The terminal table of `churn compare`: one row per operation × statistic with both values,
  * the change, its bootstrap interval (percentiles), p, n and the verdict; then a summary line,
- * a legend of the method and the warnings. Colour only when asked (on a TTY).
+ * a legend of the method, notes (e.g. the closed-loop throughput rule) and the warnings. Colour only when asked (on a TTY).
  */
 import pc from 'picocolors';
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
@@ -64,6 +64,7 @@ export function renderCompareTerminal(
   lines.push('');
   lines.push(summaryLine(comparison, c));
   lines.push(c.dim(legend(comparison)));
+  for (const note of comparison.notes) lines.push(`note: ${note}`);
   for (const warning of comparison.warnings) lines.push(c.yellow(`warning: ${warning}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /**
  * `churn history` for a terminal: per scenario a header with sparklines of the cycle's p99
- * and throughput (oldest → newest), then one line per run with its key figures and an arrow
- * for each trend figure against the run before it.
+ * and throughput (oldest → newest), then one line per run with its key figures, an arrow for
+ * each trend figure against the run before it, and the host column (marks, `busy`).
  */
 import pc from 'picocolors';
 import { sparkline, type HistoryRow, type ScenarioHistory } from '../history.js';
@@ -31,6 +31,7 @@ export function renderHistory(
       'cycles/s',
       '',
       'thresholds',
+      'host',
       'tags',
     ];
     const rows = h.rows.map((r, i) => [
@@ -44,6 +45,7 @@ export function renderHistory(
       r.cyclesPerSec === null ? '-' : formatRate(r.cyclesPerSec),
       h.throughputArrows[i]!,
       r.thresholdsFailed === 0 ? 'ok' : `${r.thresholdsFailed} failed`,
+      hostOf(r),
       r.tags.join(','),
     ]);
     const widths = headers.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
@@ -60,7 +62,7 @@ export function renderHistory(
       out.push(
         !r.partial && r.noCycleSucceeded
           ? c.red(text)
-          : r.partial || r.thresholdsFailed > 0
+          : r.partial || r.thresholdsFailed > 0 || r.marks.length > 0
             ? c.yellow(text)
             : text,
       );
@@ -72,10 +74,27 @@ export function renderHistory(
     ...(rows.some((r) => !r.partial && r.noCycleSucceeded)
       ? ['failed: completed, but no cycle succeeded (exit 1).']
       : []),
+    ...(rows.some((r) => r.busy)
+      ? [
+          "busy: the host was busy (other processes ≥ 25% CPU, load ≥ 1 per CPU or steal ≥ 5%): figures may be the host's.",
+        ]
+      : []),
+    ...(rows.some((r) => r.marks.includes('harness-bound'))
+      ? ["harness-bound: churn's own event loop stalled beyond its bound."]
+      : []),
+    ...(rows.some((r) => r.marks.includes('overloaded'))
+      ? ['overloaded: more arrivals dropped than allowed.']
+      : []),
     'Arrows: change from the run before (↑ higher, ↓ lower, → within 5%).',
   ];
   out.push('', c.dim(legend.join(' ')));
   return `${out.join('\n')}\n`;
+}
+
+/** The host column: the run's marks and `busy`, `-` when neither (or unknown). */
+function hostOf(r: HistoryRow): string {
+  const parts = [...r.marks, ...(r.busy ? ['busy'] : [])];
+  return parts.length === 0 ? '-' : parts.join(',');
 }
 
 /** The state column: how the run ended, `*` when partial, `failed` when no cycle succeeded. */

@@ -9,7 +9,7 @@ export function renderReportJson(report: Report): string {
 
 /**
  * `churn compare --format json`: rows of op, statistic, unit, base, candidate, deltaPct, the
- * bootstrap interval, p (adjusted), pRaw, test, n and verdict; plus the runs and warnings.
+ * bootstrap interval, p (adjusted), pRaw, test, n and verdict; plus the runs, warnings and notes.
  */
 export function renderCompareJson(comparison: Comparison): string {
   const out = {
@@ -42,6 +42,7 @@ export function renderCompareJson(comparison: Comparison): string {
       note: r.note,
     })),
     warnings: comparison.warnings,
+    notes: comparison.notes,
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

@@ -2,7 +2,12 @@
 // false alarms are rare, real changes are found, small ones stay below the minimum effect.
 import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
-import { compareReports, type Comparison } from '../../../src/report/compare/compare.js';
+import {
+  closedLoopNote,
+  compareReports,
+  isClosedLoop,
+  type Comparison,
+} from '../../../src/report/compare/compare.js';
 import type { LoadedReport } from '../../../src/report/compare/samples.js';
 import type { Report } from '../../../src/report/schema.js';
 import {
@@ -138,6 +143,57 @@ describe('compare, method', () => {
     expect(row(c, 'cycle', 'throughput').deltaPct).toBeCloseTo(-20, 0);
   });
 
+  it('judges throughput on cycle only in a closed loop: a slower start is start + cycle', () => {
+    // Closed loop (the synthetic default, concurrency 2): a slower start lowers every step's
+    // rate with the cycle's; one cause, so verdicts on start latency and the cycle only.
+    const base = run(21, { ratePerSec: 500 });
+    const slower = run(22, { ratePerSec: 400, ops: defaultOps({ start: { scale: 1.5 } }) });
+    const c = compareReports(side(base), side(slower));
+    expect(c.notes).toEqual([closedLoopNote]);
+    const flagged = c.rows.filter((r) => r.verdict !== '~');
+    expect(new Set(flagged.map((r) => r.op))).toEqual(new Set(['start', 'cycle']));
+    expect(flagged.filter((r) => r.statistic === 'throughput').map((r) => r.op)).toEqual(['cycle']);
+    expect(row(c, 'start', 'p50').verdict).toBe('regression');
+    expect(row(c, 'cycle', 'throughput').verdict).toBe('regression');
+    for (const r of c.rows.filter((x) => x.statistic === 'throughput' && x.op !== 'cycle')) {
+      expect(r).toMatchObject({ verdict: '~', test: null, p: null, note: 'judged on cycle' });
+      expect(r.deltaPct).toBeCloseTo(-20, 0);
+    }
+  });
+
+  it("tests every operation's throughput when a recorded phase is open loop", () => {
+    const open = { load: { phases: [{ duration: '10s', arrivalRate: 500 }] } };
+    const base = run(23, { ratePerSec: 500, scenario: open });
+    const fewer = run(24, { ratePerSec: 400, scenario: open });
+    const c = compareReports(side(base), side(fewer));
+    expect(c.notes).toEqual([]);
+    expect(row(c, 'start', 'throughput')).toMatchObject({
+      verdict: 'regression',
+      test: 'mann-whitney',
+    });
+  });
+
+  it.each([
+    [[{ duration: '10s', concurrency: 4 }], true],
+    [[{ duration: '10s', arrivalRate: 5 }], false],
+    [
+      [
+        { duration: '2s', arrivalRate: 5, record: false },
+        { duration: '10s', concurrency: 4 },
+      ],
+      true,
+    ],
+    [
+      [{ duration: '10s', concurrency: 4 }, { pause: '1s' }, { duration: '10s', arrivalRate: 5 }],
+      false,
+    ],
+    [[{ duration: '10s', concurrency: 4 }, { pause: '1s' }], true],
+  ])('isClosedLoop(%j) is %s', (phases, expected) => {
+    expect(isClosedLoop(run(1, { durationMs: 1000, scenario: { load: { phases } } }))).toBe(
+      expected,
+    );
+  });
+
   it('counts errors appearing from zero as a regression', () => {
     const c = compareReports(
       side(run(7, { ratePerSec: 200 })),
@@ -158,11 +214,11 @@ describe('compare, method', () => {
       n: { base: 6, candidate: 6 },
     });
     expect(row(c, 'create', 'p50').verdict).toBe('~');
-    // Five runs a side are not enough for 56 tests: a warning says how many are.
+    // Five runs a side are not enough for 49 tests (8 ops × 7 statistics, less the 7 throughput rows a closed loop leaves to cycle): a warning says how many are.
     const five = compareReports(side(...base.slice(1)), side(...candidate.slice(1)));
     expect(five.regressions).toBe(0);
     expect(five.warnings.join('\n')).toMatch(
-      /few samples \(n=5\+5 runs: .*\): after correcting for 56 comparisons .* repeat each run at least 7 times/,
+      /few samples \(n=5\+5 runs: .*\): after correcting for 49 comparisons .* repeat each run at least 7 times/,
     );
   });
 

@@ -11,7 +11,7 @@ import { renderCompareJson } from '../../../src/report/render/json.js';
 import { renderJunit } from '../../../src/report/render/junit.js';
 import { renderReportMarkdown } from '../../../src/report/render/markdown.js';
 import { expectGolden } from '../../support/golden.js';
-import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
+import { defaultOps, syntheticReport, withRunHealth } from '../../support/synthetic-report.js';
 
 const report = syntheticReport({
   seed: 5,
@@ -120,16 +120,26 @@ describe('golden output', () => {
     expect(json.warnings[0]).toMatch(/kernel/);
   });
 
-  it('renders the history with trends', () => {
+  it('renders the history with trends, marks and busy hosts', () => {
+    const quiet = { load1Mean: 0.4, stealPct: 0, otherCpuPct: 2 };
+    const health = [
+      { contention: quiet },
+      {},
+      { contention: { load1Mean: 2.6, stealPct: 0, otherCpuPct: 61 } },
+      { marks: ['harness-bound'], contention: quiet },
+    ];
     const runs = [1, 2, 3, 4].map((i) =>
-      syntheticReport({
-        seed: 20 + i,
-        runId: `run0${i}`,
-        ops: defaultOps({ start: { scale: 1 + (i === 4 ? 0.5 : 0) } }),
-        durationMs: 3000,
-        startWallMs: Date.UTC(2025, 2, i, 2, 0, 0),
-        ratePerSec: 100 - i * 5,
-      }),
+      withRunHealth(
+        syntheticReport({
+          seed: 20 + i,
+          runId: `run0${i}`,
+          ops: defaultOps({ start: { scale: 1 + (i === 4 ? 0.5 : 0) } }),
+          durationMs: 3000,
+          startWallMs: Date.UTC(2025, 2, i, 2, 0, 0),
+          ratePerSec: 100 - i * 5,
+        }),
+        health[i - 1]!,
+      ),
     );
     const rows = runs.map((r, i) =>
       historyRow(`reports/synthetic/run0${i + 1}.json`, r, i === 0 ? ['release-1.7'] : []),
