@@ -3,7 +3,8 @@
  * runc roots under one directory, CRI configured for this machine, test images built locally
  * and imported. Nothing it starts touches the system's containerd or leaves the machine.
  *
- * Usage (as root): npx tsx scripts/containerd.ts start|stop|status|env   (or scripts/containerd.sh)
+ * Usage, as root (no sudo needed in a root shell): scripts/containerd.sh start|stop|restart|status|env
+ * (or npx tsx scripts/containerd.ts …)
  *   start   installs containerd and runc from Debian if missing, builds the busybox and pause
  *           images (scripts/oci-image.ts), starts containerd, imports the images, waits until
  *           CRI answers Version, prints the endpoint. Does nothing if it already runs.
@@ -222,7 +223,9 @@ export interface StartResult {
 
 /** Starts the private containerd (see the module comment); a no-op when it runs already. */
 export async function startContainerd(p = containerdPaths()): Promise<StartResult> {
-  if (process.getuid?.() !== 0) throw new Error('the private containerd needs root');
+  if (process.getuid?.() !== 0) {
+    throw new Error('the private containerd needs root: run scripts/containerd.sh start as root');
+  }
   const existing = await runningPid(p);
   if (existing !== undefined) return { pid: existing, endpoint: p.endpoint, started: false };
 
@@ -408,6 +411,16 @@ export function envLines(p = containerdPaths()): string[] {
   ];
 }
 
+const usage = `usage, as root: scripts/containerd.sh start|stop|restart|status|env
+  scripts/containerd.sh start     start a private containerd (installs containerd and runc if missing); prints the endpoint
+  eval "$(scripts/containerd.sh env)"   CHURN_CRI_ENDPOINT, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE
+  churn run --driver cri --endpoint "$CHURN_CRI_ENDPOINT"
+  scripts/containerd.sh status    running <pid> <endpoint> (exit 0) or stopped (exit 1)
+  scripts/containerd.sh restart   restart the daemon; pods and containers survive
+  scripts/containerd.sh stop      remove every pod, stop containerd and its shims, delete the directory
+Directory: $CHURN_CONTAINERD_DIR (default /tmp/churn-containerd).
+`;
+
 /** The CLI; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const p = containerdPaths();
@@ -436,8 +449,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'env':
       process.stdout.write(`${envLines(p).join('\n')}\n`);
       return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return 0;
     default:
-      process.stderr.write('usage: containerd.ts start|stop|restart|status|env\n');
+      process.stderr.write(usage);
       return 2;
   }
 }

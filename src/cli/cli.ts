@@ -8,6 +8,7 @@ import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { describeUnknownFlags, findUnknownFlags, type KnownFlags } from './unknown-flags.js';
 import { churnVersion } from './version.js';
 
 /** How the fail handler stops yargs on bad usage; the message is printed by runCli. */
@@ -17,6 +18,8 @@ class UsageError extends Error {}
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let usageError: string | undefined;
+  // The flags of the command yargs chose (set when its builder runs), else churn's own.
+  let chosen: { name: string; flags: KnownFlags | undefined } | undefined;
   const parser = yargs([...argv])
     .scriptName('churn')
     .usage(
@@ -33,14 +36,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'Exit codes: 0 ok · 1 threshold or regression failed · 2 bad usage or input · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.\nDocs: README.md and docs/ in the churn repository.',
     )
     .fail((message, err) => {
-      usageError = err instanceof Error ? err.message : message;
+      // A flag yargs' strict mode refused gets a did-you-mean; other failures keep their text.
+      const flags = chosen === undefined ? knownFlags(parser) : chosen.flags;
+      const unknown =
+        !(err instanceof Error) && flags !== undefined ? findUnknownFlags(argv, flags) : [];
+      usageError =
+        unknown.length > 0
+          ? describeUnknownFlags(unknown)
+          : err instanceof Error
+            ? err.message
+            : message;
       // Throwing stops yargs here: a fail handler that returns lets it go on to run the
       // command with the bad arguments (an unknown flag would still run the whole job).
       throw new UsageError(usageError);
     })
     .exitProcess(false);
 
-  for (const command of commands) register(parser, command, io, (code) => (exitCode = code));
+  for (const command of commands) {
+    register(
+      parser,
+      command,
+      io,
+      (code) => (exitCode = code),
+      (flags) => (chosen = { name: command.command.split(' ')[0]!, flags }),
+    );
+  }
 
   let helpText = '';
   try {
@@ -51,7 +71,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (!(err instanceof UsageError)) return reportError(err, io);
   }
   if (usageError !== undefined) {
-    io.stderr.write(`churn: ${usageError}\n(churn --help shows the commands and options)\n`);
+    io.stderr.write(
+      `churn: ${usageError}\n` +
+        (chosen === undefined
+          ? '(churn --help shows the commands and options)\n'
+          : `(churn ${chosen.name} --help shows its options)\n`),
+    );
     return ExitCode.badInput;
   }
   if (helpText !== '') io.stdout.write(`${helpText}\n`);
@@ -63,11 +88,16 @@ function register(
   command: Command,
   io: CliIo,
   setExit: (code: number) => void,
+  onChosen: (flags: KnownFlags | undefined) => void,
 ): void {
   parser.command(
     command.command,
     command.describe,
-    (y) => command.builder(y),
+    (y) => {
+      const built = command.builder(y);
+      onChosen(knownFlags(built));
+      return built;
+    },
     async (args) => {
       try {
         setExit(await command.run(args, io));
@@ -76,6 +106,22 @@ function register(
       }
     },
   );
+}
+
+/**
+ * The flags a yargs instance declares (its own and the global ones), from yargs' `getOptions()`
+ * (public, though missing from @types/yargs); undefined if a yargs release drops it, and then
+ * the plain yargs message stands.
+ */
+function knownFlags(y: object): KnownFlags | undefined {
+  const getOptions = (y as { getOptions?: unknown }).getOptions;
+  if (typeof getOptions !== 'function') return undefined;
+  const options = (getOptions as () => unknown).call(y) as {
+    key?: Record<string, unknown>;
+    alias?: Record<string, string[]>;
+  };
+  if (options.key === undefined) return undefined;
+  return { names: Object.keys(options.key), aliases: options.alias ?? {} };
 }
 
 function reportError(err: unknown, io: CliIo): number {

@@ -72,7 +72,7 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
   if (options.dryRun) {
     if (options.output === 'json')
       io.stdout.write(`${JSON.stringify({ scenario, plan }, null, 2)}\n`);
-    else io.stdout.write(renderPlan(scenario, plan));
+    else io.stdout.write(renderPlan(scenario, plan, loadFlagsOf(options.overrides)));
     return ExitCode.ok;
   }
 
@@ -251,6 +251,16 @@ export function abortedMessage(abortedBy: ThresholdResult, scenario: Scenario): 
   )?.windowMs;
   const over = windowMs === undefined ? '' : ` over the last ${formatDurationHuman(windowMs)}`;
   return `aborted: threshold "${abortedBy.source}" failed${over} (actual ${actual})`;
+}
+
+/** The flags given that change the file's load: its description no longer tells the plan. */
+function loadFlagsOf(overrides: ScenarioOverrides): string[] {
+  const flags: string[] = [];
+  if (overrides.concurrency !== undefined) flags.push('--concurrency');
+  if (overrides.rate !== undefined) flags.push('--rate');
+  if (overrides.duration !== undefined) flags.push('--duration');
+  if (overrides.iterations !== undefined) flags.push('--iterations');
+  return flags;
 }
 
 async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scenario> {

@@ -2,26 +2,59 @@
  * Formats the runner's live status for people: one line refreshed in place on a TTY (at most
  * once a second, as the runner emits), a plain line every 10 s otherwise, for CI logs.
  */
-import type { LiveStatus } from '../load/live-status.js';
+import { droppedRatio, type LiveStatus } from '../load/live-status.js';
+import { formatDuration, formatMs, formatPercent, formatRate } from '../report/render/format.js';
 import type { Output } from './io.js';
 
 /** Off a TTY, a status line at most this often. */
 const plainIntervalMs = 10_000;
 
-/** The text of one status line. */
+/**
+ * The text of one status line. Latencies and rates are formatted as the end-of-run summary
+ * formats them (report/render/format), so the two can be read side by side.
+ *
+ *   ramp 2/3 01:15/1:02:05 · 41.3 cycles/s · p99(cycle) 182ms · cycles 3050 ok 3 err · in-flight 47
+ *   smoke 1/1 00:16/00:10 draining 8 in-flight · 0.0 cycles/s · … · dropped 19595 (98.0%)
+ *   smoke 1/1 00:12/00:10 overrun +2.0s · …
+ */
 export function formatStatus(status: LiveStatus): string {
   const phase =
     status.phase === undefined
       ? 'starting'
       : `${status.phase.name} ${status.phase.index + 1}/${status.phase.count}${status.phase.record ? '' : ' (warm-up)'}`;
-  const stage = status.stage === 'running' ? '' : ` [${status.stage}]`;
-  const p99 = status.cycleP99Ms === undefined ? '–' : `${status.cycleP99Ms.toFixed(1)}ms`;
-  return (
-    `${phase}${stage} ${clock(status.elapsedMs)}/${clock(status.totalMs)}` +
-    ` · ${status.cyclesPerSec.toFixed(1)} cycles/s · p99(cycle) ${p99}` +
-    ` · cycles ${status.cycles.succeeded} ok ${status.errors} err` +
-    ` · in-flight ${status.inflight} · dropped ${status.dropped}`
-  );
+  const p99 = status.cycleP99Ms === undefined ? '–' : formatMs(status.cycleP99Ms);
+  const parts = [
+    `${phase} ${clock(status.elapsedMs)}/${clock(status.totalMs)}${stageTag(status)}`,
+    `${formatRate(status.cyclesPerSec)} cycles/s`,
+    `p99(cycle) ${p99}`,
+    `cycles ${status.cycles.succeeded} ok ${status.errors} err`,
+  ];
+  if (status.stage === 'running') parts.push(`in-flight ${status.inflight}`);
+  if (status.openLoop || status.dropped > 0) {
+    parts.push(
+      `dropped ${status.dropped}` +
+        (status.dropped > 0 ? ` (${formatPercent(droppedRatio(status))})` : ''),
+    );
+  }
+  return parts.join(' · ');
+}
+
+/**
+ * What follows elapsed/planned: ` draining N in-flight`, ` cleaning up`, or, while the phases
+ * still run past their planned end (a harness or pacer running late), ` overrun +N`.
+ */
+function stageTag(status: LiveStatus): string {
+  switch (status.stage) {
+    case 'draining':
+      return ` draining ${status.inflight} in-flight`;
+    case 'cleaning':
+      return ' cleaning up';
+    case 'running': {
+      // Below a second the clock shows no difference; say nothing until it does.
+      const overMs = status.elapsedMs - status.totalMs;
+      return overMs >= 1000 ? ` overrun +${formatDuration(overMs)}` : '';
+    }
+  }
 }
 
 function clock(ms: number): string {

@@ -4,7 +4,10 @@
  * every 10 s otherwise, JSON with --json).
  */
 
-/** The run's stage. */
+/**
+ * The run's stage. `draining`: no new cycle starts (a stop was asked for, or the last phase's
+ * time is up) and the runner waits for those in flight; `cleaning`: removing what the run left.
+ */
 export type LiveStage = 'running' | 'draining' | 'cleaning';
 
 /** One status update. Counts cover every phase, warm-up included. */
@@ -22,7 +25,7 @@ export interface LiveStatus {
         readonly record: boolean;
       }
     | undefined;
-  /** Since the first phase started, ms. */
+  /** Since the first phase started, ms. Beyond `totalMs` the run overruns its plan. */
   readonly elapsedMs: number;
   /** Planned length of all phases, ms. */
   readonly totalMs: number;
@@ -38,6 +41,40 @@ export interface LiveStatus {
   /** Failed cycles: each is the error of the step that failed. */
   readonly errors: number;
   readonly inflight: number;
+  /** true when the plan has an open-loop phase, whose arrivals can be dropped. */
+  readonly openLoop: boolean;
   /** Open-loop arrivals dropped. */
   readonly dropped: number;
+}
+
+/** What the runner knows when it tells its stage; see {@link liveStage}. */
+export interface LiveStageInput {
+  /** The runner's own stage: `running` until its phases return. */
+  readonly stage: LiveStage;
+  /** A stop was asked for (signal, threshold, iterations cap, broken run). */
+  readonly stopRequested: boolean;
+  readonly elapsedMs: number;
+  readonly totalMs: number;
+  readonly inflight: number;
+}
+
+/**
+ * The stage to show: the runner's, except that a run still in its phases is already draining
+ * once a stop was asked for, or once the plan's time is up with cycles still in flight (a
+ * closed-loop worker finishing its cycle, an open-loop phase whose last arrivals are late).
+ */
+export function liveStage(input: LiveStageInput): LiveStage {
+  if (input.stage !== 'running') return input.stage;
+  if (input.stopRequested) return 'draining';
+  if (input.elapsedMs >= input.totalMs && input.inflight > 0) return 'draining';
+  return 'running';
+}
+
+/**
+ * Dropped arrivals as a share of all arrivals (`dropped / (started + dropped)`), 0..1; 0 when
+ * there were none.
+ */
+export function droppedRatio(status: Pick<LiveStatus, 'cycles' | 'dropped'>): number {
+  const arrivals = status.cycles.started + status.dropped;
+  return arrivals === 0 ? 0 : status.dropped / arrivals;
 }

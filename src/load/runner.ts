@@ -46,7 +46,7 @@ import {
   type CycleWorkload,
   type SharedPod,
 } from './cycle.js';
-import type { LiveStage, LiveStatus } from './live-status.js';
+import { liveStage, type LiveStage, type LiveStatus } from './live-status.js';
 import { runOpenPhase } from './open-loop.js';
 import { Pacer } from './pacer.js';
 import { pacerPlanOf, planRun, type RunPlan } from './phases.js';
@@ -620,8 +620,15 @@ class Run {
   #status(nowMs: number, cyclesPerSec: number): LiveStatus {
     const planned = this.#plan.phases[this.#phaseIndex];
     const cycleP99Us = this.#o.recorder.lastInterval()?.ops.cycle?.latencyUs?.p99;
+    const elapsedMs = this.#phasesStartMs === undefined ? 0 : nowMs - this.#phasesStartMs;
     return {
-      stage: this.#stage,
+      stage: liveStage({
+        stage: this.#stage,
+        stopRequested: this.#stop.signal.aborted,
+        elapsedMs,
+        totalMs: this.#plan.totalMs,
+        inflight: this.#inflight.size,
+      }),
       phase:
         planned === undefined
           ? undefined
@@ -632,13 +639,14 @@ class Run {
               kind: planned.kind,
               record: planned.record,
             },
-      elapsedMs: this.#phasesStartMs === undefined ? 0 : nowMs - this.#phasesStartMs,
+      elapsedMs,
       totalMs: this.#plan.totalMs,
       cyclesPerSec,
       cycleP99Ms: cycleP99Us === undefined ? undefined : cycleP99Us / 1000,
       cycles: { started: this.#started, succeeded: this.#succeeded, failed: this.#failed },
       errors: this.#failed,
       inflight: this.#inflight.size,
+      openLoop: this.#plan.phases.some((p) => p.kind === 'open'),
       dropped: this.#dropped,
     };
   }

@@ -46,7 +46,7 @@ describe('churn run (built-in core)', () => {
       dir,
     );
     expect(code).toBe(2);
-    expect(stderr).toContain('Unknown argument: concurency');
+    expect(stderr).toContain('unknown flag --concurency; did you mean --concurrency?');
     expect(stderr).not.toContain('scenario typo');
     expect(stdout).toBe('');
     expect(await reportsIn(join(dir, 'out'))).toEqual([]);

@@ -58,7 +58,7 @@ describe('churn validate', () => {
     const { code, stdout, stderr } = await validate('scenarios/smoke.yaml', '--bogus');
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain('Unknown argument: bogus');
+    expect(stderr).toContain('unknown flag --bogus');
   });
 
   it('colours on a terminal, and not when NO_COLOR is set', async () => {

@@ -560,6 +560,31 @@ describe('runner: phases, stop and thresholds', () => {
     expect(s.cycleP99Ms).toBeCloseTo(70, 0);
   });
 
+  it('shows draining once the plan time is up with cycles still in flight', async () => {
+    const sc = scenario({ load: { phases: [{ duration: '2s', concurrency: 2 }] } });
+    // Each cycle takes 3.5 s: both workers' first cycles outlive the 2 s plan.
+    const h = harness(sc, { latencyMs: { start: 3500 } });
+    await run(h, sc);
+    const late = h.statuses.filter((s) => s.elapsedMs >= 2000 && s.inflight > 0);
+    expect(late.length).toBeGreaterThan(0);
+    for (const s of late) expect(s.stage).toBe('draining');
+    expect(h.statuses.filter((s) => s.elapsedMs < 2000).map((s) => s.stage)).toEqual(
+      h.statuses.filter((s) => s.elapsedMs < 2000).map(() => 'running'),
+    );
+    expect(h.statuses.every((s) => !s.openLoop)).toBe(true);
+  });
+
+  it('tells an open loop and its drops', async () => {
+    const sc = scenario({
+      load: { phases: [{ duration: '3s', arrivalRate: 20 }], maxInflight: 2 },
+    });
+    const h = harness(sc, { latencyMs: { start: 1000 } });
+    const result = await run(h, sc);
+    expect(result.cycles.dropped).toBeGreaterThan(0);
+    expect(h.statuses.every((s) => s.openLoop)).toBe(true);
+    expect(h.statuses.at(-1)!.dropped).toBeGreaterThan(0);
+  });
+
   it('refuses steps a cycle cannot run, before touching the runtime', async () => {
     const sc = scenario({});
     const bad: Scenario = {
