@@ -104,18 +104,33 @@ describe('resolution', () => {
     ]);
   });
 
-  it('resolves faults: fixed or normal latency, ratio as fraction or percent', () => {
+  it('resolves faults: fixed or normal latency, a stall, ratio as fraction or percent', () => {
     const s = scenario({
       faults: {
-        start: { latency: '40ms', errorRate: '10%', code: 'UNAVAILABLE' },
+        start: { latency: '40ms', stall: '500ms', errorRate: '10%', code: 'UNAVAILABLE' },
         stop: { latency: { mean: '1s', stddev: '100ms' } },
         create: { errorRate: 0.5, code: 'RESOURCE_EXHAUSTED' },
       },
     });
     expect(s.faults).toEqual({
-      start: { latencyMs: { meanMs: 40, stddevMs: 0 }, errorRate: 0.1, code: 'UNAVAILABLE' },
-      stop: { latencyMs: { meanMs: 1000, stddevMs: 100 }, errorRate: 0, code: 'UNAVAILABLE' },
-      create: { latencyMs: { meanMs: 0, stddevMs: 0 }, errorRate: 0.5, code: 'RESOURCE_EXHAUSTED' },
+      start: {
+        latencyMs: { meanMs: 40, stddevMs: 0 },
+        stallMs: 500,
+        errorRate: 0.1,
+        code: 'UNAVAILABLE',
+      },
+      stop: {
+        latencyMs: { meanMs: 1000, stddevMs: 100 },
+        stallMs: 0,
+        errorRate: 0,
+        code: 'UNAVAILABLE',
+      },
+      create: {
+        latencyMs: { meanMs: 0, stddevMs: 0 },
+        stallMs: 0,
+        errorRate: 0.5,
+        code: 'RESOURCE_EXHAUSTED',
+      },
     });
   });
 
