@@ -17,7 +17,15 @@ import {
   formatTime,
 } from './format.js';
 import { facts, htmlPage, section, table } from './html-page.js';
-import { esc, lineChart, palette, type ChartSeries } from './svg-chart.js';
+import {
+  esc,
+  lineChart,
+  palette,
+  percentileDecades,
+  type ChartAxis,
+  type ChartEvent,
+  type ChartSeries,
+} from './svg-chart.js';
 
 /**
  * Colours of p50, p90, p99 and max, the same in every chart that plots percentiles over time
@@ -107,6 +115,9 @@ export function percentileChart(
     series: distributions.map(([name, d], i) => ({
       name,
       points: percentilePoints(d),
+      ...(d.total > 0
+        ? { max: { value: d.max / 1000, label: `max ${formatMs(d.max / 1000)}` } }
+        : {}),
       ...(colors?.[i] !== undefined ? { color: colors[i] } : {}),
       ...(dashed?.[i] === true ? { dashed: true } : {}),
     })),
@@ -115,8 +126,54 @@ export function percentileChart(
   });
 }
 
-function percentileLabel(p: number): string {
-  return p === 0 ? '0%' : `${Number(p.toPrecision(6))}%`;
+/** 0%, 90%, 99%, 99.9%; the end of a line between two decades to as many decimals: 99.83%. */
+export function percentileLabel(p: number): string {
+  if (p === 0) return '0%';
+  const decimals = Math.max(0, Math.ceil(percentileDecades(p) - 1e-9) - 1);
+  return `${Number(p.toFixed(decimals))}%`;
+}
+
+/**
+ * The timeline's x axis: seconds from the first recorded phase, ending where the last interval
+ * ends (not at the next round number).
+ */
+function timeAxis(report: Report, label = 'time (s)'): ChartAxis {
+  const endMs = report.timeline.intervals.reduce(
+    (e, i) => Math.max(e, i.startMs + i.durationMs),
+    0,
+  );
+  return {
+    label,
+    scale: 'linear',
+    format: seconds,
+    ...(endMs > 0 ? { domain: [0, endMs / 1000] as const } : {}),
+  };
+}
+
+/**
+ * Where each phase starts on the timeline (seconds from the first recorded phase's start, the
+ * timeline's origin), from the scenario's planned durations; phases before the origin (a
+ * warm-up) are left out, and a `drain` marker follows the last phase. Planned, not measured:
+ * a phase that ran late starts later than its marker.
+ */
+export function phaseMarkers(
+  phases: readonly {
+    readonly name: string;
+    readonly durationMs: number;
+    readonly record?: unknown;
+  }[],
+): ChartEvent[] {
+  const firstRecorded = phases.findIndex((p) => p.record !== false);
+  if (firstRecorded < 0) return [];
+  let atMs = 0;
+  const events: ChartEvent[] = [];
+  for (const p of phases.slice(firstRecorded)) {
+    events.push({ x: atMs / 1000, label: p.name });
+    atMs += p.durationMs;
+  }
+  events.push({ x: atMs / 1000, label: 'drain' });
+  // One phase alone needs no marker at 0: the chart's edge says as much.
+  return events.length <= 2 ? events.slice(1) : events;
 }
 
 function seconds(value: number): string {
@@ -193,8 +250,9 @@ function latencyOverTimeSection(report: Report, ops: readonly [OpName, ReportOpe
         { name: 'p99', points: pick('p99Ms'), color: percentileColors.p99 },
         { name: 'max', points: pick('maxMs'), color: percentileColors.max, dashed: true },
       ],
-      x: { label: 'time (s after the first recorded phase)', scale: 'linear', format: seconds },
+      x: timeAxis(report, 'time (s after the first recorded phase)'),
       y: { label: 'latency', scale: 'log', format: formatMs },
+      events: phaseMarkers(report.scenario.load.phases),
     });
   });
   const width = report.timeline.intervals.reduce((w, i) => Math.max(w, i.durationMs), 0);
@@ -234,15 +292,16 @@ function throughputChart(report: Report, ops: readonly [OpName, ReportOperation]
     id: 'throughput',
     title: 'Successful operations per second',
     series,
-    x: { label: 'time (s)', scale: 'linear', format: seconds },
+    x: timeAxis(report),
     y: { label: 'ops/s', scale: 'linear', format: (v) => formatRate(v) },
+    events: phaseMarkers(report.scenario.load.phases),
   });
 }
 
 function errorsChart(report: Report, ops: readonly [OpName, ReportOperation][]): string {
   const intervals = report.timeline.intervals;
   const failing = ops.filter(([op, o]) => op !== 'cycle' && o.errors > 0).map(([op]) => op);
-  const series: ChartSeries[] = [
+  const all: ChartSeries[] = [
     {
       name: 'errors (all operations)',
       color: '#d62728',
@@ -263,13 +322,25 @@ function errorsChart(report: Report, ops: readonly [OpName, ReportOperation][]):
       points: intervals.map((i) => [midSec(i), i.dropped] as [number, number]),
     },
   ];
-  return lineChart({
-    id: 'errors',
-    title: 'Errors and dropped arrivals per interval',
-    series,
-    x: { label: 'time (s)', scale: 'linear', format: seconds },
-    y: { label: 'count', scale: 'linear', format: (v) => String(v) },
-  });
+  // A line flat at zero says nothing a sentence cannot: leave it out and say it.
+  const series = all.filter((s) => s.points.some(([, y]) => y !== 0));
+  const none = all.filter((s) => !series.includes(s)).map((s) => s.name);
+  const note =
+    none.length === 0 ? '' : `<p class="muted">None in any interval: ${esc(none.join(', '))}.</p>`;
+  if (series.length === 0) {
+    return '<p class="muted" data-note="errors">No errors and no dropped arrivals in any interval.</p>';
+  }
+  return (
+    note +
+    lineChart({
+      id: 'errors',
+      title: 'Errors and dropped arrivals per interval',
+      series,
+      x: timeAxis(report),
+      y: { label: 'count', scale: 'linear', format: (v) => String(v) },
+      events: phaseMarkers(report.scenario.load.phases),
+    })
+  );
 }
 
 function lagSection(report: Report): string {
@@ -280,21 +351,27 @@ function lagSection(report: Report): string {
       return v === null || v === undefined ? [] : [[midSec(i), v] as [number, number]];
     });
   const s = report.scheduling;
+  const series = [pick('p50Ms'), pick('p99Ms'), pick('maxMs')];
+  // On a log scale a lag of 0 cannot be drawn: a chart of nothing but zeros would be empty.
+  const anyLag = series.some((points) => points.some(([, v]) => v > 0));
   return section(
     'scheduling',
     'Open-loop scheduling',
     `<p>dropped ${s.dropped} · lag p50 ${formatMs(s.lagMs?.p50)}, p99 ${formatMs(s.lagMs?.p99)}, max ${formatMs(s.lagMs?.max)} · service time p50 ${formatMs(s.serviceTimeMs?.p50)}, p99 ${formatMs(s.serviceTimeMs?.p99)}</p>` +
-      lineChart({
-        id: 'lag',
-        title: 'Scheduler lag (actual − intended start)',
-        series: [
-          { name: 'p50', points: pick('p50Ms'), color: percentileColors.p50 },
-          { name: 'p99', points: pick('p99Ms'), color: percentileColors.p99 },
-          { name: 'max', points: pick('maxMs'), color: percentileColors.max, dashed: true },
-        ],
-        x: { label: 'time (s)', scale: 'linear', format: seconds },
-        y: { label: 'lag', scale: 'log', format: formatMs },
-      }),
+      (!anyLag
+        ? '<p class="muted" data-note="lag">No scheduler lag in any interval: every arrival was released on time.</p>'
+        : lineChart({
+            id: 'lag',
+            title: 'Scheduler lag (actual − intended start)',
+            series: [
+              { name: 'p50', points: series[0]!, color: percentileColors.p50 },
+              { name: 'p99', points: series[1]!, color: percentileColors.p99 },
+              { name: 'max', points: series[2]!, color: percentileColors.max, dashed: true },
+            ],
+            x: timeAxis(report),
+            y: { label: 'lag', scale: 'log', format: formatMs },
+            events: phaseMarkers(report.scenario.load.phases),
+          })),
   );
 }
 

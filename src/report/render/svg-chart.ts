@@ -14,6 +14,17 @@ export interface ChartSeries {
   /** CSS colour; by default the palette's next. */
   readonly color?: string;
   readonly dashed?: boolean;
+  /**
+   * The series' maximum, drawn as a marker at the end of its line (`max-marker`, with its
+   * value in the tooltip): a percentile line ends at 1 − 1/count, short of the max.
+   */
+  readonly max?: { readonly value: number; readonly label: string };
+}
+
+/** A vertical line across the plot at `x` with a label at its top: a phase starting. */
+export interface ChartEvent {
+  readonly x: number;
+  readonly label: string;
 }
 
 /** An axis of a {@link lineChart}. */
@@ -23,6 +34,11 @@ export interface ChartAxis {
   readonly scale: 'linear' | 'log' | 'percentile';
   /** Tick label text. */
   readonly format: (value: number) => string;
+  /**
+   * x only: the axis' span, e.g. a timeline's [0, end]; by default the data's, from 0. The
+   * axis ends there, not at the next round number.
+   */
+  readonly domain?: readonly [number, number];
 }
 
 /** What {@link lineChart} draws. */
@@ -35,6 +51,8 @@ export interface LineChartOptions {
   readonly y: ChartAxis;
   readonly width?: number;
   readonly height?: number;
+  /** Vertical markers (phase starts); those outside the x axis are left out. */
+  readonly events?: readonly ChartEvent[];
 }
 
 /** Colours that stay apart on white, in order. */
@@ -58,7 +76,9 @@ const margin = { top: 28, right: 30, bottom: 40, left: 64 };
 /** An SVG line chart; see the module comment. */
 export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? 720;
-  const legendRows = Math.ceil(options.series.length / 4);
+  const legendRows =
+    Math.ceil(options.series.length / 4) +
+    (options.series.some((s) => s.max !== undefined && s.points.length > 0) ? 1 : 0);
   const plotHeight = (options.height ?? 260) - margin.top - margin.bottom;
   const height = margin.top + plotHeight + margin.bottom + legendRows * 18;
   const plotWidth = width - margin.left - margin.right;
@@ -74,8 +94,19 @@ export function lineChart(options: LineChartOptions): string {
     ),
   }));
   const xs = series.flatMap((s) => s.points.map(([x]) => x));
-  const ys = series.flatMap((s) => s.points.map(([, y]) => y));
-  const xScale = makeScale(options.x.scale, xs, 0, plotWidth, false);
+  const ys = series.flatMap((s) => [
+    ...s.points.map(([, y]) => y),
+    ...(s.max !== undefined && s.points.length > 0 && Number.isFinite(s.max.value)
+      ? [s.max.value]
+      : []),
+  ]);
+  const xScale = makeScale(
+    options.x.scale,
+    options.x.domain !== undefined && xs.length > 0 ? [...xs, ...options.x.domain] : xs,
+    0,
+    plotWidth,
+    false,
+  );
   const yScale = makeScale(options.y.scale, ys, plotHeight, 0, true);
 
   const parts: string[] = [];
@@ -106,6 +137,15 @@ export function lineChart(options: LineChartOptions): string {
     `<text class="axis-label" x="${plotWidth / 2}" y="${plotHeight + 34}" text-anchor="middle">${esc(options.x.label)}</text>`,
     `<text class="axis-label" transform="translate(-50,${plotHeight / 2}) rotate(-90)" text-anchor="middle">${esc(options.y.label)}</text>`,
   );
+  const [xLo, xHi] = xScale.domain;
+  for (const e of options.events ?? []) {
+    if (xs.length === 0 || !(e.x >= xLo && e.x <= xHi)) continue;
+    const x = round(xScale.map(e.x));
+    parts.push(
+      `<g class="event" data-event="${esc(e.label)}"><line x1="${x}" x2="${x}" y1="0" y2="${plotHeight}" stroke="#444" stroke-width="1" stroke-dasharray="2 3"/>` +
+        `<text x="${x + 3}" y="10" font-size="10" fill="#444">${esc(e.label)}</text></g>`,
+    );
+  }
   if (xs.length === 0) {
     parts.push(
       `<text class="no-data" x="${plotWidth / 2}" y="${plotHeight / 2}" text-anchor="middle">no data</text>`,
@@ -127,12 +167,23 @@ export function lineChart(options: LineChartOptions): string {
         `<path class="series" data-series="${esc(s.name)}" data-points="${coords.length}" d="${d}" stroke="${color}" fill="none" stroke-width="1.6"${dash}>${title}</path>`,
       );
     }
+    const last = coords.at(-1);
+    if (s.max !== undefined && last !== undefined && Number.isFinite(s.max.value)) {
+      const y = round(yScale.map(s.max.value));
+      // A tick up from the line's end to the max, capped by a ring: the tail beyond the last
+      // percentile drawn.
+      parts.push(
+        `<g class="max-marker" data-series="${esc(s.name)}"><line x1="${last[0]}" x2="${last[0]}" y1="${last[1]}" y2="${y}" stroke="${color}" stroke-width="1" stroke-dasharray="2 2"/>` +
+          `<circle cx="${last[0]}" cy="${y}" r="3.5" fill="white" stroke="${color}" stroke-width="1.6"><title>${esc(`${s.name}: ${s.max.label}`)}</title></circle></g>`,
+      );
+    }
   });
   parts.push('</g>');
   // Legend.
   parts.push(
     `<g class="legend" transform="translate(${margin.left},${margin.top + plotHeight + margin.bottom - 2})">`,
   );
+  const withMax = series.some((s) => s.max !== undefined && s.points.length > 0);
   series.forEach((s, i) => {
     const color = s.color ?? palette[i % palette.length]!;
     const x = (i % 4) * Math.floor(plotWidth / 4);
@@ -142,6 +193,13 @@ export function lineChart(options: LineChartOptions): string {
       `<text x="${x + 24}" y="${y + 12}">${esc(s.name)}${s.points.length === 0 ? ' (no data)' : ''}</text>`,
     );
   });
+  if (withMax) {
+    const y = Math.ceil(series.length / 4) * 18;
+    parts.push(
+      `<circle cx="9" cy="${y + 8}" r="3.5" fill="white" stroke="#444" stroke-width="1.6"/>`,
+      `<text x="24" y="${y + 12}">max (at the end of each line)</text>`,
+    );
+  }
   parts.push('</g>', '</svg>');
   return parts.join('');
 }
@@ -149,6 +207,57 @@ export function lineChart(options: LineChartOptions): string {
 interface Scale {
   map(value: number): number;
   readonly ticks: readonly number[];
+  /** The values at the axis' two ends. */
+  readonly domain: readonly [number, number];
+}
+
+/** An axis' span and ticks, in data units. */
+export interface AxisBounds {
+  readonly lo: number;
+  readonly hi: number;
+  readonly ticks: readonly number[];
+}
+
+/**
+ * A linear axis over `values`. y (`nice`): from 0 (or below) up to the next round step, so
+ * bars of the eye start at 0. x: from 0 (or the least value below it) to the greatest value
+ * exactly, so a timeline ends where its data ends, with round ticks inside.
+ */
+export function linearBounds(values: readonly number[], nice: boolean): AxisBounds {
+  let lo = values.length === 0 ? 0 : Math.min(...values);
+  let hi = values.length === 0 ? 1 : Math.max(...values);
+  lo = Math.min(lo, 0);
+  if (hi === lo) hi = lo + 1;
+  const step = niceStep((hi - lo) / 5);
+  if (nice) {
+    lo = Math.floor(lo / step) * step;
+    hi = Math.ceil(hi / step) * step;
+  }
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step / 1e6; v += step) {
+    ticks.push(Number(v.toPrecision(12)));
+  }
+  return { lo, hi, ticks };
+}
+
+/** Distance to 100% in decades: 0% → 0, 90% → 1, 99% → 2, 99.9% → 3. */
+export function percentileDecades(p: number): number {
+  return -Math.log10(1 - p / 100);
+}
+
+/**
+ * The percentile axis over `values` (0–100): from 0% to the greatest percentile drawn, with
+ * ticks at 0, 90, 99, 99.9 … up to it, and one at the end when it is well past the last.
+ * In decades (see {@link percentileDecades}) for `lo`/`hi`; ticks in percent.
+ */
+export function percentileBounds(values: readonly number[]): AxisBounds {
+  const top = values.length === 0 ? 2 : Math.max(0, ...values.map(percentileDecades));
+  const hi = top > 0 ? top : 2;
+  const ticks = [0];
+  for (let k = 1; k <= hi + 1e-9; k++) ticks.push(100 - 100 / 10 ** k);
+  // The end of the data, labelled when it would not crowd the decade before it.
+  if (hi - Math.floor(hi + 1e-9) >= 0.2) ticks.push(100 - 100 / 10 ** hi);
+  return { lo: 0, hi, ticks };
 }
 
 function makeScale(
@@ -159,10 +268,12 @@ function makeScale(
   isY: boolean,
 ): Scale {
   if (kind === 'percentile') {
-    const t = (p: number): number => -Math.log10(1 - p / 100);
-    const maxT = Math.max(2, Math.ceil(Math.max(0, ...values.map(t))));
-    const ticks = [0, ...Array.from({ length: maxT }, (_, k) => 100 - 100 / 10 ** (k + 1))];
-    return { map: (p) => from + (t(p) / maxT) * (to - from), ticks };
+    const { hi, ticks } = percentileBounds(values);
+    return {
+      map: (p) => from + (percentileDecades(p) / hi) * (to - from),
+      ticks,
+      domain: [0, 100 - 100 / 10 ** hi],
+    };
   }
   if (kind === 'log') {
     let lo = values.length === 0 ? 1 : Math.min(...values);
@@ -181,18 +292,11 @@ function makeScale(
     return {
       map: (v) => from + ((Math.log10(v) - Math.log10(lo)) / span) * (to - from),
       ticks,
+      domain: [lo, hi],
     };
   }
-  let lo = values.length === 0 ? 0 : Math.min(...values);
-  let hi = values.length === 0 ? 1 : Math.max(...values);
-  if (isY || lo > 0) lo = Math.min(lo, 0);
-  if (hi === lo) hi = lo + 1;
-  const step = niceStep((hi - lo) / 5);
-  lo = Math.floor(lo / step) * step;
-  hi = Math.ceil(hi / step) * step;
-  const ticks: number[] = [];
-  for (let v = lo; v <= hi + step / 1e6; v += step) ticks.push(Number(v.toPrecision(12)));
-  return { map: (v) => from + ((v - lo) / (hi - lo)) * (to - from), ticks };
+  const { lo, hi, ticks } = linearBounds(values, isY);
+  return { map: (v) => from + ((v - lo) / (hi - lo)) * (to - from), ticks, domain: [lo, hi] };
 }
 
 /** 1, 2 or 5 × a power of ten, at least `raw`. */

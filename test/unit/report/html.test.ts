@@ -3,7 +3,17 @@
 import { describe, expect, it } from 'vitest';
 import { compareReports } from '../../../src/report/compare/compare.js';
 import { renderCompareHtml } from '../../../src/report/render/compare-html.js';
-import { renderReportHtml } from '../../../src/report/render/html.js';
+import {
+  percentileLabel,
+  phaseMarkers,
+  renderReportHtml,
+} from '../../../src/report/render/html.js';
+import {
+  lineChart,
+  linearBounds,
+  percentileBounds,
+  percentileDecades,
+} from '../../../src/report/render/svg-chart.js';
 import type { Report } from '../../../src/report/schema.js';
 import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
 
@@ -183,5 +193,144 @@ describe('renderCompareHtml', () => {
     expect(html).toContain('data-series="candidate"');
     expect(html).toMatch(/start — p50 regression/);
     expect(html).not.toMatch(/<script/);
+  });
+});
+
+describe('chart axes', () => {
+  // [values, nice, lo, hi, ticks]
+  const linear: [number[], boolean, number, number, number[]][] = [
+    // A timeline of 10.3 s ends at 10.3 s, not 12 or 15; its ticks stay round.
+    [[0.125, 10.3], false, 0, 10.3, [0, 5, 10]],
+    [[0.5, 4.25], false, 0, 4.25, [0, 1, 2, 3, 4]],
+    [[3], false, 0, 3, [0, 1, 2, 3]],
+    // y rounds up to the next step, from 0.
+    [[12, 57], true, 0, 60, [0, 20, 40, 60]],
+    [[], true, 0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1]],
+    [[-2, 3], false, -2, 3, [-2, -1, 0, 1, 2, 3]],
+  ];
+  it.each(linear)('linear %j (nice %s) → [%d, %d]', (values, nice, lo, hi, ticks) => {
+    const b = linearBounds(values, nice);
+    expect([b.lo, b.hi]).toEqual([lo, hi]);
+    expect(b.ticks).toEqual(ticks);
+  });
+
+  // [highest percentile drawn, decades at the axis end, tick labels]
+  const percentile: [number, number, string[]][] = [
+    [99.9, 3, ['0%', '90%', '99%', '99.9%']],
+    // 600 values: the line ends at 1 − 1/600, and so does the axis, labelled.
+    [100 - 100 / 600, Math.log10(600), ['0%', '90%', '99%', '99.83%']],
+    // 125 values: 99.2% is too close to 99% for a label of its own.
+    [100 - 100 / 125, Math.log10(125), ['0%', '90%', '99%']],
+    [90, 1, ['0%', '90%']],
+    [100 - 100 / 20_000, Math.log10(20_000), ['0%', '90%', '99%', '99.9%', '99.99%', '99.995%']],
+  ];
+  it.each(percentile)('percentile up to %f', (top, decades, labels) => {
+    const b = percentileBounds([0, 50, top]);
+    expect(b.hi).toBeCloseTo(decades, 9);
+    expect(b.ticks.map(percentileLabel)).toEqual(labels);
+  });
+
+  it('maps the last percentile drawn to the right edge of the plot', () => {
+    const svg = lineChart({
+      id: 'p',
+      title: 'p',
+      series: [
+        {
+          name: 'a',
+          points: [
+            [0, 1],
+            [90, 2],
+            [99.5, 3],
+          ],
+        },
+      ],
+      x: { label: 'percentile', scale: 'percentile', format: percentileLabel },
+      y: { label: 'ms', scale: 'linear', format: String },
+    });
+    const d = /data-series="a"[^>]* d="([^"]+)"/.exec(svg)![1]!;
+    const lastX = Number(/L([\d.]+),[\d.]+$/.exec(d)![1]);
+    // 720 wide, margins 64 and 30: the plot is 626 wide.
+    expect(lastX).toBe(626);
+    expect(percentileDecades(99.5)).toBeCloseTo(2.301, 3);
+  });
+});
+
+describe('phase markers', () => {
+  const rows: [
+    string,
+    { name: string; durationMs: number; record?: boolean }[],
+    [number, string][],
+  ][] = [
+    ['one phase: only where it ends', [{ name: 'p', durationMs: 10_000 }], [[10, 'drain']]],
+    [
+      'a warm-up is before the origin',
+      [
+        { name: 'warm', durationMs: 5_000, record: false },
+        { name: 'steady', durationMs: 20_000 },
+        { name: 'burst', durationMs: 10_000 },
+      ],
+      [
+        [0, 'steady'],
+        [20, 'burst'],
+        [30, 'drain'],
+      ],
+    ],
+    ['nothing recorded', [{ name: 'warm', durationMs: 5_000, record: false }], []],
+  ];
+  it.each(rows)('%s', (_name, phases, expected) => {
+    expect(phaseMarkers(phases).map((e) => [e.x, e.label])).toEqual(expected);
+  });
+
+  it('marks the phases on every timeline and the max of every percentile line', () => {
+    const phased = syntheticReport({
+      seed: 3,
+      ops: defaultOps(),
+      durationMs: 6000,
+      lag: true,
+      scenario: {
+        load: {
+          phases: [
+            { name: 'steady', duration: '3s', concurrency: 2 },
+            { name: 'burst', duration: '3s', arrivalRate: 50 },
+          ],
+        },
+      },
+    });
+    const page = renderReportHtml(phased);
+    for (const svg of page.split('<svg class="chart" ').slice(1)) {
+      const id = /^data-chart="([^"]+)"/.exec(svg)![1]!;
+      const body = svg.slice(0, svg.indexOf('</svg>'));
+      if (id.startsWith('latency-') || id === 'throughput' || id === 'lag') {
+        expect(body, id).toContain('data-event="burst"');
+        expect(body, id).toContain('data-event="steady"');
+      }
+      if (id === 'percentiles') {
+        const markers = body.match(/class="max-marker"/g) ?? [];
+        expect(markers).toHaveLength(Object.keys(phased.operations).length);
+        expect(body).toMatch(/<title>start: max [\d.]+(µs|ms|s)<\/title>/);
+      }
+    }
+  });
+});
+
+describe('no empty flat charts', () => {
+  it('says there were no errors and drops instead of a line flat at zero', () => {
+    const clean = syntheticReport({ seed: 9, ops: defaultOps(), durationMs: 3000 });
+    const page = renderReportHtml(clean);
+    expect(page).not.toContain('data-chart="errors"');
+    expect(page).toContain('No errors and no dropped arrivals in any interval.');
+  });
+
+  it('leaves out the flat series of a chart that has others', () => {
+    const someErrors = syntheticReport({
+      seed: 9,
+      ops: defaultOps({ start: { errorRate: 0.05 } }),
+      durationMs: 3000,
+    });
+    const page = renderReportHtml(someErrors);
+    const errors = /data-chart="errors"[\s\S]*?<\/svg>/.exec(page)![0];
+    expect(errors).toContain('data-series="errors: start"');
+    expect(errors).not.toContain('data-series="dropped arrivals"');
+    expect(page).toContain('None in any interval: dropped arrivals.');
   });
 });

@@ -7,6 +7,7 @@ import { historyRow, scenarioHistories } from '../../../src/report/history.js';
 import { renderCompareMarkdown } from '../../../src/report/render/compare-markdown.js';
 import { renderCompareTerminal } from '../../../src/report/render/compare-terminal.js';
 import { renderHistory } from '../../../src/report/render/history.js';
+import { renderReportHtml } from '../../../src/report/render/html.js';
 import { renderCompareJson } from '../../../src/report/render/json.js';
 import { renderJunit } from '../../../src/report/render/junit.js';
 import { renderReportMarkdown } from '../../../src/report/render/markdown.js';
@@ -73,6 +74,27 @@ const comparison = compareReports(
 describe('golden output', () => {
   it('renders a report as Markdown', () => {
     expectGolden('report.md.golden', renderReportMarkdown(report));
+  });
+
+  it('renders a report as HTML: axes end at the data, phase markers, max markers', () => {
+    const phased = syntheticReport({
+      seed: 5,
+      runId: 'a1b2c3',
+      ops: defaultOps({ start: { errorRate: 0.01 } }),
+      durationMs: 5000,
+      ratePerSec: 200,
+      lag: true,
+      scenario: {
+        load: {
+          phases: [
+            { name: 'warm', duration: '2s', concurrency: 1, record: false },
+            { name: 'steady', duration: '3s', concurrency: 2 },
+            { name: 'burst', duration: '2s', arrivalRate: 100 },
+          ],
+        },
+      },
+    });
+    expectGolden('report.html.golden', renderReportHtml(phased));
   });
 
   it('renders a report as JUnit XML, thresholds as test cases', () => {
