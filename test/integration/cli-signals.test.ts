@@ -6,7 +6,8 @@
 //
 // "Within 1 s" is the issue's requirement, so it is a one-sided bound here, measured in this
 // process from the kill() to the arrival of the line; every other check is an ordering or a
-// count. Set CHURN_SHOW_SIGNALS=1 to print every try's figures.
+// count. Half the SIGINTs go to churn's whole process group, as a terminal's Ctrl-C does.
+// Set CHURN_SHOW_SIGNALS=1 to print every try's figures.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,7 +72,9 @@ async function startRun(load: string, extra = ''): Promise<CoreRun> {
     file,
     `name: signals\ntarget: { stateDir: ${state} }\nworkload:\n  command: [sleep, "3600"]\n${extra}load:\n${load}`,
   );
-  const p = startChurn(['run', file, '--run-id', runId, '--report-dir', 'out'], dir);
+  const p = startChurn(['run', file, '--run-id', runId, '--report-dir', 'out'], dir, {
+    ownProcessGroup: true,
+  });
   // Registered after startChurn's SIGKILL, so it runs before it: a run a failed test left
   // going is cut and cleans up after itself, and what it still left is killed by its mark.
   onTestFinished(async () => {
@@ -124,8 +127,15 @@ async function endingOf(run: CoreRun, lastSignalAt: number, waitMs: number): Pro
   };
 }
 
+/**
+ * Who a signal is sent to: churn's process alone (as `kill PID` does), or its whole process
+ * group (as a terminal's Ctrl-C does: whatever churn started in its group gets it too).
+ */
+type Recipient = 'churn' | 'group';
+
 /** A stop signal sent and whether it was acknowledged. */
 interface Signalled {
+  readonly to: Recipient;
   /** When it was sent, after the run's header, ms. */
   readonly atMs: number;
   /** From the signal to the "stopping" line, ms; null when the line did not come within 10 s. */
@@ -134,23 +144,39 @@ interface Signalled {
   readonly sentAt: number;
 }
 
+/** Sends `signal` to `to`. */
+function send(run: CoreRun, signal: StopSignal, to: Recipient): void {
+  if (to === 'group') process.kill(-run.p.child.pid!, signal);
+  else run.p.child.kill(signal);
+}
+
 /** Sends `signal` to the run `atMs` after its header; resolves once it is acknowledged. */
-async function signalAt(run: CoreRun, signal: StopSignal, atMs: number): Promise<Signalled> {
+async function signalAt(
+  run: CoreRun,
+  signal: StopSignal,
+  atMs: number,
+  to: Recipient = 'churn',
+): Promise<Signalled> {
   const wait = run.headerAt + atMs - performance.now();
   if (wait > 0) await sleep(wait);
   const ack = stderrShows(run.p, `${signal}: stopping`);
   const sentAt = performance.now();
-  run.p.child.kill(signal);
+  send(run, signal, to);
   const ackAt = await Promise.race([ack, sleep(10_000).then(() => undefined)]);
-  return { atMs, ackMs: ackAt === undefined ? null : Math.round(ackAt - sentAt), sentAt };
+  return { to, atMs, ackMs: ackAt === undefined ? null : Math.round(ackAt - sentAt), sentAt };
 }
 
 /** One try: a stop signal, and how the run ended. */
 type StopTry = Omit<Signalled, 'sentAt'> & Ending;
 
 /** Sends `signal` to the run `atMs` after its header and follows the run to its end. */
-async function stopAt(run: CoreRun, signal: StopSignal, atMs: number): Promise<StopTry> {
-  const { sentAt, ...signalled } = await signalAt(run, signal, atMs);
+async function stopAt(
+  run: CoreRun,
+  signal: StopSignal,
+  atMs: number,
+  to: Recipient = 'churn',
+): Promise<StopTry> {
+  const { sentAt, ...signalled } = await signalAt(run, signal, atMs, to);
   return { ...signalled, ...(await endingOf(run, sentAt, 60_000)) };
 }
 
@@ -188,7 +214,9 @@ describe('churn run: stop signals under load (built-in core, concurrency 64)', (
       // Between 0.5 s and 3 s after the header of a 4 s run (the header comes before the core
       // opens, so the plan never ends first); short runs keep 20 tries within CI time.
       const atMs = Math.round(500 + random.next() * 2500);
-      tries.push(await stopAt(await startRun(closedLoop64('4s')), 'SIGINT', atMs));
+      // Every other try to the process group, as Ctrl-C in a terminal sends it.
+      const to = i % 2 === 0 ? 'churn' : 'group';
+      tries.push(await stopAt(await startRun(closedLoop64('4s')), 'SIGINT', atMs, to));
     }
     const summary = show(`SIGINT tries (seed ${seed}):`, tries);
     expect(misses(tries, 130), summary).toEqual([]);
@@ -211,11 +239,13 @@ describe('churn run: stop signals under load (built-in core, concurrency 64)', (
       '  phases: [{ duration: 30s, concurrency: 64 }]\n  drainTimeout: 120s\n',
       'faults:\n  start: { latency: 60s }\n',
     );
-    const first = await signalAt(run, 'SIGINT', 2000);
+    // Ctrl-C twice, as a terminal sends it: to the process group.
+    const first = await signalAt(run, 'SIGINT', 2000, 'group');
     await sleep(500);
     const sentAt = performance.now();
-    run.p.child.kill('SIGINT');
+    send(run, 'SIGINT', 'group');
     const second = {
+      to: first.to,
       atMs: first.atMs,
       ackMs: first.ackMs,
       ...(await endingOf(run, sentAt, 30_000)),

@@ -22,6 +22,11 @@ export interface StartChurnOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A command churn runs under, e.g. `['unshare', '--user']` to run without root. */
   readonly runUnder?: readonly string[];
+  /**
+   * Runs churn in a process group of its own, so a signal can be sent to the whole group as a
+   * terminal's Ctrl-C is (`process.kill(-pid, 'SIGINT')`). Default false.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /**
@@ -38,6 +43,7 @@ export function startChurn(
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0', ...options.env },
+    detached: options.ownProcessGroup ?? false,
   });
   let out = '';
   let err = '';
