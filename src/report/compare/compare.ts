@@ -21,7 +21,7 @@
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, environmentWarnings } from '../comparable.js';
-import { contentionWarning, markWarnings } from '../run-health.js';
+import { contentionWarning, markWarnings, runMarks } from '../run-health.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
 import { BlockGrid } from './block-grid.js';
 import {
@@ -106,6 +106,8 @@ export interface ComparisonRun {
   readonly start: string;
   readonly partial: boolean;
   readonly runtime: string;
+  /** The run's marks (`harness-bound`, `overloaded`); [] for none. */
+  readonly marks: readonly string[];
 }
 
 /** The outcome of {@link compareReports}. */
@@ -252,6 +254,7 @@ export function compareReports(
       runId: report.run.id,
       start: report.run.start,
       partial: report.run.partial,
+      marks: runMarks(report),
       runtime:
         [report.environment.runtime.name, report.environment.runtime.version]
           .filter((x) => x !== null && x !== '')

@@ -29,7 +29,9 @@ export function renderCompareHtml(
       cells: [
         r.side,
         esc(r.source),
-        esc(r.runId) + (r.partial ? ' <span class="bad">(partial)</span>' : ''),
+        esc(r.runId) +
+          (r.partial ? ' <span class="bad">(partial)</span>' : '') +
+          (r.marks.length === 0 ? '' : ` <span class="bad">(${esc(r.marks.join(', '))})</span>`),
         esc(formatTime(r.start)),
         esc(r.runtime),
       ],

@@ -31,10 +31,14 @@ export function renderCompareTerminal(
     ['candidate', comparison.candidate],
   ] as const) {
     for (const run of runs) {
+      const line = c.dim(
+        `${label.padEnd(9)}  ${run.source}  run ${run.runId}  ${formatTime(run.start)}  ${run.runtime}${run.partial ? '  (partial)' : ''}`,
+      );
+      // A marked run is said where the run is named, not only among the warnings at the end.
       lines.push(
-        c.dim(
-          `${label.padEnd(9)}  ${run.source}  run ${run.runId}  ${formatTime(run.start)}  ${run.runtime}${run.partial ? '  (partial)' : ''}`,
-        ),
+        run.marks.length === 0
+          ? line
+          : `${line}  ${c.bold(c.red(`MARKED ${run.marks.join(', ')}`))}`,
       );
     }
   }

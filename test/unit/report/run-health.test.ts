@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
 import { baselineSkipReason } from '../../../src/report/comparable.js';
 import { compareReports } from '../../../src/report/compare/compare.js';
+import { renderCompareTerminal } from '../../../src/report/render/compare-terminal.js';
 import {
   assertUnmarked,
   contentionDiffered,
@@ -93,6 +94,10 @@ describe('run health', () => {
     expect(comparison.warnings[0]).toMatch(
       /^b\.json is marked overloaded: it dropped more arrivals/,
     );
+    expect(comparison.candidate[0]!.marks).toEqual(['overloaded']);
+    const text = renderCompareTerminal(comparison);
+    expect(text).toMatch(/^candidate {2}b\.json {2}run .* {2}MARKED overloaded$/m);
+    expect(text.split('\n').find((l) => l.startsWith('base '))).not.toMatch(/MARKED/);
     expect(() => assertUnmarked([sides[0]!], '--allow-marked')).not.toThrow();
     let error: unknown;
     try {
