@@ -4,6 +4,7 @@
  * edge, exact int64 timestamps, every ImageService RPC, socket safety, reconnect after a
  * restart, graceful shutdown.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { lstat, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -322,6 +323,10 @@ describe('churn serve in-process, driven by the cri driver', () => {
       '-c',
       'trap "" TERM; exec sleep 3600',
     ]);
+    // Only once the shell has exec'd sleep is SIGTERM sure to be ignored: before, it kills sh.
+    const { pid } = await served.core.containerStatus(id);
+    const comm = (): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    expect(await eventually(() => comm() === 'sleep')).toBe(true);
     // A 300 s grace period the client abandons after 50 ms.
     const controller = new AbortController();
     const stopping = driver.stopContainer(id, 300, { signal: controller.signal });
