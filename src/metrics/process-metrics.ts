@@ -30,7 +30,7 @@ import type { HarnessSample } from './resource-sample.js';
 export interface HarnessProbe {
   /** A sample; event-loop p99 over the last 60 s, max since the previous call. */
   sample(): Promise<HarnessSample>;
-  /** Figures over the probe's life so far (from its creation). */
+  /** Figures over the probe's life so far (from its creation to now, or to its close). */
   run(): HarnessRunFigures;
   /** Stops the event-loop timer. */
   close(): void;
@@ -100,6 +100,7 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
   const startElu = performance.eventLoopUtilization();
   const startCpu = process.cpuUsage();
   let lastElu: EventLoopUtilization = startElu;
+  let closedFigures: HarnessRunFigures | undefined;
   return {
     async sample() {
       const cpu = process.cpuUsage();
@@ -121,6 +122,7 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
       };
     },
     run() {
+      if (closedFigures !== undefined) return closedFigures;
       loop.flushPending();
       const lag = loop.tally.run();
       const cpu = process.cpuUsage(startCpu);
@@ -133,6 +135,8 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
       };
     },
     close() {
+      // Figures end here: a stopped timer would read the time since as a stall.
+      closedFigures ??= this.run();
       loop.close();
     },
   };
