@@ -495,7 +495,7 @@ const thresholdText = z
     return parsed.expr;
   })
   .describe(
-    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0.',
+    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0, dropped_ratio < 1%, harness_lag_p99 < 50ms.',
   );
 
 const threshold = z
