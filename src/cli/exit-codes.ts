@@ -1,7 +1,8 @@
 /**
  * churn's exit codes, a public contract CI jobs gate on:
- * 0 ok; 1 a threshold or a regression failed; 2 bad usage or bad input (scenario, report,
- * endpoint); 3 the run itself broke; 130/143 stopped by SIGINT/SIGTERM (report written, partial).
+ * 0 ok; 1 a threshold or a regression failed, or the run earned a mark its scenario does not
+ * allow (harness-bound, overloaded); 2 bad usage or bad input (scenario, report, endpoint); 3 the
+ * run itself broke; 130/143 stopped by SIGINT/SIGTERM (report written, partial).
  */
 import { isChurnError, type ErrorCode } from '../common/errors.js';
 import type { StopSignalName } from './io.js';

@@ -27,6 +27,7 @@ import {
   resolveTargetProcess,
   type TargetSpec,
 } from '../metrics/sampler.js';
+import type { HarnessRunFigures } from '../metrics/process-metrics.js';
 import { explainBadDuration, formatDurationMs, parseDurationMs } from '../scenario/units.js';
 import { ConnectObserver } from './connect-observer.js';
 import type { CliIo } from './io.js';
@@ -162,6 +163,8 @@ export interface RunMetricsContext {
 /** What the metrics side hands to the report. */
 export interface RunMetricsResult {
   readonly resources: ResourceSeriesData;
+  /** churn's event loop and CPU over the run. */
+  readonly harness: HarnessRunFigures;
   /** Push failures and the like, for the report's warnings. */
   readonly warnings: readonly string[];
 }
@@ -299,6 +302,7 @@ export class RunMetrics {
     if (this.#finished !== undefined) return this.#finished;
     this.#exporter?.setActive(false);
     await this.#sampler.stop();
+    const harness = this.#sampler.harnessRun();
     const warnings: string[] = [];
     if (this.#pusher !== undefined) {
       const push = await this.#pusher.finish({ deleteAfter: this.#flags.pushDelete });
@@ -312,8 +316,13 @@ export class RunMetrics {
         );
       }
     }
-    this.#finished = { resources: this.#sampler.series(), warnings };
+    this.#finished = { resources: this.#sampler.series(), harness, warnings };
     return this.#finished;
+  }
+
+  /** churn's event-loop lag p99 over the run so far (stall-corrected), ms. */
+  harnessLagP99Ms(): number {
+    return this.#sampler.harnessRun().lagP99Ms;
   }
 
   /**

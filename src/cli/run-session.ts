@@ -27,6 +27,7 @@ import { formatThresholdActual } from '../report/render/format.js';
 import { renderTerminalSummary } from '../report/render/terminal.js';
 import type { Report } from '../report/schema.js';
 import { writeReport } from '../report/store.js';
+import { markMessages } from '../report/verdicts.js';
 import { defaultScenario } from '../scenario/default-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { ScenarioOverrides } from '../scenario/overrides.js';
@@ -162,6 +163,7 @@ async function runWithMetrics(
       runId,
       signal: stop.signal,
       cutSignal: cut.signal,
+      harnessLagP99Ms: () => metrics.harnessLagP99Ms(),
       ...(status !== undefined ? { onStatus: (s) => status.update(s) } : {}),
       ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
     });
@@ -186,6 +188,7 @@ async function runWithMetrics(
       scenario,
       host: collectHostInfo(churnVersion(), await churnGitCommit()),
       resources: measured.resources,
+      harness: measured.harness,
     });
     path = await writeReport(reportDir, report);
   } finally {
@@ -204,7 +207,7 @@ async function runWithMetrics(
       io.stdout.write(`${path}\n`);
       break;
   }
-  let code = exitCodeOf(result, stoppedBy, scenario, io);
+  let code = exitCodeOf(result, report, stoppedBy, scenario, io);
   if (options.baseline !== undefined && baseline !== undefined && code === ExitCode.ok) {
     const gate = await gateOnBaseline({
       candidate: { report, path },
@@ -269,11 +272,13 @@ async function loadScenario(options: RunSessionOptions, io: CliIo): Promise<Scen
 }
 
 /**
- * 3 broken · 130/143 stopped by a signal · 1 aborted, a threshold failed or no cycle
- * succeeded (a run whose every cycle failed must not pass) · 0 otherwise.
+ * 3 broken · 130/143 stopped by a signal · 1 aborted, a threshold failed, a mark the scenario
+ * does not allow (harness-bound, overloaded) or no cycle succeeded (a run whose every cycle
+ * failed must not pass) · 0 otherwise. Every reason for a 1 is said on stderr.
  */
 function exitCodeOf(
   result: RunResult,
+  report: Report,
   stoppedBy: StopSignalName | undefined,
   scenario: Scenario,
   io: CliIo,
@@ -290,18 +295,24 @@ function exitCodeOf(
     case 'completed':
       break;
   }
+  let code: number = ExitCode.ok;
   const failed = result.thresholds.filter((t) => !t.ok);
   if (failed.length > 0) {
     io.stderr.write(
       `churn: ${failed.length} threshold(s) failed: ${failed.map((t) => t.source).join('; ')}\n`,
     );
-    return ExitCode.failed;
+    code = ExitCode.failed;
+  }
+  for (const { mark, text } of markMessages(report)) {
+    if (scenario.integrity.allow.includes(mark)) continue;
+    io.stderr.write(`churn: ${text} (allow it with integrity.allow: [${mark}])\n`);
+    code = ExitCode.failed;
   }
   if (result.cycles.succeeded === 0) {
     io.stderr.write(
       `churn: no cycle succeeded (${result.cycles.failed} failed): the runtime did not do the work\n`,
     );
-    return ExitCode.failed;
+    code = ExitCode.failed;
   }
-  return ExitCode.ok;
+  return code;
 }

@@ -84,6 +84,11 @@ export interface RunOptions {
   readonly seed?: number;
   /** Directory for pods with `logs: true`; default `<tmpdir>/churn-logs/<runId>`. */
   readonly logRoot?: string;
+  /**
+   * churn's event-loop lag p99 over the run so far, ms, for the `harness_lag_p99` threshold
+   * (the resource sampler's); without it that threshold has nothing to measure.
+   */
+  readonly harnessLagP99Ms?: () => number | undefined;
 }
 
 /** Cycle counts of a run, all phases (warm-up included). */
@@ -95,6 +100,8 @@ export interface RunCycles {
   readonly cut: number;
   /** Open-loop arrivals dropped because maxInflight cycles were in flight. */
   readonly dropped: number;
+  /** Open-loop arrivals: released (started) and dropped. */
+  readonly arrivals: number;
 }
 
 /** What the run's cleanup did. */
@@ -210,6 +217,7 @@ class Run {
   #failed = 0;
   #cutCount = 0;
   #dropped = 0;
+  #arrivals = 0;
   #phaseIndex = -1;
   #phasesRun = 0;
   #phasesStartMs: number | undefined;
@@ -285,7 +293,14 @@ class Run {
     await statusLoop;
     const endMs = clock.now();
     const snapshot = this.#o.recorder.snapshot({ histograms: true, nowMs: endMs });
-    const thresholds = evaluateThresholds(this.#o.scenario.thresholds, statsFromSnapshot(snapshot));
+    const thresholds = evaluateThresholds(
+      this.#o.scenario.thresholds,
+      statsFromSnapshot(snapshot, {
+        arrivals: this.#arrivals,
+        dropped: this.#dropped,
+        harnessLagP99Ms: this.#o.harnessLagP99Ms?.(),
+      }),
+    );
     const base: RunResultBase = {
       runId: this.#o.runId,
       seed: this.#seed,
@@ -301,6 +316,7 @@ class Run {
         failed: this.#failed,
         cut: this.#cutCount,
         dropped: this.#dropped,
+        arrivals: this.#arrivals,
       },
       cleanup: {
         calls: this.#cleanup.calls,
@@ -420,8 +436,13 @@ class Run {
             stopSignal: this.#stop.signal,
             maxInflight: scenario.load.maxInflight,
             inflight: () => this.#inflight.size,
-            release: (intendedMs) => this.#launch(intendedMs, record) !== undefined,
+            release: (intendedMs) => {
+              const released = this.#launch(intendedMs, record) !== undefined;
+              if (released) this.#arrivals++;
+              return released;
+            },
             drop: () => {
+              this.#arrivals++;
               this.#dropped++;
               recorder.recordDropped(clock.now(), record);
             },

@@ -11,6 +11,10 @@
  *   cycles).
  * - `throughput(op)`: successful operations per second of recorded time.
  * - `dropped`: open-loop arrivals dropped because maxInflight cycles were running.
+ * - `dropped_ratio`: dropped ÷ open-loop arrivals (released and dropped); over a sliding
+ *   window, dropped ÷ (dropped + cycles that ended in it). No arrival: nothing to measure.
+ * - `harness_lag_p99`: p99 of churn's own event-loop lag (stall-corrected, ms) over the run.
+ *   It is a figure of the whole run only: during the run (abortOnFail) it is not evaluated.
  *
  * A threshold with nothing to measure (no success of the op for a latency, no attempt for an
  * error rate) has no actual value and fails: a run that never started a container does not
@@ -28,6 +32,10 @@ export interface ThresholdStats {
   /** Time the figures cover, ms (throughput's denominator). */
   readonly durationMs: number;
   readonly dropped: number;
+  /** Dropped ÷ open-loop arrivals; undefined when there was no arrival. */
+  readonly droppedRatio: number | undefined;
+  /** p99 of churn's event-loop lag, ms; undefined when not measured. */
+  readonly harnessLagP99Ms: number | undefined;
   /** Counts of `op` over all workloads (zeros when absent). */
   counts(op: OpName): OpCounts;
   /** Latency of `op`'s successes, µs; undefined when none. */
@@ -98,6 +106,10 @@ function measure(
   switch (metric) {
     case 'dropped':
       return stats.dropped;
+    case 'dropped_ratio':
+      return stats.droppedRatio;
+    case 'harness_lag_p99':
+      return stats.harnessLagP99Ms;
     case 'error_rate': {
       let errors = 0;
       let attempts = 0;
@@ -132,11 +144,28 @@ const latencyField: Readonly<Record<LatencyStat, keyof LatencySummaryUs>> = {
   mean: 'mean',
 };
 
-/** The figures of a whole run, from a recorder snapshot (recorded time, overall ops). */
-export function statsFromSnapshot(snapshot: RecorderSnapshot): ThresholdStats {
+/** What a whole run's figures take besides the recorder's snapshot. */
+export interface RunWideFigures {
+  /** Open-loop arrivals and drops of the whole run (unrecorded phases included). */
+  readonly arrivals: number;
+  readonly dropped: number;
+  /** churn's event-loop lag p99 over the run, ms; undefined when not measured. */
+  readonly harnessLagP99Ms: number | undefined;
+}
+
+/**
+ * The figures of a whole run, from a recorder snapshot (recorded time, overall ops) and `run`
+ * (dropped_ratio and harness_lag_p99; without it they have nothing to measure).
+ */
+export function statsFromSnapshot(
+  snapshot: RecorderSnapshot,
+  run?: RunWideFigures,
+): ThresholdStats {
   return {
     durationMs: snapshot.recordedMs,
     dropped: snapshot.scheduling.dropped,
+    droppedRatio: run === undefined ? undefined : ratioOf(run.dropped, run.arrivals),
+    harnessLagP99Ms: run?.harnessLagP99Ms,
     counts: (op) => snapshot.overall[op] ?? { count: 0, errors: 0 },
     latencyUs: (op) => snapshot.overall[op]?.latencyUs,
   };
@@ -147,7 +176,16 @@ export function statsFromWindow(view: WindowView): ThresholdStats {
   return {
     durationMs: view.durationMs,
     dropped: view.dropped,
+    droppedRatio: ratioOf(
+      view.dropped,
+      view.dropped + view.counts('cycle').count + view.counts('cycle').errors,
+    ),
+    harnessLagP99Ms: undefined,
     counts: (op) => view.counts(op),
     latencyUs: (op) => view.latencyUs(op),
   };
+}
+
+function ratioOf(dropped: number, arrivals: number): number | undefined {
+  return arrivals > 0 ? dropped / arrivals : undefined;
 }

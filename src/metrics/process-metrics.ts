@@ -14,7 +14,14 @@
  * (2 ms per cycle against containerd's ~6 cycles/s) and a 20 ms one half that. Lateness is
  * measured exactly either way; a 20 ms tick only samples it half as often (3,000 delays in
  * the 60 s p99 window), and a stall longer than a tick always delays one.
+ *
+ * The same ticks feed a {@link LoopLagTally}: stall-corrected delays per sampling period and
+ * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
+ * (`performance.eventLoopUtilization`, the share of time the loop was busy rather than idle)
+ * is read as a delta at each sample: no timer of its own.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { LoopLagTally } from './loop-lag-tally.js';
 import { LoopLagWindow, type LoopLag } from './loop-lag-window.js';
 import type { ProcSource } from './procfs.js';
 import type { HarnessSample } from './resource-sample.js';
@@ -23,23 +30,41 @@ import type { HarnessSample } from './resource-sample.js';
 export interface HarnessProbe {
   /** A sample; event-loop p99 over the last 60 s, max since the previous call. */
   sample(): Promise<HarnessSample>;
+  /** Figures over the probe's life so far (from its creation to now, or to its close). */
+  run(): HarnessRunFigures;
   /** Stops the event-loop timer. */
   close(): void;
 }
 
+/** churn's process over the probe's life. */
+export interface HarnessRunFigures {
+  /** p99 of the stall-corrected event-loop delay (loop-lag-tally.ts), ms. */
+  readonly lagP99Ms: number;
+  /** Longest event-loop delay, ms. */
+  readonly lagMaxMs: number;
+  /** Share of the time the event loop was busy, 0..1. */
+  readonly utilization: number;
+  /** churn's CPU time (user + system), s. */
+  readonly cpuSeconds: number;
+}
+
 /** Period of the event-loop timer, ms. */
-const tickMs = 20;
+export const loopProbeTickMs = 20;
+const tickMs = loopProbeTickMs;
 
 /** How late the event loop runs a 20 ms timer; statistics in {@link LoopLagWindow}. */
 class LoopDelay {
   #lastMs = performance.now();
   readonly #window = new LoopLagWindow();
+  readonly tally = new LoopLagTally(tickMs);
   readonly #timer: NodeJS.Timeout;
 
   constructor() {
     this.#timer = setInterval(() => {
       const now = performance.now();
-      this.#window.record(now, Math.max(0, now - this.#lastMs - tickMs));
+      const delayMs = Math.max(0, now - this.#lastMs - tickMs);
+      this.#window.record(now, delayMs);
+      this.tally.record(delayMs);
       this.#lastMs = now;
     }, tickMs);
     // Sampling must never keep the process alive.
@@ -48,13 +73,20 @@ class LoopDelay {
 
   /** p99 over the last 60 s and max since the last call, ms; a stall still going counts too. */
   take(): LoopLag {
+    const now = this.flushPending();
+    return this.#window.take(now);
+  }
+
+  /** Records a stall still going (the timer has not run for over two ticks); returns now. */
+  flushPending(): number {
     const now = performance.now();
     const pending = now - this.#lastMs - tickMs;
     if (pending > tickMs) {
       this.#window.record(now, pending);
+      this.tally.record(pending);
       this.#lastMs = now;
     }
-    return this.#window.take(now);
+    return now;
   }
 
   close(): void {
@@ -65,11 +97,19 @@ class LoopDelay {
 /** A {@link HarnessProbe} of this process, reading descriptors through `proc`. */
 export function harnessProbe(proc: ProcSource): HarnessProbe {
   const loop = new LoopDelay();
+  const startElu = performance.eventLoopUtilization();
+  const startCpu = process.cpuUsage();
+  let lastElu: EventLoopUtilization = startElu;
+  let closedFigures: HarnessRunFigures | undefined;
   return {
     async sample() {
       const cpu = process.cpuUsage();
       const memory = process.memoryUsage();
       const delay = loop.take();
+      const span = loop.tally.takeSpan();
+      const elu = performance.eventLoopUtilization();
+      const utilization = performance.eventLoopUtilization(elu, lastElu).utilization;
+      lastElu = elu;
       return {
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         rssBytes: memory.rss,
@@ -77,9 +117,26 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
         openFds: await proc.openFds(process.pid),
         eventLoopLagP99Seconds: delay.p99Ms / 1000,
         eventLoopLagMaxSeconds: delay.maxMs / 1000,
+        eventLoopLagSpanP99Seconds: span.p99Ms / 1000,
+        eventLoopUtilization: Number.isFinite(utilization) ? utilization : undefined,
+      };
+    },
+    run() {
+      if (closedFigures !== undefined) return closedFigures;
+      loop.flushPending();
+      const lag = loop.tally.run();
+      const cpu = process.cpuUsage(startCpu);
+      const utilization = performance.eventLoopUtilization(startElu).utilization;
+      return {
+        lagP99Ms: lag.p99Ms,
+        lagMaxMs: lag.maxMs,
+        utilization: Number.isFinite(utilization) ? utilization : 0,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
       };
     },
     close() {
+      // Figures end here: a stopped timer would read the time since as a stall.
+      closedFigures ??= this.run();
       loop.close();
     },
   };

@@ -1,8 +1,8 @@
 /**
  * What the resource sampler reads from Linux /proc, directly (no `ps`): a process's stat
  * (state, parent, CPU ticks, threads, resident pages, comm), its open descriptors, command
- * line and listening unix sockets, the list of pids, and the page size and clock tick rate
- * (from /proc/self/auxv). Parsers are pure and exported for tests; {@link procfs} does the
+ * line and listening unix sockets, the list of pids, the page size and clock tick rate
+ * (from /proc/self/auxv), and the host's load average and CPU ticks (/proc/loadavg, /proc/stat). Parsers are pure and exported for tests; {@link procfs} does the
  * reading.
  *
  * Reads that run every sample (a process's stat, the pid list, a descriptor count) are
@@ -20,6 +20,7 @@
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { parseListeningUnixSockets, parseProcStat } from '../common/procfs-parse.js';
+import { parseHostCpu, parseLoadAvg, type HostSample } from './host-contention.js';
 
 /** The fields of /proc/<pid>/stat the sampler uses. */
 export interface ProcStat {
@@ -30,6 +31,8 @@ export interface ProcStat {
   readonly ppid: number;
   /** User + system CPU of the process's own threads, in clock ticks. */
   readonly cpuTicks: number;
+  /** User + system CPU of its waited-for children, in clock ticks (0 when not read). */
+  readonly childCpuTicks?: number;
   readonly threads: number;
   /** Start time after boot in clock ticks: with the pid, identifies a process. */
   readonly startTime: string;
@@ -55,6 +58,8 @@ export interface ProcSource {
   /** Paths of the unix sockets the process listens on (empty when unreadable). */
   listeningSockets(pid: number): Promise<ReadonlySet<string>>;
   constants(): Promise<ProcConstants>;
+  /** /proc/loadavg and /proc/stat's `cpu` line; absent where the host is not read. */
+  host?(): Promise<HostSample>;
 }
 
 /** Parses /proc/<pid>/stat; undefined when malformed. */
@@ -66,6 +71,7 @@ export function parseStat(text: string): ProcStat | undefined {
     state: f.state,
     ppid: f.ppid,
     cpuTicks: f.utimeTicks + f.stimeTicks,
+    childCpuTicks: f.cutimeTicks + f.cstimeTicks,
     threads: f.threads,
     startTime: f.startTime,
     rssPages: f.rssPages,
@@ -195,6 +201,14 @@ export const procfs: ProcSource = {
       }
     }
     return paths;
+  },
+  host() {
+    const load = readProcTextSync('/proc/loadavg');
+    const stat = readProcTextSync('/proc/stat');
+    return Promise.resolve({
+      load1: load === undefined ? undefined : parseLoadAvg(load),
+      cpu: stat === undefined ? undefined : parseHostCpu(stat),
+    });
   },
   constants() {
     constants ??= (async () => {

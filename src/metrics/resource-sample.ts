@@ -2,6 +2,7 @@
  * One resource sample: the runtime daemon under test (the target) and churn's own process (the
  * harness), as the sampler reads them every second and the exporter and the report show them.
  */
+import type { Contention } from './host-contention.js';
 
 /** How the target process was chosen. */
 export type TargetSource =
@@ -36,6 +37,11 @@ export interface TargetSample {
   readonly shims: number | undefined;
   /** Their resident memory added together, bytes. */
   readonly shimRssBytes: number | undefined;
+  /**
+   * CPU of the target with its waited-for children and its shims, seconds (what contention
+   * subtracts as the target's); undefined when unread.
+   */
+  readonly totalCpuSeconds?: number | undefined;
 }
 
 /** churn's own process at one sample. */
@@ -49,6 +55,13 @@ export interface HarnessSample {
   readonly eventLoopLagP99Seconds: number;
   /** Longest event-loop delay over the last sampling period, seconds. */
   readonly eventLoopLagMaxSeconds: number;
+  /**
+   * p99 of the stall-corrected event-loop delay over the last sampling period, seconds
+   * (loop-lag-tally.ts).
+   */
+  readonly eventLoopLagSpanP99Seconds: number;
+  /** Share of the last sampling period the event loop was busy, 0..1; undefined when unknown. */
+  readonly eventLoopUtilization: number | undefined;
 }
 
 /** One sample of both. */
@@ -58,4 +71,6 @@ export interface ResourceSample {
   /** Undefined until a target is known (a driver's pid arrives when it connects). */
   readonly target: TargetSample | undefined;
   readonly harness: HarnessSample;
+  /** The host's contention since the previous sample; undefined at the first sample. */
+  readonly contention?: Contention | undefined;
 }

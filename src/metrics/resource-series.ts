@@ -5,7 +5,9 @@
  * merged pairwise and from then on each point covers twice as many samples (1 s, 2 s, 4 s, …),
  * so an 8-hour run keeps a few hundred points. A merged point holds the counters (CPU seconds)
  * as at its end and the gauges (memory, descriptors, threads, shims, event-loop lag) at their
- * peak within it: a leak or a spike survives coarsening. `targetUp` is false when the target
+ * peak within it: a leak or a spike survives coarsening. Rates over the span (event-loop
+ * utilization, load average, CPU steal, other processes' CPU) merge as means weighted by each
+ * point's span. `targetUp` is false when the target
  * was unreadable at any sample of the point.
  */
 import { assert } from '../common/assert.js';
@@ -32,12 +34,24 @@ export interface ResourcePoint {
   readonly harnessOpenFds: number | null;
   readonly eventLoopLagP99Ms: number;
   readonly eventLoopLagMaxMs: number;
+  /** p99 of the stall-corrected delay over the point's span (peak when merged), ms. */
+  readonly eventLoopLagSpanP99Ms: number;
+  /** Share of the span churn's event loop was busy, 0..1. */
+  readonly eventLoopUtilization: number | null;
+  /** Host 1-minute load average. */
+  readonly load1: number | null;
+  /** Host CPU steal, % of the host's CPU. */
+  readonly stealPct: number | null;
+  /** CPU of processes neither churn nor the target, % of the host's CPU. */
+  readonly otherCpuPct: number | null;
 }
 
 /** The series as the report keeps it. */
 export interface ResourceSeriesData {
   /** Wall-clock time of the origin, ms since the epoch. */
   readonly originWallMs: number;
+  /** Clock time of the origin (the sampler's clock), ms: aligns points with the timeline. */
+  readonly originMs: number;
   /** Sampling period, ms (points may cover multiples of it after coarsening). */
   readonly intervalMs: number;
   /** What was sampled as the target; null when nothing was. */
@@ -99,6 +113,7 @@ export class ResourceSeries {
     if (this.#pending !== undefined) points.push(this.#pending);
     return {
       originWallMs: this.#o.originWallMs,
+      originMs: this.#o.originMs,
       intervalMs: this.#o.intervalMs,
       target: this.#target,
       points,
@@ -140,7 +155,25 @@ function toPoint(sample: ResourceSample, atMs: number, spanMs: number): Resource
     harnessOpenFds: h.openFds ?? null,
     eventLoopLagP99Ms: h.eventLoopLagP99Seconds * 1000,
     eventLoopLagMaxMs: h.eventLoopLagMaxSeconds * 1000,
+    eventLoopLagSpanP99Ms: h.eventLoopLagSpanP99Seconds * 1000,
+    eventLoopUtilization: h.eventLoopUtilization ?? null,
+    load1: sample.contention?.load1 ?? null,
+    stealPct: sample.contention?.stealPct ?? null,
+    otherCpuPct: sample.contention?.otherCpuPct ?? null,
   };
+}
+
+/** Mean of two rates weighted by their spans; null only when both are. */
+function spanMean(
+  a: number | null,
+  aSpanMs: number,
+  b: number | null,
+  bSpanMs: number,
+): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const total = aSpanMs + bSpanMs;
+  return total > 0 ? (a * aSpanMs + b * bSpanMs) / total : (a + b) / 2;
 }
 
 /** The peak of two gauge readings; null only when both are. */
@@ -174,5 +207,15 @@ export function mergePoints(a: ResourcePoint, b: ResourcePoint): ResourcePoint {
     harnessOpenFds: peak(a.harnessOpenFds, b.harnessOpenFds),
     eventLoopLagP99Ms: Math.max(a.eventLoopLagP99Ms, b.eventLoopLagP99Ms),
     eventLoopLagMaxMs: Math.max(a.eventLoopLagMaxMs, b.eventLoopLagMaxMs),
+    eventLoopLagSpanP99Ms: Math.max(a.eventLoopLagSpanP99Ms, b.eventLoopLagSpanP99Ms),
+    eventLoopUtilization: spanMean(
+      a.eventLoopUtilization,
+      a.spanMs,
+      b.eventLoopUtilization,
+      b.spanMs,
+    ),
+    load1: spanMean(a.load1, a.spanMs, b.load1, b.spanMs),
+    stealPct: spanMean(a.stealPct, a.spanMs, b.stealPct, b.spanMs),
+    otherCpuPct: spanMean(a.otherCpuPct, a.spanMs, b.otherCpuPct, b.spanMs),
   };
 }

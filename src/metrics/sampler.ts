@@ -22,11 +22,17 @@
  * found by the full scan every {@link fullScanEvery} samples; a pid that leaves the listing is
  * forgotten, so a reused pid is read afresh.
  *
+ * Contention. When the proc source reads the host, each sample after the first carries the
+ * load average, CPU steal and the CPU of processes neither churn nor the target since the
+ * previous sample (host-contention.ts); the target's CPU there includes its waited-for
+ * children and its shims.
+ *
  * Samples never overlap: a sample still reading when the next is due delays it.
  */
 import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
-import { harnessProbe, type HarnessProbe } from './process-metrics.js';
+import { contentionBetween, type HostSample, type ProcessCpu } from './host-contention.js';
+import { harnessProbe, type HarnessProbe, type HarnessRunFigures } from './process-metrics.js';
 import { procfs, shimAddress, type ProcSource, type ProcStat } from './procfs.js';
 import type { ResourceSample, TargetSample, TargetSource } from './resource-sample.js';
 import { ResourceSeries, type ResourceSeriesData } from './resource-series.js';
@@ -166,6 +172,8 @@ export class ResourceSampler {
   #scans = 0;
   #target: TargetState | undefined;
   #latest: ResourceSample | undefined;
+  /** The host and the CPU of churn and the target at the previous sample (contention). */
+  #previousHost: { readonly host: HostSample; readonly cpu: ProcessCpu } | undefined;
   #inFlight: Promise<ResourceSample> | undefined;
   #loop: Promise<void> | undefined;
   #stopped = false;
@@ -229,6 +237,11 @@ export class ResourceSampler {
     }
   }
 
+  /** churn's event loop and CPU over the sampler's life so far. */
+  harnessRun(): HarnessRunFigures {
+    return this.#harness.run();
+  }
+
   /** The series so far (bounded; see resource-series.ts). */
   series(): ResourceSeriesData {
     return this.#series.data();
@@ -249,12 +262,49 @@ export class ResourceSampler {
   }
 
   async #take(): Promise<ResourceSample> {
-    const [target, harness] = await Promise.all([this.#sampleTarget(), this.#harness.sample()]);
-    const sample: ResourceSample = { atMs: this.#clock.now(), target, harness };
+    const [target, harness, host, constants] = await Promise.all([
+      this.#sampleTarget(),
+      this.#harness.sample(),
+      this.#proc.host?.(),
+      this.#proc.constants(),
+    ]);
+    let contention: ResourceSample['contention'];
+    if (host !== undefined) {
+      const cpu: ProcessCpu = {
+        churnSeconds: harness.cpuSeconds,
+        targetSeconds: this.#targetCpuForContention(target, harness.cpuSeconds),
+      };
+      const previous = this.#previousHost;
+      this.#previousHost = { host, cpu };
+      if (previous !== undefined) {
+        contention = contentionBetween(previous, { host, cpu }, constants.clockTicksPerSec);
+      }
+    }
+    const sample: ResourceSample = {
+      atMs: this.#clock.now(),
+      target,
+      harness,
+      ...(contention !== undefined ? { contention } : {}),
+    };
     this.#latest = sample;
     this.#series.add(sample);
     this.#onSample?.(sample);
     return sample;
+  }
+
+  /**
+   * The target's CPU as contention subtracts it: 0 with no target (everything but churn is
+   * "other"), undefined when it could not be read, and without churn's own threads when the
+   * target is churn itself (they are churn's CPU already).
+   */
+  #targetCpuForContention(
+    target: TargetSample | undefined,
+    churnSeconds: number,
+  ): number | undefined {
+    if (this.#target === undefined) return 0;
+    if (target?.totalCpuSeconds === undefined) return undefined;
+    if (target.pid === process.pid) return Math.max(0, target.totalCpuSeconds - churnSeconds);
+    return target.totalCpuSeconds;
   }
 
   async #sampleTarget(): Promise<TargetSample | undefined> {
@@ -289,6 +339,8 @@ export class ResourceSampler {
       threads: stat.threads,
       shims: shims.count,
       shimRssBytes: shims.rssPages * constants.pageSizeBytes,
+      totalCpuSeconds:
+        (stat.cpuTicks + (stat.childCpuTicks ?? 0) + shims.cpuTicks) / constants.clockTicksPerSec,
     };
   }
 
@@ -319,9 +371,9 @@ export class ResourceSampler {
   async #shims(
     target: TargetState,
     stat: ProcStat,
-  ): Promise<{ readonly count: number; readonly rssPages: number }> {
+  ): Promise<{ readonly count: number; readonly rssPages: number; readonly cpuTicks: number }> {
     if (!stat.comm.startsWith('containerd') || stat.comm.startsWith(shimComm)) {
-      return { count: 0, rssPages: 0 };
+      return { count: 0, rssPages: 0, cpuTicks: 0 };
     }
     const pid = target.pid!;
     if (target.sockets === undefined) {
@@ -334,6 +386,7 @@ export class ResourceSampler {
     const known = this.#known;
     let count = 0;
     let rssPages = 0;
+    let cpuTicks = 0;
     let reads = 0;
     for (const candidate of await this.#proc.pids()) {
       let entry = known.get(candidate);
@@ -377,9 +430,10 @@ export class ResourceSampler {
       if (belongs) {
         count++;
         rssPages += s.rssPages;
+        cpuTicks += s.cpuTicks + (s.childCpuTicks ?? 0);
       }
     }
     for (const [p, entry] of known) if (entry.seenInScan !== scan) known.delete(p);
-    return { count, rssPages };
+    return { count, rssPages, cpuTicks };
   }
 }

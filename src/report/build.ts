@@ -7,10 +7,13 @@
 import type { OpName } from '../common/operations.js';
 import type { LatencySummaryUs } from '../metrics/hdr.js';
 import type { OpSnapshot, RecorderSnapshot } from '../metrics/recorder.js';
+import type { HarnessRunFigures } from '../metrics/process-metrics.js';
 import type { ResourceSeriesData } from '../metrics/resource-series.js';
 import type { IntervalSeries, TimelineInterval } from '../metrics/timeline.js';
 import type { Scenario } from '../scenario/schema.js';
+import { harnessByInterval, harnessOfRun } from './harness-health.js';
 import type { HostInfo } from './host-info.js';
+import { decideMarks } from './verdicts.js';
 import {
   reportSchemaVersion,
   type ExitReason,
@@ -70,6 +73,8 @@ export interface BuildReportInput {
   readonly labels?: Readonly<Record<string, string>>;
   /** The resource sampler's series; the report's `resources` is null without it. */
   readonly resources?: ResourceSeriesData;
+  /** churn's event loop and CPU over the run (the sampler's); `harness` is null without it. */
+  readonly harness?: HarnessRunFigures;
 }
 
 /** Builds the report of a run; see the module comment. */
@@ -103,6 +108,28 @@ export function buildReport(input: BuildReportInput): Report {
       operations: operations(w.ops),
     };
   }
+  const intervals = snapshot.timeline.map(interval);
+  const healthOf =
+    input.resources === undefined
+      ? intervals.map(() => null)
+      : harnessByInterval(input.resources, snapshot.originMs, intervals);
+  const timelineIntervals = intervals.map((i, n) => ({ ...i, harness: healthOf[n] ?? null }));
+  const harness =
+    input.harness === undefined
+      ? null
+      : harnessOfRun({
+          run: input.harness,
+          lagBoundMs: scenario.integrity.maxHarnessLagP99Ms,
+          points: input.resources?.points ?? [],
+          intervals: timelineIntervals,
+        });
+  const marks = decideMarks({
+    harnessLagP99Ms: harness?.lagP99Ms,
+    maxHarnessLagP99Ms: scenario.integrity.maxHarnessLagP99Ms,
+    arrivals: outcome.cycles.arrivals ?? 0,
+    dropped: outcome.cycles.dropped,
+    maxDroppedRatio: scenario.integrity.maxDroppedRatio,
+  });
   return {
     schemaVersion: reportSchemaVersion,
     run: {
@@ -121,6 +148,7 @@ export function buildReport(input: BuildReportInput): Report {
           ? null
           : { code: outcome.error.code, message: outcome.error.message },
       abortedBy: outcome.abortedBy?.source ?? null,
+      marks,
     },
     environment: {
       churnVersion: host.churnVersion,
@@ -154,7 +182,7 @@ export function buildReport(input: BuildReportInput): Report {
     },
     timeline: {
       intervalMs: snapshot.intervalMs,
-      intervals: snapshot.timeline.map(interval),
+      intervals: timelineIntervals,
     },
     thresholds: outcome.thresholds.map((t): ReportThreshold => ({
       source: t.source,
@@ -177,6 +205,7 @@ export function buildReport(input: BuildReportInput): Report {
             target: input.resources.target,
             points: input.resources.points,
           },
+    harness,
     mergedFrom: null,
   };
 }
@@ -207,7 +236,7 @@ function orderOps<T>(ops: Partial<Record<OpName, T>>): Partial<Record<OpName, T>
   return out;
 }
 
-function interval(i: TimelineInterval): ReportInterval {
+function interval(i: TimelineInterval): Omit<ReportInterval, 'harness'> {
   const ops: Partial<Record<OpName, ReportIntervalSeries>> = {};
   for (const [op, s] of Object.entries(i.ops) as [OpName, IntervalSeries][])
     ops[op] = intervalSeries(s);

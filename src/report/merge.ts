@@ -11,6 +11,7 @@
  * again on the merged figures. `mergedFrom` lists the parts. Parts whose windows do not
  * overlap by half the shorter one are named in a warning (merge-overlap.ts).
  */
+import { runMarks } from '../common/run-marks.js';
 import { createHash } from 'node:crypto';
 import { ChurnError } from '../common/errors.js';
 import { opNames, type OpName } from '../common/operations.js';
@@ -134,6 +135,8 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       seed: first.report.run.seed,
       error: reports.find((r) => r.run.error !== null)?.run.error ?? null,
       abortedBy: reports.find((r) => r.run.abortedBy !== null)?.run.abortedBy ?? null,
+      // A mark of any part marks the whole.
+      marks: runMarks.filter((m) => reports.some((r) => r.run.marks.includes(m))),
     },
     environment: { ...first.report.environment, labels },
     scenario: first.report.scenario,
@@ -145,6 +148,9 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       failed: sum(reports, (r) => r.cycles.failed),
       cut: sum(reports, (r) => r.cycles.cut),
       dropped: sum(reports, (r) => r.cycles.dropped),
+      arrivals: reports.every((r) => r.cycles.arrivals !== null)
+        ? sum(reports, (r) => r.cycles.arrivals ?? 0)
+        : null,
     },
     scheduling: {
       dropped,
@@ -157,7 +163,7 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       intervalMs: Math.max(...reports.map((r) => r.timeline.intervalMs)),
       intervals: mergeTimelines(reports, startMs, options.maxIntervals ?? 512),
     },
-    thresholds: first.report.thresholds.map((t) => reevaluate(t, operations, dropped)),
+    thresholds: first.report.thresholds.map((t) => reevaluate(t, operations, dropped, reports)),
     cleanup: {
       calls: sum(reports, (r) => r.cleanup.calls),
       failures: sum(reports, (r) => r.cleanup.failures),
@@ -170,6 +176,8 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
     warnings,
     // Each part sampled its own node's daemon: there is no sum of them to keep.
     resources: null,
+    // Each part's harness is its own process's; they do not add up.
+    harness: null,
     mergedFrom,
   };
   return merged;
@@ -313,6 +321,7 @@ function mergeTimelines(
         dropped: sum(members, (m) => m.dropped),
         ops: orderCycleLast(ops, members),
         lag: lags.length === 0 ? null : mergeSeries(lags),
+        harness: null,
       };
     });
 }
@@ -349,10 +358,24 @@ function reevaluate(
   t: ReportThreshold,
   operations: Partial<Record<OpName, ReportOperation>>,
   dropped: number,
+  parts: readonly Report[],
 ): ReportThreshold {
   let actual: number | null = null;
   if (t.metric === 'dropped') {
     actual = dropped;
+  } else if (t.metric === 'dropped_ratio') {
+    // Over the parts' arrivals; unknown when a part did not count them.
+    const known = parts.every((r) => r.cycles.arrivals !== null);
+    const arrivals = sum(parts, (r) => r.cycles.arrivals ?? 0);
+    const partsDropped = sum(parts, (r) => r.cycles.dropped);
+    actual = known && arrivals > 0 ? partsDropped / arrivals : null;
+  } else if (t.metric === 'harness_lag_p99') {
+    // Each part's harness is its own process: the merged run is as healthy as its worst part.
+    const lags = parts.map(
+      (r) => r.thresholds.find((p) => p.source === t.source)?.actual ?? r.harness?.lagP99Ms,
+    );
+    const known = lags.filter((l): l is number => typeof l === 'number');
+    actual = known.length === lags.length ? Math.max(...known) : null;
   } else if (t.metric === 'error_rate') {
     const ops =
       t.op === null ? (Object.keys(operations) as OpName[]).filter((o) => o !== 'cycle') : [t.op];

@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { opNames, type OpName } from '../common/operations.js';
+import { runMarks } from '../common/run-marks.js';
 import type { Scenario } from '../scenario/schema.js';
 
 /** The schema version this build writes (and the newest it reads). */
@@ -106,6 +107,12 @@ const run = z
       .nullable()
       .describe('What broke a broken run.'),
     abortedBy: z.string().nullable().describe('The threshold that aborted an aborted run.'),
+    marks: z
+      .array(z.enum(runMarks))
+      .default([])
+      .describe(
+        "Verdicts on the run's figures: harness-bound (churn's event-loop lag p99 exceeded harness.lagBoundMs), overloaded (an open-loop run dropped more arrivals than the scenario's integrity.maxDroppedRatio). Empty for a fair run.",
+      ),
   })
   .describe('The run itself.');
 
@@ -164,6 +171,27 @@ const interval = z
     lag: intervalSeries
       .nullable()
       .describe('Scheduler lag of the arrivals released in the interval; null without open loop.'),
+    harness: z
+      .object({
+        loopLagP99Ms: nonNegative
+          .nullable()
+          .describe("p99 of churn's stall-corrected event-loop lag in the interval, ms."),
+        loopLagMaxMs: nonNegative.nullable().describe("Longest event-loop lag of churn's, ms."),
+        utilization: nonNegative
+          .nullable()
+          .describe("Share of the interval churn's event loop was busy, 0..1."),
+        cpuSeconds: nonNegative.nullable().describe("churn's CPU time in the interval, s."),
+        load1: nonNegative.nullable().describe('Host 1-minute load average.'),
+        stealPct: nonNegative.nullable().describe("CPU steal, % of the host's CPU."),
+        otherCpuPct: nonNegative
+          .nullable()
+          .describe("CPU of processes neither churn nor the target, % of the host's CPU."),
+      })
+      .nullable()
+      .default(null)
+      .describe(
+        'How healthy churn and the host were in the interval, from the resource samples (every second) that overlap it; null without samples.',
+      ),
   })
   .describe('One interval of the timeline.');
 
@@ -281,6 +309,27 @@ const resourcePoint = z
       "Peak of the p99 of churn's event-loop delay over the last 60 s, ms.",
     ),
     eventLoopLagMaxMs: nonNegative.describe('Longest event-loop delay of churn, ms.'),
+    eventLoopLagSpanP99Ms: nonNegative
+      .nullable()
+      .default(null)
+      .describe(
+        "p99 of churn's stall-corrected event-loop delay over the point's span (peak when merged), ms.",
+      ),
+    eventLoopUtilization: nonNegative
+      .nullable()
+      .default(null)
+      .describe("Share of the span churn's event loop was busy, 0..1 (span-weighted mean)."),
+    load1: nonNegative.nullable().default(null).describe('Host 1-minute load average.'),
+    stealPct: nonNegative
+      .nullable()
+      .default(null)
+      .describe("Host CPU steal, % of the host's CPU (span-weighted mean)."),
+    otherCpuPct: nonNegative
+      .nullable()
+      .default(null)
+      .describe(
+        "CPU of processes neither churn nor the target (with its children and shims), % of the host's CPU (span-weighted mean).",
+      ),
   })
   .meta({
     id: 'ResourcePoint',
@@ -313,6 +362,40 @@ const resources = z
     'Resources of the runtime daemon (the target) and of churn, sampled every second; bounded: when 512 points exist neighbours merge and each point covers twice as long.',
   );
 
+const harness = z
+  .object({
+    lagBoundMs: nonNegative.describe(
+      "The bound on churn's event-loop lag p99 the run was judged by (integrity.maxHarnessLagP99), ms.",
+    ),
+    lagP99Ms: nonNegative.describe(
+      "p99 of churn's event-loop lag over the run, ms: stall-corrected, so it reads the share of time the loop was late, not of ticks.",
+    ),
+    lagMaxMs: nonNegative.describe("Longest event-loop lag of churn's over the run, ms."),
+    utilization: nonNegative
+      .nullable()
+      .describe("Share of the run churn's event loop was busy, 0..1; null when unknown."),
+    cpuSeconds: nonNegative.describe("churn's CPU time over the run, s."),
+    contention: z
+      .object({
+        load1Mean: nonNegative.nullable().describe('Mean host 1-minute load average.'),
+        stealPct: nonNegative.nullable().describe("Mean CPU steal, % of the host's CPU."),
+        otherCpuPct: nonNegative
+          .nullable()
+          .describe("Mean CPU of processes neither churn nor the target, % of the host's CPU."),
+      })
+      .describe('How contended the host was, means over the resource samples; null when unknown.'),
+    stalls: z
+      .array(
+        z.object({
+          atMs: nonNegative.describe('Start of the interval, ms after the timeline origin.'),
+          spanMs: nonNegative.describe('Width of the interval, ms.'),
+          lagMaxMs: nonNegative.describe("Longest event-loop lag of churn's in it, ms."),
+        }),
+      )
+      .describe("Timeline intervals in which churn's event-loop lag exceeded lagBoundMs."),
+  })
+  .meta({ id: 'Harness', description: "churn's own health over the run." });
+
 /** The report, schema version 1, as it is written and read. */
 export const reportSchema = z
   .object({
@@ -343,6 +426,12 @@ export const reportSchema = z
         failed: count.describe('Cycles with a failed step.'),
         cut: count.describe('Cycles cut off when the drain timed out.'),
         dropped: count.describe('Open-loop arrivals dropped (maxInflight reached).'),
+        arrivals: count
+          .nullable()
+          .default(null)
+          .describe(
+            'Open-loop arrivals, released and dropped (the denominator of the dropped ratio); null in reports written before it was counted.',
+          ),
       })
       .describe('Cycle counts over every phase, warm-up included.'),
     scheduling: z
@@ -383,6 +472,12 @@ export const reportSchema = z
       .nullable()
       .optional()
       .describe('Resource samples of the run; null or absent when none were taken.'),
+    harness: harness
+      .nullable()
+      .default(null)
+      .describe(
+        'How healthy churn itself was over the run, and the bound it was judged by; null when not measured.',
+      ),
     mergedFrom: z
       .array(mergedPart)
       .nullable()
@@ -424,6 +519,10 @@ export type ReportInterval = DeepReadonly<z.output<typeof interval>>;
 export type ReportThreshold = DeepReadonly<z.output<typeof threshold>>;
 /** The resource series of a run. */
 export type ReportResources = DeepReadonly<z.output<typeof resources>>;
+/** churn's own health over a run. */
+export type ReportHarness = DeepReadonly<z.output<typeof harness>>;
+/** churn's and the host's health in one interval. */
+export type ReportIntervalHarness = NonNullable<ReportInterval['harness']>;
 /** One run a merged report adds up. */
 export type ReportMergedPart = DeepReadonly<z.output<typeof mergedPart>>;
 

@@ -16,6 +16,9 @@
  *   --seed N         seed
  *   --report-dir D   report.dir
  *   --label k=v      report.labels.k (repeatable)
+ *   --max-harness-lag D   integrity.maxHarnessLagP99
+ *   --max-dropped R       integrity.maxDroppedRatio
+ *   --allow MARK     integrity.allow (repeatable; replaces the file's list)
  */
 import { defaultPhasesInput } from './schema.js';
 import {
@@ -44,6 +47,12 @@ export interface ScenarioOverrides {
   readonly reportDir?: string;
   /** `key=value` pairs for report.labels. */
   readonly labels?: readonly string[];
+  /** A duration such as `250ms`: integrity.maxHarnessLagP99. */
+  readonly maxHarnessLag?: string;
+  /** A ratio such as `5%`: integrity.maxDroppedRatio. */
+  readonly maxDropped?: string;
+  /** Run marks that do not fail the run: integrity.allow. */
+  readonly allow?: readonly string[];
 }
 
 /** One overriding flag: its spelling, what --help says, and how yargs should parse it. */
@@ -87,6 +96,22 @@ export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFla
   seed: flag('seed', 'number', 'seed for arrivals, workload mix and faults'),
   reportDir: flag('report-dir', 'string', 'directory of the report store'),
   labels: flag('label', 'string', 'report label key=value (repeatable)', true),
+  maxHarnessLag: flag(
+    'max-harness-lag',
+    'string',
+    "bound on churn's event-loop lag p99 (default 100ms); above it the run is harness-bound",
+  ),
+  maxDropped: flag(
+    'max-dropped',
+    'string',
+    'bound on the open-loop arrivals dropped (default 1%); above it the run is overloaded',
+  ),
+  allow: flag(
+    'allow',
+    'string',
+    'a run mark that does not fail the run: harness-bound or overloaded (repeatable)',
+    true,
+  ),
 };
 
 /**
@@ -101,6 +126,10 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
   const number = (value: unknown): number | undefined =>
     value === undefined ? undefined : Number(value);
   const label = args['label'] ?? args['labels'];
+  const list = (value: unknown): string[] | undefined =>
+    value === undefined
+      ? undefined
+      : (Array.isArray(value) ? (value as unknown[]) : [value]).map((v) => text(v) ?? '');
   const all: ScenarioOverrides = {
     driver: text(args['driver']),
     endpoint: text(args['endpoint']),
@@ -113,10 +142,10 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
     iterations: number(args['iterations']),
     seed: number(args['seed']),
     reportDir: text(args['reportDir']),
-    labels:
-      label === undefined
-        ? undefined
-        : (Array.isArray(label) ? (label as unknown[]) : [label]).map((l) => text(l) ?? ''),
+    labels: list(label),
+    maxHarnessLag: text(args['maxHarnessLag']),
+    maxDropped: text(args['maxDropped']),
+    allow: list(args['allow']),
   };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
@@ -185,6 +214,9 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   set('seed', ['seed'], overrides.seed);
   set('iterations', ['load', 'iterations'], overrides.iterations);
   set('reportDir', ['report', 'dir'], overrides.reportDir);
+  set('maxHarnessLag', ['integrity', 'maxHarnessLagP99'], overrides.maxHarnessLag);
+  set('maxDropped', ['integrity', 'maxDroppedRatio'], overrides.maxDropped);
+  set('allow', ['integrity', 'allow'], overrides.allow);
 
   const workloads = root['workloads'];
   if (Array.isArray(workloads)) {

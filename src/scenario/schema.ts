@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { criEndpointProblem } from '../common/cri-endpoint.js';
 import { runtimeErrorCodes } from '../common/errors.js';
+import { runMarks, type RunMark } from '../common/run-marks.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
 import { parseThreshold, type ThresholdExpr } from './threshold.js';
 import {
@@ -500,7 +501,7 @@ const thresholdText = z
     return parsed.expr;
   })
   .describe(
-    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0.',
+    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0, dropped_ratio < 1%, harness_lag_p99 < 50ms.',
   );
 
 const threshold = z
@@ -554,6 +555,30 @@ const report = z.strictObject({
     .describe("Width of the report's timeline intervals (coarsened as a long run grows)."),
 });
 
+/** Default of `integrity.maxHarnessLagP99`, as written (see docs/scenarios.md for why). */
+export const defaultMaxHarnessLagP99 = '100ms';
+/** Default of `integrity.maxDroppedRatio`, as written. */
+export const defaultMaxDroppedRatio = '1%';
+
+const integrity = z.strictObject({
+  maxHarnessLagP99: duration
+    .prefault(defaultMaxHarnessLagP99)
+    .describe(
+      "Bound on the p99 of churn's own event-loop lag over the run (stall-corrected): above it the run is marked harness-bound and exits 1.",
+    ),
+  maxDroppedRatio: ratio
+    .prefault(defaultMaxDroppedRatio)
+    .describe(
+      'Bound on the open-loop arrivals dropped (maxInflight reached), as a share of all arrivals: above it the run is marked overloaded and exits 1.',
+    ),
+  allow: z
+    .array(z.enum(runMarks))
+    .default([])
+    .describe(
+      'Marks that do not fail the run (harness-bound, overloaded): the run is still marked and warned about, but exits 0.',
+    ),
+});
+
 /** The scenario file's schema, before cross-key resolution. */
 export const scenarioInputSchema = z
   .strictObject({
@@ -586,6 +611,11 @@ export const scenarioInputSchema = z
       .array(threshold)
       .default([])
       .describe('Pass/fail criteria evaluated at the end of the run; a failure exits 1.'),
+    integrity: integrity
+      .prefault({})
+      .describe(
+        'When a run is not a fair measurement of its scenario: bounds on harness lag and dropped arrivals, and which verdicts to allow.',
+      ),
     report: report.prefault({}).describe('Where the report goes and what it is labelled with.'),
   })
   .meta({
@@ -635,11 +665,22 @@ export interface Scenario {
     readonly drainTimeoutMs: number;
   };
   readonly thresholds: readonly ThresholdSpec[];
+  readonly integrity: Integrity;
   readonly report: {
     readonly dir: string;
     readonly labels: Readonly<Record<string, string>>;
     readonly intervalMs: number;
   };
+}
+
+/** When a run is not a fair measurement of its scenario; see `integrity` in docs/scenarios.md. */
+export interface Integrity {
+  /** Bound on churn's event-loop lag p99 over the run, ms. */
+  readonly maxHarnessLagP99Ms: number;
+  /** Bound on dropped ÷ arrivals of the open-loop phases, a fraction. */
+  readonly maxDroppedRatio: number;
+  /** Marks that do not fail the run. */
+  readonly allow: readonly RunMark[];
 }
 
 /** Fault injection of one operation, resolved. */
@@ -871,6 +912,11 @@ function resolve(s: ScenarioInput): Scenario {
       drainTimeoutMs: s.load.drainTimeout,
     },
     thresholds: s.thresholds,
+    integrity: {
+      maxHarnessLagP99Ms: s.integrity.maxHarnessLagP99,
+      maxDroppedRatio: s.integrity.maxDroppedRatio,
+      allow: [...new Set(s.integrity.allow)],
+    },
     report: { dir: s.report.dir, labels: s.report.labels, intervalMs: s.report.interval },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Threshold expressions: `p99(start) < 250ms`, `error_rate < 0.1%`, `error_rate(start) <= 1%`,
- * `throughput(cycle) > 20`, `dropped == 0`. Parsed once at load time into a {@link Threshold};
+ * `throughput(cycle) > 20`, `dropped == 0`, `dropped_ratio < 1%`, `harness_lag_p99 < 50ms`.
+ * Parsed once at load time into a {@link Threshold};
  * an unknown metric or operation is an error then, never a silent pass at the end.
  */
 import { isOpName, opNames, type OpName } from '../common/operations.js';
@@ -13,7 +14,16 @@ export const latencyStats = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] 
 export type LatencyStat = (typeof latencyStats)[number];
 
 /** Every metric a threshold can name. */
-export const thresholdMetrics = [...latencyStats, 'error_rate', 'throughput', 'dropped'] as const;
+export const thresholdMetrics = [
+  ...latencyStats,
+  'error_rate',
+  'throughput',
+  'dropped',
+  'dropped_ratio',
+  'harness_lag_p99',
+] as const;
+/** Metrics of the whole run that take no operation. */
+const runWideMetrics: readonly ThresholdMetric[] = ['dropped', 'dropped_ratio', 'harness_lag_p99'];
 /** A threshold metric; see {@link thresholdMetrics}. */
 export type ThresholdMetric = (typeof thresholdMetrics)[number];
 
@@ -21,9 +31,11 @@ export type ThresholdMetric = (typeof thresholdMetrics)[number];
 export type Comparator = '<' | '<=' | '>' | '>=' | '==';
 
 /**
- * A parsed threshold. `value` is in the metric's base unit: milliseconds for latency, a
- * fraction (0.001 for 0.1%) for error_rate, successful operations per second of recorded time
- * for throughput, a count for dropped. `op` is undefined for run-wide metrics (error_rate over all operations, dropped).
+ * A parsed threshold. `value` is in the metric's base unit: milliseconds for latency and
+ * harness_lag_p99, a fraction (0.001 for 0.1%) for error_rate and dropped_ratio, successful
+ * operations per second of recorded time for throughput, a count for dropped. `op` is
+ * undefined for run-wide metrics (error_rate over all operations, dropped, dropped_ratio,
+ * harness_lag_p99).
  */
 export interface ThresholdExpr {
   readonly source: string;
@@ -77,16 +89,18 @@ export function parseThreshold(source: string): ThresholdParse {
       `threshold "${source.trim()}": ${metric} needs an operation, e.g. ${metric}(cycle)`,
     );
   }
-  if (metric === 'dropped' && op !== undefined) {
-    return fail(`threshold "${source.trim()}": dropped counts cycles and takes no operation`);
+  if (runWideMetrics.includes(metric) && op !== undefined) {
+    return fail(
+      `threshold "${source.trim()}": ${metric} is of the whole run and takes no operation`,
+    );
   }
   let value: number | undefined;
-  if (isLatency) {
+  if (isLatency || metric === 'harness_lag_p99') {
     value = parseDurationMs(valueText);
     if (value === undefined) {
       return fail(`threshold "${source.trim()}": ${explainBadDuration(valueText)}`);
     }
-  } else if (metric === 'error_rate') {
+  } else if (metric === 'error_rate' || metric === 'dropped_ratio') {
     value = parseRatio(valueText);
     if (value === undefined) {
       return fail(

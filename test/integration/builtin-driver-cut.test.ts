@@ -155,7 +155,14 @@ describe('runner over the builtin driver: cycles cut off mid-call', () => {
       expect(since(t0)).toBeLessThan(promptMs);
 
       expect(result.state).toBe('interrupted');
-      expect(result.cycles).toEqual({ started: 2, succeeded: 0, failed: 0, cut: 2, dropped: 0 });
+      expect(result.cycles).toEqual({
+        started: 2,
+        succeeded: 0,
+        failed: 0,
+        cut: 2,
+        dropped: 0,
+        arrivals: 0,
+      });
       const start = result.snapshot.overall.start;
       expect(start?.count ?? 0).toBe(0);
       expect(start?.errors ?? 0).toBe(0);

@@ -165,7 +165,7 @@ export function syntheticReport(options: SyntheticOptions): Report {
         runtimeApiVersion: 'v1',
         runtimeHandler: options.runtime?.handler ?? '',
       },
-      cycles: { started: cycles, succeeded, failed, cut: 0, dropped },
+      cycles: { started: cycles, succeeded, failed, cut: 0, dropped, arrivals: null },
       cleanup: {
         calls: failed,
         failures: 0,

@@ -37,6 +37,7 @@ export function formatThresholdActual(t: Pick<ReportThreshold, 'metric' | 'actua
   if (t.actual === null) return 'no data';
   switch (t.metric) {
     case 'error_rate':
+    case 'dropped_ratio':
       return formatPercent(t.actual);
     case 'throughput':
       return `${formatRate(t.actual)}/s`;

@@ -16,6 +16,7 @@ import {
   formatThresholdActual,
   formatTime,
 } from './format.js';
+import { harnessBanner, harnessSection } from './html-harness.js';
 import { facts, htmlPage, section, table } from './html-page.js';
 import {
   esc,
@@ -45,6 +46,7 @@ export function renderReportHtml(report: Report): string {
   const ops = Object.entries(report.operations) as [OpName, ReportOperation][];
   const runtime = [env.runtime.name, env.runtime.version].filter(Boolean).join(' ') || 'unknown';
   const sections = [
+    ...harnessBanner(report),
     summarySection(report, ops),
     section(
       'distribution',
@@ -60,6 +62,7 @@ export function renderReportHtml(report: Report): string {
     section('errors', 'Errors and drops over time', errorsChart(report, ops)),
     ...(report.scheduling.lagMs !== null ? [lagSection(report)] : []),
     resourcesSection(report),
+    ...harnessSection(report),
     thresholdsSection(report),
     environmentSection(report),
   ];

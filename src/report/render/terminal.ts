@@ -1,13 +1,22 @@
 /**
  * The summary printed at the end of `churn run` and by `churn report`: a table per operation
  * (count, errors, ops/s, p50, p90, p99, p99.9, max) in step order with `cycle` last, errors by
- * code, scheduling figures for open loop, thresholds with ✓/✗ and their actual values. Pure:
- * report in, string out; colour only when asked.
+ * code, scheduling figures for open loop, thresholds with ✓/✗ and their actual values, and
+ * churn's own health: its marks (harness-bound, overloaded) loud under the title, stalls and a
+ * line of harness and host figures at the end. Pure: report in, string out; colour only when
+ * asked.
  */
 import pc from 'picocolors';
 import type { OpName } from '../../common/operations.js';
-import type { Report, ReportOperation } from '../schema.js';
-import { formatDuration, formatMs, formatRate, formatThresholdActual } from './format.js';
+import type { Report, ReportHarness, ReportOperation } from '../schema.js';
+import { harnessWarnings, markMessages } from '../verdicts.js';
+import {
+  formatDuration,
+  formatMs,
+  formatPercent,
+  formatRate,
+  formatThresholdActual,
+} from './format.js';
 
 /** Options of {@link renderTerminalSummary}. */
 export interface TerminalRenderOptions {
@@ -36,6 +45,8 @@ export function renderTerminalSummary(report: Report, options: TerminalRenderOpt
     ),
   );
   if (run.error !== null) lines.push(c.red(`error ${run.error.code}: ${run.error.message}`));
+  for (const { text } of markMessages(report)) lines.push(c.bold(c.red(`⚠ ${text}`)));
+  for (const text of harnessWarnings(report)) lines.push(c.yellow(`⚠ ${text}`));
   lines.push('');
 
   const ops = Object.entries(report.operations) as [OpName, ReportOperation][];
@@ -108,15 +119,33 @@ export function renderTerminalSummary(report: Report, options: TerminalRenderOpt
       c.red(`left behind: ${cl.remainingPods} pods, ${cl.remainingContainers} containers`),
     );
   }
+  if (report.harness !== null) lines.push('', c.dim(harnessLine(report.harness)));
   for (const warning of report.warnings) lines.push(c.yellow(`warning: ${warning}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** churn's and the host's figures over the run, on one line. */
+function harnessLine(h: ReportHarness): string {
+  const parts = [
+    `loop lag p99 ${formatMs(h.lagP99Ms)} max ${formatMs(h.lagMaxMs)} (bound ${formatMs(h.lagBoundMs)})`,
+  ];
+  if (h.utilization !== null) parts.push(`loop busy ${formatPercent(h.utilization)}`);
+  parts.push(`CPU ${h.cpuSeconds.toFixed(1)}s`);
+  const host: string[] = [];
+  const k = h.contention;
+  if (k.load1Mean !== null) host.push(`load ${k.load1Mean.toFixed(2)}`);
+  if (k.stealPct !== null) host.push(`steal ${formatPercent(k.stealPct / 100)}`);
+  if (k.otherCpuPct !== null) host.push(`other processes ${formatPercent(k.otherCpuPct / 100)}`);
+  return `harness: ${parts.join(' · ')}${host.length > 0 ? ` · host: ${host.join(', ')}` : ''}`;
 }
 
 function stateText(report: Report, c: ReturnType<typeof pc.createColors>): string {
   const { run } = report;
   switch (run.exitReason) {
-    case 'completed':
-      return run.endedBy === 'iterations' ? 'completed (iterations reached)' : 'completed';
+    case 'completed': {
+      const text = run.endedBy === 'iterations' ? 'completed (iterations reached)' : 'completed';
+      return run.marks.length === 0 ? text : `${text}, ${c.red(`marked ${run.marks.join(', ')}`)}`;
+    }
     case 'interrupted':
       return c.yellow('interrupted (partial)');
     case 'aborted':

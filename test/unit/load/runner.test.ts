@@ -70,7 +70,14 @@ describe('runner: closed loop', () => {
     const result = await run(h, sc);
     expect(result.state).toBe('completed');
     expect(result.state === 'completed' && result.endedBy).toBe('iterations');
-    expect(result.cycles).toEqual({ started: 100, succeeded: 100, failed: 0, cut: 0, dropped: 0 });
+    expect(result.cycles).toEqual({
+      started: 100,
+      succeeded: 100,
+      failed: 0,
+      cut: 0,
+      dropped: 0,
+      arrivals: 0,
+    });
     expect(h.driver.count('run_pod')).toBe(100);
     for (const op of [
       'run_pod',
@@ -215,7 +222,14 @@ describe('runner: open loop', () => {
     const result = await run(h, sc);
     // Arrivals every 100 ms; each cycle takes 1050 ms: 0–400 run, 500–1000 drop,
     // 1100–1500 run, 1600–1900 drop.
-    expect(result.cycles).toEqual({ started: 10, succeeded: 10, failed: 0, cut: 0, dropped: 10 });
+    expect(result.cycles).toEqual({
+      started: 10,
+      succeeded: 10,
+      failed: 0,
+      cut: 0,
+      dropped: 10,
+      arrivals: 20,
+    });
     expect(result.snapshot.scheduling.dropped).toBe(10);
     expect(result.snapshot.timeline.reduce((s, i) => s + i.dropped, 0)).toBe(10);
     expect(h.driver.calls.filter((c) => c.op === 'run_pod').map((c) => c.atMs)).toEqual([

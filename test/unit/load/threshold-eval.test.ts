@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   evaluateThreshold,
   shouldAbort,
+  statsFromWindow,
   type ThresholdStats,
 } from '../../../src/load/threshold-eval.js';
+import type { WindowView } from '../../../src/metrics/recorder.js';
 import { parseThreshold } from '../../../src/scenario/threshold.js';
 import type { ThresholdSpec } from '../../../src/scenario/schema.js';
 import type { OpName } from '../../../src/common/operations.js';
@@ -40,6 +42,8 @@ const counts = new Map<OpName, { count: number; errors: number }>([
 const stats: ThresholdStats = {
   durationMs: 10_000,
   dropped: 3,
+  droppedRatio: 3 / 1003,
+  harnessLagP99Ms: 12.5,
   counts: (op: OpName) => counts.get(op) ?? { count: 0, errors: 0 },
   latencyUs: (op: OpName) =>
     op === 'start' ? latency(200) : op === 'cycle' ? latency(900) : undefined,
@@ -67,6 +71,10 @@ describe('threshold evaluation', () => {
     ['throughput(stop) > 0', 0, false],
     ['dropped == 0', 3, false],
     ['dropped < 5', 3, true],
+    ['dropped_ratio < 1%', 3 / 1003, true],
+    ['dropped_ratio < 0.1%', 3 / 1003, false],
+    ['harness_lag_p99 < 20ms', 12.5, true],
+    ['harness_lag_p99 < 10ms', 12.5, false],
   ] as const)('%s → actual %d, ok %s', (source, actual, ok) => {
     const result = evaluateThreshold(spec(source), stats);
     expect(result.actual).toBeCloseTo(actual, 9);
@@ -74,13 +82,19 @@ describe('threshold evaluation', () => {
     expect(result.source).toBe(source);
   });
 
-  it.each(['p99(stop) < 1s', 'error_rate(stop) < 1%'])(
-    '%s with nothing measured has no value and fails',
-    (source) => {
-      const result = evaluateThreshold(spec(source), stats);
-      expect(result).toMatchObject({ actual: undefined, ok: false });
-    },
-  );
+  it.each([
+    'p99(stop) < 1s',
+    'error_rate(stop) < 1%',
+    'dropped_ratio < 1%',
+    'harness_lag_p99 < 1s',
+  ])('%s with nothing measured has no value and fails', (source) => {
+    const result = evaluateThreshold(spec(source), {
+      ...stats,
+      droppedRatio: undefined,
+      harnessLagP99Ms: undefined,
+    });
+    expect(result).toMatchObject({ actual: undefined, ok: false });
+  });
 
   it('aborts on the first failing abortOnFail threshold once its delay has passed', () => {
     const specs = [
@@ -100,5 +114,30 @@ describe('threshold evaluation', () => {
     expect(
       shouldAbort([spec('p99(stop) < 1ms', { abortOnFail: true })], 0, windowOf),
     ).toBeUndefined();
+  });
+
+  it('a sliding window has a dropped_ratio, not a harness lag', () => {
+    const view: WindowView = {
+      startMs: 0,
+      durationMs: 5000,
+      dropped: 30,
+      ops: ['cycle'],
+      counts: (op) => (op === 'cycle' ? { count: 60, errors: 10 } : { count: 0, errors: 0 }),
+      latencyUs: () => undefined,
+    };
+    const window = statsFromWindow(view);
+    // 30 dropped of 30 + 70 cycles that ended in the window; harness lag is not windowed.
+    expect(window.droppedRatio).toBeCloseTo(0.3, 9);
+    expect(window.harnessLagP99Ms).toBeUndefined();
+    expect(
+      shouldAbort(
+        [
+          spec('dropped_ratio < 10%', { abortOnFail: true }),
+          spec('harness_lag_p99 < 1ms', { abortOnFail: true }),
+        ],
+        60_000,
+        () => window,
+      )?.source,
+    ).toBe('dropped_ratio < 10%');
   });
 });

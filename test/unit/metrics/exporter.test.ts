@@ -212,6 +212,8 @@ describe('MetricsExporter', () => {
       openFds: 30,
       eventLoopLagP99Seconds: 0.002,
       eventLoopLagMaxSeconds: 0.01,
+      eventLoopLagSpanP99Seconds: 0.01,
+      eventLoopUtilization: 0.2,
     };
     const sample: ResourceSample = {
       atMs: 0,

@@ -46,6 +46,7 @@ describe('parseStat', () => {
       state: 'S',
       ppid: 1,
       cpuTicks: 1500, // children's time (cutime) is not the daemon's own
+      childCpuTicks: 99_999, // but it is kept apart: contention counts it as the target's
       threads: 31,
       startTime: '4242',
       rssPages: 12_800,

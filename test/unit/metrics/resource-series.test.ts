@@ -26,6 +26,8 @@ function sample(atMs: number, rss: number, cpu: number, up = true): ResourceSamp
       openFds: 3,
       eventLoopLagP99Seconds: 0.001,
       eventLoopLagMaxSeconds: 0.002,
+      eventLoopLagSpanP99Seconds: 0.002,
+      eventLoopUtilization: 0.5,
     },
   };
 }

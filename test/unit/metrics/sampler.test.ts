@@ -84,9 +84,12 @@ const harnessSample: HarnessSample = {
   openFds: 4,
   eventLoopLagP99Seconds: 0.001,
   eventLoopLagMaxSeconds: 0.002,
+  eventLoopLagSpanP99Seconds: 0.002,
+  eventLoopUtilization: 0.1,
 };
 const harness: HarnessProbe = {
   sample: () => Promise.resolve(harnessSample),
+  run: () => ({ lagP99Ms: 2, lagMaxMs: 2, utilization: 0.1, cpuSeconds: 1 }),
   close: () => undefined,
 };
 
@@ -116,6 +119,7 @@ describe('ResourceSampler: the target', () => {
       threads: 12,
       shims: 0,
       shimRssBytes: 0,
+      totalCpuSeconds: 2.5,
     });
     expect(sample.harness).toEqual(harnessSample);
     // Not containerd: no /proc scan for shims.

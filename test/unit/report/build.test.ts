@@ -82,6 +82,7 @@ describe('buildReport', () => {
       seed: 3,
       error: null,
       abortedBy: null,
+      marks: [],
     });
     expect(report.environment).toEqual({
       ...host,

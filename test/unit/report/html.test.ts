@@ -50,6 +50,11 @@ function withResources(r: Report): Report {
         harnessOpenFds: 25,
         eventLoopLagP99Ms: 1.5,
         eventLoopLagMaxMs: 4 + i,
+        eventLoopLagSpanP99Ms: 4 + i,
+        eventLoopUtilization: 0.1,
+        load1: 0.5,
+        stealPct: 0,
+        otherCpuPct: 3,
       })),
     },
   };

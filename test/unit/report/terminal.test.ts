@@ -86,7 +86,7 @@ function fixedReport(overrides: Partial<RunOutcome> = {}): Report {
       runtimeApiVersion: 'v1',
       runtimeHandler: '',
     },
-    cycles: { started: 105, succeeded: 100, failed: 5, cut: 0, dropped: 3 },
+    cycles: { started: 105, succeeded: 100, failed: 5, cut: 0, dropped: 3, arrivals: null },
     cleanup: {
       calls: 10,
       failures: 0,

@@ -22,6 +22,10 @@ describe('parseThreshold', () => {
     ['throughput(cycle) > 20', 'throughput', 'cycle', '>', 20],
     ['throughput(start) > 12.5/s', 'throughput', 'start', '>', 12.5],
     ['dropped == 0', 'dropped', undefined, '==', 0],
+    ['dropped_ratio < 1%', 'dropped_ratio', undefined, '<', 0.01],
+    ['dropped_ratio <= 0.05', 'dropped_ratio', undefined, '<=', 0.05],
+    ['harness_lag_p99 < 50ms', 'harness_lag_p99', undefined, '<', 50],
+    ['harness_lag_p99 <= 1s', 'harness_lag_p99', undefined, '<=', 1000],
   ])('%j', (source, metric, op, comparator, value) => {
     expect(parsed(source)).toEqual({ source: source.trim(), metric, op, comparator, value });
   });
@@ -33,7 +37,7 @@ describe('parseThreshold', () => {
     ],
     [
       'p98(start) < 5ms',
-      'unknown threshold metric "p98" (did you mean "p90", "p95" or "p99"?): use one of p50, p90, p95, p99, p999, max, mean, error_rate, throughput, dropped',
+      'unknown threshold metric "p98" (did you mean "p90", "p95" or "p99"?): use one of p50, p90, p95, p99, p999, max, mean, error_rate, throughput, dropped, dropped_ratio, harness_lag_p99',
     ],
     [
       'p99(Start) < 5ms',
@@ -46,8 +50,17 @@ describe('parseThreshold', () => {
     ],
     [
       'dropped(start) == 0',
-      'threshold "dropped(start) == 0": dropped counts cycles and takes no operation',
+      'threshold "dropped(start) == 0": dropped is of the whole run and takes no operation',
     ],
+    [
+      'harness_lag_p99(start) < 50ms',
+      'threshold "harness_lag_p99(start) < 50ms": harness_lag_p99 is of the whole run and takes no operation',
+    ],
+    [
+      'harness_lag_p99 < 50',
+      'threshold "harness_lag_p99 < 50": "50" has no unit: write e.g. 50s or 50ms',
+    ],
+    ['dropped_ratio < 120%', 'threshold "dropped_ratio < 120%": "120%" is more than 100%'],
     ['p99(start) < 5', 'threshold "p99(start) < 5": "5" has no unit: write e.g. 5s or 5ms'],
     [
       'p99(start) < 5secs',

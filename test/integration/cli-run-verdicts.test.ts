@@ -1,0 +1,129 @@
+// Verdicts of `churn run`, in-process: a stall injected into churn's own thread is read by the
+// event-loop probe as the stall it was, marks the run harness-bound and fails it unless the
+// scenario allows it; an open-loop run far beyond what the core can do is marked overloaded.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+import { harnessProbe } from '../../src/metrics/process-metrics.js';
+import { procfs } from '../../src/metrics/procfs.js';
+import type { Report } from '../../src/report/schema.js';
+import { bufferIo } from '../support/cli-io.js';
+import { tempDir } from '../support/core-fixtures.js';
+
+/** The probe's timer period, ms. */
+const tickMs = 20;
+const stallMs = 500;
+
+/** Blocks this thread for `ms`, as a starved harness would be. */
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin
+  }
+}
+
+/** Blocks the thread for {@link stallMs} once, `afterMs` from now. */
+function stallIn(afterMs: number): void {
+  const timer = setTimeout(() => busyWait(stallMs), afterMs);
+  onTestFinished(() => clearTimeout(timer));
+}
+
+async function run(dir: string, scenario: string, ...flags: string[]) {
+  const file = join(dir, 'scenario.yaml');
+  await writeFile(file, scenario);
+  const io = bufferIo({ cwd: dir });
+  const code = await runCli(['run', file, '--quiet', '--report-dir', 'out', ...flags], io.io);
+  const path = io.stdout().trim();
+  const report = JSON.parse(await readFile(path, 'utf8')) as Report;
+  return { code, stderr: io.stderr(), report };
+}
+
+/** One cycle every half second or so: little work for the core, a loop that is mostly idle. */
+const quiet = (extra = ''): string =>
+  [
+    'name: stall',
+    'workload:',
+    '  steps: [run_pod, { sleep: 400ms }, stop_pod, remove_pod]',
+    'load:',
+    '  phases: [{ duration: 4s, concurrency: 1 }]',
+    extra,
+  ].join('\n');
+
+describe('the event-loop probe', () => {
+  it('reads a 500 ms busy-wait as 500 ms ± one tick', async () => {
+    const probe = harnessProbe(procfs);
+    onTestFinished(() => probe.close());
+    await probe.sample();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    busyWait(stallMs);
+    // Let the timer run once after the stall, then read the period that held it.
+    await new Promise((resolve) => setTimeout(resolve, 3 * tickMs));
+    const sample = await probe.sample();
+    const maxMs = sample.eventLoopLagMaxSeconds * 1000;
+    expect(maxMs).toBeGreaterThanOrEqual(stallMs - tickMs);
+    expect(maxMs).toBeLessThanOrEqual(stallMs + tickMs);
+    expect(probe.run().lagMaxMs).toBe(maxMs);
+  });
+});
+
+describe('churn run: harness-bound', () => {
+  it('marks a run whose thread stalled for 500 ms harness-bound and exits 1, saying why', async () => {
+    const dir = await tempDir();
+    stallIn(2000);
+    const { code, stderr, report } = await run(dir, quiet());
+    expect(report.harness).not.toBeNull();
+    const harness = report.harness!;
+    // The probe cannot read less than the stall, less one tick.
+    expect(harness.lagMaxMs).toBeGreaterThanOrEqual(stallMs - tickMs);
+    expect(harness.lagBoundMs).toBe(100);
+    expect(harness.lagP99Ms).toBeGreaterThan(100);
+    expect(harness.stalls.length).toBeGreaterThan(0);
+    expect(Math.max(...harness.stalls.map((s) => s.lagMaxMs))).toBe(harness.lagMaxMs);
+    expect(report.run.marks).toContain('harness-bound');
+    expect(
+      report.timeline.intervals.some((i) => (i.harness?.loopLagMaxMs ?? 0) >= stallMs - tickMs),
+    ).toBe(true);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/churn: harness-bound: churn's event loop lagged .* at p99/);
+    expect(stderr).toContain('integrity.allow: [harness-bound]');
+  });
+
+  it('exits 0 when the scenario allows it, and still marks the run', async () => {
+    const dir = await tempDir();
+    stallIn(2000);
+    const { code, stderr, report } = await run(
+      dir,
+      quiet('integrity:\n  allow: [harness-bound]\n'),
+    );
+    expect(report.harness!.lagMaxMs).toBeGreaterThanOrEqual(stallMs - tickMs);
+    expect(report.run.marks).toContain('harness-bound');
+    expect(stderr).not.toContain('harness-bound');
+    expect(code).toBe(0);
+  });
+});
+
+describe('churn run: overloaded', () => {
+  it('marks an open-loop run that dropped most of its arrivals overloaded and exits 1, saying why', async () => {
+    const dir = await tempDir();
+    const { code, stderr, report } = await run(
+      dir,
+      [
+        'name: flood',
+        'load:',
+        '  phases: [{ duration: 3s, arrivalRate: 200 }]',
+        '  maxInflight: 2',
+        'integrity:',
+        '  allow: [harness-bound]',
+        '',
+      ].join('\n'),
+    );
+    expect(report.cycles.arrivals).toBeGreaterThan(0);
+    expect(report.cycles.dropped / report.cycles.arrivals!).toBeGreaterThan(0.5);
+    expect(report.run.marks).toContain('overloaded');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/churn: overloaded: [\d,]+ of [\d,]+ arrivals \(\d+(\.\d+)?%\) dropped/);
+    expect(stderr).toContain('this is not a run of its scenario');
+  });
+});
