@@ -6,6 +6,7 @@
  *   const report = syntheticReport({ seed: 1, ops: { start: { medianMs: 20 } } });
  */
 import type { OpName } from '../../src/common/operations.js';
+import type { RunMark } from '../../src/common/run-marks.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { buildReport, type RunOutcome, type ThresholdOutcome } from '../../src/report/build.js';
 import { deriveSeed, normal, seededRandom } from '../../src/common/seeded-random.js';
@@ -213,7 +214,7 @@ export function defaultOps(
 export function withRunHealth(
   report: Report,
   health: {
-    readonly marks?: readonly string[];
+    readonly marks?: readonly RunMark[];
     readonly contention?: {
       readonly load1Mean: number | null;
       readonly stealPct: number | null;

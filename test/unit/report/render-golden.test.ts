@@ -144,7 +144,7 @@ describe('golden output', () => {
 
   it('renders the history with trends, marks and busy hosts', () => {
     const quiet = { load1Mean: 0.4, stealPct: 0, otherCpuPct: 2 };
-    const health = [
+    const health: Parameters<typeof withRunHealth>[1][] = [
       { contention: quiet },
       {},
       { contention: { load1Mean: 2.6, stealPct: 0, otherCpuPct: 61 } },
