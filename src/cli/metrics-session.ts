@@ -280,6 +280,8 @@ export class RunMetrics {
   }
 
   #connected(info: RuntimeInfo): void {
+    // The run's loop lag counts from here: starting churn and its runtime delays no cycle.
+    this.#sampler.restartHarnessRun();
     this.#exporter?.setRuntime({
       runtime: info.runtimeName,
       runtimeVersion: info.runtimeVersion,

@@ -61,7 +61,17 @@ export class LoopLagTally {
     return { p99Ms: sorted[nearestRank(sorted.length) - 1]!, maxMs };
   }
 
-  /** p99 and max over everything recorded (p99 to the bucket's upper edge). */
+  /**
+   * Starts the run-wide figures afresh (the span's are kept): what happened before, such as
+   * churn starting up and starting its runtime, no longer counts against the run.
+   */
+  restartRun(): void {
+    this.#buckets.clear();
+    this.#runCount = 0;
+    this.#runMaxMs = 0;
+  }
+
+  /** p99 and max over everything recorded since the start or the last restart (p99 to the bucket's upper edge). */
   run(): LagFigures {
     if (this.#runCount === 0) return { p99Ms: 0, maxMs: this.#runMaxMs };
     const rank = nearestRank(this.#runCount);

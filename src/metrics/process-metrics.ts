@@ -30,8 +30,13 @@ import type { HarnessSample } from './resource-sample.js';
 export interface HarnessProbe {
   /** A sample; event-loop p99 over the last 60 s, max since the previous call. */
   sample(): Promise<HarnessSample>;
-  /** Figures over the probe's life so far (from its creation to now, or to its close). */
+  /** Figures over the probe's life so far (from its creation, or its lag from the last {@link restartRun}, to now or to its close). */
   run(): HarnessRunFigures;
+  /**
+   * Starts the run-wide lag afresh: churn loading and starting its runtime (a fork, an image
+   * import) happen before any cycle, so they distort no latency and must not mark the run.
+   */
+  restartRun(): void;
   /** Stops the event-loop timer. */
   close(): void;
 }
@@ -133,6 +138,11 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
         utilization: Number.isFinite(utilization) ? utilization : 0,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
       };
+    },
+    restartRun() {
+      if (closedFigures !== undefined) return;
+      loop.flushPending();
+      loop.tally.restartRun();
     },
     close() {
       // Figures end here: a stopped timer would read the time since as a stall.

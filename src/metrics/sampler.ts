@@ -242,6 +242,11 @@ export class ResourceSampler {
     return this.#harness.run();
   }
 
+  /** Starts the run-wide event-loop lag afresh (see {@link HarnessProbe.restartRun}). */
+  restartHarnessRun(): void {
+    this.#harness.restartRun();
+  }
+
   /** The series so far (bounded; see resource-series.ts). */
   series(): ResourceSeriesData {
     return this.#series.data();

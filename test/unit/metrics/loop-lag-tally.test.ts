@@ -51,6 +51,15 @@ describe('LoopLagTally', () => {
     expect(t.run().maxMs).toBe(300);
   });
 
+  it('restarts the run: what came before (start-up) no longer counts, spans go on', () => {
+    const t = tally([1, 300]);
+    t.restartRun();
+    expect(t.run()).toEqual({ p99Ms: 0, maxMs: 0 });
+    t.record(4);
+    expect(t.run()).toEqual({ p99Ms: 4, maxMs: 4 });
+    expect(t.takeSpan().maxMs).toBe(300);
+  });
+
   it('refuses a tick of 0', () => {
     expect(() => new LoopLagTally(0)).toThrow(/tickMs 0/);
   });

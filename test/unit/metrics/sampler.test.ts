@@ -90,6 +90,7 @@ const harnessSample: HarnessSample = {
 const harness: HarnessProbe = {
   sample: () => Promise.resolve(harnessSample),
   run: () => ({ lagP99Ms: 2, lagMaxMs: 2, utilization: 0.1, cpuSeconds: 1 }),
+  restartRun: () => undefined,
   close: () => undefined,
 };
 
