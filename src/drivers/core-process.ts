@@ -153,6 +153,9 @@ export class CoreProcess {
   ): Promise<CoreResult<M>> {
     if (this.#gone !== undefined)
       return Promise.reject(new ChurnError('UNAVAILABLE', `builtin driver: ${this.#gone}`));
+    // Sent anyway, the call would run in the core while its caller was told it was cancelled.
+    if (signal?.aborted === true)
+      return Promise.reject(new ChurnError('CANCELLED', `builtin driver: ${method} cancelled`));
     const id = this.#nextId++;
     return new Promise<CoreResult<M>>((resolve, reject) => {
       const stopWatching =
