@@ -166,6 +166,16 @@ export class BuiltinDriver implements Driver {
     const core = this.#core;
     this.#core = undefined;
     await core?.close();
+    // A core that died (kill -9, crash) left its tasks running: a core reopened on its state
+    // directory stops what the dead one recorded or marked, as `churn cleanup` would.
+    if (core?.lost === true && this.#openStateDir !== undefined) {
+      const sweeper = await CoreProcess.start({
+        ...this.#coreOptions,
+        stateDir: this.#openStateDir,
+        removeStateDir: this.#stateDir === undefined,
+      }).catch(() => undefined);
+      await sweeper?.close();
+    }
     // The core removes a temporary state directory itself; this covers a core that died.
     if (this.#stateDir === undefined && this.#openStateDir !== undefined)
       await rm(this.#openStateDir, { recursive: true, force: true });

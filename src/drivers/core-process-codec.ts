@@ -4,6 +4,10 @@
  * 90 against 160 µs a round trip on a loaded 2-core machine), and JSON has no bigint (the
  * core's nanosecond timestamps) nor bytes (exec output). Those two are tagged on the way out
  * and restored on the way in; everything else the core answers is plain JSON already.
+ *
+ * A tag is an object whose only key is `$bigint` or `$bytes`. User data can look like one (a
+ * label or annotation map `{ "$bigint": "x" }`), so every key of a crossing object that starts
+ * with `$` gains one more `$` on the way out and loses it on the way in: a tag is never data.
  */
 
 /** A bigint as it crosses. */
@@ -26,7 +30,7 @@ export function encodeValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(encodeValue);
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    if (field !== undefined) out[key] = encodeValue(field);
+    if (field !== undefined) out[key.startsWith('$') ? `$${key}` : key] = encodeValue(field);
   }
   return out;
 }
@@ -42,6 +46,6 @@ export function decodeValue(value: unknown): unknown {
     if (typeof record.$bytes === 'string') return Buffer.from(record.$bytes, 'base64');
   }
   const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = decodeValue(record[key]);
+  for (const key of keys) out[key.startsWith('$$') ? key.slice(1) : key] = decodeValue(record[key]);
   return out;
 }

@@ -49,6 +49,9 @@ process.on('message', (message: ToCore) => {
       break;
   }
 });
+// A send that races the harness's death fails (EPIPE) with an 'error' event: left unheard it
+// would kill this process before it stops its tasks. The channel's disconnect follows.
+process.on('error', () => undefined);
 // The harness went away (closed the channel, or died): close the core and leave nothing.
 process.on('disconnect', () => {
   void shutDown().then(() => process.exit(0));

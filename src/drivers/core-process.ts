@@ -72,6 +72,8 @@ export class CoreProcess {
   #gone: string | undefined;
   readonly #exited: Promise<void>;
   #onClosed: (() => void) | undefined;
+  /** The core answered `close`: it stopped its tasks itself. */
+  #closedCleanly = false;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -87,6 +89,15 @@ export class CoreProcess {
     child.on('message', (message: FromCore) => this.#receive(message));
     // A send to a process that just died: its exit fails the calls.
     child.on('error', () => undefined);
+  }
+
+  /**
+   * True once the process has exited without closing the core (killed, crashed): the tasks it
+   * ran may still be running, and only a core reopened on its state directory stops them.
+   */
+  get lost(): boolean {
+    const exited = this.#child.exitCode !== null || this.#child.signalCode !== null;
+    return exited && !this.#closedCleanly;
   }
 
   /** The core process's pid. */
@@ -142,6 +153,9 @@ export class CoreProcess {
   ): Promise<CoreResult<M>> {
     if (this.#gone !== undefined)
       return Promise.reject(new ChurnError('UNAVAILABLE', `builtin driver: ${this.#gone}`));
+    // Sent anyway, the call would run in the core while its caller was told it was cancelled.
+    if (signal?.aborted === true)
+      return Promise.reject(new ChurnError('CANCELLED', `builtin driver: ${method} cancelled`));
     const id = this.#nextId++;
     return new Promise<CoreResult<M>>((resolve, reject) => {
       const stopWatching =
@@ -200,6 +214,7 @@ export class CoreProcess {
         break;
       }
       case 'closed':
+        this.#closedCleanly = true;
         this.#onClosed?.();
         break;
       case 'opened':

@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { isChurnError } from '../../src/common/errors.js';
 import type { ContainerSpec, PodSpec } from '../../src/drivers/driver.js';
 import { BuiltinDriver } from '../../src/drivers/builtin.js';
-import { pidAlive, tempDir } from '../support/core-fixtures.js';
+import { pidAlive, podConfig, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 import { executorsUnderTest } from '../support/executors.js';
 
@@ -100,6 +100,45 @@ describe.each(executorsUnderTest())('BuiltinDriver with executor $name', ({ name
       await driver.removePod(podId);
     },
   );
+});
+
+describe('CoreProcess calls', () => {
+  it('a call given a signal that has already aborted fails CANCELLED and never reaches the core', async () => {
+    const driver = new BuiltinDriver();
+    onTestFinished(() => driver.close());
+    await driver.connect();
+    const cancelled: unknown = await driver.core
+      .call('runPodSandbox', [podConfig({ name: 'never' }), ''], AbortSignal.abort())
+      .catch((e: unknown) => e);
+    expect(isChurnError(cancelled, 'CANCELLED')).toBe(true);
+    expect(await driver.core.call('listPodSandbox', [{}])).toEqual([]);
+  });
+});
+
+describe('BuiltinDriver whose core process is killed', () => {
+  it('fails calls UNAVAILABLE, and close stops the tasks the dead core left and removes its temporary state', async () => {
+    const driver = new BuiltinDriver();
+    onTestFinished(() => driver.close());
+    await driver.connect();
+    const stateDir = driver.stateDir!;
+    const marker = `4${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+    const pod = cyclePod();
+    const podId = await driver.runPod(pod);
+    const id = await driver.createContainer(
+      podId,
+      pod,
+      containerSpec({ name: 'orphan', command: ['sleep', marker] }),
+    );
+    await driver.startContainer(id);
+    expect(processesWithMarker(marker)).toHaveLength(1);
+
+    process.kill(driver.core.pid, 'SIGKILL');
+    const lost: unknown = await driver.containerStatus(id).catch((e: unknown) => e);
+    expect(isChurnError(lost, 'UNAVAILABLE')).toBe(true);
+    await driver.close();
+    expect(processesWithMarker(marker)).toEqual([]);
+    expect(existsSync(stateDir)).toBe(false);
+  });
 });
 
 describe('BuiltinDriver fault injection', () => {

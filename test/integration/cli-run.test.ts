@@ -254,6 +254,29 @@ describe('churn run (built-in core)', () => {
     ).toBe(true);
   });
 
+  it('a run killed while its core is busy leaves nothing: the core survives its late answer', async () => {
+    const dir = await tempDir();
+    const tmp = await tempDir();
+    const m = marker();
+    // The exec after the start stalls the core for 3 s, then fails at once: the harness is
+    // killed during the stall, and the core answers into a channel that is gone (EPIPE).
+    const file = await scenarioFile(
+      dir,
+      `name: killed-busy\nworkload:\n  command: [sleep, "${m}"]\n  steps: [run_pod, create, start, { exec: { command: ["true"] } }, stop, remove, stop_pod, remove_pod]\nload:\n  phases: [{ duration: 60s, concurrency: 1 }]\nfaults:\n  exec: { stall: 3s, errorRate: 100%, code: UNAVAILABLE }\n`,
+    );
+    const p = startChurn(['run', file], dir, { env: { TMPDIR: tmp } });
+    expect(await eventually(() => processesWithMarker(m).length >= 1, 30_000)).toBe(true);
+    p.child.kill('SIGKILL');
+    await p.exited;
+    expect(await eventually(() => processesWithMarker(m).length === 0, 15_000)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await readdir(tmp)).filter((f) => f.startsWith('churn-core-')).length === 0,
+        15_000,
+      ),
+    ).toBe(true);
+  });
+
   it('churn cleanup removes what a killed run left in a persistent state directory', async () => {
     const dir = await tempDir();
     const state = join(dir, 'state');
