@@ -117,3 +117,12 @@ function fmt(value: number): string {
 }
 
 await main();
+// A bench that leaves a handle open must not hang `npm run bench` once its results are
+// written: name what was left (for whoever fixes it), then exit.
+setTimeout(() => {
+  const left = (process as unknown as { _getActiveHandles(): object[] })
+    ._getActiveHandles()
+    .map((h) => h.constructor.name);
+  process.stderr.write(`bench: still open at the end: ${left.join(', ')}; exiting\n`);
+  process.exit();
+}, 2000).unref();
