@@ -221,6 +221,9 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
       endpoint,
       '--report-dir',
       join(dir, 'reports'),
+      // Its drops are on purpose (the dashboard's drop panels need data).
+      '--allow',
+      'overloaded',
     ]);
     await prom.setTargets([run.instance]);
     const report = await reportOf(run);

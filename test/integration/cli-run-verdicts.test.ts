@@ -79,7 +79,7 @@ describe('the event-loop probe', () => {
     expect(Math.abs(maxMs - heldMs), `probe ${maxMs} ms, held ${heldMs} ms`).toBeLessThanOrEqual(
       tickMs,
     );
-    expect(probe.run().lagMaxMs).toBe(maxMs);
+    expect(probe.run().lagMaxMs).toBeCloseTo(maxMs, 6);
   });
 });
 
@@ -94,7 +94,7 @@ describe('churn run: harness-bound', () => {
     expect(harness.lagBoundMs).toBe(100);
     expect(harness.lagP99Ms).toBeGreaterThan(100);
     expect(harness.stalls.length).toBeGreaterThan(0);
-    expect(Math.max(...harness.stalls.map((s) => s.lagMaxMs))).toBe(harness.lagMaxMs);
+    expect(Math.max(...harness.stalls.map((s) => s.lagMaxMs))).toBeCloseTo(harness.lagMaxMs, 6);
     expect(report.run.marks).toContain('harness-bound');
     expect(
       report.timeline.intervals.some((i) => (i.harness?.loopLagMaxMs ?? 0) >= stallMs - tickMs),
