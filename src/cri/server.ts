@@ -3,8 +3,9 @@
  * validates its request (wire-to-core.ts), calls the core once, and encodes the result
  * (core-to-wire.ts); errors become gRPC status in status.ts. No runtime logic lives here.
  *
- * It listens on a unix socket created with mode 0600 (unix-socket.ts) and shuts down
- * gracefully: new calls are refused, in-flight calls finish (or are cut off after a grace
+ * It listens on a unix socket created with mode 0600 (unix-socket.ts); each connection goes
+ * through connection-gate.ts, so clients that send the socket path as `:authority` (grpc-go:
+ * the kubelet, crictl, critest) are answered too. It shuts down gracefully: new calls are refused, in-flight calls finish (or are cut off after a grace
  * period), the socket file is removed. Closing the core is the owner's job.
  */
 import {
@@ -15,6 +16,7 @@ import {
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
 import { lstat, rm } from 'node:fs/promises';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { ChurnError } from '../common/errors.js';
 import type { RuntimeApi } from '../runtime/api.js';
 import {
@@ -28,6 +30,7 @@ import {
 } from './core-to-wire.js';
 import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService.js';
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
+import { gateConnection } from './connection-gate.js';
 import { criPackage } from './proto-loader.js';
 import { toGrpcStatus } from './status.js';
 import { bindPrivateSocket, claimSocketPath } from './unix-socket.js';
@@ -64,6 +67,8 @@ export class CriServer {
 
   private constructor(
     private readonly server: Server,
+    private readonly listener: NetServer,
+    private readonly pending: Set<Socket>,
     /** The socket path it listens on. */
     readonly socketPath: string,
     private readonly socketIno: number,
@@ -85,25 +90,32 @@ export class CriServer {
     const onError = options.onInternalError ?? (() => undefined);
     server.addService(pkg.RuntimeService.service, runtimeHandlers(api, onError));
     server.addService(pkg.ImageService.service, imageHandlers(api, onError));
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const pending = new Set<Socket>();
+    const listener = createServer((socket) =>
+      gateConnection(socket, (c) => injector.injectConnection(c), pending),
+    );
     try {
       await bindPrivateSocket(
         path,
         (tempPath) =>
           new Promise<void>((resolve, reject) => {
-            server.bindAsync(`unix:${tempPath}`, ServerCredentials.createInsecure(), (err) => {
-              if (err === null) resolve();
-              else reject(err);
+            listener.once('error', reject);
+            listener.listen(tempPath, () => {
+              listener.off('error', reject);
+              resolve();
             });
           }),
       );
     } catch (err) {
+      listener.close();
       server.forceShutdown();
       throw new ChurnError('IO', `cannot listen on ${path}: ${(err as Error).message}`, {
         cause: err,
       });
     }
     const { ino } = await lstat(path);
-    return new CriServer(server, path, ino);
+    return new CriServer(server, listener, pending, path, ino);
   }
 
   /**
@@ -116,6 +128,9 @@ export class CriServer {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    // No new connections; connections still being read (no request yet) are dropped.
+    this.listener.close();
+    for (const socket of this.pending) socket.destroy();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
