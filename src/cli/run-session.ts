@@ -11,7 +11,8 @@
  * push happens before the report is built (its failures become report warnings), and /metrics
  * lingers after the summary is printed, unless a stop signal ended the run.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
 import { createDriver } from '../drivers/registry.js';
@@ -181,7 +182,6 @@ async function runWithMetrics(
     return ExitCode.badInput;
   }
   let report: Report;
-  let path: string;
   try {
     report = buildReport({
       outcome: { ...result, warnings: [...result.warnings, ...measured.warnings] },
@@ -190,10 +190,24 @@ async function runWithMetrics(
       resources: measured.resources,
       harness: measured.harness,
     });
-    path = await writeReport(reportDir, report);
   } finally {
     recorder.release();
   }
+  // A report that cannot be stored (a full disk, a read-only dir) must not take the run's
+  // figures with it: the summary is still printed and the report goes to a fallback path.
+  const stored = await storeReport(reportDir, report);
+  if (stored.error !== undefined) {
+    io.stderr.write(
+      `churn: cannot write the report under ${reportDir}: ${stored.error}
+` +
+        (stored.path !== undefined
+          ? `churn: the report was written to ${stored.path} instead
+`
+          : `churn: nor to the fallback ${fallbackReportDir()}: ${stored.fallbackError ?? ''}
+`),
+    );
+  }
+  const path = stored.path ?? '(not written)';
 
   switch (options.output) {
     case 'json':
@@ -208,6 +222,8 @@ async function runWithMetrics(
       break;
   }
   let code = exitCodeOf(result, report, stoppedBy, scenario, io);
+  // Not stored where asked: the run's results are not where its user will look (exit 3).
+  if (stored.error !== undefined && code === ExitCode.ok) code = ExitCode.broken;
   if (options.baseline !== undefined && baseline !== undefined && code === ExitCode.ok) {
     const gate = await gateOnBaseline({
       candidate: { report, path },
@@ -228,6 +244,35 @@ async function runWithMetrics(
   // A run stopped by SIGINT/SIGTERM was asked to stop: it does not linger.
   if (stoppedBy === undefined) await metrics.linger();
   return code;
+}
+
+/** Where a report goes when its report dir cannot take it. */
+function fallbackReportDir(): string {
+  return join(tmpdir(), 'churn-reports');
+}
+
+/** The outcome of {@link storeReport}. */
+interface StoredOutcome {
+  /** Where the report is, when it was written somewhere. */
+  readonly path?: string;
+  /** Why it could not be written under the report dir. */
+  readonly error?: string;
+  /** Why the fallback failed too. */
+  readonly fallbackError?: string;
+}
+
+/** Writes the report under `dir`, else under {@link fallbackReportDir}. */
+async function storeReport(dir: string, report: Report): Promise<StoredOutcome> {
+  try {
+    return { path: await writeReport(dir, report) };
+  } catch (err) {
+    const error = (err as Error).message;
+    try {
+      return { path: await writeReport(fallbackReportDir(), report), error };
+    } catch (fallbackErr) {
+      return { error, fallbackError: (fallbackErr as Error).message };
+    }
+  }
 }
 
 /** A run that never reached its runtime: the endpoint did not answer at the start. */
