@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
+import { makeTemporaryStateDir } from '../drivers/builtin.js';
 import { createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
@@ -121,8 +122,18 @@ async function runWithMetrics(
   metrics: RunMetrics,
   baseline: LocatedReport | null | undefined,
 ): Promise<number> {
+  // The built-in core's temporary state dir is made here, so the run can name it: after a
+  // kill -9 of churn and its core, `churn cleanup --driver builtin --all` finds it.
+  const temporaryStateDir =
+    scenario.target.driver === 'builtin' && scenario.target.stateDir === undefined
+      ? await makeTemporaryStateDir()
+      : undefined;
   const driver = metrics.observe(
-    createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed }),
+    createDriver(scenario.target, {
+      faults: scenario.faults,
+      seed: scenario.seed,
+      ...(temporaryStateDir !== undefined ? { temporaryStateDir } : {}),
+    }),
   );
   const recorder = new Recorder({
     clock: systemClock,
@@ -153,7 +164,10 @@ async function runWithMetrics(
     if (options.output === 'human') {
       io.stderr.write(
         `churn ${churnVersion()} · scenario ${scenario.name} · driver ${scenario.target.driver}` +
-          `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : ''} · run ${runId}\n`,
+          `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : ''} · run ${runId}\n` +
+          (temporaryStateDir !== undefined
+            ? `core state ${temporaryStateDir} (temporary, removed at the end)\n`
+            : ''),
       );
     }
     result = await runScenario({

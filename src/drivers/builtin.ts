@@ -41,24 +41,42 @@ export interface BuiltinDriverOptions extends Partial<
 > {
   /** State directory of the core; a temporary one, removed on close, when not given. */
   readonly stateDir?: string | undefined;
+  /**
+   * `stateDir` is a temporary directory the caller made (with {@link makeTemporaryStateDir},
+   * so it can name it before the run): removed on close like one the driver makes.
+   */
+  readonly stateDirIsTemporary?: boolean;
   /** Runtime handler given to RunPodSandbox ('' for the core's default executor). */
   readonly runtimeHandler?: string;
+}
+
+/** Name prefix of the temporary state directories, under the OS temp dir. */
+export const temporaryStateDirPrefix = 'churn-core-';
+
+/** Makes a temporary state directory (0700) for a core: `$TMPDIR/churn-core-XXXXXX`. */
+export function makeTemporaryStateDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), temporaryStateDirPrefix));
 }
 
 /** The `builtin` driver; see the module comment. */
 export class BuiltinDriver implements Driver {
   readonly kind = 'builtin' as const;
-  readonly #coreOptions: Omit<BuiltinDriverOptions, 'stateDir' | 'runtimeHandler'>;
+  readonly #coreOptions: Omit<
+    BuiltinDriverOptions,
+    'stateDir' | 'runtimeHandler' | 'stateDirIsTemporary'
+  >;
   readonly #stateDir: string | undefined;
+  readonly #temporary: boolean;
   readonly #runtimeHandler: string;
   #core: CoreProcess | undefined;
   #openStateDir: string | undefined;
   #connecting: Promise<RuntimeInfo> | undefined;
 
   constructor(options: BuiltinDriverOptions = {}) {
-    const { stateDir, runtimeHandler, ...coreOptions } = options;
+    const { stateDir, runtimeHandler, stateDirIsTemporary, ...coreOptions } = options;
     this.#coreOptions = coreOptions;
     this.#stateDir = stateDir;
+    this.#temporary = stateDir === undefined || stateDirIsTemporary === true;
     this.#runtimeHandler = runtimeHandler ?? '';
   }
 
@@ -172,19 +190,21 @@ export class BuiltinDriver implements Driver {
       const sweeper = await CoreProcess.start({
         ...this.#coreOptions,
         stateDir: this.#openStateDir,
-        removeStateDir: this.#stateDir === undefined,
+        removeStateDir: this.#temporary,
       }).catch(() => undefined);
       await sweeper?.close();
     }
-    // The core removes a temporary state directory itself; this covers a core that died.
-    if (this.#stateDir === undefined && this.#openStateDir !== undefined)
-      await rm(this.#openStateDir, { recursive: true, force: true });
+    // The core removes a temporary state directory itself; this covers a core that died, and
+    // a caller-made temporary one that never opened.
+    const temporaryDir = this.#openStateDir ?? this.#stateDir;
+    if (this.#temporary && temporaryDir !== undefined)
+      await rm(temporaryDir, { recursive: true, force: true });
     this.#openStateDir = undefined;
   }
 
   async #connect(): Promise<RuntimeInfo> {
-    const temporary = this.#stateDir === undefined;
-    const stateDir = this.#stateDir ?? (await mkdtemp(join(tmpdir(), 'churn-core-')));
+    const temporary = this.#temporary;
+    const stateDir = this.#stateDir ?? (await makeTemporaryStateDir());
     this.#openStateDir = stateDir;
     try {
       this.#core = await CoreProcess.start({

@@ -38,6 +38,11 @@ export interface CreateDriverOptions {
   readonly seed?: number | undefined;
   /** Error compat mode of the builtin core (default `strict`). */
   readonly compat?: Compat;
+  /**
+   * Builtin without a state directory: this temporary one (made by makeTemporaryStateDir, so
+   * the caller can name it), removed when the driver closes.
+   */
+  readonly temporaryStateDir?: string;
 }
 
 /**
@@ -48,7 +53,9 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
   switch (target.driver) {
     case 'builtin':
       return new BuiltinDriver({
-        stateDir: target.stateDir,
+        stateDir: target.stateDir ?? options.temporaryStateDir,
+        stateDirIsTemporary:
+          target.stateDir === undefined && options.temporaryStateDir !== undefined,
         executor: target.executor,
         imagesDir: target.images,
         runtimeHandler: target.runtimeHandler,

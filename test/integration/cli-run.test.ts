@@ -309,6 +309,35 @@ describe('churn run (built-in core)', () => {
     expect(await eventually(() => processesWithMarker(m).length === 0, 10_000)).toBe(true);
   });
 
+  it('a run whose churn and core are both killed: its state dir is named, and churn cleanup --driver builtin finds it', async () => {
+    const dir = await tempDir();
+    const tmp = await tempDir();
+    const m = marker();
+    const file = await scenarioFile(
+      dir,
+      `name: killed-both\nworkload:\n  command: [sleep, "${m}"]\n  steps: [run_pod, create, start, { sleep: 60s }, stop, remove, stop_pod, remove_pod]\nload:\n  phases: [{ duration: 60s, concurrency: 2 }]\n`,
+    );
+    const p = startChurn(['run', file], dir, { env: { TMPDIR: tmp }, ownProcessGroup: true });
+    expect(await eventually(() => processesWithMarker(m).length >= 2, 30_000)).toBe(true);
+    const [stateDir] = (await readdir(tmp)).filter((f) => f.startsWith('churn-core-'));
+    expect(p.stderr()).toContain(`core state ${join(tmp, stateDir!)} (temporary`);
+    // churn and its core together (the tasks run in process groups of their own).
+    process.kill(-p.child.pid!, 'SIGKILL');
+    await p.exited;
+    expect(processesWithMarker(m).length).toBeGreaterThanOrEqual(2);
+    expect(await readdir(tmp)).toContain(stateDir);
+
+    const cleaned = await runChurn(['cleanup', '--all', '--driver', 'builtin'], dir, {
+      env: { TMPDIR: tmp },
+    });
+    expect(cleaned.stderr).toBe('');
+    expect(cleaned.code).toBe(0);
+    expect(cleaned.stdout).toContain(`${join(tmp, stateDir!)}: removed 2 containers and 2 pods`);
+    expect(cleaned.stdout).toContain('removed 1 temporary core state dirs');
+    expect(await eventually(() => processesWithMarker(m).length === 0, 10_000)).toBe(true);
+    expect((await readdir(tmp)).filter((f) => f.startsWith('churn-core-'))).toEqual([]);
+  });
+
   it('churn cleanup needs --run-id or --all', async () => {
     const dir = await tempDir();
     const { code, stderr } = await runChurn(

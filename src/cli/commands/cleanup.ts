@@ -1,11 +1,16 @@
 /** `churn cleanup (--run-id ID | --all)`: remove what a killed run left, found by its labels. */
 import type { Argv } from 'yargs';
-import { ChurnError } from '../../common/errors.js';
+import { readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChurnError, isChurnError } from '../../common/errors.js';
+import { BuiltinDriver, temporaryStateDirPrefix } from '../../drivers/builtin.js';
 import { createDriver, type DriverTarget } from '../../drivers/registry.js';
 import { runIdLabel } from '../../load/cycle.js';
 import { sweep, type SweepTarget } from '../../load/sweep.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
 import { numberFlag } from '../number-flag.js';
 
 interface CleanupArgs {
@@ -46,7 +51,7 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
       .option('state-dir', {
         type: 'string',
         describe:
-          "the built-in core's state directory (driver builtin; the scenario's target.stateDir)",
+          "the built-in core's state directory (driver builtin; the scenario's target.stateDir). Without it: the temporary state dirs ($TMPDIR/churn-core-*) of killed runs",
       })
       .option('executor', {
         choices: ['process', 'runc'] as const,
@@ -64,6 +69,10 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
         '',
       )
       .example('$0 cleanup --all --driver builtin --state-dir /var/lib/churn', '')
+      .example(
+        '$0 cleanup --all --driver builtin',
+        'after a kill -9 of a run on the built-in core: its temporary state dir, tasks and all',
+      )
       .epilogue(
         'A run removes what it created even when stopped with Ctrl-C; this is for runs that were killed (SIGKILL, OOM, a lost node). The run id is printed at the start of every run and is in its report.',
       );
@@ -71,10 +80,7 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
   async run(args, io) {
     const target = sweepTarget(args);
     if (args.driver === 'builtin' && args['state-dir'] === undefined) {
-      throw new ChurnError(
-        'USAGE',
-        'the built-in core keeps state between runs only in a state directory: give --state-dir DIR (or --driver cri --endpoint …)',
-      );
+      return cleanOrphanedCores(args, target, io);
     }
     const driverTarget: DriverTarget = {
       driver: args.driver,
@@ -107,6 +113,62 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
     }
   },
 });
+
+/**
+ * `--driver builtin` without `--state-dir`: the temporary state directories of runs whose
+ * churn and core were both killed (`$TMPDIR/churn-core-*`, named at each run's start). Each
+ * one no live core holds is opened (which stops the tasks its dead core recorded), swept and
+ * removed; one a live run holds is left alone.
+ */
+async function cleanOrphanedCores(
+  args: CleanupArgs,
+  target: SweepTarget,
+  io: CliIo,
+): Promise<number> {
+  const dirs = (await readdir(tmpdir()).catch(() => [] as string[]))
+    .filter((name) => name.startsWith(temporaryStateDirPrefix))
+    .map((name) => join(tmpdir(), name));
+  let removedDirs = 0;
+  let failed = 0;
+  for (const dir of dirs) {
+    const driver = new BuiltinDriver({ stateDir: dir, executor: args.executor });
+    try {
+      await driver.connect();
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      if (isChurnError(err) && err.code === 'FAILED_PRECONDITION') {
+        io.stdout.write(`${dir}: in use by a live run, left alone\n`);
+      } else {
+        failed += 1;
+        io.stderr.write(`churn: ${dir}: cannot open: ${(err as Error).message}\n`);
+      }
+      continue;
+    }
+    try {
+      const result = await sweep(driver, target);
+      const left = result.remainingContainers + result.remainingPods;
+      io.stdout.write(
+        `${dir}: removed ${result.sweptContainers - result.remainingContainers} containers and ${result.sweptPods - result.remainingPods} pods\n`,
+      );
+      if (left > 0) {
+        failed += 1;
+        io.stderr.write(`churn: ${dir}: ${left} objects could not be removed; dir kept\n`);
+        continue;
+      }
+    } finally {
+      await driver.close();
+    }
+    // Only a sweep of every run empties the core: with --run-id other runs' objects stay.
+    if ('allRuns' in target) {
+      await rm(dir, { recursive: true, force: true });
+      removedDirs += 1;
+      io.stdout.write(`${dir}: removed\n`);
+    }
+  }
+  if (dirs.length === 0) io.stdout.write('no temporary core state left by a killed run\n');
+  else if (removedDirs > 0) io.stdout.write(`removed ${removedDirs} temporary core state dirs\n`);
+  return failed > 0 ? ExitCode.broken : ExitCode.ok;
+}
 
 function sweepTarget(args: CleanupArgs): SweepTarget {
   if (args.all && args['run-id'] !== undefined) {
