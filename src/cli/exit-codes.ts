@@ -2,7 +2,7 @@
  * churn's exit codes, a public contract CI jobs gate on:
  * 0 ok; 1 a threshold or a regression failed, or the run earned a mark its scenario does not
  * allow (harness-bound, overloaded); 2 bad usage or bad input (scenario, report, endpoint); 3 the
- * run itself broke; 130/143 stopped by SIGINT/SIGTERM (report written, partial).
+ * run itself broke; 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (report written, partial).
  */
 import { isChurnError, type ErrorCode } from '../common/errors.js';
 import type { StopSignalName } from './io.js';
@@ -13,6 +13,7 @@ export const ExitCode = {
   failed: 1,
   badInput: 2,
   broken: 3,
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -37,5 +38,12 @@ export function exitCodeForError(err: unknown): ExitCodeValue {
 
 /** The exit code of a run stopped by `signal`. */
 export function exitCodeForSignal(signal: StopSignalName): ExitCodeValue {
-  return signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+  switch (signal) {
+    case 'SIGINT':
+      return ExitCode.sigint;
+    case 'SIGTERM':
+      return ExitCode.sigterm;
+    case 'SIGHUP':
+      return ExitCode.sighup;
+  }
 }

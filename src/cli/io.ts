@@ -12,8 +12,11 @@ export interface Output {
   readonly columns?: number;
 }
 
-/** A stop request from outside: which signal, for the exit code (130 SIGINT, 143 SIGTERM). */
-export type StopSignalName = 'SIGINT' | 'SIGTERM';
+/**
+ * A stop request from outside: which signal, for the exit code (130 SIGINT, 143 SIGTERM, 129
+ * SIGHUP: the terminal went away, e.g. a dropped ssh session).
+ */
+export type StopSignalName = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** The world as a command sees it. */
 export interface CliIo {

@@ -25,8 +25,15 @@ const io: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   onStopSignal(listener) {
-    const handlers = (['SIGINT', 'SIGTERM'] as const).map((name: StopSignalName) => {
-      const handler = (): void => listener(name);
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name: StopSignalName) => {
+      const handler = (): void => {
+        // The terminal is gone: writes to it fail (EIO) and must not end the run's cleanup.
+        if (name === 'SIGHUP') {
+          process.stdout.on('error', () => undefined);
+          process.stderr.on('error', () => undefined);
+        }
+        listener(name);
+      };
       process.on(name, handler);
       return [name, handler] as const;
     });

@@ -46,7 +46,7 @@ const opName = z.enum(opNames);
 const exitReason = z
   .enum(['completed', 'interrupted', 'aborted', 'broken'])
   .describe(
-    'How the run ended: completed (plan or iterations cap), interrupted (SIGINT/SIGTERM), aborted (an abortOnFail threshold), broken (the run could not go on). Anything but completed makes the report partial.',
+    'How the run ended: completed (plan or iterations cap), interrupted (SIGINT/SIGTERM/SIGHUP), aborted (an abortOnFail threshold), broken (the run could not go on). Anything but completed makes the report partial.',
   );
 
 const latencyMs = z

@@ -157,6 +157,8 @@ describe('churn run (built-in core)', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    // The terminal went away (a dropped ssh session): the soak's results are kept all the same.
+    ['SIGHUP', 129],
   ] as const)(
     'on %s drains, removes what it created, writes a partial report and exits %i',
     async (signal, exit) => {
