@@ -110,7 +110,7 @@ async function stopChurn(child: ChildProcess, exited: Promise<unknown>): Promise
   child.kill('SIGINT');
   await sleep(300);
   child.kill('SIGINT');
-  await Promise.race([exited, sleep(15_000)]);
+  await Promise.race([exited, sleep(15_000, undefined, { ref: false })]);
   if (running()) child.kill('SIGKILL');
 }
 
@@ -155,7 +155,11 @@ async function measure(load: Load, durationMs: number, reportDir: string): Promi
   let exitCode: number | undefined;
   let scrapes: Scrape[];
   try {
-    exitCode = await Promise.race([exited, sleep(durationMs + exitGraceMs).then(() => undefined)]);
+    // Unref'd: a pending deadline must not keep `npm run bench` alive once its results are out.
+    exitCode = await Promise.race([
+      exited,
+      sleep(durationMs + exitGraceMs, undefined, { ref: false }).then(() => undefined),
+    ]);
   } finally {
     scrapes = await scraper.stop();
     await stopChurn(child, exited);
