@@ -125,6 +125,10 @@ describe('churn run: overloaded', () => {
       dir,
       [
         'name: flood',
+        // Each cycle holds its slot for at least 100 ms, so two slots take at most 20 of the
+        // 200 arrivals a second, on any machine: at least 90% are dropped.
+        'workload:',
+        '  steps: [run_pod, { sleep: 100ms }, stop_pod, remove_pod]',
         'load:',
         '  phases: [{ duration: 3s, arrivalRate: 200 }]',
         '  maxInflight: 2',
