@@ -22,6 +22,22 @@ export type ClosedPhase = Extract<Phase, { kind: 'closed' }>;
 /** Cycles a worker runs between yields to the event loop (see wait.ts). */
 const cyclesPerYield = 32;
 
+/** First backoff delay after a cycle that found the runtime unreachable. */
+export const backoffBaseMs = 100;
+/** Longest backoff delay between cycles while the runtime stays unreachable. */
+export const backoffCapMs = 5000;
+
+/**
+ * The wait before a worker's next cycle after `failures` (>= 1) cycles in a row found the
+ * runtime unreachable: capped exponential (base, doubling, cap) with equal jitter, i.e. a
+ * uniform draw in [delay/2, delay] from `random` (in [0, 1)). Zero when `failures` < 1.
+ */
+export function backoffDelayMs(failures: number, random: () => number = Math.random): number {
+  if (failures < 1) return 0;
+  const delay = Math.min(backoffCapMs, backoffBaseMs * 2 ** Math.min(failures - 1, 30));
+  return delay / 2 + (random() * delay) / 2;
+}
+
 /** The in-flight cycle of each worker slot, across phases. */
 export class WorkerSlots {
   readonly #busy: (Promise<unknown> | undefined)[] = [];
@@ -52,6 +68,14 @@ export interface ClosedLoopOptions {
    * more cycles may start in the run.
    */
   readonly startCycle: () => Promise<unknown> | undefined;
+  /**
+   * Whether a cycle's completion value says the runtime was unreachable (UNAVAILABLE,
+   * connection refused); the worker then waits {@link backoffDelayMs} before its next cycle
+   * instead of looping hot. Absent: no backoff.
+   */
+  readonly unreachable?: (outcome: unknown) => boolean;
+  /** Jitter source for the backoff (tests); Math.random when absent. */
+  readonly random?: () => number;
 }
 
 /** How a closed-loop phase went. */
@@ -79,6 +103,7 @@ export async function runClosedPhase(options: ClosedLoopOptions): Promise<Closed
     await slots.idle(index);
     workersStarted++;
     let done = 0;
+    let failures = 0;
     for (;;) {
       if (stopSignal.aborted || cap.refused) return;
       const now = clock.now();
@@ -92,7 +117,14 @@ export async function runClosedPhase(options: ClosedLoopOptions): Promise<Closed
       done++;
       cyclesStarted++;
       slots.occupy(index, cycle);
-      await cycle;
+      const outcome = await cycle;
+      if (options.unreachable?.(outcome) === true) {
+        failures++;
+        const waitMs = backoffDelayMs(failures, options.random);
+        if (!(await sleepUntil(clock, clock.now() + waitMs, stopSignal))) return;
+        continue;
+      }
+      failures = 0;
       if (done % cyclesPerYield === 0) await yieldToEventLoop();
     }
   };

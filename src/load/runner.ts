@@ -205,7 +205,7 @@ class Run {
   readonly #workloads: WorkloadRun[];
   readonly #cumulativeWeights: number[];
   readonly #mix: SeededRandom;
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #inflight = new Set<Promise<unknown>>();
   readonly #warnings: string[] = [];
   #stopReason: StopReason | undefined;
   /** A stop signal came before the drain ended (even after the plan had ended the scheduling). */
@@ -424,6 +424,7 @@ class Run {
             stopSignal: this.#stop.signal,
             slots,
             startCycle: () => this.#launch(undefined, record),
+            unreachable: (outcome) => outcome === true,
           });
           break;
         case 'open': {
@@ -456,8 +457,9 @@ class Run {
   /**
    * Starts one cycle: closed loop with `intendedMs` undefined (intended = actual start), open
    * loop with the arrival's planned time. Undefined when the iterations cap is reached.
+   * Resolves true when the cycle failed because the runtime was unreachable (UNAVAILABLE).
    */
-  #launch(intendedMs: number | undefined, record: boolean): Promise<void> | undefined {
+  #launch(intendedMs: number | undefined, record: boolean): Promise<boolean> | undefined {
     const cap = this.#o.scenario.load.iterations;
     if (this.#stop.signal.aborted || (cap !== undefined && this.#started >= cap)) return undefined;
     const seq = this.#started++;
@@ -472,7 +474,7 @@ class Run {
       this.#workloads.length === 1
         ? this.#workloads[0]!
         : this.#workloads[weightedIndex(this.#mix, this.#cumulativeWeights)]!;
-    const cycle: Promise<void> = runCycle(
+    const cycle: Promise<boolean> = runCycle(
       this.#env,
       wr.cycle,
       record ? wr.sinks : wr.discard,
@@ -497,10 +499,12 @@ class Run {
               this.#cutCount++;
               break;
           }
+          return outcome.state === 'failed' && outcome.code === 'UNAVAILABLE';
         },
         (err: unknown) => {
           // runCycle turns runtime failures into data; reaching here is a bug in churn.
           this.#fail(toChurnError(err, 'INTERNAL').wrap(`cycle ${seq}`));
+          return false;
         },
       )
       .finally(() => {

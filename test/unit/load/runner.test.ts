@@ -487,7 +487,7 @@ describe('runner: phases, stop and thresholds', () => {
     });
     const h = harness(sc, {
       latencyMs: everyOp(10),
-      fail: (op) => (op === 'start' && h.clock.now() >= 10_000 ? 'UNAVAILABLE' : undefined),
+      fail: (op) => (op === 'start' && h.clock.now() >= 10_000 ? 'DEADLINE_EXCEEDED' : undefined),
     });
     const result = await run(h, sc);
     expect(result.state).toBe('aborted');
