@@ -32,6 +32,7 @@ import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService.j
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
 import { gateConnection } from './connection-gate.js';
 import { criPackage } from './proto-loader.js';
+import { checkRequestLimits } from './request-limits.js';
 import { toGrpcStatus } from './status.js';
 import { bindPrivateSocket, claimSocketPath } from './unix-socket.js';
 import {
@@ -160,8 +161,16 @@ function unary<Req, Res>(
   fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    // fn is async: it reports every failure, validation included, through the promise.
-    fn(call.request, call).then(
+    // fn is async: it reports every failure, validation included, through the promise; the
+    // size limits are checked first, so nothing over them reaches the core.
+    let answer: Promise<Res>;
+    try {
+      checkRequestLimits(method, call.request);
+      answer = fn(call.request, call);
+    } catch (err) {
+      answer = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    answer.then(
       (response) => callback(null, response),
       (err: unknown) => {
         // Deliberate answers (ChurnErrors, UNKNOWN ones included: the core's containerd
