@@ -4,7 +4,10 @@
  * NAME of the lower layers and `.wh..wh..opq` hides everything lower layers had in its
  * directory. No entry may leave the rootfs: names with `..` that climb out are refused, and
  * parent directories are resolved inside the rootfs, so a symlink from a lower layer cannot
- * redirect a write to the host.
+ * redirect a write to the host. Directory modes, set at the end, are set only on what is still
+ * a directory there (a later entry may have replaced it with a symlink out); a whiteout
+ * removes one entry of its own directory (never `.` or `..`); names longer than PATH_MAX or
+ * with a component longer than NAME_MAX are refused. Every refusal is INVALID_ARGUMENT.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -77,7 +80,13 @@ export async function applyLayer(
     });
   }
   // Directory modes last, deepest first, so a read-only directory did not block its content.
-  for (const { path, mode } of state.dirModes.reverse()) await chmod(path, mode);
+  // A later entry may have replaced a directory with a symlink (to a host path, say): each is
+  // resolved in the rootfs again and set only if it is still a directory, never through a link.
+  for (const { rel, mode } of state.dirModes.reverse()) {
+    const path = await resolveInRoot(rootfs, rel, { followFinal: false });
+    const stat = await lstat(path).catch(() => undefined);
+    if (stat?.isDirectory() === true) await chmod(path, mode);
+  }
   return { diffId: `sha256:${hash.digest('hex')}`, skipped: state.skipped };
 }
 
@@ -85,7 +94,8 @@ interface LayerState {
   readonly rootfs: string;
   /** Rootfs-relative paths this layer wrote, for opaque whiteouts. */
   readonly written: Set<string>;
-  readonly dirModes: { path: string; mode: number }[];
+  /** Rootfs-relative directories ('' for the root) and the modes their entries gave. */
+  readonly dirModes: { rel: string; mode: number }[];
   skipped: number;
   readonly chown: boolean;
 }
@@ -100,10 +110,24 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** Longest entry or link name taken (PATH_MAX), and longest component (NAME_MAX). */
+const maxNameBytes = 4096;
+const maxComponentBytes = 255;
+
 /** The entry's path relative to the rootfs ('' for the root), refusing escapes. */
 function entryPath(name: string): string {
+  if (Buffer.byteLength(name) > maxNameBytes)
+    throw new ChurnError(
+      'INVALID_ARGUMENT',
+      `layer entry "${name.slice(0, 64)}…" has a name over ${String(maxNameBytes)} bytes`,
+    );
   const parts: string[] = [];
   for (const part of name.split('/')) {
+    if (Buffer.byteLength(part) > maxComponentBytes)
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `layer entry "${name.slice(0, 64)}…" has a component over ${String(maxComponentBytes)} bytes`,
+      );
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (parts.length === 0) {
@@ -128,10 +152,18 @@ async function applyEntry(state: LayerState, entry: TarEntry): Promise<void> {
     return;
   }
   if (base.startsWith(whiteoutPrefix)) {
-    const victimRel = posix.join(dirRel, base.slice(whiteoutPrefix.length));
+    const victim = base.slice(whiteoutPrefix.length);
+    // `.wh..` and `.wh...` would name the directory itself or its parent (the rootfs's parent
+    // at the top): a whiteout removes one entry of its directory, nothing else.
+    if (victim === '' || victim === '.' || victim === '..')
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `layer entry "${header.name}" whites out "${victim}"`,
+      );
+    const victimRel = posix.join(dirRel, victim);
     if (!state.written.has(victimRel)) {
       const parentHost = await resolveInRoot(state.rootfs, dirRel);
-      await rm(posix.join(parentHost, base.slice(whiteoutPrefix.length)), {
+      await rm(posix.join(parentHost, victim), {
         recursive: true,
         force: true,
       });
@@ -141,7 +173,7 @@ async function applyEntry(state: LayerState, entry: TarEntry): Promise<void> {
   if (rel === '') {
     // The root itself: only its mode matters.
     if (header.type === 'directory') {
-      state.dirModes.push({ path: state.rootfs, mode: header.mode & 0o7777 });
+      state.dirModes.push({ rel: '', mode: header.mode & 0o7777 });
     }
     return;
   }
@@ -156,7 +188,7 @@ async function applyEntry(state: LayerState, entry: TarEntry): Promise<void> {
         await rm(dest, { recursive: true, force: true });
       if (existing === undefined || !existing.isDirectory()) await mkdir(dest, { mode: 0o700 });
       await chmod(dest, mode | 0o700);
-      state.dirModes.push({ path: dest, mode });
+      state.dirModes.push({ rel, mode });
       break;
     }
     case 'file':
@@ -168,7 +200,13 @@ async function applyEntry(state: LayerState, entry: TarEntry): Promise<void> {
     }
     case 'symlink': {
       if (existing !== undefined) await rm(dest, { recursive: true, force: true });
-      await symlink(header.linkname, dest);
+      const target = header.linkname;
+      if (target === '' || Buffer.byteLength(target) > maxNameBytes || target.includes('\0'))
+        throw new ChurnError(
+          'INVALID_ARGUMENT',
+          `layer entry "${header.name}" is a symlink with an empty, NUL-holding or over-long target`,
+        );
+      await symlink(target, dest);
       break;
     }
     case 'link': {
