@@ -32,6 +32,7 @@ import {
 import type { Driver, RuntimeInfo } from '../drivers/driver.js';
 import type { OpSink, Recorder, RecorderSnapshot } from '../metrics/recorder.js';
 import type { Scenario, Workload } from '../scenario/schema.js';
+import { formatDurationHuman } from '../scenario/units.js';
 import { runClosedPhase, WorkerSlots } from './closed-loop.js';
 import {
   checkSteps,
@@ -57,6 +58,7 @@ import {
   statsFromWindow,
   type ThresholdResult,
 } from './threshold-eval.js';
+import { OutageTracker, type Outage } from './outages.js';
 import { sweep } from './sweep.js';
 import { sleepUntil } from './wait.js';
 
@@ -140,6 +142,18 @@ export interface RunResultBase {
   readonly thresholds: readonly ThresholdResult[];
   /** Things that did not stop the run but a user should know (e.g. a failed pre-pull). */
   readonly warnings: readonly string[];
+  /**
+   * When the runtime was unreachable: from the first cycle that failed UNAVAILABLE to the next
+   * that succeeded, ms since the run's start (`endMs` null: it never came back).
+   */
+  readonly outages: readonly RunOutage[];
+}
+
+/** One outage of a run; see {@link RunResultBase.outages}. */
+export interface RunOutage {
+  readonly startMs: number;
+  readonly endMs: number | null;
+  readonly failedCycles: number;
 }
 
 /**
@@ -207,6 +221,7 @@ class Run {
   readonly #mix: SeededRandom;
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #warnings: string[] = [];
+  readonly #outages = new OutageTracker();
   #stopReason: StopReason | undefined;
   /** A stop signal came before the drain ended (even after the plan had ended the scheduling). */
   #signalled = false;
@@ -301,6 +316,8 @@ class Run {
         harnessLagP99Ms: this.#o.harnessLagP99Ms?.(),
       }),
     );
+    const outages = this.#outages.outages();
+    for (const o of outages) this.#warnings.push(describeOutage(o, startMs));
     const base: RunResultBase = {
       runId: this.#o.runId,
       seed: this.#seed,
@@ -330,6 +347,11 @@ class Run {
       snapshot,
       thresholds,
       warnings: this.#warnings,
+      outages: outages.map((o) => ({
+        startMs: o.startMs - startMs,
+        endMs: o.endMs === null ? null : o.endMs - startMs,
+        failedCycles: o.failedCycles,
+      })),
     };
     if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
     if (this.#abortedBy !== undefined)
@@ -486,6 +508,7 @@ class Run {
           switch (outcome.state) {
             case 'succeeded':
               this.#succeeded++;
+              this.#outages.reachable(clock.now());
               recorder.cycleFinished(wr.cycle.workload.name, 'success');
               if (open && record) {
                 recorder.recordServiceTime((outcome.endedMs - outcome.startedMs) * 1000);
@@ -499,7 +522,9 @@ class Run {
               this.#cutCount++;
               break;
           }
-          return outcome.state === 'failed' && outcome.code === 'UNAVAILABLE';
+          const unreachable = outcome.state === 'failed' && outcome.code === 'UNAVAILABLE';
+          if (unreachable) this.#outages.unreachable(clock.now());
+          return unreachable;
         },
         (err: unknown) => {
           // runCycle turns runtime failures into data; reaching here is a bug in churn.
@@ -610,6 +635,7 @@ class Run {
     while (await sleepUntil(clock, clock.now() + this.#statusIntervalMs, done)) {
       const nowMs = clock.now();
       recorder.tick(nowMs);
+      this.#checkOutage(nowMs);
       if (
         abortSpecs.length > 0 &&
         !this.#stop.signal.aborted &&
@@ -686,8 +712,35 @@ class Run {
       this.#stop.abort(new ChurnError('CANCELLED', `run stopped: ${reason}`));
   }
 
+  /** Stops the run as broken once the runtime has been unreachable longer than allowed. */
+  #checkOutage(nowMs: number): void {
+    const limitMs = this.#o.scenario.integrity.maxOutageMs;
+    const downMs = this.#outages.openForMs(nowMs);
+    if (limitMs === 0 || downMs <= limitMs || this.#stop.signal.aborted) return;
+    this.#fail(
+      new ChurnError(
+        'UNAVAILABLE',
+        `the runtime has been unreachable for ${seconds(downMs)}, longer than integrity.maxOutage (${formatDurationHuman(limitMs)}; --max-outage)`,
+      ),
+    );
+  }
+
   #fail(error: ChurnError): void {
     this.#broken ??= error;
     this.#requestStop('broken');
   }
+}
+
+/** A warning line for one outage, times from the run's start. */
+function describeOutage(o: Outage, runStartMs: number): string {
+  const from = seconds(o.startMs - runStartMs);
+  const failed = `${o.failedCycles.toLocaleString('en-US')} cycles failed UNAVAILABLE`;
+  if (o.endMs === null)
+    return `the runtime became unreachable ${from} into the run and never came back (${failed})`;
+  return `the runtime was unreachable for ${seconds(o.endMs - o.startMs)} from ${from} into the run, until a cycle succeeded again (${failed})`;
+}
+
+/** `ms` to a tenth of a second, as people read it: `8.2s`, `1m5s`. */
+function seconds(ms: number): string {
+  return formatDurationHuman(Math.max(100, Math.round(ms / 100) * 100));
 }

@@ -62,6 +62,8 @@ export interface RunOutcome {
   readonly snapshot: RecorderSnapshot;
   readonly thresholds: readonly ThresholdOutcome[];
   readonly warnings: readonly string[];
+  /** Outages of the runtime, ms since the run's start; none when absent. */
+  readonly outages?: Report['outages'];
 }
 
 /** Inputs of {@link buildReport}. */
@@ -196,6 +198,7 @@ export function buildReport(input: BuildReportInput): Report {
     })),
     cleanup: outcome.cleanup,
     warnings: outcome.warnings,
+    outages: outcome.outages ?? [],
     resources:
       input.resources === undefined
         ? null

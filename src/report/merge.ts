@@ -174,6 +174,17 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       remainingContainers: sum(reports, (r) => r.cleanup.remainingContainers),
     },
     warnings,
+    // Each run's outages, on the merged report's clock.
+    outages: reports
+      .flatMap((r) => {
+        const shiftMs = Date.parse(r.run.start) - startMs;
+        return r.outages.map((o) => ({
+          startMs: o.startMs + shiftMs,
+          endMs: o.endMs === null ? null : o.endMs + shiftMs,
+          failedCycles: o.failedCycles,
+        }));
+      })
+      .sort((a, b) => a.startMs - b.startMs),
     // Each part sampled its own node's daemon: there is no sum of them to keep.
     resources: null,
     // Each part's harness is its own process's; they do not add up.

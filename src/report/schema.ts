@@ -468,6 +468,24 @@ export const reportSchema = z
       })
       .describe('What the cleanup did.'),
     warnings: z.array(z.string()).describe('Things a user should know about the run.'),
+    outages: z
+      .array(
+        z.strictObject({
+          startMs: nonNegative.describe(
+            'When the first cycle that found the runtime unreachable (UNAVAILABLE) ended, ms since the run started.',
+          ),
+          endMs: nonNegative
+            .nullable()
+            .describe(
+              'When the next cycle that succeeded ended, ms since the run started; null: the runtime never came back.',
+            ),
+          failedCycles: count.describe('Cycles that failed UNAVAILABLE in the outage.'),
+        }),
+      )
+      .default([])
+      .describe(
+        'When the runtime was unreachable, as the run lived it: from the first failed cycle to the next successful one (recovery included).',
+      ),
     resources: resources
       .nullable()
       .optional()

@@ -18,6 +18,7 @@
  *   --label k=v      report.labels.k (repeatable)
  *   --max-harness-lag D   integrity.maxHarnessLagP99
  *   --max-dropped R       integrity.maxDroppedRatio
+ *   --max-outage D        integrity.maxOutage
  *   --allow MARK     integrity.allow (repeatable; replaces the file's list)
  */
 import { defaultPhasesInput } from './schema.js';
@@ -51,6 +52,8 @@ export interface ScenarioOverrides {
   readonly maxHarnessLag?: string;
   /** A ratio such as `5%`: integrity.maxDroppedRatio. */
   readonly maxDropped?: string;
+  /** A duration such as `2m`: integrity.maxOutage. */
+  readonly maxOutage?: string;
   /** Run marks that do not fail the run: integrity.allow. */
   readonly allow?: readonly string[];
 }
@@ -106,6 +109,11 @@ export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFla
     'string',
     'bound on the open-loop arrivals dropped (default 1%); above it the run is overloaded',
   ),
+  maxOutage: flag(
+    'max-outage',
+    'string',
+    'longest the runtime may stay unreachable (default 60s; 0: no limit); beyond it the run stops as broken (exit 3)',
+  ),
   allow: flag(
     'allow',
     'string',
@@ -145,6 +153,7 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
     labels: list(label),
     maxHarnessLag: text(args['maxHarnessLag']),
     maxDropped: text(args['maxDropped']),
+    maxOutage: text(args['maxOutage']),
     allow: list(args['allow']),
   };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
@@ -216,6 +225,7 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   set('reportDir', ['report', 'dir'], overrides.reportDir);
   set('maxHarnessLag', ['integrity', 'maxHarnessLagP99'], overrides.maxHarnessLag);
   set('maxDropped', ['integrity', 'maxDroppedRatio'], overrides.maxDropped);
+  set('maxOutage', ['integrity', 'maxOutage'], overrides.maxOutage);
   set('allow', ['integrity', 'allow'], overrides.allow);
 
   const workloads = root['workloads'];

@@ -559,6 +559,8 @@ const report = z.strictObject({
 export const defaultMaxHarnessLagP99 = '100ms';
 /** Default of `integrity.maxDroppedRatio`, as written. */
 export const defaultMaxDroppedRatio = '1%';
+/** Default of `integrity.maxOutage`, as written. */
+export const defaultMaxOutage = '60s';
 
 const integrity = z.strictObject({
   maxHarnessLagP99: duration
@@ -570,6 +572,11 @@ const integrity = z.strictObject({
     .prefault(defaultMaxDroppedRatio)
     .describe(
       'Bound on the open-loop arrivals dropped (maxInflight reached), as a share of all arrivals: above it the run is marked overloaded and exits 1.',
+    ),
+  maxOutage: duration
+    .prefault(defaultMaxOutage)
+    .describe(
+      'Longest the runtime may stay unreachable (every cycle failing UNAVAILABLE, none succeeding): beyond it the run stops as broken and exits 3. 0: no limit.',
     ),
   allow: z
     .array(z.enum(runMarks))
@@ -679,6 +686,8 @@ export interface Integrity {
   readonly maxHarnessLagP99Ms: number;
   /** Bound on dropped ÷ arrivals of the open-loop phases, a fraction. */
   readonly maxDroppedRatio: number;
+  /** Longest outage (runtime unreachable) the run goes on through, ms; 0: no limit. */
+  readonly maxOutageMs: number;
   /** Marks that do not fail the run. */
   readonly allow: readonly RunMark[];
 }
@@ -915,6 +924,7 @@ function resolve(s: ScenarioInput): Scenario {
     integrity: {
       maxHarnessLagP99Ms: s.integrity.maxHarnessLagP99,
       maxDroppedRatio: s.integrity.maxDroppedRatio,
+      maxOutageMs: s.integrity.maxOutage,
       allow: [...new Set(s.integrity.allow)],
     },
     report: { dir: s.report.dir, labels: s.report.labels, intervalMs: s.report.interval },

@@ -23,6 +23,8 @@ describe('churn run: integrity flags', () => {
       '250ms',
       '--max-dropped',
       '5%',
+      '--max-outage',
+      '2m',
     );
     expect(code).toBe(0);
     const { scenario } = JSON.parse(stdout) as {
@@ -31,15 +33,22 @@ describe('churn run: integrity flags', () => {
     expect(scenario.integrity).toEqual({
       maxHarnessLagP99Ms: 250,
       maxDroppedRatio: 0.05,
+      maxOutageMs: 120_000,
       allow: ['harness-bound', 'overloaded'],
     });
   });
 
-  it('defaults to 100ms and 1%, nothing allowed', async () => {
+  it('defaults to 100ms, 1% and 60s, nothing allowed', async () => {
     const { stdout } = await churn('run', '--dry-run', '--json');
     expect((JSON.parse(stdout) as { scenario: { integrity: unknown } }).scenario.integrity).toEqual(
-      { maxHarnessLagP99Ms: 100, maxDroppedRatio: 0.01, allow: [] },
+      { maxHarnessLagP99Ms: 100, maxDroppedRatio: 0.01, maxOutageMs: 60_000, allow: [] },
     );
+  });
+
+  it('refuses a bad --max-outage, naming the flag', async () => {
+    const { code, stderr } = await churn('run', '--dry-run', '--max-outage', 'soon');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--max-outage');
   });
 
   it('refuses a mark that does not exist, naming the flag', async () => {
