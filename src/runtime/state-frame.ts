@@ -6,7 +6,9 @@
  *          8   u64 LE  sequence number
  *         16   payload (UTF-8 JSON)
  *
- * A file is an 8-byte magic (its kind and format version) followed by frames. Reading never
+ * A file is an 8-byte magic (its kind and format version), a header frame (sequence number 0,
+ * JSON), then frames. A record or snapshot object's payload is `{"k": kind, "id": id, "v":
+ * value}` with the value encoded by state-codec.ts (null deletes). Reading never
  * throws on damage: {@link scanFrames} returns the valid frames and, between them, the byte
  * ranges that are not, so recovery can say what it lost.
  */
@@ -46,6 +48,45 @@ export function encodeFrame(seq: number, payload: string): Buffer {
   body.copy(frame, frameHeaderBytes);
   frame.writeUInt32LE(crc32c(frame, 8, frame.length), 4);
   return frame;
+}
+
+/** The payload of a record setting object `id` of `kind` to `encoded` (state-codec), or deleting it (null). */
+export function recordPayload(kind: string, id: string, encoded: string | null): string {
+  return `{"k":${JSON.stringify(kind)},"id":${JSON.stringify(id)},"v":${encoded ?? 'null'}}`;
+}
+
+/** The start of journal `gen`, whose first record will have sequence number `firstSeq`. */
+export function encodeJournalHeader(gen: number, firstSeq: number): Buffer {
+  return Buffer.concat([
+    journalMagic,
+    encodeFrame(0, JSON.stringify({ format: 'churn-state-journal', gen, firstSeq })),
+  ]);
+}
+
+/**
+ * Snapshot `gen`: `objects` (`kind/id` → encoded value) as of record `lastSeq`, numbered from 1,
+ * after a header that counts them.
+ */
+export function encodeSnapshot(
+  gen: number,
+  lastSeq: number,
+  objects: ReadonlyMap<string, string>,
+): Buffer {
+  const frames: Buffer[] = [
+    snapshotMagic,
+    encodeFrame(
+      0,
+      JSON.stringify({ format: 'churn-state-snapshot', gen, lastSeq, count: objects.size }),
+    ),
+  ];
+  let seq = 1;
+  for (const [key, value] of objects) {
+    const slash = key.indexOf('/');
+    frames.push(
+      encodeFrame(seq++, recordPayload(key.slice(0, slash), key.slice(slash + 1), value)),
+    );
+  }
+  return Buffer.concat(frames);
 }
 
 /** A valid frame found by {@link scanFrames}. */

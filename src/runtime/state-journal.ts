@@ -43,7 +43,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { ChurnError } from '../common/errors.js';
 import { decodeState, encodeState } from './state-codec.js';
-import { encodeFrame, journalMagic, snapshotMagic } from './state-frame.js';
+import { encodeFrame, encodeJournalHeader, encodeSnapshot, recordPayload } from './state-frame.js';
 import { readState, type StateValidators } from './state-recovery.js';
 
 export type { StateValidator, StateValidators } from './state-recovery.js';
@@ -146,7 +146,7 @@ export class StateJournal {
     await chmod(dir, 0o700);
     const reading = await readState(dir, options.validators);
     const gen = reading.maxGen + 1;
-    const snapshot = snapshotBytes(gen, reading.lastSeq, reading.objects);
+    const snapshot = encodeSnapshot(gen, reading.lastSeq, reading.objects);
     await writeFileAtomic(join(dir, `snapshot.${gen}`), snapshot, { durable: true, mode: 0o600 });
     const opened = openJournalFile(dir, gen, reading.lastSeq + 1, options.durable ?? true);
     const journal = new StateJournal(dir, gen, opened, reading.lastSeq + 1, options);
@@ -187,20 +187,12 @@ export class StateJournal {
   /** Records `value` as object `id` of `kind`; resolves once it is on disk. */
   put(kind: string, id: string, value: unknown): Promise<void> {
     const encoded = encodeState(value);
-    return this.#append(
-      `${kind}/${id}`,
-      encoded,
-      `{"k":${JSON.stringify(kind)},"id":${JSON.stringify(id)},"v":${encoded}}`,
-    );
+    return this.#append(`${kind}/${id}`, encoded, recordPayload(kind, id, encoded));
   }
 
   /** Records that object `id` of `kind` is gone; resolves once that is on disk. */
   delete(kind: string, id: string): Promise<void> {
-    return this.#append(
-      `${kind}/${id}`,
-      null,
-      `{"k":${JSON.stringify(kind)},"id":${JSON.stringify(id)},"v":null}`,
-    );
+    return this.#append(`${kind}/${id}`, null, recordPayload(kind, id, null));
   }
 
   /** Waits for every write asked for so far, then closes the file. */
@@ -308,7 +300,7 @@ export class StateJournal {
       this.#onError(`state journal compaction postponed: ${(err as Error).message}`);
       return; // the journals stay valid; a later compaction tries again
     }
-    const snapshot = snapshotBytes(gen, this.#nextSeq - 1, this.#objects);
+    const snapshot = encodeSnapshot(gen, this.#nextSeq - 1, this.#objects);
     const old = this.#fd;
     this.#fd = opened.fd;
     this.#size = opened.size;
@@ -350,10 +342,7 @@ function openJournalFile(
   const path = join(dir, `journal.${gen}`);
   const fd = openSync(path, 'wx', 0o600);
   try {
-    const header = Buffer.concat([
-      journalMagic,
-      encodeFrame(0, JSON.stringify({ format: 'churn-state-journal', gen, firstSeq })),
-    ]);
+    const header = encodeJournalHeader(gen, firstSeq);
     writeFully(fd, header);
     if (durable) {
       fsyncSync(fd);
@@ -375,27 +364,6 @@ function openJournalFile(
       { cause: err },
     );
   }
-}
-
-function snapshotBytes(gen: number, lastSeq: number, objects: ReadonlyMap<string, string>): Buffer {
-  const frames: Buffer[] = [
-    snapshotMagic,
-    encodeFrame(
-      0,
-      JSON.stringify({ format: 'churn-state-snapshot', gen, lastSeq, count: objects.size }),
-    ),
-  ];
-  let seq = 1;
-  for (const [key, value] of objects) {
-    const slash = key.indexOf('/');
-    frames.push(
-      encodeFrame(
-        seq++,
-        `{"k":${JSON.stringify(key.slice(0, slash))},"id":${JSON.stringify(key.slice(slash + 1))},"v":${value}}`,
-      ),
-    );
-  }
-  return Buffer.concat(frames);
 }
 
 /** Removes the snapshots and journals of generations before `gen`. */
