@@ -162,6 +162,15 @@ describe('recoverState', () => {
     expect(reading.problems).toEqual([
       expect.stringMatching(/are damaged \(bad sequence number\): records 3–4 \(2\) are lost/),
     ]);
+    // A gap with no damaged bytes in it: whole frames 1, 2, 5 back to back.
+    const gap = recover({
+      'snapshot.0': snapshot(0, 0, []),
+      'journal.0': Buffer.concat([header, frame(1, 'a'), frame(2, 'b'), frame(5, 'e')]),
+    });
+    expect(gap.lost).toBe(2);
+    expect(gap.problems).toEqual([
+      expect.stringMatching(/^journal\.0: records 3–4 \(2\) are lost/),
+    ]);
   });
 
   it('reports records missing between one journal and the next', () => {
@@ -175,6 +184,20 @@ describe('recoverState', () => {
     expect(reading.problems).toEqual([
       'snapshot.1 is missing (a crash during a compaction, or deleted)',
       expect.stringMatching(/^journal\.1: records 2–3 \(2\) are lost/),
+    ]);
+    // Known from journal.1's header alone, when it holds no record yet.
+    const empty = recover({
+      'snapshot.0': snapshot(0, 0, []),
+      'journal.0': journal(0, 1, [['pod', 'a', pod('a')]]).bytes,
+      'snapshot.1': snapshot(1, 3, [['pod', 'a', pod('a')]]),
+      'journal.1': journal(1, 4, []).bytes,
+      'journal.2': journal(2, 6, []).bytes,
+    });
+    expect(empty.lost).toBe(2);
+    expect(empty.lastSeq).toBe(5);
+    expect(empty.problems).toEqual([
+      'snapshot.2 is missing (a crash during a compaction, or deleted)',
+      expect.stringMatching(/^journal\.2: records 4–5 \(2\) are lost/),
     ]);
   });
 
