@@ -10,7 +10,8 @@
  * records a damaged range held. A mutation is appended (group commit: the mutations of one turn
  * of the event loop go out together in one write, in order) and, with `durable` (the default),
  * fdatasynced before its promise resolves: what was acknowledged survives kill -9 and power
- * loss. The in-memory copy of the state (what the next snapshot holds) changes only once the
+ * loss. One fdatasync runs at a time and the next covers every write made meanwhile, so
+ * requests arriving on turns of their own share their syncs too. The in-memory copy of the state (what the next snapshot holds) changes only once the
  * write succeeded, so a failed write leaves no trace in a later snapshot either.
  *
  * A write that fails (ENOSPC: RESOURCE_EXHAUSTED) is cut back off the file, so the next one
@@ -112,7 +113,12 @@ export class StateJournal {
   #lines = 0;
   #queue: Pending[] = [];
   #flushScheduled = false;
+  /** The chain of syncs: one runs at a time, each covering every group written before it. */
   #syncing: Promise<void> = Promise.resolve();
+  /** Groups written but not yet synced, in order, with the file each went to. */
+  #unsynced: { readonly fd: number; readonly group: readonly Pending[] }[] = [];
+  /** A sync is queued on #syncing that has not yet taken #unsynced. */
+  #syncQueued = false;
   #compacting: Promise<void> | undefined;
   /** Set once an fdatasync failed: every later mutation is refused. */
   #failed: ChurnError | undefined;
@@ -220,7 +226,7 @@ export class StateJournal {
 
   /**
    * Writes every queued record in one append (synchronously: see the module comment), then
-   * fdatasyncs it (durable) before acknowledging.
+   * (durable) leaves them to the next sync to acknowledge, else acknowledges them at once.
    */
   #flush(): void {
     this.#flushScheduled = false;
@@ -247,27 +253,44 @@ export class StateJournal {
       else this.#objects.set(p.key, p.value);
     }
     if (this.#durable) {
-      const fd = this.#fd;
-      this.#syncing = this.#syncing
-        .then(() => fdatasyncAsync(fd))
-        .then(
-          () => group.forEach((p) => p.resolve()),
-          (err: unknown) => {
-            this.#failed ??= new ChurnError(
-              'UNAVAILABLE',
-              `state journal in ${this.#dir}: fdatasync failed (${(err as Error).message}); ` +
-                'what it held is uncertain, so the core takes no more changes: restart it',
-              { cause: err },
-            );
-            this.#onError(this.#failed.message);
-            group.forEach((p) => p.reject(this.#failed));
-          },
-        );
+      this.#unsynced.push({ fd: this.#fd, group });
+      this.#queueSync();
     } else {
       for (const p of group) p.resolve();
     }
     if (this.#lines >= this.#compactAfterLines && this.#lines > 4 * this.#objects.size)
       this.#compact();
+  }
+
+  /**
+   * Queues a sync unless one is queued already. When its turn comes (the sync before it done),
+   * it takes every group written so far, fdatasyncs the files they went to (two across a
+   * compaction, the old one first) and acknowledges them: groups written while a sync runs
+   * share the next one, so requests arriving on turns of their own still share their syncs.
+   */
+  #queueSync(): void {
+    if (this.#syncQueued) return;
+    this.#syncQueued = true;
+    this.#syncing = this.#syncing.then(async () => {
+      this.#syncQueued = false;
+      const batch = this.#unsynced;
+      this.#unsynced = [];
+      try {
+        if (this.#failed !== undefined) throw this.#failed;
+        for (const fd of new Set(batch.map((b) => b.fd))) await fdatasyncAsync(fd);
+      } catch (err) {
+        this.#failed ??= new ChurnError(
+          'UNAVAILABLE',
+          `state journal in ${this.#dir}: fdatasync failed (${(err as Error).message}); ` +
+            'what it held is uncertain, so the core takes no more changes: restart it',
+          { cause: err },
+        );
+        if (err !== this.#failed) this.#onError(this.#failed.message);
+        for (const b of batch) for (const p of b.group) p.reject(this.#failed);
+        return;
+      }
+      for (const b of batch) for (const p of b.group) p.resolve();
+    });
   }
 
   /** Cuts a partly written group off the file; the error its records are refused with. */
@@ -308,7 +331,8 @@ export class StateJournal {
     this.#lines = 0;
     this.#compacting = (async () => {
       try {
-        await this.#syncing; // an fsync of the old journal still under way
+        // The syncs queued so far cover every record written to the old journal.
+        await this.#syncing;
         closeSync(old);
         await writeFileAtomic(join(this.#dir, `snapshot.${gen}`), snapshot, {
           durable: true,
