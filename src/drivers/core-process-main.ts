@@ -70,7 +70,12 @@ async function open(given: CoreOpenOptions): Promise<void> {
   options = given;
   try {
     const { removeStateDir: _removeStateDir, ...serviceOptions } = given;
-    core = await RuntimeService.open(serviceOptions);
+    core = await RuntimeService.open({
+      ...serviceOptions,
+      // A temporary state directory goes with the run: syncing it would buy nothing.
+      durable: serviceOptions.durable ?? !given.removeStateDir,
+      log: (message) => process.stderr.write(`churn core: ${message}\n`),
+    });
     send({ type: 'opened', pid: process.pid });
   } catch (err) {
     if (given.removeStateDir) await rm(given.stateDir, { recursive: true, force: true });

@@ -35,7 +35,7 @@ export type CoreArgs<M extends CoreMethod> = M extends 'stopContainer'
 export type CoreResult<M extends CoreMethod> = Awaited<ReturnType<RuntimeApi[M]>>;
 
 /** What the core is opened with: the core's options less its clock (the child has its own). */
-export type CoreOpenOptions = Omit<RuntimeServiceOptions, 'clock'> & {
+export type CoreOpenOptions = Omit<RuntimeServiceOptions, 'clock' | 'log'> & {
   /** Remove the state directory when the core closes or its parent goes away. */
   readonly removeStateDir: boolean;
 };

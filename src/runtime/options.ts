@@ -23,8 +23,13 @@ export interface RuntimeServiceOptions {
   readonly clock?: Clock;
   /** Which runtime's answers to illegal calls to reproduce (see lifecycle.ts). Default `strict`. */
   readonly compat?: Compat;
-  /** fsync every state mutation (see state-files.ts). Default false. */
+  /**
+   * fdatasync every state mutation before acknowledging it (group commit; see
+   * state-journal.ts): what the core acknowledged survives power loss too. Default true.
+   */
   readonly durable?: boolean;
+  /** Where the core reports failures no caller hears of (a state write that failed). Default: none. */
+  readonly log?: (message: string) => void;
   /** runc binary for the `runc` executor. Default `runc` from PATH. */
   readonly runcPath?: string;
 }
@@ -39,6 +44,7 @@ export interface ResolvedRuntimeServiceOptions {
   readonly clock: Clock;
   readonly compat: Compat;
   readonly durable: boolean;
+  readonly log: (message: string) => void;
   readonly runcPath: string;
 }
 
@@ -79,7 +85,8 @@ export function resolveRuntimeServiceOptions(
     seed,
     clock: options.clock ?? systemClock,
     compat,
-    durable: options.durable ?? false,
+    durable: options.durable ?? true,
+    log: options.log ?? (() => undefined),
     runcPath: options.runcPath ?? 'runc',
   };
 }

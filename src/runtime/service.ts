@@ -58,7 +58,8 @@ import {
 } from './options.js';
 import { PodStore, type PodRecord } from './pod-store.js';
 import { isProcessAlive, readProcStat } from './proc-info.js';
-import { StateJournal } from './state-journal.js';
+import { StateJournal, type StateRecovery } from './state-journal.js';
+import { coreStateValidators } from './state-schema.js';
 import type {
   Container,
   ContainerConfig,
@@ -88,6 +89,23 @@ const executorFactories: Readonly<
   process: (o) => ProcessExecutor.open({ stateDir: o.stateDir, clock: o.clock }),
   runc: (o) => RuncExecutor.open({ stateDir: o.stateDir, runcPath: o.runcPath, clock: o.clock }),
 };
+
+/** What opening the core found in its state directory, and what it did about it. */
+export interface CoreRecovery {
+  /** What the state files gave, and what they lost. */
+  readonly state: StateRecovery;
+  /** Pods recovered; `podsNotReady` of them were READY but their sandbox had died. */
+  readonly pods: number;
+  readonly podsNotReady: number;
+  /** Containers recovered: `running` still running, `exited` RUNNING but their task gone. */
+  readonly containers: number;
+  readonly running: number;
+  readonly exited: number;
+  /** Containers removed because their pod was not recovered. */
+  readonly removed: number;
+  /** Leftover processes (or runc containers) of an earlier core that no container owned, killed. */
+  readonly killed: number;
+}
 
 interface LockFile {
   readonly pid: number;
@@ -121,6 +139,15 @@ export class RuntimeService implements RuntimeApi {
    */
   readonly #closed = unboundedController();
   #closing: Promise<void> | undefined;
+  #recovery: Omit<CoreRecovery, 'state'> = {
+    pods: 0,
+    podsNotReady: 0,
+    containers: 0,
+    running: 0,
+    exited: 0,
+    removed: 0,
+    killed: 0,
+  };
 
   private constructor(
     options: ResolvedRuntimeServiceOptions,
@@ -153,12 +180,17 @@ export class RuntimeService implements RuntimeApi {
       const images = await ImageStore.open(join(resolved.stateDir, 'images'), {
         durable: resolved.durable,
       });
-      const journal = await StateJournal.open(resolved.stateDir, { durable: resolved.durable });
+      const journal = await StateJournal.open(resolved.stateDir, {
+        durable: resolved.durable,
+        validators: coreStateValidators,
+        onError: resolved.log,
+      });
       const service = new RuntimeService(resolved, images, journal);
       try {
         await service.#executor(resolved.executor);
         await service.#recover();
-        await service.#sweepLeftovers();
+        const killed = await service.#sweepLeftovers();
+        service.#recovery = { ...service.#recovery, killed };
       } catch (err) {
         await service.#closeExecutors();
         await journal.close();
@@ -169,6 +201,11 @@ export class RuntimeService implements RuntimeApi {
       await rm(join(resolved.stateDir, 'core.lock'), { force: true });
       throw err;
     }
+  }
+
+  /** What opening found in the state directory and did about it (serve prints it). */
+  get recovery(): CoreRecovery {
+    return { state: this.#journal.recovery, ...this.#recovery };
   }
 
   version(): Promise<VersionInfo> {
@@ -392,19 +429,27 @@ export class RuntimeService implements RuntimeApi {
         this.#emit('container_exited', containerId, failed.podId);
         throw err instanceof ChurnError ? err.wrap(`container "${containerId}": start`) : err;
       }
-      entry.task = task;
-      entry.taskRef = task.ref;
-      entry.container = {
+      const running: Container = {
         ...entry.container,
         state: 'RUNNING',
         startedAtNs: task.startedAtNs,
         pid: task.ref.pid,
       };
+      try {
+        await this.#journal.put('container', containerId, {
+          container: running,
+          taskRef: task.ref,
+        });
+      } catch (err) {
+        // Not recorded, so not started: the task goes and the container stays CREATED.
+        await task.kill('SIGKILL');
+        await task.exited;
+        throw err;
+      }
+      entry.task = task;
+      entry.taskRef = task.ref;
+      entry.container = running;
       this.#watchExit(entry);
-      await this.#journal.put('container', containerId, {
-        container: entry.container,
-        taskRef: task.ref,
-      });
       this.#emit('container_started', containerId, entry.container.podId);
     });
   }
@@ -651,10 +696,14 @@ export class RuntimeService implements RuntimeApi {
     return executor;
   }
 
-  /** Marks the pod NOTREADY first (so no start slips in), then stops its containers. Pod lock held. */
+  /**
+   * Records the pod NOTREADY and marks it so first (so no start slips in), then stops its
+   * containers. Pod lock held.
+   */
   async #stopPodLocked(record: PodRecord): Promise<void> {
     const wasReady = record.pod.state === 'READY';
     const stopped: PodRecord = { ...record, pod: { ...record.pod, state: 'NOTREADY' } };
+    if (wasReady) await this.#journal.put('pod', record.pod.id, stopped);
     this.#pods.set(stopped);
     for (const id of this.#containers.idsOfPod(record.pod.id)) {
       await this.#locks.run(id, async () => {
@@ -663,10 +712,7 @@ export class RuntimeService implements RuntimeApi {
       });
     }
     await this.#executorOf(record).removeSandbox(record.pod.id);
-    if (wasReady) {
-      await this.#journal.put('pod', record.pod.id, stopped);
-      this.#emit('pod_stopped', record.pod.id);
-    }
+    if (wasReady) this.#emit('pod_stopped', record.pod.id);
   }
 
   /** Removes a container; with `force`, kills it first whatever compat says. Container lock held. */
@@ -723,14 +769,12 @@ export class RuntimeService implements RuntimeApi {
     await entry.exitRecorded;
   }
 
-  /** Records the task's exit when it comes: EXITED, persisted, event. */
+  /** Records the task's exit when it comes: persisted, then EXITED, then the event. */
   #watchExit(entry: ContainerEntry): void {
     const task = entry.task!;
     entry.exitRecorded = task.exited.then(async (status: ExitStatus) => {
       if (entry.task !== task) return;
-      entry.task = undefined;
-      entry.taskRef = undefined;
-      entry.container = {
+      const exited: Container = {
         ...entry.container,
         state: 'EXITED',
         pid: 0,
@@ -740,11 +784,20 @@ export class RuntimeService implements RuntimeApi {
         message: status.message ?? '',
       };
       // A removed container must not be written back.
-      if (this.#containers.get(entry.container.id) === entry) {
+      if (this.#containers.get(exited.id) === entry) {
         await this.#journal
-          .put('container', entry.container.id, { container: entry.container, taskRef: undefined })
-          .catch(() => undefined);
+          .put('container', exited.id, { container: exited, taskRef: undefined })
+          .catch((err: unknown) =>
+            // The task is gone whatever the disk says: a restarted core reads it RUNNING with
+            // no task and marks it EXITED (255, Unknown).
+            this.options.log(
+              `container "${exited.id}": exit ${exited.exitCode} not recorded: ${(err as Error).message}`,
+            ),
+          );
       }
+      entry.task = undefined;
+      entry.taskRef = undefined;
+      entry.container = exited;
       this.#emit('container_exited', entry.container.id, entry.container.podId);
     });
   }
@@ -789,16 +842,20 @@ export class RuntimeService implements RuntimeApi {
    * task owns. `process` always (opening it costs nothing); `runc` when it is open or left
    * state behind (a crash before the first runc pod was recorded), if it can run here at all.
    */
-  async #sweepLeftovers(): Promise<void> {
+  async #sweepLeftovers(): Promise<number> {
     await this.#executor('process');
     if (!this.#opening.has('runc') && (await runcLeftoversExist(this.options.stateDir))) {
       await this.#executor('runc').catch(() => undefined);
     }
-    for (const executor of this.#executors.values()) await executor.sweep();
+    let killed = 0;
+    for (const executor of this.#executors.values()) killed += await executor.sweep();
+    return killed;
   }
 
   async #recover(): Promise<void> {
+    const counts = { pods: 0, podsNotReady: 0, containers: 0, running: 0, exited: 0, removed: 0 };
     for (const record of this.#journal.load<PodRecord>('pod')) {
+      counts.pods += 1;
       const executor = await this.#executor(record.executor);
       const spec = sandboxSpecOf(record.pod.id, record.pod.config);
       if (
@@ -813,6 +870,7 @@ export class RuntimeService implements RuntimeApi {
         };
         await this.#journal.put('pod', record.pod.id, notReady);
         this.#pods.set(notReady);
+        counts.podsNotReady += 1;
         continue;
       }
       this.#pods.set(record);
@@ -822,8 +880,10 @@ export class RuntimeService implements RuntimeApi {
       const pod = this.#pods.get(container.podId);
       if (pod === undefined) {
         await this.#journal.delete('container', container.id);
+        counts.removed += 1;
         continue;
       }
+      counts.containers += 1;
       const entry: ContainerEntry = {
         container,
         task: undefined,
@@ -841,8 +901,10 @@ export class RuntimeService implements RuntimeApi {
         entry.task = task;
         entry.taskRef = ref;
         this.#watchExit(entry);
+        counts.running += 1;
         continue;
       }
+      counts.exited += 1;
       entry.container = {
         ...container,
         state: 'EXITED',
@@ -857,6 +919,7 @@ export class RuntimeService implements RuntimeApi {
         taskRef: undefined,
       });
     }
+    this.#recovery = { ...counts, killed: 0 };
   }
 }
 
@@ -876,7 +939,7 @@ async function takeStateDir(stateDir: string): Promise<void> {
   }
   const self = await readProcStat(process.pid);
   const lock: LockFile = { pid: process.pid, startTime: self?.startTime ?? '' };
-  await writeFileAtomic(lockPath, JSON.stringify(lock), { durable: false });
+  await writeFileAtomic(lockPath, JSON.stringify(lock), { durable: false, mode: 0o600 });
 }
 
 function sandboxSpecOf(podId: string, config: PodSandboxConfig): SandboxSpec {

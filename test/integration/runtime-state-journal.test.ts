@@ -26,7 +26,7 @@ describe('StateJournal', () => {
     }
     await Promise.all(writes);
     // Compactions happened: few journals remain, and a snapshot.
-    expect(readdirSync(dir).filter((n) => n.startsWith('journal.')).length).toBeLessThanOrEqual(2);
+    expect(readdirSync(dir).filter((n) => n.startsWith('journal.')).length).toBeLessThanOrEqual(3);
     // No close(): as after a crash of the process.
     const reopened = await StateJournal.open(dir);
     const loaded = reopened.load<{ n: number; at: bigint }>('thing');
@@ -43,7 +43,7 @@ describe('StateJournal', () => {
     await journal.put('pod', 'a', { v: 1 });
     await journal.put('pod', 'b', { v: 2 });
     const current = readdirSync(dir).find((n) => n.startsWith('journal.'))!;
-    appendFileSync(join(dir, current), '{"k":"pod","id":"c","v":{"v":');
+    appendFileSync(join(dir, current), Buffer.from([40, 0, 0, 0, 1, 2, 3]));
     const reopened = await StateJournal.open(dir);
     expect(
       reopened
@@ -62,6 +62,27 @@ describe('StateJournal', () => {
     ).toEqual([1, 2, 3]);
     await third.close();
     await journal.close();
+  });
+
+  it('keeps every object through reopens, each of which starts from the snapshot it wrote', async () => {
+    const dir = await tempDir();
+    const first = await StateJournal.open(dir);
+    await first.put('pod', 'a', { at: 1n << 62n, labels: { $bigint: 'label' } });
+    await first.put('pod', 'b', { at: 7n });
+    await first.close();
+    // The second open writes a snapshot holding a and b; the third reads them back from it.
+    const second = await StateJournal.open(dir);
+    await second.delete('pod', 'b');
+    await second.put('pod', 'c', { at: 9n });
+    await second.close();
+    const third = await StateJournal.open(dir);
+    expect(third.recovery).toMatchObject({ lost: 0, problems: [] });
+    expect(third.recovery.from).toMatch(/^snapshot\.\d+ \+ journal\.\d+$/);
+    expect(third.load<{ at: bigint }>('pod').sort((x, y) => Number(x.at - y.at))).toEqual([
+      { at: 9n },
+      { at: 1n << 62n, labels: { $bigint: 'label' } },
+    ]);
+    await third.close();
   });
 
   it('fsyncs in durable mode and still recovers', async () => {

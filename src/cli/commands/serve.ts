@@ -13,6 +13,7 @@ import { claimSocketPath } from '../../cri/unix-socket.js';
 import type { RuntimeFaults } from '../../runtime/faults.js';
 import type { Compat } from '../../runtime/lifecycle.js';
 import type { RuntimeServiceOptions } from '../../runtime/options.js';
+import { describeRecovery } from '../../runtime/recovery-summary.js';
 import { RuntimeService } from '../../runtime/service.js';
 import { didYouMean } from '../../scenario/did-you-mean.js';
 import { flattenIssues } from '../../scenario/issues.js';
@@ -105,7 +106,9 @@ export const serveCommand = defineCommand<ServeArgs>({
         'Runs until SIGTERM or SIGINT, then stops every container it runs and exits 0. ' +
           'Refuses to start (exit 2, leaving nothing behind) when another server answers on the socket, ' +
           'another serve holds the state directory, --images is not a directory or --executor runc is ' +
-          'not run as root. Docs: docs/containerd.md.',
+          'not run as root. On start it prints what it recovered from the state directory ' +
+          '(0700; every acknowledged change is fsynced there first) and any loss, and keeps ' +
+          'damaged state files aside. Docs: docs/containerd.md, docs/state.md.',
       ),
   async run(args, io) {
     if (!(args['shutdown-grace'] >= 0)) {
@@ -138,7 +141,11 @@ export const serveCommand = defineCommand<ServeArgs>({
         faults,
         ...(args.seed !== undefined ? { seed: args.seed } : {}),
         compat: args.compat,
+        log: (message) => io.stderr.write(`churn serve: ${message}\n`),
       });
+      const recovery = describeRecovery(core.recovery);
+      for (const line of recovery.info) io.stdout.write(`churn serve: ${line}\n`);
+      for (const line of recovery.warnings) io.stderr.write(`churn serve: ${line}\n`);
       let server: CriServer;
       try {
         server = await CriServer.listen(core, {
@@ -236,7 +243,7 @@ function checkExecutor(executor: (typeof executors)[number]): void {
  */
 async function makeStateDir(flag: string, dir: string): Promise<string | undefined> {
   try {
-    return await mkdir(dir, { recursive: true });
+    return await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new ChurnError(
       'USAGE',

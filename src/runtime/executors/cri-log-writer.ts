@@ -40,7 +40,7 @@ export class CriLogWriter {
   /** Opens `path` for appending (creating its directory). */
   static async open(path: string, now: () => bigint = wallClockNs): Promise<CriLogWriter> {
     await mkdir(dirname(path), { recursive: true });
-    return new CriLogWriter(createWriteStream(path, { flags: 'a' }), now);
+    return new CriLogWriter(createWriteStream(path, { flags: 'a', mode: 0o600 }), now);
   }
 
   /** Copies `stream` into the log as `name`; resolves when `stream` has ended. */

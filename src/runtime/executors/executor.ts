@@ -93,9 +93,9 @@ export interface Executor {
    * Kills what this core's tasks left that no live (started or recovered) task owns: processes
    * of containers that exited, and tasks the state never recorded (started just before a crash
    * of an earlier core). The core calls it once it has recovered; executors also sweep on
-   * their own.
+   * their own. Resolves how many processes (or containers) it killed.
    */
-  sweep(): Promise<void>;
+  sweep(): Promise<number>;
   /**
    * Kills every task still running, and anything else of this core's tasks left behind, and
    * waits for them; the executor is unusable after.

@@ -216,11 +216,13 @@ export class ProcessExecutor implements Executor {
   }
 
   /** SIGKILLs every marked process of a container with no live task (see the module comment). */
-  async sweep(): Promise<void> {
+  async sweep(): Promise<number> {
     this.#lastSweepMs = this.#clock.now();
+    let killed = 0;
     for (const { pid, containerId } of await findMarkedProcesses(this.#coreKey)) {
-      if (!this.#owners.has(containerId)) trySignal(pid, 'SIGKILL');
+      if (!this.#owners.has(containerId) && trySignal(pid, 'SIGKILL')) killed += 1;
     }
+    return killed;
   }
 
   async usage(task: Task): Promise<TaskUsage> {

@@ -271,16 +271,17 @@ export class RuncExecutor implements Executor {
   }
 
   /** Deletes every container and bundle under the core's root that no live task owns. */
-  async sweep(): Promise<void> {
+  async sweep(): Promise<number> {
     // runc keeps a directory per container under its root: what `runc list` lists.
     const [containers, bundles] = await Promise.all([
       readdir(this.#root).catch(() => []),
       readdir(this.#bundles).catch(() => []),
     ]);
-    const ids = new Set([...containers, ...bundles]);
-    await Promise.all(
-      [...ids].filter((id) => !this.#liveIds.has(id)).map((id) => this.#cleanup(id)),
+    const leftovers = [...new Set([...containers, ...bundles])].filter(
+      (id) => !this.#liveIds.has(id),
     );
+    await Promise.all(leftovers.map((id) => this.#cleanup(id)));
+    return leftovers.length;
   }
 
   async close(): Promise<void> {

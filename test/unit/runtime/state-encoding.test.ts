@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState } from '../../../src/runtime/state-journal.js';
+import { decodeState, encodeState } from '../../../src/runtime/state-codec.js';
 
 describe('state encoding', () => {
   it('round-trips bigints, strings that look like numbers and nested objects', () => {
