@@ -14,6 +14,7 @@ import {
   type handleUnaryCall,
   type sendUnaryData,
   type ServerUnaryCall,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { lstat, rm } from 'node:fs/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
@@ -33,6 +34,9 @@ import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeServi
 import { gateConnection } from './connection-gate.js';
 import { criPackage } from './proto-loader.js';
 import { toGrpcStatus } from './status.js';
+import { streamingHandlers } from './streaming/streaming-handlers.js';
+import { streamingServiceDefinition } from './streaming/streaming-proto.js';
+import { StreamingServer } from './streaming/streaming-server.js';
 import { bindPrivateSocket, claimSocketPath } from './unix-socket.js';
 import {
   decodeContainerConfig,
@@ -56,6 +60,14 @@ export interface CriServerOptions {
    * (NOT_FOUND, FAILED_PRECONDITION, …) are not.
    */
   readonly onInternalError?: (method: string, err: unknown) => void;
+  /**
+   * Where the streaming server of Exec, Attach and PortForward listens (loopback only):
+   * default 127.0.0.1 on a free port; `false` serves no streaming (those RPCs are then
+   * UNIMPLEMENTED).
+   */
+  readonly streaming?: { readonly host?: string; readonly port?: number } | false;
+  /** Hears failures inside streams (a command that could not run, a port not reached). */
+  readonly onStreamError?: (kind: string, err: unknown) => void;
 }
 
 /** Maximum message size the server accepts and sends: 16 MiB, as containerd. */
@@ -72,6 +84,8 @@ export class CriServer {
     /** The socket path it listens on. */
     readonly socketPath: string,
     private readonly socketIno: number,
+    /** The streaming server of Exec, Attach and PortForward, unless turned off. */
+    readonly streaming: StreamingServer | undefined,
   ) {}
 
   /**
@@ -90,6 +104,17 @@ export class CriServer {
     const onError = options.onInternalError ?? (() => undefined);
     server.addService(pkg.RuntimeService.service, runtimeHandlers(api, onError));
     server.addService(pkg.ImageService.service, imageHandlers(api, onError));
+    let streaming: StreamingServer | undefined;
+    if (options.streaming !== false) {
+      streaming = await StreamingServer.listen(api, {
+        ...options.streaming,
+        ...(options.onStreamError === undefined ? {} : { onError: options.onStreamError }),
+      });
+      server.addService(
+        streamingServiceDefinition(),
+        streamingHandlers(api, streaming, onError) as unknown as UntypedServiceImplementation,
+      );
+    }
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     const pending = new Set<Socket>();
     const listener = createServer((socket) =>
@@ -110,12 +135,13 @@ export class CriServer {
     } catch (err) {
       listener.close();
       server.forceShutdown();
+      await streaming?.close();
       throw new ChurnError('IO', `cannot listen on ${path}: ${(err as Error).message}`, {
         cause: err,
       });
     }
     const { ino } = await lstat(path);
-    return new CriServer(server, listener, pending, path, ino);
+    return new CriServer(server, listener, pending, path, ino, streaming);
   }
 
   /**
@@ -141,6 +167,7 @@ export class CriServer {
         resolve();
       });
     });
+    await this.streaming?.close();
     // Remove the socket only if it is still ours (not replaced by a newer server).
     try {
       const { ino } = await lstat(this.socketPath);

@@ -18,6 +18,7 @@
  * process behind.
  */
 import { readFile, rm } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { wallClockNs, type Clock } from '../common/clock.js';
@@ -38,6 +39,7 @@ import type {
 import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
+import { followLog } from './log-follow.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
 import { ImageStore } from './images/image-store.js';
 import { tryNormalizeReference } from './images/reference.js';
@@ -72,6 +74,7 @@ import type {
   PodSandbox,
   PodSandboxConfig,
   RuntimeCondition,
+  StreamIo,
   StringMap,
   VersionInfo,
 } from './types.js';
@@ -472,6 +475,64 @@ export class RuntimeService implements RuntimeApi {
   ): Promise<ExecResult> {
     this.#checkOpen();
     await this.#faults.apply('exec');
+    const { entry, pod } = this.#execTarget(containerId, cmd);
+    return this.#executorOf(pod).exec(
+      this.#taskSpec(entry.container, pod),
+      entry.task!,
+      cmd,
+      Math.max(0, timeoutSec) * 1000,
+    );
+  }
+
+  async execStream(containerId: string, cmd: readonly string[], io: StreamIo): Promise<number> {
+    this.#checkOpen();
+    await this.#faults.apply('exec');
+    const { entry, pod } = this.#execTarget(containerId, cmd);
+    return this.#executorOf(pod).execStream(
+      this.#taskSpec(entry.container, pod),
+      entry.task!,
+      cmd,
+      io,
+    );
+  }
+
+  async attach(containerId: string, io: StreamIo): Promise<void> {
+    this.#checkOpen();
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+    if (entry.container.state !== 'RUNNING' || entry.task === undefined) {
+      throw errors.failedPrecondition(
+        `container "${containerId}": cannot attach in state ${entry.container.state}`,
+      );
+    }
+    if (entry.container.logPathAbs === '') {
+      throw errors.failedPrecondition(
+        `container "${containerId}": has no log (no log_directory on its pod, or no log_path): nothing to attach to`,
+      );
+    }
+    await followLog(entry.container.logPathAbs, io, entry.task.exited, this.#clock);
+  }
+
+  async portForward(podId: string, port: number): Promise<Duplex> {
+    this.#checkOpen();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw errors.invalidArgument(`pod "${podId}": port ${port} is not in 1..65535`);
+    }
+    const record = this.#pods.get(podId);
+    if (record === undefined) throw errors.notFound(`pod "${podId}"`);
+    if (record.pod.state !== 'READY') {
+      throw errors.failedPrecondition(
+        `pod "${podId}": cannot port-forward in state ${record.pod.state}`,
+      );
+    }
+    return this.#executorOf(record).dialPod(sandboxSpecOf(podId, record.pod.config), port);
+  }
+
+  /** The running container `containerId` and its pod, for an exec of `cmd`. */
+  #execTarget(
+    containerId: string,
+    cmd: readonly string[],
+  ): { entry: ContainerEntry; pod: PodRecord } {
     const entry = this.#containers.get(containerId);
     if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
     checkExec(entry.container, this.options.compat);
@@ -481,12 +542,7 @@ export class RuntimeService implements RuntimeApi {
     if (pod === undefined || entry.task === undefined) {
       throw errors.failedPrecondition(`container "${containerId}": has no running task to exec in`);
     }
-    return this.#executorOf(pod).exec(
-      this.#taskSpec(entry.container, pod),
-      entry.task,
-      cmd,
-      Math.max(0, timeoutSec) * 1000,
-    );
+    return { entry, pod };
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {

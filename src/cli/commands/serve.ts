@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { ChurnError, isChurnError } from '../../common/errors.js';
 import { CriServer } from '../../cri/server.js';
+import { isLoopbackAddress } from '../../cri/streaming/streaming-server.js';
 import { claimSocketPath } from '../../cri/unix-socket.js';
 import type { RuntimeFaults } from '../../runtime/faults.js';
 import type { Compat } from '../../runtime/lifecycle.js';
@@ -38,6 +39,7 @@ interface ServeArgs {
   readonly compat: Compat;
   readonly 'pid-file': string | undefined;
   readonly 'shutdown-grace': number;
+  readonly 'streaming-address': string;
 }
 
 /** The `serve` command. */
@@ -87,6 +89,12 @@ export const serveCommand = defineCommand<ServeArgs>({
         describe: "write the server's pid here (removed on exit)",
         type: 'string',
       })
+      .option('streaming-address', {
+        describe:
+          'loopback HOST[:PORT] of the streaming server of Exec, Attach and PortForward (port 0: a free one)',
+        type: 'string',
+        default: '127.0.0.1:0',
+      })
       .option('shutdown-grace', {
         describe: 'seconds in-flight calls may take to finish on shutdown',
         type: 'string',
@@ -114,6 +122,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         `--shutdown-grace ${args['shutdown-grace']}: use a number of seconds ≥ 0`,
       );
     }
+    const streaming = parseStreamingAddress(args['streaming-address']);
     const faults = args.faults === undefined ? {} : await loadFaultsFile(args.faults, io.cwd);
     const socketPath = resolve(io.cwd, args.socket);
     const stateDir = resolve(io.cwd, args['state-dir']);
@@ -143,6 +152,11 @@ export const serveCommand = defineCommand<ServeArgs>({
       try {
         server = await CriServer.listen(core, {
           socketPath,
+          streaming,
+          onStreamError: (kind, err) =>
+            io.stderr.write(
+              `churn serve: ${kind} stream: ${err instanceof Error ? err.message : String(err)}\n`,
+            ),
           onInternalError: (method, err) =>
             io.stderr.write(
               `churn serve: ${method} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
@@ -157,7 +171,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         started = true;
         io.stdout.write(
           `churn serve: listening on unix://${socketPath} (pid ${process.pid}, executor ${args.executor}, ` +
-            `compat ${args.compat}, seed ${core.options.seed})\n`,
+            `compat ${args.compat}, seed ${core.options.seed}, streaming ${server.streaming?.baseUrl ?? 'off'})\n`,
         );
         const signal = await stopped;
         io.stdout.write(`churn serve: ${signal}: stopping\n`);
@@ -321,4 +335,18 @@ export async function loadFaultsFile(path: string, cwd: string): Promise<Runtime
       problem(source.locate(issue.path, issue.target), issue.path, issue.message),
     ),
   );
+}
+
+/** `--streaming-address` HOST[:PORT] (IPv6 in brackets); USAGE unless a loopback address. */
+export function parseStreamingAddress(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3] ?? '0');
+  if (host === undefined || !isLoopbackAddress(host) || port > 65535) {
+    throw new ChurnError(
+      'USAGE',
+      `--streaming-address ${value}: use a loopback HOST[:PORT], e.g. 127.0.0.1:0 or [::1]:10010 (streams are served on loopback only)`,
+    );
+  }
+  return { host, port };
 }

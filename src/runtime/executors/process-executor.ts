@@ -24,8 +24,9 @@ import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
 import { isProcessAlive, readProcStat, readProcStatSync } from '../proc-info.js';
 import { resolveInRoot } from '../rootfs-path.js';
-import type { ExecResult } from '../types.js';
-import { resolveCommand } from './command-path.js';
+import type { ExecResult, StreamIo } from '../types.js';
+import type { Duplex } from 'node:stream';
+import { envValue, resolveCommand } from './command-path.js';
 import { CriLogWriter } from './cri-log-writer.js';
 import type {
   ExitStatus,
@@ -37,6 +38,8 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { signalTree, trySignal } from './process-tree.js';
+import { dialLoopback } from './pod-network.js';
+import { runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
 import {
   adoptedTaskExit,
@@ -193,6 +196,59 @@ export class ProcessExecutor implements Executor {
     }
   }
 
+  async execStream(
+    spec: TaskSpec,
+    _task: Task,
+    argv: readonly string[],
+    io: StreamIo,
+  ): Promise<number> {
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
+    const { file, cwd } = await this.#prepare(spec, argv);
+    this.#checkOpen();
+    const env = this.#markedEnv(spec);
+    const stdin = io.stdin === undefined ? 'ignore' : 'pipe';
+    // Under `script` the executable runs by its host path: argv[0] becomes that path (a
+    // busybox applet still sees its name as the path's last component).
+    const child = io.tty
+      ? spawn(scriptCommand(), scriptArgs([file, ...argv.slice(1)], envValue(spec.env, 'SHELL')), {
+          cwd,
+          env: envObject([...env, 'SHELL=/bin/sh']),
+          stdio: [stdin, 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn(file, argv.slice(1), {
+          argv0: argv[0],
+          cwd,
+          env: envObject(env),
+          stdio: [stdin, 'pipe', 'pipe'],
+          detached: true,
+        });
+    try {
+      return await runStreamed(child, io, {
+        clock: this.#clock,
+        tty: io.tty,
+        containerId: spec.containerId,
+        argv,
+        kill: () => {
+          if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+        },
+      });
+    } finally {
+      // What the command left behind dies with it.
+      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+    }
+  }
+
+  /** Tasks share the host's network here. */
+  dialPod(_sandbox: SandboxSpec, port: number): Promise<Duplex> {
+    return dialLoopback(port);
+  }
+
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
     this.#checkOpen();
     if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return undefined;
@@ -312,15 +368,10 @@ function spawnChecked(
   argv: readonly string[],
   options: SpawnOptions,
 ): Promise<ChildProcess> {
-  const env: Record<string, string> = {};
-  for (const kv of options.env) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
   const child = spawn(file, argv.slice(1), {
     argv0: argv[0],
     cwd: options.cwd,
-    env,
+    env: envObject(options.env),
     stdio: options.stdio,
     detached: true,
   });
@@ -338,4 +389,14 @@ function spawnChecked(
       ),
     );
   });
+}
+
+/** KEY=VALUE pairs as an environment object (later pairs win). */
+function envObject(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of pairs) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
 }

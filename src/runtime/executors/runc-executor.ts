@@ -51,7 +51,8 @@ import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
 import { randomHexId } from '../../common/random-id.js';
 import { isProcessAlive, readProcStatSync } from '../proc-info.js';
-import type { ExecResult } from '../types.js';
+import type { Duplex } from 'node:stream';
+import type { ExecResult, StreamIo } from '../types.js';
 import { defaultPath } from './command-path.js';
 import { CriLogWriter } from './cri-log-writer.js';
 import type {
@@ -64,6 +65,9 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
+import { dialInNamespace } from './pod-network.js';
+import { signalTree } from './process-tree.js';
+import { runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import {
   adoptedTaskExit,
   awaitExec,
@@ -248,6 +252,68 @@ export class RuncExecutor implements Executor {
     } finally {
       await rm(pidFile, { force: true });
     }
+  }
+
+  async execStream(
+    spec: TaskSpec,
+    _task: Task,
+    argv: readonly string[],
+    io: StreamIo,
+  ): Promise<number> {
+    this.#checkOpen();
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
+    const pidFile = join(this.#bundles, spec.containerId, `exec-${process.hrtime.bigint()}.pid`);
+    const runcArgs = [
+      '--root',
+      this.#root,
+      'exec',
+      '--pid-file',
+      pidFile,
+      spec.containerId,
+      ...argv,
+    ];
+    const stdin = io.stdin === undefined ? 'ignore' : 'pipe';
+    // With a terminal, runc runs under `script` and hands its terminal to the process as stdio.
+    const child = io.tty
+      ? spawn(scriptCommand(), scriptArgs([this.#runc, ...runcArgs], process.env.SHELL), {
+          env: { ...process.env, SHELL: '/bin/sh' },
+          stdio: [stdin, 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn(this.#runc, runcArgs, { stdio: [stdin, 'pipe', 'pipe'], detached: true });
+    const killAll = async (): Promise<void> => {
+      // runc cannot forward SIGKILL: kill the exec'd process itself, then runc (and script).
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+      if (pid > 0) killProcess(pid, 'SIGKILL');
+      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+    };
+    try {
+      return await runStreamed(child, io, {
+        clock: this.#clock,
+        tty: io.tty,
+        containerId: spec.containerId,
+        argv,
+        kill: killAll,
+      });
+    } finally {
+      await killAll();
+      await rm(pidFile, { force: true });
+    }
+  }
+
+  /** To the loopback of the network namespace of the pod's pause process. */
+  async dialPod(sandbox: SandboxSpec, port: number): Promise<Duplex> {
+    this.#checkOpen();
+    const pod = this.#sandboxes.get(sandbox.podId);
+    if (pod === undefined) {
+      throw new ChurnError('FAILED_PRECONDITION', `pod "${sandbox.podId}" has no running sandbox`);
+    }
+    return dialInNamespace(`/proc/${pod.task.ref.pid}/ns/net`, port);
   }
 
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
