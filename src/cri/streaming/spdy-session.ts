@@ -105,6 +105,9 @@ export class SpdySession {
       });
     });
     socket.on('error', () => socket.destroy());
+    // The HTTP server's sockets allow half-open connections; a SPDY session has none: the
+    // client's end is the session's.
+    socket.once('end', () => socket.end());
     socket.on('data', (chunk: Buffer) => this.#feed(chunk));
     if (head.length > 0) this.#feed(head);
   }
