@@ -272,13 +272,18 @@ export class RuncExecutor implements Executor {
       '--root',
       this.#root,
       'exec',
+      ...(io.tty ? ['--tty'] : []),
       '--pid-file',
       pidFile,
       spec.containerId,
       ...argv,
     ];
     const stdin = io.stdin === undefined ? 'ignore' : 'pipe';
-    // With a terminal, runc runs under `script` and hands its terminal to the process as stdio.
+    // With a terminal: `runc exec --tty` gives the process a terminal of the container's own
+    // devpts and copies between it and runc's stdio, which must then be a terminal too (runc
+    // sets it raw and applies its size, at the start and on each SIGWINCH). `script` gives runc
+    // that terminal; a size set on it (stty, see streamed-exec.ts) signals runc, which passes it
+    // on. Without --tty runc would give the process pipes, never the terminal.
     const child = io.tty
       ? spawn(scriptCommand(), scriptArgs([this.#runc, ...runcArgs], process.env.SHELL), {
           env: { ...process.env, SHELL: '/bin/sh' },
