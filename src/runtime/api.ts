@@ -69,6 +69,13 @@ export interface RuntimeApi {
    */
   execStream(containerId: string, cmd: readonly string[], io: StreamIo): Promise<number>;
   /**
+   * What {@link execStream} would refuse, checked before a streaming URL is given out:
+   * NOT_FOUND, the `exec-not-running` rule of lifecycle.ts, INVALID_ARGUMENT for no command.
+   */
+  checkExec(containerId: string, cmd: readonly string[]): Promise<void>;
+  /** What {@link attach} would refuse (NOT_FOUND, `attach-not-running`, no log), checked early. */
+  checkAttach(containerId: string): Promise<void>;
+  /**
    * Streams the container's output (from its CRI log, from now on) to `io` until the container
    * exits or `io.signal` aborts. Containers have no stdin here, so what the client sends is
    * discarded, as containerd does for a container created without stdin.

@@ -46,6 +46,7 @@ import { tryNormalizeReference } from './images/reference.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import {
   checkCreate,
+  checkAttach,
   checkExec,
   checkRemove,
   checkStart,
@@ -496,21 +497,43 @@ export class RuntimeService implements RuntimeApi {
     );
   }
 
+  checkExec(containerId: string, cmd: readonly string[]): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#checkOpen();
+      this.#execTarget(containerId, cmd);
+    });
+  }
+
+  checkAttach(containerId: string): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#checkOpen();
+      this.#attachTarget(containerId);
+    });
+  }
+
   async attach(containerId: string, io: StreamIo): Promise<void> {
     this.#checkOpen();
+    const { container, task } = this.#attachTarget(containerId);
+    await followLog(container.logPathAbs, io, task.exited, this.#clock);
+  }
+
+  /** The running container `containerId` with a log, for an attach. */
+  #attachTarget(containerId: string): {
+    container: Container;
+    task: NonNullable<ContainerEntry['task']>;
+  } {
     const entry = this.#containers.get(containerId);
     if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
-    if (entry.container.state !== 'RUNNING' || entry.task === undefined) {
-      throw errors.failedPrecondition(
-        `container "${containerId}": cannot attach in state ${entry.container.state}`,
-      );
+    checkAttach(entry.container, this.options.compat);
+    if (entry.task === undefined) {
+      throw errors.failedPrecondition(`container "${containerId}": has no running task`);
     }
     if (entry.container.logPathAbs === '') {
       throw errors.failedPrecondition(
         `container "${containerId}": has no log (no log_directory on its pod, or no log_path): nothing to attach to`,
       );
     }
-    await followLog(entry.container.logPathAbs, io, entry.task.exited, this.#clock);
+    return { container: entry.container, task: entry.task };
   }
 
   async portForward(podId: string, port: number): Promise<Duplex> {

@@ -9,6 +9,7 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { streamingService } from '../../src/cri/streaming/streaming-proto.js';
+import { StreamingServer, tokenTtlMs } from '../../src/cri/streaming/streaming-server.js';
 import {
   containerConfig,
   eventually,
@@ -332,5 +333,74 @@ describe('CRI streaming refusals', () => {
     const url3 = await call(served, 'portForward', { podSandboxId: readyPod, port: [80] });
     const token = url3.split('/').pop()!;
     expect((await SpdyClient.connect(`${base}/exec/${token}`, [])).answer.status).toBe(404);
+    // Refused for its kind, that token is still unused: it serves its own kind once, and then
+    // is gone like any used token (404 before anything else is looked at).
+    const served3 = await SpdyClient.connect(url3, ['portforward.k8s.io']);
+    onTestFinished(() => served3.client?.destroy());
+    expect(served3.answer.status).toBe(101);
+    expect((await SpdyClient.connect(url3, ['portforward.k8s.io'])).answer.status).toBe(404);
+    // The request without upgrade headers used `url` up too.
+    expect((await SpdyClient.connect(url, ['portforward.k8s.io'])).answer.status).toBe(404);
+    // Plain HTTP: 404 for a token that is not (or no longer) there, 400 for a live one.
+    expect((await fetch(`${base}/exec/AAAAAAAAAAAAAAAA`)).status).toBe(404);
+    expect((await fetch(url3)).status).toBe(404);
+    const url4 = await call(served, 'portForward', { podSandboxId: readyPod, port: [80] });
+    expect((await fetch(url4, { method: 'POST' })).status).toBe(400);
+    expect((await fetch(url4, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('refuses exec and attach in a container that has exited; compat containerd: UNKNOWN', async () => {
+    for (const [compat, code] of [
+      ['strict', 9],
+      ['containerd', 2],
+    ] as const) {
+      const served = await serveCore(cleanup, { compat });
+      const logDir = await tempDir();
+      const { containerId } = await runningContainer(served, { logDir });
+      await served.core.stopContainer(containerId, 0);
+      expect((await served.core.containerStatus(containerId)).state).toBe('EXITED');
+      const exec = call(served, 'exec', { containerId, cmd: ['true'], stdout: true });
+      await expect(exec).rejects.toMatchObject({
+        code,
+        details: expect.stringMatching(/cannot exec in state EXITED/) as unknown,
+      });
+      const attach = call(served, 'attach', { containerId, stdout: true });
+      await expect(attach).rejects.toMatchObject({
+        code,
+        details: expect.stringMatching(/cannot attach in state EXITED/) as unknown,
+      });
+      // A container without a log has nothing to attach to.
+      const { containerId: unlogged } = await runningContainer(served);
+      expect(await grpcCode(call(served, 'attach', { containerId: unlogged, stdout: true }))).toBe(
+        9,
+      );
+    }
+  });
+
+  it('a URL expires after the TTL unused: 404', async () => {
+    const served = await serveCore(cleanup);
+    const { containerId } = await runningContainer(served);
+    let nowMs = 1_000;
+    const streaming = await StreamingServer.listen(served.core, { now: () => nowMs });
+    onTestFinished(() => streaming.close());
+    const request = {
+      kind: 'exec',
+      containerId,
+      cmd: ['true'],
+      stdin: false,
+      stdout: true,
+      stderr: false,
+      tty: false,
+    } as const;
+    const fresh = streaming.url(request);
+    const stale = streaming.url(request);
+    nowMs += tokenTtlMs - 1;
+    const inTime = await SpdyClient.connect(fresh, ['v4.channel.k8s.io']);
+    onTestFinished(() => inTime.client?.destroy());
+    expect(inTime.answer.status).toBe(101);
+    nowMs += 1;
+    const late = await SpdyClient.connect(stale, ['v4.channel.k8s.io']);
+    expect(late.answer.status).toBe(404);
+    expect(late.client).toBeUndefined();
   });
 });

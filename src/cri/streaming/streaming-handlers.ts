@@ -1,7 +1,8 @@
 /**
- * The CRI handlers of Exec, Attach and PortForward: each checks its request (the container
- * RUNNING, the pod READY, as containerd does before it hands out a URL) and answers the
- * streaming server's URL for it. The streams themselves are the streaming server's.
+ * The CRI handlers of Exec, Attach and PortForward: each checks its request before it hands out
+ * a URL, as containerd does (the container RUNNING, by the core's lifecycle rules and compat
+ * mode; the pod READY), and answers the streaming server's URL for it. The streams themselves
+ * are the streaming server's.
  */
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ChurnError } from '../../common/errors.js';
@@ -44,16 +45,6 @@ function unary<Req>(
   };
 }
 
-async function requireRunning(api: RuntimeApi, rpc: string, containerId: string): Promise<void> {
-  const container = await api.containerStatus(containerId);
-  if (container.state !== 'RUNNING') {
-    throw new ChurnError(
-      'FAILED_PRECONDITION',
-      `${rpc}: container "${containerId}" is in state ${container.state}, not RUNNING`,
-    );
-  }
-}
-
 /** The handlers over `api`, giving out URLs of `streaming`. */
 export function streamingHandlers(
   api: RuntimeApi,
@@ -67,7 +58,7 @@ export function streamingHandlers(
       if (!req.stdin && !req.stdout && !req.stderr) {
         throw invalidField('Exec', 'stdin, stdout and stderr', 'must not all be false');
       }
-      await requireRunning(api, 'Exec', containerId);
+      await api.checkExec(containerId, req.cmd);
       // With a tty, stderr is merged into stdout (CRI: "stderr MUST be false").
       const url = streaming.url({
         kind: 'exec',
@@ -85,7 +76,7 @@ export function streamingHandlers(
       if (!req.stdin && !req.stdout && !req.stderr) {
         throw invalidField('Attach', 'stdin, stdout and stderr', 'must not all be false');
       }
-      await requireRunning(api, 'Attach', containerId);
+      await api.checkAttach(containerId);
       const url = streaming.url({
         kind: 'attach',
         containerId,

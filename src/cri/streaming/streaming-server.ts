@@ -7,7 +7,7 @@
  * shell into containers and have no authentication but the token).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { ChurnError } from '../../common/errors.js';
@@ -83,10 +83,7 @@ export class StreamingServer {
         `streaming address ${host} is not loopback: use 127.0.0.1 (or another 127.x address) or ::1`,
       );
     }
-    const server = createServer((_req, res) => {
-      res.writeHead(400, { 'Content-Type': 'text/plain' });
-      res.end('this endpoint only serves SPDY/3.1 upgrades\n');
-    });
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(
@@ -100,6 +97,16 @@ export class StreamingServer {
     const { port } = server.address() as AddressInfo;
     const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const streaming = new StreamingServer(api, server, options, base);
+    // A request that is no upgrade uses up its token too (as the kubelet's server does).
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const found = streaming.#take(req.url);
+      res.writeHead(found === undefined ? 404 : 400, { 'Content-Type': 'text/plain' });
+      res.end(
+        found === undefined
+          ? 'unknown or expired streaming URL\n'
+          : 'unable to upgrade: missing upgrade headers in request (only SPDY/3.1 is served)\n',
+      );
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       streaming.#upgrade(req, socket, head),
     );
@@ -139,18 +146,28 @@ export class StreamingServer {
       if (entry.expiresMs <= now) this.#tokens.delete(token);
   }
 
-  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+  /**
+   * The request registered under the token of `url` (`/KIND/TOKEN`), which is used up; undefined
+   * when the token is unknown, expired, used or of another kind (which leaves it unused).
+   */
+  #take(url: string | undefined): { request: StreamingRequest } | undefined {
     const match = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)$/.exec(
-      (req.url ?? '').split('?')[0]!,
+      (url ?? '').split('?')[0]!,
     );
     this.#prune();
     const entry = match === null ? undefined : this.#tokens.get(match[2]!);
-    if (match === null || entry === undefined || entry.request.kind !== match[1]) {
+    if (match === null || entry === undefined || entry.request.kind !== match[1]) return undefined;
+    this.#tokens.delete(match[2]!);
+    return entry;
+  }
+
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const entry = this.#take(req.url);
+    if (entry === undefined) {
       refuseUpgrade(socket, 404, 'unknown or expired streaming URL');
       return;
     }
-    this.#tokens.delete(match[2]!);
     if (!isSpdyUpgrade(req)) {
       refuseUpgrade(
         socket,
