@@ -91,7 +91,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       })
       .option('streaming-address', {
         describe:
-          'loopback HOST[:PORT] of the streaming server of Exec, Attach and PortForward (port 0: a free one)',
+          'HOST[:PORT] of the streaming server of Exec, Attach and PortForward (crictl exec/attach/port-forward): loopback only (127.x or [::1]); port 0: a free one, printed at start',
         type: 'string',
         default: '127.0.0.1:0',
       })
@@ -106,6 +106,10 @@ export const serveCommand = defineCommand<ServeArgs>({
         'serve the core; then: churn run --driver cri --endpoint unix:///tmp/churn.sock',
       )
       .example(
+        'churn serve --socket /tmp/churn.sock --state-dir /tmp/s --streaming-address 127.0.0.1:10010',
+        'streams on a fixed port; then e.g. crictl --runtime-endpoint unix:///tmp/churn.sock exec -it CONTAINER sh',
+      )
+      .example(
         'churn serve --socket /tmp/churn.sock --state-dir /tmp/s --faults faults.yaml --seed 1',
         'a runtime that misbehaves in a known way, e.g. faults.yaml: "start: { errorRate: 10%, code: UNAVAILABLE }"',
       )
@@ -113,7 +117,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         'Runs until SIGTERM or SIGINT, then stops every container it runs and exits 0. ' +
           'Refuses to start (exit 2, leaving nothing behind) when another server answers on the socket, ' +
           'another serve holds the state directory, --images is not a directory or --executor runc is ' +
-          'not run as root. Docs: docs/containerd.md.',
+          'not run as root, or --streaming-address is not loopback. Docs: docs/containerd.md.',
       ),
   async run(args, io) {
     if (!(args['shutdown-grace'] >= 0)) {
