@@ -39,7 +39,7 @@ import type {
 } from './executor.js';
 import { signalTree, trySignal } from './process-tree.js';
 import { dialLoopback } from './pod-network.js';
-import { runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
+import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
 import {
   adoptedTaskExit,
@@ -211,16 +211,27 @@ export class ProcessExecutor implements Executor {
     const { file, cwd } = await this.#prepare(spec, argv);
     this.#checkOpen();
     const env = this.#markedEnv(spec);
-    const stdin = io.stdin === undefined ? 'ignore' : 'pipe';
-    // Under `script` the executable runs by its host path: argv[0] becomes that path (a
-    // busybox applet still sees its name as the path's last component).
+    // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
+    const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
+    // Under `script` the executable runs by its host path (symlinks resolved in the image),
+    // with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
+    // busybox`) knows itself by argv[0]. Without bash, argv[0] is that path.
+    const bash = hostBash();
     const child = io.tty
-      ? spawn(scriptCommand(), scriptArgs([file, ...argv.slice(1)], envValue(spec.env, 'SHELL')), {
-          cwd,
-          env: envObject([...env, 'SHELL=/bin/sh']),
-          stdio: [stdin, 'pipe', 'pipe'],
-          detached: true,
-        })
+      ? spawn(
+          scriptCommand(),
+          scriptArgs(
+            [file, ...argv.slice(1)],
+            envValue(spec.env, 'SHELL'),
+            bash === undefined ? undefined : argv[0],
+          ),
+          {
+            cwd,
+            env: envObject([...env, `SHELL=${bash ?? '/bin/sh'}`]),
+            stdio: [stdin, 'pipe', 'pipe'],
+            detached: true,
+          },
+        )
       : spawn(file, argv.slice(1), {
           argv0: argv[0],
           cwd,

@@ -278,18 +278,28 @@ export class RuncExecutor implements Executor {
       spec.containerId,
       ...argv,
     ];
-    const stdin = io.stdin === undefined ? 'ignore' : 'pipe';
+    // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
+    const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
     // With a terminal: `runc exec --tty` gives the process a terminal of the container's own
     // devpts and copies between it and runc's stdio, which must then be a terminal too (runc
     // sets it raw and applies its size, at the start and on each SIGWINCH). `script` gives runc
     // that terminal; a size set on it (stty, see streamed-exec.ts) signals runc, which passes it
-    // on. Without --tty runc would give the process pipes, never the terminal.
+    // on. Without --tty runc would give the process pipes, never the terminal. script's
+    // terminal is made raw before runc starts (runc makes it raw too, but only once running):
+    // output written before would get a second \r and early input a second echo.
     const child = io.tty
-      ? spawn(scriptCommand(), scriptArgs([this.#runc, ...runcArgs], process.env.SHELL), {
-          env: { ...process.env, SHELL: '/bin/sh' },
-          stdio: [stdin, 'pipe', 'pipe'],
-          detached: true,
-        })
+      ? spawn(
+          scriptCommand(),
+          scriptArgs(
+            ['/bin/sh', '-c', 'stty raw -echo; exec "$@"', 'sh', this.#runc, ...runcArgs],
+            process.env.SHELL,
+          ),
+          {
+            env: { ...process.env, SHELL: '/bin/sh' },
+            stdio: [stdin, 'pipe', 'pipe'],
+            detached: true,
+          },
+        )
       : spawn(this.#runc, runcArgs, { stdio: [stdin, 'pipe', 'pipe'], detached: true });
     const killAll = async (): Promise<void> => {
       // runc cannot forward SIGKILL: kill the exec'd process itself, then runc (and script).

@@ -28,6 +28,12 @@ export function scriptCommand(): string {
   return hostCommand('script');
 }
 
+/** The host path of bash, if it has one (for `exec -a`; see {@link scriptArgs}). */
+export function hostBash(): string | undefined {
+  const path = hostCommand('bash');
+  return path.startsWith('/') ? path : undefined;
+}
+
 /** `name` resolved in this process's PATH, or `name` itself (spawn then reports ENOENT). */
 function hostCommand(name: string): string {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
@@ -42,15 +48,21 @@ export function shellCommandLine(argv: readonly string[]): string {
 }
 
 /**
- * Arguments of `script` running `argv` (through `sh -c 'exec …'`) on a new terminal; `env`
- * keeps the command's own SHELL, which script needs set to a shell of the host.
+ * Arguments of `script` running `argv` (through `$SHELL -c 'exec …'`) on a new terminal;
+ * `commandShell` is the command's own SHELL, restored for it (script needs SHELL set to a shell
+ * of the host). With `argv0` the command gets it as argv[0] (`exec -a`: SHELL must be bash).
  */
-export function scriptArgs(argv: readonly string[], commandShell: string | undefined): string[] {
+export function scriptArgs(
+  argv: readonly string[],
+  commandShell: string | undefined,
+  argv0?: string,
+): string[] {
   const restore =
     commandShell === undefined
       ? 'unset SHELL; '
       : `SHELL=${shellCommandLine([commandShell])}; export SHELL; `;
-  return ['-q', '-e', '-c', `${restore}exec ${shellCommandLine(argv)}`, '/dev/null'];
+  const exec = argv0 === undefined ? 'exec' : `exec -a ${shellCommandLine([argv0])}`;
+  return ['-q', '-e', '-c', `${restore}${exec} ${shellCommandLine(argv)}`, '/dev/null'];
 }
 
 /** What {@link runStreamed} needs besides the child. */
@@ -91,8 +103,10 @@ export async function runStreamed(
   );
   if (child.stdin !== null) {
     child.stdin.on('error', () => undefined); // EPIPE once the command stopped reading
-    if (io.stdin === undefined) child.stdin.end();
-    else io.stdin.pipe(child.stdin);
+    // Under `script` (a tty) stdin stays open when the client sends none: at its end script
+    // would write the terminal's EOF character to the command (echoed as "^@" or "^D").
+    if (io.stdin !== undefined) io.stdin.pipe(child.stdin);
+    else if (!options.tty) child.stdin.end();
   }
   const copies = [copyOut(child.stdout, io.stdout), copyOut(child.stderr, io.stderr)];
   const onAbort = (): void => void Promise.resolve(options.kill()).catch(() => undefined);
