@@ -39,6 +39,7 @@ import type {
 import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
+import { attachToTask } from './executors/task-stdio.js';
 import { followLog } from './log-follow.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
 import { ImageStore } from './images/image-store.js';
@@ -514,7 +515,11 @@ export class RuntimeService implements RuntimeApi {
   async attach(containerId: string, io: StreamIo): Promise<void> {
     this.#checkOpen();
     const { container, task } = this.#attachTarget(containerId);
-    await followLog(container.logPathAbs, io, task.exited, this.#clock);
+    if (task.stdio !== undefined) {
+      await attachToTask(task.stdio, task.exited, io, container.config.stdinOnce === true);
+    } else {
+      await followLog(container.logPathAbs, io, task.exited, this.#clock);
+    }
   }
 
   /** The running container `containerId` with a log, for an attach. */
@@ -528,9 +533,9 @@ export class RuntimeService implements RuntimeApi {
     if (entry.task === undefined) {
       throw errors.failedPrecondition(`container "${containerId}": has no running task`);
     }
-    if (entry.container.logPathAbs === '') {
+    if (entry.task.stdio === undefined && entry.container.logPathAbs === '') {
       throw errors.failedPrecondition(
-        `container "${containerId}": has no log (no log_directory on its pod, or no log_path): nothing to attach to`,
+        `container "${containerId}": has no log (no log_directory on its pod, or no log_path) and no stdin: nothing to attach to`,
       );
     }
     return { container: entry.container, task: entry.task };
@@ -842,6 +847,7 @@ export class RuntimeService implements RuntimeApi {
       env,
       cwd: isAbsolute(cwd) ? cwd : `/${cwd}`,
       logPath: container.logPathAbs,
+      ...(container.config.stdin === true ? { stdin: true } : {}),
     };
   }
 

@@ -77,6 +77,10 @@ export interface ContainerConfig {
   readonly annotations: StringMap;
   /** Log file path relative to the pod's logDirectory; no log file when empty. */
   readonly logPath: string;
+  /** The container's stdin stays open for attach (CRI `stdin`). */
+  readonly stdin?: boolean;
+  /** An attach that ends its input closes the container's stdin (CRI `stdin_once`). */
+  readonly stdinOnce?: boolean;
 }
 
 /** A container as the core stores it. */

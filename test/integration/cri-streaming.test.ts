@@ -279,6 +279,74 @@ describe.each(executorsUnderTest())('CRI streaming, executor $name', ({ name, sk
   });
 
   it.skipIf(skip)(
+    'attach with stdin to a container created with stdin: live output, no log needed',
+    async () => {
+      const served = await serve();
+      const pod = podConfig();
+      const podId = await served.core.runPodSandbox(pod, '');
+      const containerId = await served.core.createContainer(
+        podId,
+        containerConfig({ command: ['sh'], stdin: true }),
+        pod,
+      );
+      await served.core.startContainer(containerId);
+      const url = await call(served, 'attach', {
+        containerId,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+      });
+      const client = await session(url);
+      const s = await openStreams(client, ['error', 'stdin', 'stdout', 'stderr']);
+      s.stdin!.write('echo hello\n');
+      s.stdin!.write('echo oops >&2\n');
+      await s.stdout!.waitFor(/hello\n/);
+      await s.stderr!.waitFor(/oops\n/);
+      // Without stdin_once the client's end of input ends the attach, not the container.
+      s.stdin!.end();
+      await s.error!.ended;
+      expect(JSON.parse(s.error!.text())).toMatchObject({ status: 'Success' });
+      expect(s.stdout!.text()).toBe('hello\n');
+      expect((await served.core.containerStatus(containerId)).state).toBe('RUNNING');
+
+      // A second attach sees the same shell.
+      const again = await session(
+        await call(served, 'attach', { containerId, stdin: true, stdout: true }),
+      );
+      const t = await openStreams(again, ['error', 'stdin', 'stdout']);
+      t.stdin!.write('echo again\n');
+      await t.stdout!.waitFor(/again\n/);
+    },
+  );
+
+  it.skipIf(skip)(
+    'attach with stdin_once: the end of input closes the container stdin, and it exits',
+    async () => {
+      const served = await serve();
+      const pod = podConfig();
+      const podId = await served.core.runPodSandbox(pod, '');
+      const containerId = await served.core.createContainer(
+        podId,
+        containerConfig({ command: ['sh', '-c', 'cat; echo [eof]'], stdin: true, stdinOnce: true }),
+        pod,
+      );
+      await served.core.startContainer(containerId);
+      const url = await call(served, 'attach', { containerId, stdin: true, stdout: true });
+      const client = await session(url);
+      const s = await openStreams(client, ['error', 'stdin', 'stdout']);
+      s.stdin!.write('line\n');
+      s.stdin!.end();
+      await s.error!.ended;
+      expect(s.stdout!.text()).toBe('line\n[eof]\n');
+      expect(
+        await eventually(
+          async () => (await served.core.containerStatus(containerId)).state === 'EXITED',
+        ),
+      ).toBe(true);
+    },
+  );
+
+  it.skipIf(skip)(
     'port-forward: connections to the pod loopback, and one nothing answers',
     async () => {
       const served = await serve();

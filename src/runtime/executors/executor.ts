@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ExecResult, NamespaceMode, StreamIo } from '../types.js';
+import type { TaskStdio } from './task-stdio.js';
 
 /** Names of the executors. */
 export type ExecutorName = 'process' | 'runc';
@@ -33,6 +34,8 @@ export interface TaskSpec {
   readonly cwd: string;
   /** Absolute path of the CRI-format log file, or '' for no log. */
   readonly logPath: string;
+  /** Keep the task's stdin open and its output live for attach (task-stdio.ts). */
+  readonly stdin?: boolean;
 }
 
 /** How a task ended. */
@@ -62,6 +65,8 @@ export interface Task {
   readonly exited: Promise<ExitStatus>;
   /** Sends `signal` to every process of the task; a no-op once it has exited. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Live stdio, for a task started with `stdin` (not for one recovered from an earlier core). */
+  readonly stdio?: TaskStdio;
 }
 
 /** CPU and memory of a task. */

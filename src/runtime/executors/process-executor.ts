@@ -38,6 +38,7 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { signalTree, trySignal } from './process-tree.js';
+import { tapTaskStdio } from './task-stdio.js';
 import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
@@ -118,7 +119,8 @@ export class ProcessExecutor implements Executor {
       child = await spawnChecked(file, spec.argv, {
         cwd,
         env: this.#markedEnv(spec),
-        stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+        stdio:
+          spec.stdin === true ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
       }).catch((err: unknown) => {
         this.#disown(spec.containerId);
         throw err;
@@ -129,7 +131,8 @@ export class ProcessExecutor implements Executor {
     }
     const pid = child.pid!;
     const startedAtNs = wallClockNs();
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
+    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     // Whether the tree was killed (frozen and walked) while the main process lived.
     const killed = { tree: false };
     const exited = new Promise<ExitStatus>((resolve) => {
@@ -150,6 +153,7 @@ export class ProcessExecutor implements Executor {
       ref: { executor: 'process', pid, pidStartTime: stat?.startTime ?? '' },
       startedAtNs,
       exited,
+      ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
       kill: (signal) => {
         if (child.exitCode === null && child.signalCode === null) {
           signalTree(pid, signal);
@@ -370,7 +374,7 @@ export class ProcessExecutor implements Executor {
 interface SpawnOptions {
   readonly cwd: string;
   readonly env: readonly string[];
-  readonly stdio: 'ignore' | ['ignore', 'pipe', 'pipe'];
+  readonly stdio: 'ignore' | 'pipe' | ['ignore', 'pipe', 'pipe'];
 }
 
 /** Spawns `file` with `argv` (argv[0] as the process's name) in its own process group. */

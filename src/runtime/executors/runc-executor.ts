@@ -68,6 +68,7 @@ import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
 import { dialInNamespace } from './pod-network.js';
 import { signalTree } from './process-tree.js';
 import { runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
+import { tapTaskStdio } from './task-stdio.js';
 import {
   adoptedTaskExit,
   awaitExec,
@@ -212,6 +213,7 @@ export class RuncExecutor implements Executor {
       },
       spec.logPath,
       spec.sandbox.pidMode === 'CONTAINER',
+      spec.stdin === true,
     );
   }
 
@@ -394,11 +396,12 @@ export class RuncExecutor implements Executor {
     input: Parameters<typeof ociSpec>[0],
     logPath: string,
     ownPidNs: boolean,
+    stdin = false,
   ): Promise<Task> {
     const bundle = join(this.#bundles, id);
     this.#liveIds.add(id); // starting: not a leftover for a sweep
     try {
-      return await this.#runTracked(id, bundle, input, logPath, ownPidNs);
+      return await this.#runTracked(id, bundle, input, logPath, ownPidNs, stdin);
     } catch (err) {
       this.#liveIds.delete(id);
       throw err;
@@ -411,6 +414,7 @@ export class RuncExecutor implements Executor {
     input: Parameters<typeof ociSpec>[0],
     logPath: string,
     ownPidNs: boolean,
+    stdin: boolean,
   ): Promise<Task> {
     await rm(bundle, { recursive: true, force: true });
     await mkdir(bundle, { recursive: true });
@@ -431,9 +435,13 @@ export class RuncExecutor implements Executor {
         bundle,
         id,
       ],
-      { stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'], detached: true },
+      {
+        stdio: stdin ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
     );
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
+    const tapped = stdin ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     const runcExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolve) => {
         child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -477,6 +485,7 @@ export class RuncExecutor implements Executor {
       ref: { executor: 'runc', pid: initPid, pidStartTime: stat?.startTime ?? '' },
       startedAtNs,
       exited,
+      ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
       kill: async (sig) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         if (sig !== 'SIGKILL') {
