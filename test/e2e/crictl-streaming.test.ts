@@ -1,7 +1,8 @@
 /**
  * Streaming judged by the stock crictl (cri-tools v1.26.1, grpc-go, the kubelet's SPDY client)
  * against the built `churn serve`, for each executor: exec with output, stderr and the exit
- * code, exec -i with stdin, exec -it on a terminal of the client's size, attach, port-forward
+ * code, exec -i with stdin, exec -it on a terminal of the client's size, attach (output, and -i
+ * to a container created with stdin), port-forward
  * to a listener inside the pod, and the refusals (unknown container, stopped container). All
  * on loopback; every crictl run is bounded in time.
  */
@@ -46,6 +47,7 @@ type Served = Awaited<ReturnType<typeof serve>>;
 async function podWith(
   served: Served,
   command: readonly string[],
+  extra: Record<string, unknown> = {},
 ): Promise<{ podId: string; containerId: string }> {
   const name = `p${Math.random().toString(36).slice(2, 8)}`;
   const logDir = join(served.dir, 'logs', name);
@@ -68,6 +70,7 @@ async function podWith(
       image: { image: 'host' },
       command,
       log_path: 'c.log',
+      ...extra,
     }),
   );
   const runp = await served.crictl(['runp', podJson]);
@@ -184,6 +187,32 @@ describe.skipIf(crictl.skipReason !== undefined).each(executorsUnderTest())(
       expect((await served.crictl(['stop', '--timeout', '0', containerId])).code).toBe(0);
       expect(await exited).toBe(0);
       expect(out).toMatch(/^(tick \d+\n)+$/);
+    });
+
+    it.skipIf(skip)('attach -i: to a container created with stdin, a shell', async () => {
+      const served = await serve(name);
+      const { containerId } = await podWith(served, ['sh'], { stdin: true });
+      // Types a line, waits for its answer, then ends the input: that ends the attach (no
+      // stdin_once), not the container. (An input that ends at once can end the attach
+      // before the answer comes, as with containerd.)
+      const attach = async (line: string, answer: RegExp): Promise<string> => {
+        const child = spawn(
+          crictl.path,
+          [...crictlFlags(served.endpoint), 'attach', '-i', containerId],
+          { stdio: ['pipe', 'pipe', 'pipe'] },
+        );
+        onTestFinished(() => void child.kill('SIGKILL'));
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+        child.stdin.write(line);
+        await until(() => out, answer);
+        child.stdin.end();
+        expect(await exited).toBe(0);
+        return out;
+      };
+      expect(await attach('echo hi from $0\n', /hi from sh\n/)).toBe('hi from sh\n');
+      expect(await attach('echo again\n', /again\n/)).toBe('again\n');
     });
 
     it.skipIf(skip)('port-forward: to an HTTP server inside the pod', async () => {
