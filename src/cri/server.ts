@@ -8,13 +8,7 @@
  * the kubelet, crictl, critest) are answered too. It shuts down gracefully: new calls are refused, in-flight calls finish (or are cut off after a grace
  * period), the socket file is removed. Closing the core is the owner's job.
  */
-import {
-  Server,
-  ServerCredentials,
-  type handleUnaryCall,
-  type sendUnaryData,
-  type ServerUnaryCall,
-} from '@grpc/grpc-js';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { lstat, rm } from 'node:fs/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { ChurnError } from '../common/errors.js';
@@ -32,8 +26,10 @@ import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService.j
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
 import { gateConnection } from './connection-gate.js';
 import { criPackage } from './proto-loader.js';
-import { checkRequestLimits } from './request-limits.js';
-import { toGrpcStatus } from './status.js';
+import { streamingHandlers } from './streaming/streaming-handlers.js';
+import { streamingServiceDefinition } from './streaming/streaming-proto.js';
+import { StreamingServer } from './streaming/streaming-server.js';
+import { unary, type ErrorHook } from './unary-handler.js';
 import { bindPrivateSocket, claimSocketPath } from './unix-socket.js';
 import {
   decodeContainerConfig,
@@ -57,6 +53,14 @@ export interface CriServerOptions {
    * (NOT_FOUND, FAILED_PRECONDITION, …) are not.
    */
   readonly onInternalError?: (method: string, err: unknown) => void;
+  /**
+   * Where the streaming server of Exec, Attach and PortForward listens (loopback only):
+   * default 127.0.0.1 on a free port; `false` serves no streaming (those RPCs are then
+   * UNIMPLEMENTED).
+   */
+  readonly streaming?: { readonly host?: string; readonly port?: number } | false;
+  /** Hears failures inside streams (a command that could not run, a port not reached). */
+  readonly onStreamError?: (kind: string, err: unknown) => void;
 }
 
 /** Maximum message size the server accepts and sends: 16 MiB, as containerd. */
@@ -73,6 +77,8 @@ export class CriServer {
     /** The socket path it listens on. */
     readonly socketPath: string,
     private readonly socketIno: number,
+    /** The streaming server of Exec, Attach and PortForward, unless turned off. */
+    readonly streaming: StreamingServer | undefined,
   ) {}
 
   /**
@@ -91,6 +97,17 @@ export class CriServer {
     const onError = options.onInternalError ?? (() => undefined);
     server.addService(pkg.RuntimeService.service, runtimeHandlers(api, onError));
     server.addService(pkg.ImageService.service, imageHandlers(api, onError));
+    let streaming: StreamingServer | undefined;
+    if (options.streaming !== false) {
+      streaming = await StreamingServer.listen(api, {
+        ...options.streaming,
+        ...(options.onStreamError === undefined ? {} : { onError: options.onStreamError }),
+      });
+      server.addService(
+        streamingServiceDefinition(),
+        streamingHandlers(api, streaming, onError) as unknown as UntypedServiceImplementation,
+      );
+    }
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     const pending = new Set<Socket>();
     const listener = createServer((socket) =>
@@ -111,12 +128,13 @@ export class CriServer {
     } catch (err) {
       listener.close();
       server.forceShutdown();
+      await streaming?.close();
       throw new ChurnError('IO', `cannot listen on ${path}: ${(err as Error).message}`, {
         cause: err,
       });
     }
     const { ino } = await lstat(path);
-    return new CriServer(server, listener, pending, path, ino);
+    return new CriServer(server, listener, pending, path, ino, streaming);
   }
 
   /**
@@ -142,6 +160,7 @@ export class CriServer {
         resolve();
       });
     });
+    await this.streaming?.close();
     // Remove the socket only if it is still ours (not replaced by a newer server).
     try {
       const { ino } = await lstat(this.socketPath);
@@ -150,36 +169,6 @@ export class CriServer {
       // Already gone.
     }
   }
-}
-
-type ErrorHook = (method: string, err: unknown) => void;
-
-/** Adapts `fn` (request → promise of response) to a grpc-js unary handler. */
-function unary<Req, Res>(
-  method: string,
-  onError: ErrorHook,
-  fn: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
-): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    // fn is async: it reports every failure, validation included, through the promise; the
-    // size limits are checked first, so nothing over them reaches the core.
-    let answer: Promise<Res>;
-    try {
-      checkRequestLimits(method, call.request);
-      answer = fn(call.request, call);
-    } catch (err) {
-      answer = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    answer.then(
-      (response) => callback(null, response),
-      (err: unknown) => {
-        // Deliberate answers (ChurnErrors, UNKNOWN ones included: the core's containerd
-        // compat mode gives them) are the client's business; surprises go to the log.
-        if (!(err instanceof ChurnError) || err.code === 'INTERNAL') onError(method, err);
-        callback(toGrpcStatus(err));
-      },
-    );
-  };
 }
 
 /** The RuntimeService handlers over `api`. */

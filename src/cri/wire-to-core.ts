@@ -128,6 +128,7 @@ export function decodeContainerConfig(
     labels: c.labels,
     annotations: c.annotations,
     logPath: c.logPath,
+    ...(c.stdin ? { stdin: true, stdinOnce: c.stdinOnce } : {}),
   };
 }
 

@@ -7,6 +7,7 @@
  * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT, …): the CRI layer maps those to gRPC
  * status. Semantics follow containerd's CRI plugin: stop and remove of an unknown id succeed.
  */
+import type { Duplex } from 'node:stream';
 import type {
   Container,
   ContainerConfig,
@@ -20,6 +21,7 @@ import type {
   PodSandbox,
   PodSandboxConfig,
   RuntimeCondition,
+  StreamIo,
   VersionInfo,
 } from './types.js';
 
@@ -60,6 +62,31 @@ export interface RuntimeApi {
   listContainers(filter?: ContainerFilter): Promise<Container[]>;
   /** Runs `cmd` in the container; DEADLINE_EXCEEDED (process killed) after `timeoutSec` > 0. */
   execSync(containerId: string, cmd: readonly string[], timeoutSec: number): Promise<ExecResult>;
+  /**
+   * Runs `cmd` in the container wired to a streaming client and resolves with its exit code
+   * once it exited and its output is delivered; killed when `io.signal` aborts. NOT_FOUND,
+   * FAILED_PRECONDITION (not running) as {@link execSync}.
+   */
+  execStream(containerId: string, cmd: readonly string[], io: StreamIo): Promise<number>;
+  /**
+   * What {@link execStream} would refuse, checked before a streaming URL is given out:
+   * NOT_FOUND, the `exec-not-running` rule of lifecycle.ts, INVALID_ARGUMENT for no command.
+   */
+  checkExec(containerId: string, cmd: readonly string[]): Promise<void>;
+  /** What {@link attach} would refuse (NOT_FOUND, `attach-not-running`, no log), checked early. */
+  checkAttach(containerId: string): Promise<void>;
+  /**
+   * Streams the container's output (from its CRI log, from now on) to `io` until the container
+   * exits or `io.signal` aborts. Containers have no stdin here, so what the client sends is
+   * discarded, as containerd does for a container created without stdin.
+   */
+  attach(containerId: string, io: StreamIo): Promise<void>;
+  /**
+   * A connection to `port` on the loopback of the pod's network (its own namespace, or the
+   * host's for a host-network pod). NOT_FOUND for an unknown pod, FAILED_PRECONDITION when it
+   * is not READY, UNAVAILABLE when nothing listens there.
+   */
+  portForward(podId: string, port: number): Promise<Duplex>;
   containerStats(containerId: string): Promise<ContainerStats>;
   listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]>;
 

@@ -13,7 +13,7 @@
  *                           (removed)              (removed)                            (removed)
  *
  *   start from RUNNING or EXITED, or in a pod that is not READY: refused.
- *   exec outside RUNNING: refused. stop of a CREATED or EXITED container: no-op.
+ *   exec or attach outside RUNNING: refused. stop of a CREATED or EXITED container: no-op.
  *
  * Pods:
  *
@@ -52,6 +52,7 @@ export type Violation =
   | 'create-pod-not-ready'
   | 'remove-running'
   | 'exec-not-running'
+  | 'attach-not-running'
   | 'duplicate-pod'
   | 'duplicate-container'
   | 'stop-unknown-container'
@@ -64,6 +65,7 @@ const codes: Readonly<Record<Violation, Readonly<Record<Compat, RuntimeErrorCode
   'create-pod-not-ready': { strict: 'FAILED_PRECONDITION', containerd: 'NOT_FOUND' },
   'remove-running': { strict: 'FAILED_PRECONDITION', containerd: null },
   'exec-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
+  'attach-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'duplicate-pod': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'duplicate-container': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'stop-unknown-container': { strict: null, containerd: 'NOT_FOUND' },
@@ -131,6 +133,17 @@ export function checkExec(container: Container, compat: Compat): void {
       'exec-not-running',
       compat,
       `container "${container.id}": cannot exec in state ${container.state}`,
+    );
+  }
+}
+
+/** Attach (CRI Attach) needs a RUNNING container, as exec does. */
+export function checkAttach(container: Container, compat: Compat): void {
+  if (container.state !== 'RUNNING') {
+    refuse(
+      'attach-not-running',
+      compat,
+      `container "${container.id}": cannot attach in state ${container.state}`,
     );
   }
 }

@@ -18,6 +18,7 @@
  * process behind.
  */
 import { readFile, rm } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { wallClockNs, type Clock } from '../common/clock.js';
@@ -38,12 +39,15 @@ import type {
 import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
+import { attachToTask } from './executors/task-stdio.js';
+import { followLog } from './log-follow.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
 import { ImageStore } from './images/image-store.js';
 import { tryNormalizeReference } from './images/reference.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import {
   checkCreate,
+  checkAttach,
   checkExec,
   checkRemove,
   checkStart,
@@ -73,6 +77,7 @@ import type {
   PodSandbox,
   PodSandboxConfig,
   RuntimeCondition,
+  StreamIo,
   StringMap,
   VersionInfo,
 } from './types.js';
@@ -517,6 +522,90 @@ export class RuntimeService implements RuntimeApi {
   ): Promise<ExecResult> {
     this.#checkOpen();
     await this.#faults.apply('exec');
+    const { entry, pod } = this.#execTarget(containerId, cmd);
+    return this.#executorOf(pod).exec(
+      this.#taskSpec(entry.container, pod),
+      entry.task!,
+      cmd,
+      Math.max(0, timeoutSec) * 1000,
+    );
+  }
+
+  async execStream(containerId: string, cmd: readonly string[], io: StreamIo): Promise<number> {
+    this.#checkOpen();
+    await this.#faults.apply('exec');
+    const { entry, pod } = this.#execTarget(containerId, cmd);
+    return this.#executorOf(pod).execStream(
+      this.#taskSpec(entry.container, pod),
+      entry.task!,
+      cmd,
+      io,
+    );
+  }
+
+  checkExec(containerId: string, cmd: readonly string[]): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#checkOpen();
+      this.#execTarget(containerId, cmd);
+    });
+  }
+
+  checkAttach(containerId: string): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#checkOpen();
+      this.#attachTarget(containerId);
+    });
+  }
+
+  async attach(containerId: string, io: StreamIo): Promise<void> {
+    this.#checkOpen();
+    const { container, task } = this.#attachTarget(containerId);
+    if (task.stdio !== undefined) {
+      await attachToTask(task.stdio, task.exited, io, container.config.stdinOnce === true);
+    } else {
+      await followLog(container.logPathAbs, io, task.exited, this.#clock);
+    }
+  }
+
+  /** The running container `containerId` with a log, for an attach. */
+  #attachTarget(containerId: string): {
+    container: Container;
+    task: NonNullable<ContainerEntry['task']>;
+  } {
+    const entry = this.#containers.get(containerId);
+    if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+    checkAttach(entry.container, this.options.compat);
+    if (entry.task === undefined) {
+      throw errors.failedPrecondition(`container "${containerId}": has no running task`);
+    }
+    if (entry.task.stdio === undefined && entry.container.logPathAbs === '') {
+      throw errors.failedPrecondition(
+        `container "${containerId}": has no log (no log_directory on its pod, or no log_path) and no stdin: nothing to attach to`,
+      );
+    }
+    return { container: entry.container, task: entry.task };
+  }
+
+  async portForward(podId: string, port: number): Promise<Duplex> {
+    this.#checkOpen();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw errors.invalidArgument(`pod "${podId}": port ${port} is not in 1..65535`);
+    }
+    const record = this.#pods.get(podId);
+    if (record === undefined) throw errors.notFound(`pod "${podId}"`);
+    if (record.pod.state !== 'READY') {
+      throw errors.failedPrecondition(
+        `pod "${podId}": cannot port-forward in state ${record.pod.state}`,
+      );
+    }
+    return this.#executorOf(record).dialPod(sandboxSpecOf(podId, record.pod.config), port);
+  }
+
+  /** The running container `containerId` and its pod, for an exec of `cmd`. */
+  #execTarget(
+    containerId: string,
+    cmd: readonly string[],
+  ): { entry: ContainerEntry; pod: PodRecord } {
     const entry = this.#containers.get(containerId);
     if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
     checkExec(entry.container, this.options.compat);
@@ -526,12 +615,7 @@ export class RuntimeService implements RuntimeApi {
     if (pod === undefined || entry.task === undefined) {
       throw errors.failedPrecondition(`container "${containerId}": has no running task to exec in`);
     }
-    return this.#executorOf(pod).exec(
-      this.#taskSpec(entry.container, pod),
-      entry.task,
-      cmd,
-      Math.max(0, timeoutSec) * 1000,
-    );
+    return { entry, pod };
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {
@@ -816,6 +900,7 @@ export class RuntimeService implements RuntimeApi {
       env,
       cwd: isAbsolute(cwd) ? cwd : `/${cwd}`,
       logPath: container.logPathAbs,
+      ...(container.config.stdin === true ? { stdin: true } : {}),
     };
   }
 

@@ -77,6 +77,10 @@ export interface ContainerConfig {
   readonly annotations: StringMap;
   /** Log file path relative to the pod's logDirectory; no log file when empty. */
   readonly logPath: string;
+  /** The container's stdin stays open for attach (CRI `stdin`). */
+  readonly stdin?: boolean;
+  /** An attach that ends its input closes the container's stdin (CRI `stdin_once`). */
+  readonly stdinOnce?: boolean;
 }
 
 /** A container as the core stores it. */
@@ -148,6 +152,31 @@ export interface ExecResult {
   readonly stdout: Buffer;
   readonly stderr: Buffer;
   readonly exitCode: number;
+}
+
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The client's side of an interactive exec or an attach (CRI streaming): what it sends, where
+ * the output goes, and when it is gone.
+ */
+export interface StreamIo {
+  /** What the client types; its end is the command's end of input. Absent: no input. */
+  readonly stdin: NodeJS.ReadableStream | undefined;
+  /** Absent: the output is discarded. With a tty, it carries stderr too. */
+  readonly stdout: NodeJS.WritableStream | undefined;
+  /** Absent with a tty, or when the client did not ask for it. */
+  readonly stderr: NodeJS.WritableStream | undefined;
+  /** Run the command on a terminal. */
+  readonly tty: boolean;
+  /** Registers the listener of the client's terminal size (tty only): the first size and each change. */
+  readonly onResize: (listener: (size: TerminalSize) => void) => void;
+  /** Aborts when the client is gone: the command is killed. */
+  readonly signal: AbortSignal;
 }
 
 /** CPU and memory of one container at one instant. */

@@ -279,6 +279,23 @@ describe('churn serve option errors (in-process)', () => {
     },
   );
 
+  it.each(['0.0.0.0:0', '192.168.1.1', 'localhost:10010', '127.0.0.1:70000'])(
+    'refuses --streaming-address %s (loopback addresses only) with exit 2, creating no state',
+    async (value) => {
+      const dir = await tempDir();
+      const io = bufferIo({ cwd: dir });
+      const code = await runCli(
+        ['serve', '--socket', 's.sock', '--state-dir', 'st', '--streaming-address', value],
+        io.io,
+      );
+      expect(code).toBe(2);
+      expect(io.stderr()).toBe(
+        `churn: --streaming-address ${value}: use a loopback HOST[:PORT], e.g. 127.0.0.1:0 or [::1]:10010 (streams are served on loopback only)\n`,
+      );
+      expect(await readdir(dir)).toEqual([]);
+    },
+  );
+
   it('rejects a missing faults file with exit 2', async () => {
     const dir = await tempDir();
     const io = bufferIo({ cwd: dir });

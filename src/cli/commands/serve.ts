@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 import { ChurnError, isChurnError } from '../../common/errors.js';
 import { CriServer } from '../../cri/server.js';
+import { isLoopbackAddress } from '../../cri/streaming/streaming-server.js';
 import { claimSocketPath } from '../../cri/unix-socket.js';
 import type { RuntimeFaults } from '../../runtime/faults.js';
 import type { Compat } from '../../runtime/lifecycle.js';
@@ -39,6 +40,7 @@ interface ServeArgs {
   readonly compat: Compat;
   readonly 'pid-file': string | undefined;
   readonly 'shutdown-grace': number;
+  readonly 'streaming-address': string;
 }
 
 /** The `serve` command. */
@@ -88,6 +90,12 @@ export const serveCommand = defineCommand<ServeArgs>({
         describe: "write the server's pid here (removed on exit)",
         type: 'string',
       })
+      .option('streaming-address', {
+        describe:
+          'HOST[:PORT] of the streaming server of Exec, Attach and PortForward (crictl exec/attach/port-forward): loopback only (127.x or [::1]); port 0: a free one, printed at start',
+        type: 'string',
+        default: '127.0.0.1:0',
+      })
       .option('shutdown-grace', {
         describe: 'seconds in-flight calls may take to finish on shutdown',
         type: 'string',
@@ -99,6 +107,10 @@ export const serveCommand = defineCommand<ServeArgs>({
         'serve the core; then: churn run --driver cri --endpoint unix:///tmp/churn.sock',
       )
       .example(
+        'churn serve --socket /tmp/churn.sock --state-dir /tmp/s --streaming-address 127.0.0.1:10010',
+        'streams on a fixed port; then e.g. crictl --runtime-endpoint unix:///tmp/churn.sock exec -it CONTAINER sh',
+      )
+      .example(
         'churn serve --socket /tmp/churn.sock --state-dir /tmp/s --faults faults.yaml --seed 1',
         'a runtime that misbehaves in a known way, e.g. faults.yaml: "start: { errorRate: 10%, code: UNAVAILABLE }"',
       )
@@ -106,9 +118,9 @@ export const serveCommand = defineCommand<ServeArgs>({
         'Runs until SIGTERM or SIGINT, then stops every container it runs and exits 0. ' +
           'Refuses to start (exit 2, leaving nothing behind) when another server answers on the socket, ' +
           'another serve holds the state directory, --images is not a directory or --executor runc is ' +
-          'not run as root. On start it prints what it recovered from the state directory ' +
-          '(0700; every acknowledged change is fsynced there first) and any loss, and keeps ' +
-          'damaged state files aside. Docs: docs/containerd.md, docs/state.md.',
+          'not run as root, or --streaming-address is not loopback. On start it prints what it recovered ' +
+          'from the state directory (0700; every acknowledged change is fsynced there first) and any loss, ' +
+          'and keeps damaged state files aside. Docs: docs/containerd.md, docs/state.md.',
       ),
   async run(args, io) {
     if (!(args['shutdown-grace'] >= 0)) {
@@ -117,6 +129,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         `--shutdown-grace ${args['shutdown-grace']}: use a number of seconds ≥ 0`,
       );
     }
+    const streaming = parseStreamingAddress(args['streaming-address']);
     const faults = args.faults === undefined ? {} : await loadFaultsFile(args.faults, io.cwd);
     const socketPath = resolve(io.cwd, args.socket);
     const stateDir = resolve(io.cwd, args['state-dir']);
@@ -150,6 +163,11 @@ export const serveCommand = defineCommand<ServeArgs>({
       try {
         server = await CriServer.listen(core, {
           socketPath,
+          streaming,
+          onStreamError: (kind, err) =>
+            io.stderr.write(
+              `churn serve: ${kind} stream: ${err instanceof Error ? err.message : String(err)}\n`,
+            ),
           onInternalError: (method, err) =>
             io.stderr.write(
               `churn serve: ${method} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
@@ -164,7 +182,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         started = true;
         io.stdout.write(
           `churn serve: listening on unix://${socketPath} (pid ${process.pid}, executor ${args.executor}, ` +
-            `compat ${args.compat}, seed ${core.options.seed})\n`,
+            `compat ${args.compat}, seed ${core.options.seed}, streaming ${server.streaming?.baseUrl ?? 'off'})\n`,
         );
         const signal = await stopped;
         io.stdout.write(`churn serve: ${signal}: stopping\n`);
@@ -328,4 +346,18 @@ export async function loadFaultsFile(path: string, cwd: string): Promise<Runtime
       problem(source.locate(issue.path, issue.target), issue.path, issue.message),
     ),
   );
+}
+
+/** `--streaming-address` HOST[:PORT] (IPv6 in brackets); USAGE unless a loopback address. */
+export function parseStreamingAddress(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3] ?? '0');
+  if (host === undefined || !isLoopbackAddress(host) || port > 65535) {
+    throw new ChurnError(
+      'USAGE',
+      `--streaming-address ${value}: use a loopback HOST[:PORT], e.g. 127.0.0.1:0 or [::1]:10010 (streams are served on loopback only)`,
+    );
+  }
+  return { host, port };
 }

@@ -4,7 +4,9 @@
  * core; `runc` as OCI containers through runc, the division of labour of containerd and its
  * shim. The stop policy (SIGTERM, grace period, SIGKILL) is the service's, not the executor's.
  */
-import type { ExecResult, NamespaceMode } from '../types.js';
+import type { Duplex } from 'node:stream';
+import type { ExecResult, NamespaceMode, StreamIo } from '../types.js';
+import type { TaskStdio } from './task-stdio.js';
 
 /** Names of the executors. */
 export type ExecutorName = 'process' | 'runc';
@@ -32,6 +34,8 @@ export interface TaskSpec {
   readonly cwd: string;
   /** Absolute path of the CRI-format log file, or '' for no log. */
   readonly logPath: string;
+  /** Keep the task's stdin open and its output live for attach (task-stdio.ts). */
+  readonly stdin?: boolean;
 }
 
 /** How a task ended. */
@@ -61,6 +65,8 @@ export interface Task {
   readonly exited: Promise<ExitStatus>;
   /** Sends `signal` to every process of the task; a no-op once it has exited. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Live stdio, for a task started with `stdin` (not for one recovered from an earlier core). */
+  readonly stdio?: TaskStdio;
 }
 
 /** CPU and memory of a task. */
@@ -85,6 +91,17 @@ export interface Executor {
   start(spec: TaskSpec): Promise<Task>;
   /** Runs `argv` beside `spec`'s task and waits; DEADLINE_EXCEEDED (and killed) after `timeoutMs` > 0. */
   exec(spec: TaskSpec, task: Task, argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Runs `argv` beside `spec`'s task wired to a streaming client (stdin, output, terminal and
+   * its size) and resolves with its exit code once it exited and its output is written; kills
+   * it when `io.signal` aborts.
+   */
+  execStream(spec: TaskSpec, task: Task, argv: readonly string[], io: StreamIo): Promise<number>;
+  /**
+   * A TCP connection to `port` on the loopback of the pod's network: its own network namespace
+   * when it has one, else the host's.
+   */
+  dialPod(sandbox: SandboxSpec, port: number): Promise<Duplex>;
   /** Reattaches to a task an earlier core started; undefined when it is gone. */
   recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined>;
   /** The task's CPU and memory now. */

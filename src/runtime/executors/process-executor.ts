@@ -24,8 +24,9 @@ import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
 import { isProcessAlive, readProcStat, readProcStatSync } from '../proc-info.js';
 import { resolveInRoot } from '../rootfs-path.js';
-import type { ExecResult } from '../types.js';
-import { resolveCommand } from './command-path.js';
+import type { ExecResult, StreamIo } from '../types.js';
+import type { Duplex } from 'node:stream';
+import { envValue, resolveCommand } from './command-path.js';
 import { CriLogWriter } from './cri-log-writer.js';
 import type {
   ExitStatus,
@@ -37,6 +38,9 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { signalTree, trySignal } from './process-tree.js';
+import { tapTaskStdio } from './task-stdio.js';
+import { dialLoopback } from './pod-network.js';
+import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
 import {
   adoptedTaskExit,
@@ -115,7 +119,8 @@ export class ProcessExecutor implements Executor {
       child = await spawnChecked(file, spec.argv, {
         cwd,
         env: this.#markedEnv(spec),
-        stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+        stdio:
+          spec.stdin === true ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
       }).catch((err: unknown) => {
         this.#disown(spec.containerId);
         throw err;
@@ -126,7 +131,8 @@ export class ProcessExecutor implements Executor {
     }
     const pid = child.pid!;
     const startedAtNs = wallClockNs();
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
+    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     // Whether the tree was killed (frozen and walked) while the main process lived.
     const killed = { tree: false };
     const exited = new Promise<ExitStatus>((resolve) => {
@@ -147,6 +153,7 @@ export class ProcessExecutor implements Executor {
       ref: { executor: 'process', pid, pidStartTime: stat?.startTime ?? '' },
       startedAtNs,
       exited,
+      ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
       kill: (signal) => {
         if (child.exitCode === null && child.signalCode === null) {
           signalTree(pid, signal);
@@ -191,6 +198,70 @@ export class ProcessExecutor implements Executor {
       // What the command left behind dies with it.
       killGroup(pid, 'SIGKILL');
     }
+  }
+
+  async execStream(
+    spec: TaskSpec,
+    _task: Task,
+    argv: readonly string[],
+    io: StreamIo,
+  ): Promise<number> {
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
+    const { file, cwd } = await this.#prepare(spec, argv);
+    this.#checkOpen();
+    const env = this.#markedEnv(spec);
+    // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
+    const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
+    // Under `script` the executable runs by its host path (symlinks resolved in the image),
+    // with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
+    // busybox`) knows itself by argv[0]. Without bash, argv[0] is that path.
+    const bash = hostBash();
+    const child = io.tty
+      ? spawn(
+          scriptCommand(),
+          scriptArgs(
+            [file, ...argv.slice(1)],
+            envValue(spec.env, 'SHELL'),
+            bash === undefined ? undefined : argv[0],
+          ),
+          {
+            cwd,
+            env: envObject([...env, `SHELL=${bash ?? '/bin/sh'}`]),
+            stdio: [stdin, 'pipe', 'pipe'],
+            detached: true,
+          },
+        )
+      : spawn(file, argv.slice(1), {
+          argv0: argv[0],
+          cwd,
+          env: envObject(env),
+          stdio: [stdin, 'pipe', 'pipe'],
+          detached: true,
+        });
+    try {
+      return await runStreamed(child, io, {
+        clock: this.#clock,
+        tty: io.tty,
+        containerId: spec.containerId,
+        argv,
+        kill: () => {
+          if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+        },
+      });
+    } finally {
+      // What the command left behind dies with it.
+      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+    }
+  }
+
+  /** Tasks share the host's network here. */
+  dialPod(_sandbox: SandboxSpec, port: number): Promise<Duplex> {
+    return dialLoopback(port);
   }
 
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
@@ -305,7 +376,7 @@ export class ProcessExecutor implements Executor {
 interface SpawnOptions {
   readonly cwd: string;
   readonly env: readonly string[];
-  readonly stdio: 'ignore' | ['ignore', 'pipe', 'pipe'];
+  readonly stdio: 'ignore' | 'pipe' | ['ignore', 'pipe', 'pipe'];
 }
 
 /** Spawns `file` with `argv` (argv[0] as the process's name) in its own process group. */
@@ -314,15 +385,10 @@ function spawnChecked(
   argv: readonly string[],
   options: SpawnOptions,
 ): Promise<ChildProcess> {
-  const env: Record<string, string> = {};
-  for (const kv of options.env) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
   const child = spawn(file, argv.slice(1), {
     argv0: argv[0],
     cwd: options.cwd,
-    env,
+    env: envObject(options.env),
     stdio: options.stdio,
     detached: true,
   });
@@ -340,4 +406,14 @@ function spawnChecked(
       ),
     );
   });
+}
+
+/** KEY=VALUE pairs as an environment object (later pairs win). */
+function envObject(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of pairs) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
 }

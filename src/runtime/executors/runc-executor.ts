@@ -51,7 +51,8 @@ import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
 import { randomHexId } from '../../common/random-id.js';
 import { isProcessAlive, readProcStatSync } from '../proc-info.js';
-import type { ExecResult } from '../types.js';
+import type { Duplex } from 'node:stream';
+import type { ExecResult, StreamIo } from '../types.js';
 import { defaultPath } from './command-path.js';
 import { CriLogWriter } from './cri-log-writer.js';
 import type {
@@ -64,6 +65,10 @@ import type {
   TaskUsage,
 } from './executor.js';
 import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
+import { dialInNamespace } from './pod-network.js';
+import { signalTree } from './process-tree.js';
+import { runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
+import { tapTaskStdio } from './task-stdio.js';
 import {
   adoptedTaskExit,
   awaitExec,
@@ -208,6 +213,7 @@ export class RuncExecutor implements Executor {
       },
       spec.logPath,
       spec.sandbox.pidMode === 'CONTAINER',
+      spec.stdin === true,
     );
   }
 
@@ -248,6 +254,83 @@ export class RuncExecutor implements Executor {
     } finally {
       await rm(pidFile, { force: true });
     }
+  }
+
+  async execStream(
+    spec: TaskSpec,
+    _task: Task,
+    argv: readonly string[],
+    io: StreamIo,
+  ): Promise<number> {
+    this.#checkOpen();
+    if (argv.length === 0) {
+      throw new ChurnError(
+        'INVALID_ARGUMENT',
+        `container "${spec.containerId}": exec needs a command`,
+      );
+    }
+    const pidFile = join(this.#bundles, spec.containerId, `exec-${process.hrtime.bigint()}.pid`);
+    const runcArgs = [
+      '--root',
+      this.#root,
+      'exec',
+      ...(io.tty ? ['--tty'] : []),
+      '--pid-file',
+      pidFile,
+      spec.containerId,
+      ...argv,
+    ];
+    // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
+    const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
+    // With a terminal: `runc exec --tty` gives the process a terminal of the container's own
+    // devpts and copies between it and runc's stdio, which must then be a terminal too (runc
+    // sets it raw and applies its size, at the start and on each SIGWINCH). `script` gives runc
+    // that terminal; a size set on it (stty, see streamed-exec.ts) signals runc, which passes it
+    // on. Without --tty runc would give the process pipes, never the terminal. script's
+    // terminal is made raw before runc starts (runc makes it raw too, but only once running):
+    // output written before would get a second \r and early input a second echo.
+    const child = io.tty
+      ? spawn(
+          scriptCommand(),
+          scriptArgs(
+            ['/bin/sh', '-c', 'stty raw -echo; exec "$@"', 'sh', this.#runc, ...runcArgs],
+            process.env.SHELL,
+          ),
+          {
+            env: { ...process.env, SHELL: '/bin/sh' },
+            stdio: [stdin, 'pipe', 'pipe'],
+            detached: true,
+          },
+        )
+      : spawn(this.#runc, runcArgs, { stdio: [stdin, 'pipe', 'pipe'], detached: true });
+    const killAll = async (): Promise<void> => {
+      // runc cannot forward SIGKILL: kill the exec'd process itself, then runc (and script).
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+      if (pid > 0) killProcess(pid, 'SIGKILL');
+      if (child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+    };
+    try {
+      return await runStreamed(child, io, {
+        clock: this.#clock,
+        tty: io.tty,
+        containerId: spec.containerId,
+        argv,
+        kill: killAll,
+      });
+    } finally {
+      await killAll();
+      await rm(pidFile, { force: true });
+    }
+  }
+
+  /** To the loopback of the network namespace of the pod's pause process. */
+  async dialPod(sandbox: SandboxSpec, port: number): Promise<Duplex> {
+    this.#checkOpen();
+    const pod = this.#sandboxes.get(sandbox.podId);
+    if (pod === undefined) {
+      throw new ChurnError('FAILED_PRECONDITION', `pod "${sandbox.podId}" has no running sandbox`);
+    }
+    return dialInNamespace(`/proc/${pod.task.ref.pid}/ns/net`, port);
   }
 
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
@@ -314,11 +397,12 @@ export class RuncExecutor implements Executor {
     input: Parameters<typeof ociSpec>[0],
     logPath: string,
     ownPidNs: boolean,
+    stdin = false,
   ): Promise<Task> {
     const bundle = join(this.#bundles, id);
     this.#liveIds.add(id); // starting: not a leftover for a sweep
     try {
-      return await this.#runTracked(id, bundle, input, logPath, ownPidNs);
+      return await this.#runTracked(id, bundle, input, logPath, ownPidNs, stdin);
     } catch (err) {
       this.#liveIds.delete(id);
       throw err;
@@ -331,6 +415,7 @@ export class RuncExecutor implements Executor {
     input: Parameters<typeof ociSpec>[0],
     logPath: string,
     ownPidNs: boolean,
+    stdin: boolean,
   ): Promise<Task> {
     await rm(bundle, { recursive: true, force: true });
     await mkdir(bundle, { recursive: true });
@@ -351,9 +436,13 @@ export class RuncExecutor implements Executor {
         bundle,
         id,
       ],
-      { stdio: logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'], detached: true },
+      {
+        stdio: stdin ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
     );
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock);
+    const tapped = stdin ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     const runcExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolve) => {
         child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -397,6 +486,7 @@ export class RuncExecutor implements Executor {
       ref: { executor: 'runc', pid: initPid, pidStartTime: stat?.startTime ?? '' },
       startedAtNs,
       exited,
+      ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
       kill: async (sig) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         if (sig !== 'SIGKILL') {

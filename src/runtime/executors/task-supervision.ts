@@ -6,6 +6,7 @@
  * running when the executor closes.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
 import type { Clock } from '../../common/clock.js';
 import { wallClockNs } from '../../common/clock.js';
@@ -53,9 +54,10 @@ export function pipeOutputToLog(
   child: ChildProcess,
   logs: CriLogWriter | undefined,
   clock: Clock,
+  output: { stdout: Readable; stderr: Readable } = { stdout: child.stdout!, stderr: child.stderr! },
 ): () => Promise<void> {
   if (logs === undefined) return () => Promise.resolve();
-  const pumps = [logs.pump(child.stdout!, 'stdout'), logs.pump(child.stderr!, 'stderr')];
+  const pumps = [logs.pump(output.stdout, 'stdout'), logs.pump(output.stderr, 'stderr')];
   return async () => {
     const drained = Promise.all(pumps).then(() => logs.close());
     await Promise.race([drained, clock.sleep(outputDrainMs)]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
 import {
   checkCreate,
+  checkAttach,
   checkExec,
   checkRemove,
   checkStart,
@@ -102,6 +103,9 @@ describe('lifecycle rules', () => {
     expect(codeOf(() => checkCreate(pod('READY'), 'strict'))).toBeUndefined();
     expect(codeOf(() => checkExec(container('CREATED'), 'strict'))).toBe('FAILED_PRECONDITION');
     expect(codeOf(() => checkExec(container('RUNNING'), 'strict'))).toBeUndefined();
+    expect(codeOf(() => checkAttach(container('EXITED'), 'strict'))).toBe('FAILED_PRECONDITION');
+    expect(codeOf(() => checkAttach(container('EXITED'), 'containerd'))).toBe('UNKNOWN');
+    expect(codeOf(() => checkAttach(container('RUNNING'), 'strict'))).toBeUndefined();
   });
 
   it('has a code (or an explicit success) for every violation in every mode', () => {
@@ -111,6 +115,7 @@ describe('lifecycle rules', () => {
       'create-pod-not-ready',
       'remove-running',
       'exec-not-running',
+      'attach-not-running',
       'duplicate-pod',
       'duplicate-container',
       'stop-unknown-container',
@@ -127,6 +132,7 @@ describe('lifecycle rules', () => {
       ['create-pod-not-ready', 'FAILED_PRECONDITION', 'NOT_FOUND'],
       ['remove-running', 'FAILED_PRECONDITION', null],
       ['exec-not-running', 'FAILED_PRECONDITION', 'UNKNOWN'],
+      ['attach-not-running', 'FAILED_PRECONDITION', 'UNKNOWN'],
       ['duplicate-pod', 'ALREADY_EXISTS', 'UNKNOWN'],
       ['duplicate-container', 'ALREADY_EXISTS', 'UNKNOWN'],
       ['stop-unknown-container', null, 'NOT_FOUND'],
