@@ -66,7 +66,7 @@ export function critestImages(): readonly CritestImage[] {
     ...['1.35.0-glibc', '1-uclibc', '1', '1-glibc', '1-musl'].map(
       (tag) => [`ecr-busybox-${tag}`, `public.ecr.aws/docker/library/busybox:${tag}`] as const,
     ),
-  ].map(([name, ref]) => ({ name: name!, refs: [ref!], config: sh }));
+  ].map(([name, ref]) => ({ name: name, refs: [ref], config: sh }));
   const users: CritestImage[] = [
     ['test-image-user-uid', '1002'],
     ['test-image-user-username', 'www-data'],

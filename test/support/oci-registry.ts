@@ -48,12 +48,12 @@ export async function serveOciArchives(archives: readonly string[]): Promise<Oci
     const files = new Map<string, Buffer>();
     await forEachTarEntry(createReadStream(archive), [], async (entry) => {
       const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      for await (const chunk of entry) chunks.push(chunk);
       files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
     });
     for (const [path, data] of files) {
       const m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(path);
-      if (m !== null) blobs.set(`sha256:${m[1]}`, data);
+      if (m !== null) blobs.set(`sha256:${m[1] ?? ''}`, data);
     }
     const index = JSON.parse(files.get('index.json')?.toString('utf8') ?? '{}') as {
       manifests?: { mediaType: string; digest: string; annotations?: Record<string, string> }[];
@@ -76,7 +76,7 @@ export async function serveOciArchives(archives: readonly string[]): Promise<Oci
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const path = new URL(req.url ?? '/', 'http://registry').pathname;
     const send = (status: number, body: Buffer, headers: Record<string, string> = {}): void => {
-      log.push(`${req.method} ${req.url} ${status}`);
+      log.push(`${req.method ?? '?'} ${req.url ?? '?'} ${status}`);
       res.writeHead(status, {
         'docker-distribution-api-version': 'registry/2.0',
         'content-length': String(body.length),
