@@ -6,134 +6,6 @@ import type { ExpectedFailure } from '../support/critest-report.js';
 
 export const critestExpectedFailures: readonly ExpectedFailure[] = [
   {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostPID',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to execSync in container "725a5555a6f0e2e60dd2b47c42a7960f2c7a3cc6fbfa5b34bd2810bb6c582c03"',
-  },
-  {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is true',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to execSync in container "a4f48702f16a334abac762ed242bfa3d53e56d5dc6f910cb014602d41645ccbc"',
-  },
-  {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to execSync in container "35f440377fa9acd56a51d9cdb5d1eb710f911558dc021a15541f57396a89d9e8"',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support SupplementalGroups',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected',
-  },
-  {
-    spec: "[k8s.io] Security Context bucket if the container's primary UID belongs to some groups in the image, runtime should add SupplementalGroups to them",
-    on: ['runc', 'process'],
-    reason:
-      'churn core gap (measured on main): expected log "1000 1234 50000\\n" (stream="stdout") not found in logs [{timestamp:{wall:577210246 ext:63932037872 loc:<ni',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsUser',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): The stdout output of execSync should be 1001',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsUserName',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): The stdout output of execSync should be nobody',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsGroup',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): expected log "1001:1002\\n" (stream="stdout") not found in logs [{timestamp:{wall:987449415 ext:63932037872 loc:<nil>} st',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should return error if RunAsGroup is set without RunAsUser',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support that ReadOnlyRootfs is false',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): expected log "Found\\n" (stream="stdout") not found in logs [{timestamp:{wall:158747140 ext:63932037877 loc:<nil>} stream',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support Privileged is true',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): cmd [brctl addbr foobar], stdout "", stderr "brctl: bridge foobar: Operation not permitted\\n"',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support adding capability',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): cmd [brctl addbr foobar], stdout "", stderr "brctl: bridge foobar: Operation not permitted\\n"',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support dropping ALL capabilities',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support MaskedPaths',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support ReadonlyPaths',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
-  },
-  {
-    spec: '[k8s.io] Security Context NoNewPrivs should not allow privilege escalation when true',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): expected log "Effective uid: 1000\\n" (stream="stdout") not found in logs []',
-  },
-  {
-    spec: '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): expected log "Effective uid: 0\\n" (stream="stdout") not found in logs []',
-  },
-  {
-    spec: '[k8s.io] Image Manager public image with digest should be pulled and removed [Conformance]',
-    on: ['runc'],
-    reason: 'image artifact: the digest-pinned image cannot be rebuilt',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support removing running container [Conformance]',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to remove container: rpc error: code = FailedPrecondition desc = container "1b25dbfcbb04631af553390b50b18a6d3f153',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
-    on: ['runc'],
-    reason: 'image artifact: Debian busybox has no pgrep',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support adding volume and device runtime should support starting container with volume [Conformance]',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to execSync in container "081dcd9b42a040c3947e10985d31572ea0a3c018b7a2ee8387c36e1cc46ea2aa"',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support adding volume and device runtime should support starting container with volume when host path is a symlink [Conformance]',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to execSync in container "4428ed68237c6f49f1a81f4bbd68c1e3eb5a03664005aa274a26978d9268b60b"',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support log runtime should support reopening container log [Conformance]',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected success, but got an error:',
-  },
-  {
     spec: "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rprivate' should not support propagation",
     on: ['runc', 'process'],
     reason:
@@ -152,190 +24,186 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
       'churn core gap (measured on main): failed to unmount "propagationMntPoint": invalid argument',
   },
   {
-    spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
+    spec: '[k8s.io] Container runtime should support adding volume and device runtime should support starting container with volume [Conformance]',
     on: ['runc'],
+    reason:
+      'churn core gap (measured on main): failed to execSync in container "081dcd9b42a040c3947e10985d31572ea0a3c018b7a2ee8387c36e1cc46ea2aa"',
+  },
+  {
+    spec: '[k8s.io] Container runtime should support adding volume and device runtime should support starting container with volume when host path is a symlink [Conformance]',
+    on: ['runc'],
+    reason:
+      'churn core gap (measured on main): failed to execSync in container "4428ed68237c6f49f1a81f4bbd68c1e3eb5a03664005aa274a26978d9268b60b"',
+  },
+  {
+    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
+    on: ['runc', 'process'],
     reason: 'churn core gap (measured on main): Expected',
   },
   {
-    spec: '[k8s.io] PodSandbox runtime should support sysctls should support unsafe sysctls',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=false and stdin=false [Conformance]',
-    on: ['runc'],
+    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support removing running container [Conformance]',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap (measured on main): failed to exec in container "887b0c22ab65832a799a23d5e6b90fe2ce88a1b9355271bb1dfe45f59472a1cb"',
+      'churn core gap (measured on main): failed to remove container: rpc error: code = FailedPrecondition desc = container "1b25dbfcbb04631af553390b50b18a6d3f153',
   },
   {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=true and stdin=true [Conformance]',
-    on: ['runc'],
-    reason:
-      'churn core gap (measured on main): failed to exec in container "658f6a09a919095b9a5745c935fd7668212f65061500058834e58309bb167844"',
-  },
-  {
-    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
-    on: ['runc'],
-    reason: 'churn core gap (measured on main): Timed out after 60.001s.',
-  },
-  {
-    spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] PodSandbox runtime should support sysctls should support unsafe sysctls',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=false and stdin=false [Conformance]',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to exec in container "80eb36d210c45764db7bf2f024ca3c0ca6bba3d1f38de6915fa9c2594841b53e"',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=true and stdin=true [Conformance]',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to exec in container "40037d5d1b0019f5c0ecf5518eed836c9e5b4b6dd757befe5695156646ace872"',
+    spec: '[k8s.io] Container runtime should support log runtime should support reopening container log [Conformance]',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected success, but got an error:',
   },
   {
     spec: '[k8s.io] Image Manager public image with digest should be pulled and removed [Conformance]',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to pull image: rpc error: code = NotFound desc = image "gcr.io/k8s-staging-cri-tools/test-image-digest@sha256:970',
-  },
-  {
-    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Timed out after 60.001s.',
+    on: ['runc', 'process'],
+    reason: 'image artifact: the digest-pinned image cannot be rebuilt',
   },
   {
     spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container exec',
     on: ['process'],
     reason:
-      'churn core gap, process executor (measured on main): failed to execSync in container "d3bf39516ce55f0da606f010862d9e56ddb8adf81685ef65c21b114eb0ef4840"',
+      'churn core gap (measured on main): failed to execSync in container "d3bf39516ce55f0da606f010862d9e56ddb8adf81685ef65c21b114eb0ef4840"',
   },
   {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostPID',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to execSync in container "204bf4d8535795621a6c24417ab51f9bdeb114dd3192aa0d370698f73cda2514"',
+    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Timed out after 60.001s.',
   },
   {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is true',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to execSync in container "518050e5c473218b65f512199d584a18d01ca4c3bef845ed5ec7523cf1e27803"',
+    spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected',
   },
   {
-    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to execSync in container "6ebbe977b8eb7717427dc70d9803bf29012e2e04d3a97dba2685e58e86b09c81"',
+    spec: '[k8s.io] PodSandbox runtime should support sysctls should support unsafe sysctls',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected',
   },
   {
     spec: '[k8s.io] Security Context NamespaceOption runtime should support ContainerPID',
     on: ['process'],
     reason:
-      'churn core gap, process executor (measured on main): failed to execSync in container "91eae7240ff226c8bab2a91f0c5e1fbb57b18d6befd005451c1f3534c71cf7aa"',
+      'churn core gap (measured on main): failed to execSync in container "91eae7240ff226c8bab2a91f0c5e1fbb57b18d6befd005451c1f3534c71cf7aa"',
+  },
+  {
+    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false',
+    on: ['runc', 'process'],
+    reason:
+      'churn core gap (measured on main): failed to execSync in container "35f440377fa9acd56a51d9cdb5d1eb710f911558dc021a15541f57396a89d9e8"',
+  },
+  {
+    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is true',
+    on: ['runc', 'process'],
+    reason:
+      'churn core gap (measured on main): failed to execSync in container "a4f48702f16a334abac762ed242bfa3d53e56d5dc6f910cb014602d41645ccbc"',
   },
   {
     spec: '[k8s.io] Security Context NamespaceOption runtime should support HostNetwork is false',
     on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Timed out after 60.001s.',
+    reason: 'churn core gap (measured on main): Timed out after 60.001s.',
   },
   {
-    spec: '[k8s.io] Security Context bucket runtime should support SupplementalGroups',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsUser',
-    on: ['process'],
+    spec: '[k8s.io] Security Context NamespaceOption runtime should support HostPID',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap, process executor (measured on main): The stdout output of execSync should be 1001',
+      'churn core gap (measured on main): failed to execSync in container "725a5555a6f0e2e60dd2b47c42a7960f2c7a3cc6fbfa5b34bd2810bb6c582c03"',
   },
   {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsUserName',
-    on: ['process'],
+    spec: '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap, process executor (measured on main): The stdout output of execSync should be nobody',
+      'churn core gap (measured on main): expected log "Effective uid: 0\\n" (stream="stdout") not found in logs []',
   },
   {
-    spec: '[k8s.io] Security Context bucket runtime should support RunAsGroup',
-    on: ['process'],
+    spec: '[k8s.io] Security Context NoNewPrivs should not allow privilege escalation when true',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap, process executor (measured on main): expected log "1001:1002\\n" (stream="stdout") not found in logs [{timestamp:{wall:450846763 ext:63932043440 loc:<nil>} st',
+      'churn core gap (measured on main): expected log "Effective uid: 1000\\n" (stream="stdout") not found in logs []',
+  },
+  {
+    spec: "[k8s.io] Security Context bucket if the container's primary UID belongs to some groups in the image, runtime should add SupplementalGroups to them",
+    on: ['runc', 'process'],
+    reason:
+      'churn core gap (measured on main): expected log "1000 1234 50000\\n" (stream="stdout") not found in logs [{timestamp:{wall:577210246 ext:63932037872 loc:<ni',
   },
   {
     spec: '[k8s.io] Security Context bucket runtime should return error if RunAsGroup is set without RunAsUser',
-    on: ['process'],
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support MaskedPaths',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support Privileged is true',
+    on: ['runc'],
     reason:
-      'churn core gap, process executor (measured on main): Expected an error to have occurred.  Got:',
+      'churn core gap (measured on main): cmd [brctl addbr foobar], stdout "", stderr "brctl: bridge foobar: Operation not permitted\\n"',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support ReadonlyPaths',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected an error to have occurred.  Got:',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support RunAsGroup',
+    on: ['runc', 'process'],
+    reason:
+      'churn core gap (measured on main): expected log "1001:1002\\n" (stream="stdout") not found in logs [{timestamp:{wall:987449415 ext:63932037872 loc:<nil>} st',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support RunAsUser',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): The stdout output of execSync should be 1001',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support RunAsUserName',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): The stdout output of execSync should be nobody',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support SupplementalGroups',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support adding capability',
+    on: ['runc', 'process'],
+    reason:
+      'churn core gap (measured on main): cmd [brctl addbr foobar], stdout "", stderr "brctl: bridge foobar: Operation not permitted\\n"',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support dropping ALL capabilities',
+    on: ['runc', 'process'],
+    reason: 'churn core gap (measured on main): Expected',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support dropping capability',
+    on: ['process'],
+    reason: 'churn core gap (measured on main): Expected',
+  },
+  {
+    spec: '[k8s.io] Security Context bucket runtime should support that ReadOnlyRootfs is false',
+    on: ['runc'],
+    reason:
+      'churn core gap (measured on main): expected log "Found\\n" (stream="stdout") not found in logs [{timestamp:{wall:158747140 ext:63932037877 loc:<nil>} stream',
   },
   {
     spec: '[k8s.io] Security Context bucket runtime should support that ReadOnlyRootfs is true',
     on: ['process'],
     reason:
-      'churn core gap, process executor (measured on main): expected log "touch: test.go: Read-only file system\\n" (stream="stderr") not found in logs [{timestamp:{wall:503024078 e',
+      'churn core gap (measured on main): expected log "touch: test.go: Read-only file system\\n" (stream="stderr") not found in logs [{timestamp:{wall:503024078 e',
   },
   {
-    spec: '[k8s.io] Security Context bucket runtime should support adding capability',
-    on: ['process'],
+    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=false and stdin=false [Conformance]',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap, process executor (measured on main): cmd [brctl addbr foobar], stdout "", stderr "brctl: bridge foobar: File exists\\n"',
+      'churn core gap (measured on main): failed to exec in container "887b0c22ab65832a799a23d5e6b90fe2ce88a1b9355271bb1dfe45f59472a1cb"',
   },
   {
-    spec: '[k8s.io] Security Context bucket runtime should support dropping capability',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support dropping ALL capabilities',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support MaskedPaths',
-    on: ['process'],
+    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=true and stdin=true [Conformance]',
+    on: ['runc', 'process'],
     reason:
-      'churn core gap, process executor (measured on main): Expected an error to have occurred.  Got:',
-  },
-  {
-    spec: '[k8s.io] Security Context bucket runtime should support ReadonlyPaths',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): Expected an error to have occurred.  Got:',
-  },
-  {
-    spec: '[k8s.io] Security Context NoNewPrivs should not allow privilege escalation when true',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): expected log "Effective uid: 1000\\n" (stream="stdout") not found in logs []',
-  },
-  {
-    spec: '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): expected log "Effective uid: 0\\n" (stream="stdout") not found in logs []',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support removing running container [Conformance]',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): failed to remove container: rpc error: code = FailedPrecondition desc = container "66dd38298fad3e560210a7b4930a89a6d0af6',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
-    on: ['process'],
-    reason: 'churn core gap, process executor (measured on main): Expected',
-  },
-  {
-    spec: '[k8s.io] Container runtime should support log runtime should support reopening container log [Conformance]',
-    on: ['process'],
-    reason:
-      'churn core gap, process executor (measured on main): Expected success, but got an error:',
+      'churn core gap (measured on main): failed to exec in container "658f6a09a919095b9a5745c935fd7668212f65061500058834e58309bb167844"',
   },
 ];
