@@ -142,6 +142,20 @@ describe('tasks of the process executor', () => {
     ]);
   });
 
+  it('has the log file by the time StartContainer returns, before any output', async () => {
+    const c = await openCore();
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ command: ['sleep', '3600'], logPath: 'quiet.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    expect(await readFile(join(logDir, 'quiet.log'), 'utf8')).toBe('');
+  });
+
   it('reports CPU and memory of a running container with a timestamp', async () => {
     const c = await openCore();
     const { id } = await runIn(c, [
