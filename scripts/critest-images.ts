@@ -36,8 +36,40 @@ export interface CritestImage {
 
 const staging = 'gcr.io/k8s-staging-cri-tools';
 
-/** The nginx stand-in: records its pid like nginx, names itself like nginx's master. */
-const nginxScript = `mkdir -p /var/run && echo $$ > /var/run/nginx.pid; ${pauseScript}`;
+/**
+ * The nginx stand-in, a script at /usr/sbin/nginx: the kernel names a script's process after
+ * the script, so `pidof nginx` finds it; it records its pid like nginx, and its command line
+ * (`/bin/sh /usr/sbin/nginx nginx: master process …`) names nginx's master like nginx's does.
+ */
+const nginxScript = `#!/bin/sh
+mkdir -p /var/run && echo $$ > /var/run/nginx.pid
+${pauseScript}
+`;
+
+/** The httpd stand-in: logs the line Apache logs at start (critest looks for it), then serves. */
+const httpdScript = `#!/bin/sh
+echo "[mpm_event:notice] AH00489: Apache/2.4.39 (Unix) configured -- resuming normal operations" >&2
+echo "[core:notice] AH00094: Command line: 'httpd -D FOREGROUND'" >&2
+exec httpd -f -p 80 -h /var/www
+`;
+
+/**
+ * Stand-ins for two tools Debian's busybox has no applet for and critest runs in its images:
+ * `pgrep NAME` (pids whose process name is NAME) and `ipcs -m` (the shared memory segments,
+ * from /proc/sysvipc/shm: the ids are what critest looks for).
+ */
+const pgrepScript = `#!/bin/sh
+found=1
+for d in /proc/[0-9]*; do
+  if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then echo "\${d#/proc/}"; found=0; fi
+done
+exit $found
+`;
+const ipcsScript = `#!/bin/sh
+[ "$1" = -m ] || { echo "ipcs (churn stand-in): only -m" >&2; exit 1; }
+echo "------ Shared Memory Segments --------"
+cat /proc/sysvipc/shm
+`;
 
 const passwd = [
   'root:x:0:0:root:/root:/bin/sh',
@@ -86,9 +118,7 @@ export function critestImages(): readonly CritestImage[] {
     'test-image-tag:test',
     'test-image-tag:all',
   ].map((ref) => ({ name: ref.replace(':', '-'), refs: [`${staging}/${ref}`], config: sh }));
-  const nginx = {
-    entrypoint: ['/bin/sh', '-c', nginxScript, 'nginx: master process nginx -g daemon off;'],
-  };
+  const nginx = { entrypoint: ['/usr/sbin/nginx', 'nginx: master process nginx -g daemon off;'] };
   const servers: CritestImage[] = [
     { name: 'nginx', refs: ['registry.k8s.io/e2e-test-images/nginx:1.14-2'], config: nginx },
     {
@@ -99,7 +129,7 @@ export function critestImages(): readonly CritestImage[] {
     {
       name: 'httpd',
       refs: ['registry.k8s.io/e2e-test-images/httpd:2.4.39-4'],
-      config: { cmd: ['httpd', '-f', '-p', '80', '-h', '/var/www'] },
+      config: { cmd: ['httpd-foreground'] },
     },
     { name: 'nonewprivs', refs: ['registry.k8s.io/e2e-test-images/nonewprivs:1.3'], config: sh },
   ];
@@ -128,6 +158,12 @@ function secondLayer(image: CritestImage): LayerSource {
     { path: 'var/www', type: 'dir' },
     { path: 'var/www/index.html', type: 'file', content: `${image.name}\n` },
     { path: 'etc/churn-critest-image', type: 'file', content: `${image.refs.join('\n')}\n` },
+    { path: 'usr/sbin/nginx', type: 'file', content: nginxScript, mode: 0o755 },
+    { path: 'usr/local', type: 'dir' },
+    { path: 'usr/local/bin', type: 'dir' },
+    { path: 'usr/local/bin/httpd-foreground', type: 'file', content: httpdScript, mode: 0o755 },
+    { path: 'usr/bin/pgrep', type: 'file', content: pgrepScript, mode: 0o755 },
+    { path: 'usr/bin/ipcs', type: 'file', content: ipcsScript, mode: 0o755 },
   ];
   return { entries };
 }
