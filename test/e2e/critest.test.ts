@@ -11,7 +11,7 @@ import { mirrorRegistries } from '../../scripts/containerd.js';
 import { buildCritestImages, critestRegistries } from '../../scripts/critest-images.js';
 import { startServe } from '../support/churn-process.js';
 import { containerdForTests } from '../support/containerd.js';
-import { criTools, runCritest, unmountUnder } from '../support/critest.js';
+import { criTools, guardCritestBridge, runCritest, unmountUnder } from '../support/critest.js';
 import { describeVerdict, judgeCritest, type CritestTarget } from '../support/critest-report.js';
 import { serveOciArchives } from '../support/oci-registry.js';
 import { critestExpectedFailures } from './critest-expectations.js';
@@ -60,6 +60,7 @@ describe.skipIf(tools.skipReason !== undefined)('critest (stock, cri-tools v1.26
   it.each(['runc', 'process'] as const)(
     'churn serve --executor %s fails exactly the expected specs',
     async (executor) => {
+      onTestFinished(guardCritestBridge());
       const dir = await workDir(`churn-critest-${executor}-`);
       const socket = join(dir, 'cri.sock');
       const serve = await startServe(
@@ -91,6 +92,7 @@ describe.skipIf(tools.skipReason !== undefined)('critest (stock, cri-tools v1.26
       const containerd = await containerdForTests();
       onTestFinished(() => containerd.release());
       if (containerd.skipReason !== undefined) ctx.skip(containerd.skipReason);
+      onTestFinished(guardCritestBridge());
       const dir = await workDir('churn-critest-containerd-');
       const archives = (await readdir(imagesDir)).map((name) => join(imagesDir, name));
       const registry = await serveOciArchives(archives);

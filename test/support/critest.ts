@@ -127,6 +127,27 @@ export async function runCritest(
   return { exitCode, specs, output };
 }
 
+/** The bridge critest's Privileged and capability specs make (`brctl addbr foobar`). */
+export const critestBridge = 'foobar';
+
+/**
+ * critest's Privileged and capability specs run `brctl addbr foobar` in a container and never
+ * remove it; where the container shares the host's network namespace (the process executor's
+ * do), that bridge is made on the host. Refuses to start when the host has one already (those
+ * specs' outcome would depend on it) and returns a function that deletes the one a run made.
+ */
+export function guardCritestBridge(): () => Promise<void> {
+  const link = `/sys/class/net/${critestBridge}`;
+  if (existsSync(link)) {
+    throw new Error(
+      `this host has a network interface "${critestBridge}", which critest's brctl specs would trip over; if an earlier critest run left it: ip link delete ${critestBridge}`,
+    );
+  }
+  return async () => {
+    if (existsSync(link)) await run('ip', ['link', 'delete', critestBridge]);
+  };
+}
+
 /** Lazily unmounts every mount point under `dir`, deepest first. */
 export async function unmountUnder(dir: string): Promise<void> {
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
