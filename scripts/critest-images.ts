@@ -46,12 +46,17 @@ mkdir -p /var/run && echo $$ > /var/run/nginx.pid
 ${pauseScript}
 `;
 
-/** The httpd stand-in: logs the line Apache logs at start (critest looks for it), then serves. */
-const httpdScript = `#!/bin/sh
-echo "[mpm_event:notice] AH00489: Apache/2.4.39 (Unix) configured -- resuming normal operations" >&2
-echo "[core:notice] AH00094: Command line: 'httpd -D FOREGROUND'" >&2
-exec httpd -f -p 80 -h /var/www
-`;
+/**
+ * The httpd stand-in, run by the image's busybox sh from /var/www: logs the lines Apache logs
+ * at start (critest looks for the command line), then execs busybox's httpd applet serving the
+ * working directory. Busybox runs its applets itself, and the working directory is resolved in
+ * the image, so this works on the process executor too, which has no chroot.
+ */
+const httpdScript = [
+  'echo "[mpm_event:notice] AH00489: Apache/2.4.39 (Unix) configured -- resuming normal operations" >&2',
+  `echo "[core:notice] AH00094: Command line: 'httpd -D FOREGROUND'" >&2`,
+  'exec httpd -f -p 80 -h .',
+].join('\n');
 
 /**
  * Stand-ins for two tools Debian's busybox has no applet for and critest runs in its images:
@@ -129,7 +134,7 @@ export function critestImages(): readonly CritestImage[] {
     {
       name: 'httpd',
       refs: ['registry.k8s.io/e2e-test-images/httpd:2.4.39-4'],
-      config: { cmd: ['httpd-foreground'] },
+      config: { cmd: ['sh', '-c', httpdScript], workingDir: '/var/www' },
     },
     { name: 'nonewprivs', refs: ['registry.k8s.io/e2e-test-images/nonewprivs:1.3'], config: sh },
   ];
@@ -159,9 +164,6 @@ function secondLayer(image: CritestImage): LayerSource {
     { path: 'var/www/index.html', type: 'file', content: `${image.name}\n` },
     { path: 'etc/churn-critest-image', type: 'file', content: `${image.refs.join('\n')}\n` },
     { path: 'usr/sbin/nginx', type: 'file', content: nginxScript, mode: 0o755 },
-    { path: 'usr/local', type: 'dir' },
-    { path: 'usr/local/bin', type: 'dir' },
-    { path: 'usr/local/bin/httpd-foreground', type: 'file', content: httpdScript, mode: 0o755 },
     { path: 'usr/bin/pgrep', type: 'file', content: pgrepScript, mode: 0o755 },
     { path: 'usr/bin/ipcs', type: 'file', content: ipcsScript, mode: 0o755 },
   ];

@@ -139,12 +139,6 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
       'The process executor has no pid namespace: /proc/1 in the container is the host\'s init, not the nginx stand-in. critest\'s loop waiting for "master process" in /proc/1/cmdline never ends, and the ExecSync times out.',
   },
   {
-    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container exec',
-    on: ['process'],
-    reason:
-      "The process executor has no chroot. The httpd stand-in's script runs, but the `httpd` it then execs is looked up on the host's PATH (and its web root /var/www on the host), so the container exits. critest's ExecSync into it fails: there is no running task.",
-  },
-  {
     spec: "[k8s.io] Security Context bucket if the container's primary UID belongs to some groups in the image, runtime should add SupplementalGroups to them",
     on: ['runc', 'process'],
     reason: `${noUsers} critest expects "1000 1234 50000": RunAsUser 1000, SupplementalGroups 1234, and group 50000 that the image's /etc/group gives user 1000.`,
