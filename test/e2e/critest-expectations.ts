@@ -17,7 +17,7 @@ const noMounts =
 const processRefusesPrivileged =
   'process: CreateContainer is refused with INVALID_ARGUMENT (the container is privileged; the process executor cannot grant privileges and says to use --executor runc).';
 const noUsers =
-  'churn applies no user or group from the CRI config or the image: runc tasks run as 0:0, process tasks as the core (root here), so `id` prints 0.';
+  'churn applies no user or group from the CRI config or the image: runc tasks run as 0:0, process tasks as the core (root here), so `id` reports root (0).';
 
 export const critestExpectedFailures: readonly ExpectedFailure[] = [
   // ── image artifacts: the stand-in images cannot give what critest looks for ────────────
@@ -37,13 +37,13 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     spec: '[k8s.io] Security Context NoNewPrivs should not allow privilege escalation when true',
     on: ['containerd', 'runc', 'process'],
     reason:
-      'Image artifact: the real nonewprivs image runs a setuid binary that prints "Effective uid: 1000". The stand-in (busybox) has no setuid binary and prints nothing, so the log critest reads is empty everywhere. churn also ignores no_new_privs and RunAsUser, which this spec cannot show here.',
+      'Image artifact: the real nonewprivs image runs a setuid binary that prints "Effective uid: 1000". The stand-in (busybox) has no setuid binary and prints nothing, so the log critest reads is empty everywhere. churn would fail this spec with the real image too: it applies no RunAsUser (tasks run as root), and no_new_privs is fixed per executor (runc always sets it, process never does), whatever the spec asks.',
   },
   {
     spec: '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false',
     on: ['containerd', 'runc', 'process'],
     reason:
-      'Image artifact: as the spec with no_new_privs true. The stand-in has no setuid binary to print "Effective uid: 0", so the log critest reads is empty everywhere.',
+      'Image artifact: as the spec with no_new_privs true. The stand-in has no setuid binary to print "Effective uid: 0", so the log critest reads is empty everywhere. churn would fail this spec with the real image too: no RunAsUser, and the runc executor always sets no_new_privs.',
   },
   {
     spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
