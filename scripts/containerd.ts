@@ -22,9 +22,12 @@
  *     hybrid cgroup layout, so the second handler is runc with other options.
  *   - sandbox_image = the locally built pause image; busybox is imported as
  *     docker.io/library/busybox:latest, churn's default image for the cri driver.
- *   - CNI config and binary dirs are private and empty: churn's pods use the host network, for
- *     which containerd needs no CNI (NetworkReady reports false, RunPodSandbox still works), and
- *     no system CNI config can route a pod's traffic anywhere.
+ *   - CNI config and binary dirs are private and hold only a stub (cniStubScript): a pod
+ *     without host network gets its own network namespace with loopback up and nothing else,
+ *     so no pod traffic can leave the machine and no system CNI config is read. The stub
+ *     reports 127.0.0.1 as the pod's address (critest needs a network to run such pods).
+ *   - registry config_path = <dir>/certs.d, empty: nothing is pulled from the network. A test
+ *     that pulls (critest) points registries at a loopback mirror with mirrorRegistries().
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
@@ -53,6 +56,8 @@ export interface ContainerdPaths {
   readonly pidFile: string;
   readonly log: string;
   readonly images: string;
+  /** containerd's registry `config_path`: one `<host>/hosts.toml` per mirrored registry. */
+  readonly registryHosts: string;
   readonly runcRoots: Readonly<Record<(typeof runtimeHandlers)[number], string>>;
 }
 
@@ -69,6 +74,7 @@ export function containerdPaths(
     pidFile: join(dir, 'containerd.pid'),
     log: join(dir, 'containerd.log'),
     images: join(dir, 'images'),
+    registryHosts: join(dir, 'certs.d'),
     runcRoots: { runc: join(dir, 'runc'), 'runc-nopivot': join(dir, 'runc-nopivot') },
   };
 }
@@ -119,6 +125,9 @@ disabled_plugins = [
     stream_server_address = "127.0.0.1"
     stream_server_port = "0"
 
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "${p.registryHosts}"
+
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "${join(p.dir, 'cni', 'bin')}"
       conf_dir = "${join(p.dir, 'cni', 'net.d')}"
@@ -127,6 +136,64 @@ disabled_plugins = [
       default_runtime_name = "runc"
       snapshotter = "overlayfs"
 ${runtime('runc', '')}${runtime('runc-nopivot', '\n        NoPivotRoot = true\n        NoNewKeyring = true')}`;
+}
+
+/**
+ * The CNI plugin of the private containerd, for both of its networks (containerd's own
+ * loopback network, type `loopback`, and the pod network, type `churn-cni-stub`): ADD brings
+ * up `lo` in the pod's network namespace and creates nothing else; every ADD reports
+ * 127.0.0.1/8 on the interface asked for, the only address the pod has.
+ */
+export const cniStubScript = `#!/bin/sh
+# churn's CNI stub (scripts/containerd.ts): loopback only, no interface, no traffic off the machine.
+conf=$(cat)
+version=$(printf '%s' "$conf" | sed -n 's/.*"cniVersion"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' | head -n 1)
+case "$CNI_COMMAND" in
+  VERSION) echo '{"cniVersion":"0.4.0","supportedVersions":["0.3.0","0.3.1","0.4.0"]}' ;;
+  ADD)
+    if [ "$CNI_IFNAME" = lo ]; then
+      if command -v ip >/dev/null; then ipcmd=ip; else ipcmd="busybox ip"; fi
+      nsenter --net="$CNI_NETNS" $ipcmd link set lo up || exit 1
+    fi
+    printf '{"cniVersion":"%s","interfaces":[{"name":"%s","sandbox":"%s"}],"ips":[{"version":"4","address":"127.0.0.1/8","interface":0}]}\\n' \\
+      "\${version:-0.4.0}" "$CNI_IFNAME" "$CNI_NETNS" ;;
+  *) ;;
+esac
+`;
+
+async function installCniStub(p: ContainerdPaths): Promise<void> {
+  const bin = join(p.dir, 'cni', 'bin');
+  for (const name of ['loopback', 'churn-cni-stub']) {
+    await writeFile(join(bin, name), cniStubScript, { mode: 0o755 });
+  }
+  await writeFile(
+    join(p.dir, 'cni', 'net.d', '10-churn-stub.conflist'),
+    `${JSON.stringify({ cniVersion: '0.4.0', name: 'churn-stub', plugins: [{ type: 'churn-cni-stub' }] })}\n`,
+  );
+}
+
+/**
+ * Makes containerd pull every reference of `registries` (hosts such as `docker.io`) from the
+ * plain-HTTP mirror at `address` (127.0.0.1:PORT) and nowhere else; resolves a function that
+ * removes that again. containerd reads these files at each pull: no restart.
+ */
+export async function mirrorRegistries(
+  p: ContainerdPaths,
+  registries: readonly string[],
+  address: string,
+): Promise<() => Promise<void>> {
+  if (!address.startsWith('127.0.0.1:')) throw new Error(`mirror ${address}: loopback only`);
+  const dirs = registries.map((host) => join(p.registryHosts, host));
+  for (const dir of dirs) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'hosts.toml'),
+      `server = "http://${address}"\n\n[host."http://${address}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+  }
+  return async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  };
 }
 
 function log(line: string): void {
@@ -233,6 +300,8 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
   for (const sub of ['root', 'state', 'opt', 'cni/bin', 'cni/net.d', 'runc', 'runc-nopivot']) {
     await mkdir(join(p.dir, sub), { recursive: true });
   }
+  await mkdir(p.registryHosts, { recursive: true });
+  await installCniStub(p);
   const images = await buildImages(p);
   await writeFile(p.config, configToml(p));
   await rm(p.socket, { force: true });

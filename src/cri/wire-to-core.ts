@@ -118,6 +118,15 @@ export function decodeContainerConfig(
   requireString(rpc, 'config.metadata.name', metadata.name);
   const image = requireString(rpc, 'config.image.image', c.image?.image);
   c.envs.forEach((env, i) => requireString(rpc, `config.envs[${i}].key`, env.key));
+  const security = c.linux?.securityContext;
+  if (security?.runAsGroup != null && security.runAsUser == null && security.runAsUsername === '') {
+    // As containerd: a group alone would leave the user to the image, which CRI forbids.
+    throw invalidField(
+      rpc,
+      'config.linux.security_context.run_as_group',
+      'is set without run_as_user or run_as_username',
+    );
+  }
   return {
     metadata: { name: metadata.name, attempt: metadata.attempt },
     image,
@@ -129,6 +138,13 @@ export function decodeContainerConfig(
     annotations: c.annotations,
     logPath: c.logPath,
     ...(c.stdin ? { stdin: true, stdinOnce: c.stdinOnce } : {}),
+    ...(security?.privileged === true ? { privileged: true } : {}),
+    ...(security?.capabilities?.addCapabilities.length
+      ? { addCapabilities: security.capabilities.addCapabilities }
+      : {}),
+    ...(security?.capabilities?.dropCapabilities.length
+      ? { dropCapabilities: security.capabilities.dropCapabilities }
+      : {}),
   };
 }
 

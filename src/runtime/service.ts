@@ -356,6 +356,7 @@ export class RuntimeService implements RuntimeApi {
       const pod = this.#pods.get(podId);
       if (pod === undefined) throw errors.notFound(`pod "${podId}"`);
       checkCreate(pod.pod, this.options.compat);
+      checkExecutorCanRun(config, pod.executor);
       const existing = this.#containers.idByName(podId, config.metadata);
       if (existing !== undefined) {
         refuse(
@@ -1067,6 +1068,25 @@ function checkContainerConfig(config: ContainerConfig): void {
   if (config.logPath.split('/').includes('..') || isAbsolute(config.logPath)) {
     throw errors.invalidArgument(
       `container ${m.name}: logPath "${config.logPath}" must stay inside the pod's log directory`,
+    );
+  }
+}
+
+/**
+ * Refuses what `executor` cannot do rather than ignoring it: the process executor runs tasks
+ * with the core's own user and capabilities, so it can neither grant (privileged, added
+ * capabilities) nor take away (dropped capabilities) any.
+ */
+function checkExecutorCanRun(config: ContainerConfig, executor: ExecutorName): void {
+  if (executor !== 'process') return;
+  const asked = [
+    ...(config.privileged === true ? ['privileged'] : []),
+    ...(config.addCapabilities ?? []).map((c) => `add capability ${c}`),
+    ...(config.dropCapabilities ?? []).map((c) => `drop capability ${c}`),
+  ];
+  if (asked.length > 0) {
+    throw errors.invalidArgument(
+      `container "${config.metadata.name}": the process executor runs tasks with the core's own privileges and cannot change them (${asked.join(', ')}); use --executor runc`,
     );
   }
 }

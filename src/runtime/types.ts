@@ -81,6 +81,14 @@ export interface ContainerConfig {
   readonly stdin?: boolean;
   /** An attach that ends its input closes the container's stdin (CRI `stdin_once`). */
   readonly stdinOnce?: boolean;
+  /**
+   * CRI linux.security_context.privileged and .capabilities (names such as NET_ADMIN, or ALL).
+   * The process executor refuses them (it cannot change its tasks' privileges); the runc
+   * executor does not apply them yet (its tasks have a fixed capability set).
+   */
+  readonly privileged?: boolean;
+  readonly addCapabilities?: readonly string[];
+  readonly dropCapabilities?: readonly string[];
 }
 
 /** A container as the core stores it. */

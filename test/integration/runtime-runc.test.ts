@@ -51,6 +51,25 @@ describe.skipIf(skip)('executor runc', () => {
     expect(pidAlive(pb)).toBe(false);
   });
 
+  it('gives a pod without host network its own network namespace, loopback only, shared by its containers', async () => {
+    const c = await open();
+    const pod = podConfig({ networkMode: 'POD' });
+    const podId = await c.runPodSandbox(pod, '');
+    const a = await c.createContainer(podId, containerConfig({ name: 'a' }), pod);
+    const b = await c.createContainer(podId, containerConfig({ name: 'b' }), pod);
+    await c.startContainer(a);
+    await c.startContainer(b);
+    const [pa, pb] = [(await c.containerStatus(a)).pid, (await c.containerStatus(b)).pid];
+    const ns = (pid: number): string => readlinkSync(`/proc/${pid}/ns/net`);
+    expect(ns(pa)).not.toBe(ns(process.pid));
+    expect(ns(pa)).toBe(ns(pb));
+    const links = await c.execSync(a, ['ls', '/sys/class/net'], 10);
+    expect(links.stdout.toString().trim().split(/\s+/)).toEqual(['lo']);
+    const lo = await c.execSync(a, ['cat', '/sys/class/net/lo/flags'], 10);
+    expect(Number(lo.stdout.toString().trim()) & 1).toBe(1); // IFF_UP
+    await c.removePodSandbox(podId);
+  });
+
   it('runs an image rootfs read-only with a writable /tmp, and logs in CRI format', async () => {
     const archives = await tempDir();
     await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:runc']);

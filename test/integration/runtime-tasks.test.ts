@@ -142,6 +142,38 @@ describe('tasks of the process executor', () => {
     ]);
   });
 
+  it('has the log file by the time StartContainer returns, before any output', async () => {
+    const c = await openCore();
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ command: ['sleep', '3600'], logPath: 'quiet.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    expect(await readFile(join(logDir, 'quiet.log'), 'utf8')).toBe('');
+  });
+
+  it.each([
+    [{ privileged: true }, 'privileged'],
+    [{ addCapabilities: ['NET_ADMIN'] }, 'add capability NET_ADMIN'],
+    [{ dropCapabilities: ['ALL'] }, 'drop capability ALL'],
+  ])('refuses %j with INVALID_ARGUMENT naming the runc executor', async (extra, named) => {
+    const c = await openCore();
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const err: unknown = await c.createContainer(podId, containerConfig(extra), pod).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+    expect((err as Error).message).toContain(named);
+    expect((err as Error).message).toContain('--executor runc');
+    expect(await c.listContainers({ podId })).toEqual([]);
+  });
+
   it('reports CPU and memory of a running container with a timestamp', async () => {
     const c = await openCore();
     const { id } = await runIn(c, [

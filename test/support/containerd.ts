@@ -12,6 +12,7 @@ import {
   busyboxRef,
   containerdPaths,
   pauseRef,
+  type ContainerdPaths,
   restartContainerd,
   runningPid,
   startContainerd,
@@ -32,6 +33,8 @@ export interface TestContainerd {
   readonly pauseRef: string;
   /** Directory of the image archives it imported (busybox.tar, pause.tar), for churn serve --images. */
   readonly imagesDir: string;
+  /** Its directories (scripts/containerd.ts), e.g. for mirrorRegistries(). */
+  readonly paths: ContainerdPaths;
   /** The daemon's pid now. */
   pid(): Promise<number | undefined>;
   /** Restarts the daemon on the same directory (pods survive); resolves once CRI answers. */
@@ -50,6 +53,7 @@ export async function containerdForTests(): Promise<TestContainerd> {
     busyboxRef,
     pauseRef,
     imagesDir: paths.images,
+    paths,
     pid: () => runningPid(paths),
     restart: async () => {
       await restartContainerd(paths);

@@ -6,6 +6,7 @@
  * nine fractional digits in UTC (`2006-01-02T15:04:05.000000000Z`).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -37,10 +38,15 @@ export class CriLogWriter {
     });
   }
 
-  /** Opens `path` for appending (creating its directory). */
+  /**
+   * Opens `path` for appending (creating its directory); resolves once the file exists, so a
+   * client that reads the log as soon as StartContainer returns finds it (critest does).
+   */
   static async open(path: string, now: () => bigint = wallClockNs): Promise<CriLogWriter> {
     await mkdir(dirname(path), { recursive: true });
-    return new CriLogWriter(createWriteStream(path, { flags: 'a', mode: 0o600 }), now);
+    const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    await once(out, 'ready');
+    return new CriLogWriter(out, now);
   }
 
   /** Copies `stream` into the log as `name`; resolves when `stream` has ended. */

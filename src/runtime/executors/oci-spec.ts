@@ -4,10 +4,12 @@
  * namespaces the pod shares, a cgroup under churn's own parent, no new privileges and runc's
  * default capabilities. Pure: unit-tested without runc.
  *
- * Network: always the host's. churn's pods use host network by default, and a network
- * namespace without routes would only cut containers off (DESIGN: no traffic may leave the
- * machine, and none needs to). With host network, sysfs cannot be mounted afresh, so /sys is a
- * read-only bind of the host's, as runtimes do for host-network containers.
+ * Network: the host's for a pod with host network (churn's default), else the pod's own
+ * namespace, made new by the pause process and joined by the pod's containers. runc brings up
+ * its loopback and nothing else: no CNI, no routes, so no traffic can leave the machine
+ * (DESIGN). With host network, sysfs cannot be mounted afresh, so /sys is a read-only bind of
+ * the host's, as runtimes do for host-network containers; in the pod's own network namespace
+ * /sys is a fresh read-only sysfs, which shows that namespace's interfaces.
  */
 
 /** Where a namespace comes from: a new one, the host's, or another process's (`/proc/<pid>/ns/<type>`). */
@@ -36,6 +38,7 @@ export interface OciSpecInput {
   readonly pid: NamespaceSource;
   readonly ipc: NamespaceSource;
   readonly uts: NamespaceSource;
+  readonly network: NamespaceSource;
   /** cgroup path, e.g. `/churn/<id>` (cgroup v1 hierarchies or v2 unified). */
   readonly cgroupsPath: string;
 }
@@ -45,14 +48,16 @@ const defaultCaps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 /** The OCI runtime spec for `input`, as a JSON-ready object. */
 export function ociSpec(input: OciSpecInput): Record<string, unknown> {
   const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
-  for (const [type, source] of [
-    ['pid', input.pid],
-    ['ipc', input.ipc],
-    ['uts', input.uts],
+  // OCI namespace type, and its file under /proc/<pid>/ns/.
+  for (const [type, file, source] of [
+    ['pid', 'pid', input.pid],
+    ['ipc', 'ipc', input.ipc],
+    ['uts', 'uts', input.uts],
+    ['network', 'net', input.network],
   ] as const) {
     if (source.kind === 'new') namespaces.push({ type });
     else if (source.kind === 'join')
-      namespaces.push({ type, path: `/proc/${source.pid}/ns/${type}` });
+      namespaces.push({ type, path: `/proc/${source.pid}/ns/${file}` });
   }
   const ownProc = input.pid.kind !== 'host';
   return {
@@ -107,12 +112,19 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
         source: 'mqueue',
         options: ['nosuid', 'noexec', 'nodev'],
       },
-      {
-        destination: '/sys',
-        type: 'bind',
-        source: '/sys',
-        options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
-      },
+      input.network.kind === 'host'
+        ? {
+            destination: '/sys',
+            type: 'bind',
+            source: '/sys',
+            options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+          }
+        : {
+            destination: '/sys',
+            type: 'sysfs',
+            source: 'sysfs',
+            options: ['nosuid', 'noexec', 'nodev', 'ro'],
+          },
       {
         destination: '/tmp',
         type: 'tmpfs',

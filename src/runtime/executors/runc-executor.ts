@@ -19,7 +19,8 @@
  * Pods. As containerd, each pod has a sandbox: a pause process (`sleep infinity` from the
  * host's /usr) in new pid, ipc and uts namespaces; the pod's containers join its ipc and uts
  * namespaces, and its pid namespace when the pod's pid mode is POD. Network is the host's
- * (see oci-spec.ts).
+ * for a pod with host network; otherwise the pause process makes a network namespace with
+ * loopback only, which the pod's containers join (see oci-spec.ts).
  *
  * Leftovers. A container runc knows under the core's root (what `runc list` lists: a directory
  * each) that no live task owns, such as one started just before a crash of an earlier core and
@@ -158,6 +159,7 @@ export class RuncExecutor implements Executor {
         pid: { kind: 'new' },
         ipc: { kind: 'new' },
         uts: { kind: 'new' },
+        network: sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'new' },
         cgroupsPath: `/churn/${id}`,
       },
       '',
@@ -209,6 +211,8 @@ export class RuncExecutor implements Executor {
         pid: namespaceOf(spec.sandbox.pidMode, pausePid),
         ipc: spec.sandbox.ipcMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
         uts: { kind: 'join', pid: pausePid },
+        network:
+          spec.sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
         cgroupsPath: `/churn/${spec.containerId}`,
       },
       spec.logPath,

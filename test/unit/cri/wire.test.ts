@@ -127,6 +127,28 @@ describe('CreateContainer request', () => {
     ).toBe('NODE');
   });
 
+  it('decodes privileged and capabilities, and a group with a user', () => {
+    const req = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config: {
+        ...config,
+        linux: {
+          securityContext: {
+            privileged: true,
+            capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] },
+            runAsUser: { value: 1001 },
+            runAsGroup: { value: 1002 },
+          },
+        },
+      },
+    }) as { config: never };
+    expect(decodeContainerConfig('CreateContainer', req.config)).toMatchObject({
+      privileged: true,
+      addCapabilities: ['NET_ADMIN'],
+      dropCapabilities: ['ALL'],
+    });
+  });
+
   it('tolerates a missing sandbox_config, as containerd does', () => {
     const req = overTheWire('CreateContainer', { podSandboxId: 'p', config }) as {
       sandboxConfig: never;
@@ -162,6 +184,16 @@ describe('CreateContainer request', () => {
         },
       },
       'CreateContainer: config.envs[1].key must be set',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          linux: { securityContext: { runAsGroup: { value: 1002 } } },
+        },
+      },
+      'CreateContainer: config.linux.security_context.run_as_group is set without run_as_user or run_as_username',
     ],
   ])('refuses %j', (request, message) => {
     const req = overTheWire('CreateContainer', request) as { config: never };

@@ -11,6 +11,7 @@ const base: OciSpecInput = {
   pid: { kind: 'new' },
   ipc: { kind: 'join', pid: 42 },
   uts: { kind: 'join', pid: 42 },
+  network: { kind: 'host' },
   cgroupsPath: '/churn/c1',
 };
 
@@ -45,6 +46,19 @@ describe('ociSpec', () => {
     expect(byDest.get('/sys')).toMatchObject({ type: 'bind', source: '/sys' });
     expect(byDest.get('/sys')?.options).toContain('ro');
     expect(byDest.get('/tmp')?.type).toBe('tmpfs');
+  });
+
+  it("makes or joins the pod's own network namespace, with a fresh read-only sysfs", () => {
+    const pause = ociSpec({ ...base, network: { kind: 'new' } }) as unknown as Spec;
+    expect(pause.linux.namespaces).toContainEqual({ type: 'network' });
+    const container = ociSpec({ ...base, network: { kind: 'join', pid: 42 } }) as unknown as Spec;
+    expect(container.linux.namespaces).toContainEqual({
+      type: 'network',
+      path: '/proc/42/ns/net',
+    });
+    const sys = container.mounts.find((m) => m.destination === '/sys');
+    expect(sys).toMatchObject({ type: 'sysfs', source: 'sysfs' });
+    expect(sys?.options).toContain('ro');
   });
 
   it('makes new namespaces with the hostname for a sandbox, binds host dirs read-only, shares host pid', () => {
