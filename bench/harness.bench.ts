@@ -4,7 +4,12 @@
  *   `await` and to the HDR histogram options hdr.ts chose between;
  * - the open-loop scheduler's accuracy at 2 000 cycles/s against a runtime that answers at
  *   once (achieved rate over the time the releases took, scheduler lag percentiles, drops);
- * - the closed loop's ceiling against the same runtime (cycles/s the harness alone sustains).
+ * - the closed loop's ceiling against the same runtime (cycles/s the harness alone sustains);
+ * - the fixed CPU of an idle run: a 20 s pause phase on `churn run`'s metrics path (RunMetrics
+ *   with default flags: the sampler and its event-loop probe; the runner's status ticks)
+ *   against the same runtime, CPU of this process from 8 s into the pause to its end, in ms
+ *   per second (issue 13's goal: ≤ 1). 8 s lets V8's one-off memory-reducer collections after
+ *   start-up pass; docs/performance.md says what the rest is.
  */
 import { Bench } from 'tinybench';
 import { build, initWebAssemblySync } from 'hdr-histogram-js';
@@ -16,6 +21,8 @@ import type {
   PodInfo,
   RuntimeInfo,
 } from '../src/drivers/driver.js';
+import type { CliIo } from '../src/cli/io.js';
+import { metricsFlagsFromArgs, RunMetrics } from '../src/cli/metrics-session.js';
 import { runScenario } from '../src/load/runner.js';
 import { highestTrackableUs } from '../src/metrics/hdr.js';
 import { Recorder } from '../src/metrics/recorder.js';
@@ -250,11 +257,74 @@ async function closedLoopCeiling(ctx: BenchContext): Promise<BenchRecord[]> {
   ];
 }
 
+const silentIo: CliIo = {
+  stdout: { write: () => undefined, isTTY: false },
+  stderr: { write: () => undefined, isTTY: false },
+  env: {},
+  cwd: process.cwd(),
+  onStopSignal: () => () => undefined,
+};
+
+async function idleFixedCost(ctx: BenchContext): Promise<BenchRecord[]> {
+  const pauseMs = 20_000;
+  const fromMs = 8000;
+  const scenario = scenarioSchema.parse({
+    name: 'bench-idle',
+    seed: 1,
+    load: { phases: [{ pause: `${pauseMs}ms` }, { duration: '1ms', concurrency: 1 }] },
+  });
+  ctx.log(`idle run: a ${pauseMs} ms pause with RunMetrics' sampler and probe, no-op driver`);
+  const metrics = await RunMetrics.start(metricsFlagsFromArgs({}), {
+    scenario: scenario.name,
+    driver: 'builtin',
+    runId: 'bench-idle',
+    churnVersion: 'bench',
+    clock: systemClock,
+    io: silentIo,
+    verbose: false,
+  });
+  const ticks: { atMs: number; cpuUs: number }[] = [];
+  try {
+    const recorder = new Recorder({ clock: systemClock, observers: metrics.observers });
+    await runScenario({
+      scenario,
+      driver: metrics.observe(new NoopDriver()),
+      recorder,
+      clock: systemClock,
+      runId: 'bench-idle',
+      onStatus: (status) => {
+        const cpu = process.cpuUsage();
+        ticks.push({ atMs: status.elapsedMs, cpuUs: cpu.user + cpu.system });
+      },
+    });
+    await metrics.finish();
+    recorder.release();
+  } finally {
+    await metrics.close();
+  }
+  const first = ticks.find((t) => t.atMs >= fromMs);
+  const last = ticks.filter((t) => t.atMs <= pauseMs).pop();
+  const value =
+    first === undefined || last === undefined || last.atMs <= first.atMs
+      ? Number.NaN
+      : (last.cpuUs - first.cpuUs) / 1000 / ((last.atMs - first.atMs) / 1000);
+  return [
+    {
+      name: 'idle run fixed CPU (pause phase: sampler, loop probe, status ticks)',
+      value,
+      unit: 'ms/s',
+      spanMs: first === undefined || last === undefined ? 0 : Math.round(last.atMs - first.atMs),
+      goal: { atMost: 1, why: 'an idle run costs at most 1 ms of CPU a second (issue 13)' },
+    },
+  ];
+}
+
 /** The harness benchmarks; see the module comment. */
 export default async function harnessBench(ctx: BenchContext): Promise<BenchRecord[]> {
   return [
     ...(await recorderCost(ctx)),
     ...(await openLoopAccuracy(ctx)),
     ...(await closedLoopCeiling(ctx)),
+    ...(await idleFixedCost(ctx)),
   ];
 }

@@ -276,7 +276,11 @@ export class RunMetrics {
 
   /** `driver`, reporting its connection to the exporter and the sampler. */
   observe(driver: Driver): Driver {
-    return new ConnectObserver(driver, (info) => this.#connected(info));
+    return new ConnectObserver(
+      driver,
+      (info) => this.#connected(info),
+      () => this.#sampler.trackCall(),
+    );
   }
 
   #connected(info: RuntimeInfo): void {

@@ -15,6 +15,14 @@
  * measured exactly either way; a 20 ms tick only samples it half as often (3,000 delays in
  * the 60 s p99 window), and a stall longer than a tick always delays one.
  *
+ * Idle, the probe slows down (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a second): while
+ * no call to the runtime is in flight, and for a second after the last one ended, it ticks
+ * every 250 ms instead of 20 ms, and each idle tick is recorded with the twelve 20 ms ticks
+ * that were due on time before it (so the p99 stays a share of time). What it gives up: a stall
+ * shorter than 250 ms while nothing is measured (no call in flight) may go unseen; a longer one
+ * always delays an idle tick and is recorded in full. The first call after idle puts the fast
+ * tick back at once (RunMetrics tells the probe of every call the driver makes).
+ *
  * The same ticks feed a {@link LoopLagTally}: stall-corrected delays per sampling period and
  * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
  * (`performance.eventLoopUtilization`, the share of time the loop was busy rather than idle)
@@ -37,6 +45,11 @@ export interface HarnessProbe {
    * import) happen before any cycle, so they distort no latency and must not mark the run.
    */
   restartRun(): void;
+  /**
+   * Marks a call to the runtime in flight until the returned function is called: the probe
+   * ticks fast while calls are in flight and for a second after (see the module comment).
+   */
+  track?(): () => void;
   /** Stops the event-loop timer. */
   close(): void;
 }
@@ -53,27 +66,89 @@ export interface HarnessRunFigures {
   readonly cpuSeconds: number;
 }
 
-/** Period of the event-loop timer, ms. */
+/** Period of the event-loop timer while the harness calls its runtime, ms. */
 export const loopProbeTickMs = 20;
+/** Period of the event-loop timer once the harness has been idle for {@link loopProbeIdleAfterMs}, ms. */
+export const loopProbeIdleTickMs = 250;
+/** How long after its last runtime call ended the harness counts as idle, ms. */
+export const loopProbeIdleAfterMs = 1000;
 const tickMs = loopProbeTickMs;
 
-/** How late the event loop runs a 20 ms timer; statistics in {@link LoopLagWindow}. */
+/**
+ * How late the event loop runs its probe timer; statistics in {@link LoopLagWindow}. The timer
+ * ticks every {@link loopProbeTickMs} while a runtime call is in flight or ended less than
+ * {@link loopProbeIdleAfterMs} ago, and every {@link loopProbeIdleTickMs} otherwise (see the
+ * module comment): an idle tick is recorded as its own delay plus the 20 ms ticks that were
+ * due, on time, before it, so the figures stay shares of time.
+ */
 class LoopDelay {
   #lastMs = performance.now();
+  /** Period of the timer now pending. */
+  #periodMs = tickMs;
   readonly #window = new LoopLagWindow();
   readonly tally = new LoopLagTally(tickMs);
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout;
+  #callsInFlight = 0;
+  #lastCallEndMs = performance.now();
+  #closed = false;
 
   constructor() {
-    this.#timer = setInterval(() => {
-      const now = performance.now();
-      const delayMs = Math.max(0, now - this.#lastMs - tickMs);
-      this.#window.record(now, delayMs);
-      this.tally.record(delayMs);
-      this.#lastMs = now;
-    }, tickMs);
+    this.#timer = this.#schedule(tickMs);
+  }
+
+  #schedule(periodMs: number): NodeJS.Timeout {
+    this.#periodMs = periodMs;
+    const timer = setTimeout(() => this.#tick(), periodMs);
     // Sampling must never keep the process alive.
-    this.#timer.unref();
+    timer.unref();
+    return timer;
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    this.#record(now, Math.max(0, now - this.#lastMs - this.#periodMs), this.#periodMs);
+    this.#lastMs = now;
+    if (this.#closed) return;
+    const idle = this.#callsInFlight === 0 && now - this.#lastCallEndMs >= loopProbeIdleAfterMs;
+    this.#timer = this.#schedule(idle ? loopProbeIdleTickMs : tickMs);
+  }
+
+  /** A tick `delayMs` late after a period of `periodMs`, with the on-time 20 ms ticks it stands for. */
+  #record(now: number, delayMs: number, periodMs: number): void {
+    for (let onTime = Math.round(periodMs / tickMs) - 1; onTime > 0; onTime--) {
+      this.#window.record(now, 0);
+      this.tally.record(0);
+    }
+    this.#window.record(now, delayMs);
+    this.tally.record(delayMs);
+  }
+
+  /** Marks a runtime call in flight until the returned function is called. */
+  track(): () => void {
+    this.#callsInFlight++;
+    if (this.#periodMs !== tickMs && !this.#closed) {
+      // Back to the fast tick at once: the idle tick's time so far counts as on-time ticks.
+      const now = performance.now();
+      const elapsedMs = now - this.#lastMs;
+      if (elapsedMs > this.#periodMs + tickMs) {
+        // Late already: a stall is going on (we are called from inside it); the tick records it.
+      } else {
+        clearTimeout(this.#timer);
+        for (let onTime = Math.floor(elapsedMs / tickMs); onTime > 0; onTime--) {
+          this.#window.record(now, 0);
+          this.tally.record(0);
+        }
+        this.#lastMs = now;
+        this.#timer = this.#schedule(tickMs);
+      }
+    }
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#callsInFlight--;
+      this.#lastCallEndMs = performance.now();
+    };
   }
 
   /** p99 over the last 60 s and max since the last call, ms; a stall still going counts too. */
@@ -82,20 +157,20 @@ class LoopDelay {
     return this.#window.take(now);
   }
 
-  /** Records a stall still going (the timer has not run for over two ticks); returns now. */
+  /** Records a stall still going (the timer is over a tick late); returns now. */
   flushPending(): number {
     const now = performance.now();
-    const pending = now - this.#lastMs - tickMs;
+    const pending = now - this.#lastMs - this.#periodMs;
     if (pending > tickMs) {
-      this.#window.record(now, pending);
-      this.tally.record(pending);
+      this.#record(now, pending, this.#periodMs);
       this.#lastMs = now;
     }
     return now;
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    clearTimeout(this.#timer);
   }
 }
 
@@ -138,6 +213,9 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
         utilization: Number.isFinite(utilization) ? utilization : 0,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
       };
+    },
+    track() {
+      return loop.track();
     },
     restartRun() {
       if (closedFigures !== undefined) return;

@@ -153,6 +153,10 @@ interface KnownProcess {
   address: string | undefined;
 }
 
+function noop(): void {
+  // Nothing to end.
+}
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -240,6 +244,14 @@ export class ResourceSampler {
   /** churn's event loop and CPU over the sampler's life so far. */
   harnessRun(): HarnessRunFigures {
     return this.#harness.run();
+  }
+
+  /**
+   * Marks a call to the runtime in flight until the returned function is called (the
+   * event-loop probe ticks fast meanwhile; see process-metrics.ts).
+   */
+  trackCall(): () => void {
+    return this.#harness.track?.() ?? noop;
   }
 
   /** Starts the run-wide event-loop lag afresh (see {@link HarnessProbe.restartRun}). */
