@@ -1,26 +1,9 @@
 /**
- * The stock crictl (cri-tools v1.26.1, grpc-go: what a node runs) from ../shared/tools/cri-tools
- * (or $CHURN_CRI_TOOLS_DIR), decompressed into a temp dir, and a runner for it. Where it cannot
- * run here (not Linux, no tools dir, no xz) the tests using it skip, except in CI (CI=true),
- * where that is a failure. Same source and rules as the critest harness of branch i11-critest
- * (test/support/critest.ts there), which decompresses crictl too: one of the two is to go when
- * both are merged.
+ * The stock crictl (cri-tools v1.26.1, grpc-go: what a node runs), decompressed by
+ * cri-tools.ts (same source and skip rules as critest), and a runner for it.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-/** Where the stock tools are: $CHURN_CRI_TOOLS_DIR, or ../shared/tools/cri-tools of the repo. */
-export function criToolsSourceDir(): string {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
-  return process.env['CHURN_CRI_TOOLS_DIR'] ?? resolve(repo, '..', 'shared', 'tools', 'cri-tools');
-}
+import { spawn } from 'node:child_process';
+import { decompressCriTools } from './cri-tools.js';
 
 /** The decompressed crictl, or why there is none. */
 export interface StockCrictl {
@@ -31,24 +14,10 @@ export interface StockCrictl {
   release(): Promise<void>;
 }
 
-/** Decompresses crictl into a temp dir; see the module comment. */
+/** Decompresses crictl into a temp dir (cri-tools.ts: where from, when it skips). */
 export async function stockCrictl(): Promise<StockCrictl> {
-  const source = join(criToolsSourceDir(), 'crictl.xz');
-  const unavailable = (reason: string): StockCrictl => {
-    if (process.env['CI'] === 'true') throw new Error(`crictl is required in CI but ${reason}`);
-    return { skipReason: reason, path: '', release: async () => {} };
-  };
-  if (process.platform !== 'linux') return unavailable('this is not Linux');
-  if (!existsSync(source)) return unavailable(`${source} is missing`);
-  const dir = await mkdtemp(join(tmpdir(), 'churn-crictl-'));
-  const path = join(dir, 'crictl');
-  try {
-    await run('sh', ['-c', 'xz -dc "$1" > "$2" && chmod 755 "$2"', 'sh', source, path]);
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    return unavailable(`it could not be decompressed (xz-utils?): ${(err as Error).message}`);
-  }
-  return { skipReason: undefined, path, release: () => rm(dir, { recursive: true, force: true }) };
+  const tools = await decompressCriTools(['crictl']);
+  return { skipReason: tools.skipReason, path: tools.paths.crictl, release: tools.release };
 }
 
 /** What one crictl run gave. */

@@ -1,16 +1,13 @@
 /**
- * The stock cri-tools (critest, crictl v1.26.1) from ../shared/tools/cri-tools, decompressed
- * into a temp dir, and a runner for critest that reads its ginkgo JSON report. Where the tools
- * cannot run here (not root, not Linux, no xz, no tools dir) the tests using them skip, except
- * in CI (CI=true), where that is a failure.
+ * The stock critest and crictl v1.26.1, decompressed by cri-tools.ts (critest needs root), and a
+ * runner for critest that reads its ginkgo JSON report.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { decompressCriTools } from './cri-tools.js';
 import { parseGinkgoReport, type SpecResult } from './critest-report.js';
 
 const run = promisify(execFile);
@@ -18,12 +15,6 @@ const run = promisify(execFile);
 /** The skip expression of issue 11: what critest runs here (62 of 85 specs). */
 export const critestSkip =
   'AppArmor|SELinux|SeccompProfilePath|Networking|portforward|attach|Multiple Containers.*should support network$';
-
-/** Where the stock tools are: $CHURN_CRI_TOOLS_DIR, or ../shared/tools/cri-tools of the repo. */
-export function criToolsSourceDir(): string {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
-  return process.env['CHURN_CRI_TOOLS_DIR'] ?? resolve(repo, '..', 'shared', 'tools', 'cri-tools');
-}
 
 /** The decompressed tools, or why there are none. */
 export interface CriTools {
@@ -35,39 +26,10 @@ export interface CriTools {
   release(): Promise<void>;
 }
 
-/** Decompresses critest and crictl into a temp dir; see the module comment. */
+/** Decompresses critest and crictl into a temp dir (cri-tools.ts: where from, when it skips). */
 export async function criTools(): Promise<CriTools> {
-  const source = criToolsSourceDir();
-  const unavailable = (reason: string): CriTools => {
-    if (process.env['CI'] === 'true') throw new Error(`cri-tools are required in CI but ${reason}`);
-    return { skipReason: reason, dir: '', critest: '', crictl: '', release: async () => {} };
-  };
-  if (process.platform !== 'linux') return unavailable('this is not Linux');
-  if (process.getuid?.() !== 0) return unavailable('critest needs root');
-  if (!existsSync(join(source, 'critest.xz')))
-    return unavailable(`${source}/critest.xz is missing`);
-  const dir = await mkdtemp(join(tmpdir(), 'churn-cri-tools-'));
-  try {
-    for (const tool of ['critest', 'crictl']) {
-      await run('sh', [
-        '-c',
-        `xz -dc "$1" > "$2" && chmod 755 "$2"`,
-        'sh',
-        join(source, `${tool}.xz`),
-        join(dir, tool),
-      ]);
-    }
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    return unavailable(`they could not be decompressed (xz-utils?): ${(err as Error).message}`);
-  }
-  return {
-    skipReason: undefined,
-    dir,
-    critest: join(dir, 'critest'),
-    crictl: join(dir, 'crictl'),
-    release: () => rm(dir, { recursive: true, force: true }),
-  };
+  const tools = await decompressCriTools(['critest', 'crictl'], { needsRoot: true });
+  return { ...tools, critest: tools.paths.critest, crictl: tools.paths.crictl };
 }
 
 /** What one critest run gave. */
