@@ -54,6 +54,7 @@ export type RuntimeRpc =
   | 'RemoveContainer'
   | 'ListContainers'
   | 'ContainerStatus'
+  | 'ReopenContainerLog'
   | 'ExecSync'
   | 'ContainerStats'
   | 'ListContainerStats';

@@ -240,6 +240,12 @@ export function runtimeHandlers(api: RuntimeApi, onError: ErrorHook): RuntimeSer
       const containers = await api.listContainers(decodeContainerFilter(req.filter));
       return { containers: containers.map(encodeContainer) };
     }),
+    ReopenContainerLog: unary('ReopenContainerLog', onError, async (req) => {
+      await api.reopenContainerLog(
+        requireString('ReopenContainerLog', 'container_id', req.containerId),
+      );
+      return {};
+    }),
     ExecSync: unary('ExecSync', onError, async (req) => {
       const id = requireString('ExecSync', 'container_id', req.containerId);
       if (req.cmd.length === 0) throw invalidField('ExecSync', 'cmd', 'must not be empty');

@@ -73,6 +73,12 @@ export interface RuntimeApi {
    * NOT_FOUND, the `exec-not-running` rule of lifecycle.ts, INVALID_ARGUMENT for no command.
    */
   checkExec(containerId: string, cmd: readonly string[]): Promise<void>;
+  /**
+   * Starts a new log file at the container's log path, after a rotator moved the old one away
+   * (CRI ReopenContainerLog). NOT_FOUND; the `reopen-log-not-running` rule of lifecycle.ts; a
+   * container without a log: nothing to do.
+   */
+  reopenContainerLog(containerId: string): Promise<void>;
   /** What {@link attach} would refuse (NOT_FOUND, `attach-not-running`, no log), checked early. */
   checkAttach(containerId: string): Promise<void>;
   /**

@@ -7,13 +7,13 @@
  *   (none) ─────────────────▶ CREATED ─────────────▶ RUNNING ─────────────────────────▶ EXITED
  *                               │  ▲                   │    stop: SIGTERM, grace, SIGKILL   │
  *                               │  └ stop: no-op       │                                    │
- *                               │                      │ remove: refused (strict) or        │
- *                               │ remove               │ SIGKILL then removed (containerd)  │ remove
+ *                               │                      │ remove: SIGKILL, then removed      │
+ *                               │ remove               │ (CRI: "forcibly removed")          │ remove
  *                               ▼                      ▼                                    ▼
  *                           (removed)              (removed)                            (removed)
  *
  *   start from RUNNING or EXITED, or in a pod that is not READY: refused.
- *   exec or attach outside RUNNING: refused. stop of a CREATED or EXITED container: no-op.
+ *   exec, attach or reopening the log outside RUNNING: refused. stop of a CREATED or EXITED container: no-op.
  *
  * Pods:
  *
@@ -27,15 +27,16 @@
  *   create in a NOTREADY pod: refused. (name, uid, namespace, attempt) unique among pods;
  *   (name, attempt) unique among a pod's containers.
  *
- * Stop and remove of an unknown id succeed, as current CRI requires ("idempotent").
+ * Stop and remove of an unknown id succeed, as current CRI requires ("idempotent"). Removing a
+ * running container kills it first in both modes: CRI's RemoveContainer says it "must be forcibly
+ * removed", critest checks it, and containerd does it.
  *
  * Which code a refused call gets depends on {@link Compat}. `strict` (the default) gives the
  * specific codes CRI means: FAILED_PRECONDITION for a call illegal in the current state,
  * ALREADY_EXISTS for a duplicate. `containerd` reproduces what containerd 1.6 (Debian 12's
  * containerd 1.6.20, whose CRI plugin was read for this) answers, so churn serve and containerd
  * can be compared call for call: containerd builds most of these errors with plain
- * `errors.New`/`fmt.Errorf`, which its gRPC layer turns into UNKNOWN; it force-removes a
- * running container (CRI's RemoveContainer says "must be forcibly removed"); it answers
+ * `errors.New`/`fmt.Errorf`, which its gRPC layer turns into UNKNOWN; it answers
  * NOT_FOUND to stopping an unknown container or pod (only RemoveContainer/RemovePodSandbox are
  * idempotent there); and a stopped pod has no sandbox task, so creating in it is NOT_FOUND.
  */
@@ -50,9 +51,9 @@ export type Violation =
   | 'start-not-created'
   | 'start-pod-not-ready'
   | 'create-pod-not-ready'
-  | 'remove-running'
   | 'exec-not-running'
   | 'attach-not-running'
+  | 'reopen-log-not-running'
   | 'duplicate-pod'
   | 'duplicate-container'
   | 'stop-unknown-container'
@@ -63,9 +64,9 @@ const codes: Readonly<Record<Violation, Readonly<Record<Compat, RuntimeErrorCode
   'start-not-created': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'start-pod-not-ready': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'create-pod-not-ready': { strict: 'FAILED_PRECONDITION', containerd: 'NOT_FOUND' },
-  'remove-running': { strict: 'FAILED_PRECONDITION', containerd: null },
   'exec-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'attach-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
+  'reopen-log-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'duplicate-pod': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'duplicate-container': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'stop-unknown-container': { strict: null, containerd: 'NOT_FOUND' },
@@ -113,17 +114,11 @@ export function checkCreate(pod: PodSandbox, compat: Compat): void {
 }
 
 /**
- * What removing `container` takes: `remove` at once, or `kill-first` (containerd's forced
- * removal of a running container). Throws when it is refused.
+ * What removing `container` takes: `remove` at once, or `kill-first` for a running one (or one
+ * whose task state is unknown), which CRI removes by force.
  */
-export function checkRemove(container: Container, compat: Compat): 'remove' | 'kill-first' {
-  if (container.state !== 'RUNNING' && container.state !== 'UNKNOWN') return 'remove';
-  refuse(
-    'remove-running',
-    compat,
-    `container "${container.id}": cannot remove in state ${container.state}, stop it first`,
-  );
-  return 'kill-first';
+export function checkRemove(container: Container): 'remove' | 'kill-first' {
+  return container.state === 'RUNNING' || container.state === 'UNKNOWN' ? 'kill-first' : 'remove';
 }
 
 /** Throws unless a command may be executed in `container`. */
@@ -144,6 +139,17 @@ export function checkAttach(container: Container, compat: Compat): void {
       'attach-not-running',
       compat,
       `container "${container.id}": cannot attach in state ${container.state}`,
+    );
+  }
+}
+
+/** ReopenContainerLog needs a RUNNING container (containerd: "container is not running"). */
+export function checkReopenLog(container: Container, compat: Compat): void {
+  if (container.state !== 'RUNNING') {
+    refuse(
+      'reopen-log-not-running',
+      compat,
+      `container "${container.id}": cannot reopen the log in state ${container.state}`,
     );
   }
 }

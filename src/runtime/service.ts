@@ -50,6 +50,7 @@ import {
   checkAttach,
   checkExec,
   checkRemove,
+  checkReopenLog,
   checkStart,
   exitReason,
   refuse,
@@ -308,7 +309,7 @@ export class RuntimeService implements RuntimeApi {
       // As containerd: stop the pod (and so its containers), then remove every container.
       await this.#stopPodLocked(record);
       for (const id of this.#containers.idsOfPod(podId)) {
-        await this.#locks.run(id, () => this.#removeContainerLocked(id, true));
+        await this.#locks.run(id, () => this.#removeContainerLocked(id));
       }
       await this.#executorOf(record).removeSandbox(podId);
       await this.#journal.delete('pod', podId);
@@ -486,7 +487,7 @@ export class RuntimeService implements RuntimeApi {
   async removeContainer(containerId: string): Promise<void> {
     this.#checkOpen();
     await this.#faults.apply('remove');
-    await this.#locks.run(containerId, () => this.#removeContainerLocked(containerId, false));
+    await this.#locks.run(containerId, () => this.#removeContainerLocked(containerId));
   }
 
   containerStatus(containerId: string): Promise<Container> {
@@ -566,6 +567,28 @@ export class RuntimeService implements RuntimeApi {
     } else {
       await followLog(container.logPathAbs, io, task.exited, this.#clock);
     }
+  }
+
+  async reopenContainerLog(containerId: string): Promise<void> {
+    this.#checkOpen();
+    await this.#locks.run(containerId, async () => {
+      const entry = this.#containers.get(containerId);
+      if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
+      checkReopenLog(entry.container, this.options.compat);
+      if (entry.container.logPathAbs === '') return; // no log to reopen
+      if (entry.task?.reopenLog === undefined) {
+        throw errors.failedPrecondition(
+          `container "${containerId}": its log is not written by this server (a task recovered after a restart)`,
+        );
+      }
+      try {
+        await entry.task.reopenLog();
+      } catch (err) {
+        throw errors.failedPrecondition(
+          `container "${containerId}": cannot reopen its log ${entry.container.logPathAbs}: ${(err as Error).message}`,
+        );
+      }
+    });
   }
 
   /** The running container `containerId` with a log, for an attach. */
@@ -800,15 +823,11 @@ export class RuntimeService implements RuntimeApi {
     if (wasReady) this.#emit('pod_stopped', record.pod.id);
   }
 
-  /** Removes a container; with `force`, kills it first whatever compat says. Container lock held. */
-  async #removeContainerLocked(containerId: string, force: boolean): Promise<void> {
+  /** Removes a container, killing it first when it runs. Container lock held. */
+  async #removeContainerLocked(containerId: string): Promise<void> {
     const entry = this.#containers.get(containerId);
     if (entry === undefined) return; // idempotent
-    const plan =
-      force && entry.container.state === 'RUNNING'
-        ? 'kill-first'
-        : checkRemove(entry.container, this.options.compat);
-    if (plan === 'kill-first') await this.#stopTask(entry, 0);
+    if (checkRemove(entry.container) === 'kill-first') await this.#stopTask(entry, 0);
     await this.#journal.delete('container', containerId);
     this.#containers.delete(containerId);
     this.#emit('container_removed', containerId, entry.container.podId);

@@ -79,29 +79,6 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     reason: `${noMounts} This is the volume spec with the host path given through a symlink. It fails on runc and passes on process for the same reasons.`,
   },
   {
-    spec: '[k8s.io] Container runtime should support basic operations on container runtime should support removing running container [Conformance]',
-    on: ['runc', 'process'],
-    reason:
-      "churn serve's default lifecycle (--compat strict) refuses RemoveContainer of a RUNNING container with FAILED_PRECONDITION. The CRI says such a container is removed by force, and critest checks that. `--compat containerd` removes it (kills it first); critest runs against the default.",
-  },
-  {
-    spec: '[k8s.io] Container runtime should support log runtime should support reopening container log [Conformance]',
-    on: ['runc', 'process'],
-    reason:
-      'ReopenContainerLog is not in churn\'s CRI service: the call is UNIMPLEMENTED (critest: "Expected success, but got an error").',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=false and stdin=false [Conformance]',
-    on: ['runc', 'process'],
-    reason:
-      'Exec (the streaming call, not ExecSync) is not in churn\'s CRI service and there is no streaming server: the call is UNIMPLEMENTED ("failed to exec in container").',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=true and stdin=true [Conformance]',
-    on: ['runc', 'process'],
-    reason: 'Exec (streaming) is UNIMPLEMENTED in churn, as for the tty=false spec.',
-  },
-  {
     spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
     on: ['runc', 'process'],
     reason:

@@ -23,19 +23,37 @@ export function formatLogTimestamp(ns: bigint): string {
   return `${iso.slice(0, 19)}.${fraction}Z`;
 }
 
-/** Writes the stdout and stderr of one task to one CRI log file. */
-export class CriLogWriter {
-  readonly #out: WriteStream;
-  readonly #now: () => bigint;
-  readonly #closed: Promise<void>;
+/** Resolves once `out` has closed (or failed). */
+function closedOf(out: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    out.once('close', resolve);
+    out.once('error', () => resolve());
+  });
+}
 
-  private constructor(out: WriteStream, now: () => bigint) {
+/** Opens `path` for appending; resolves once the file exists. */
+async function openLogFile(path: string): Promise<WriteStream> {
+  const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  await once(out, 'ready');
+  return out;
+}
+
+/**
+ * Writes the stdout and stderr of one task to one CRI log file. {@link reopen} starts a new file
+ * at the same path (CRI ReopenContainerLog, after a log rotator moved the old one away).
+ */
+export class CriLogWriter {
+  readonly #path: string;
+  #out: WriteStream;
+  readonly #now: () => bigint;
+  #closed: Promise<void>;
+  #closing = false;
+
+  private constructor(path: string, out: WriteStream, now: () => bigint) {
+    this.#path = path;
     this.#out = out;
     this.#now = now;
-    this.#closed = new Promise((resolve) => {
-      out.once('close', resolve);
-      out.once('error', () => resolve());
-    });
+    this.#closed = closedOf(out);
   }
 
   /**
@@ -44,9 +62,28 @@ export class CriLogWriter {
    */
   static async open(path: string, now: () => bigint = wallClockNs): Promise<CriLogWriter> {
     await mkdir(dirname(path), { recursive: true });
-    const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
-    await once(out, 'ready');
-    return new CriLogWriter(out, now);
+    return new CriLogWriter(path, await openLogFile(path), now);
+  }
+
+  /**
+   * Opens the log path anew (creating the file if it was moved or removed) and writes there from
+   * now on; the old file is flushed and closed. Rejects (the old file kept) when the path cannot
+   * be opened, or once the writer is closing.
+   */
+  async reopen(): Promise<void> {
+    if (this.#closing) throw new Error('the log is closed');
+    const fresh = await openLogFile(this.#path);
+    // close() may have begun while the file opened.
+    if (this.#isClosing()) {
+      fresh.end();
+      throw new Error('the log is closed');
+    }
+    const old = this.#out;
+    const oldClosed = this.#closed;
+    this.#out = fresh;
+    this.#closed = closedOf(fresh);
+    old.end();
+    await oldClosed;
   }
 
   /** Copies `stream` into the log as `name`; resolves when `stream` has ended. */
@@ -91,8 +128,13 @@ export class CriLogWriter {
     if (pendingBytes > 0) emit('P', pending);
   }
 
+  #isClosing(): boolean {
+    return this.#closing;
+  }
+
   /** Flushes and closes the file. */
   async close(): Promise<void> {
+    this.#closing = true;
     this.#out.end();
     await this.#closed;
   }

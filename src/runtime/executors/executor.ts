@@ -67,6 +67,11 @@ export interface Task {
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Live stdio, for a task started with `stdin` (not for one recovered from an earlier core). */
   readonly stdio?: TaskStdio;
+  /**
+   * Starts a new log file at the task's log path (CRI ReopenContainerLog); absent for a task
+   * without a log or recovered from an earlier core (its output is not ours to write).
+   */
+  reopenLog?(): Promise<void>;
 }
 
 /** CPU and memory of a task. */

@@ -154,6 +154,7 @@ export class ProcessExecutor implements Executor {
       startedAtNs,
       exited,
       ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
+      ...(logs === undefined ? {} : { reopenLog: () => logs.reopen() }),
       kill: (signal) => {
         if (child.exitCode === null && child.signalCode === null) {
           signalTree(pid, signal);

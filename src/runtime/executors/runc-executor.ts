@@ -491,6 +491,7 @@ export class RuncExecutor implements Executor {
       startedAtNs,
       exited,
       ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
+      ...(logs === undefined ? {} : { reopenLog: () => logs.reopen() }),
       kill: async (sig) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         if (sig !== 'SIGKILL') {

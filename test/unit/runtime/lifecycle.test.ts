@@ -87,15 +87,14 @@ describe('lifecycle rules', () => {
   it.each([
     ['CREATED', 'remove'],
     ['EXITED', 'remove'],
-  ] as const)('remove of a %s container → %s', (state, plan) => {
-    expect(checkRemove(container(state), 'strict')).toBe(plan);
-    expect(checkRemove(container(state), 'containerd')).toBe(plan);
-  });
-
-  it('refuses removing a running container in strict mode; containerd kills it first', () => {
-    expect(codeOf(() => checkRemove(container('RUNNING'), 'strict'))).toBe('FAILED_PRECONDITION');
-    expect(checkRemove(container('RUNNING'), 'containerd')).toBe('kill-first');
-  });
+    ['RUNNING', 'kill-first'],
+    ['UNKNOWN', 'kill-first'],
+  ] as const)(
+    'remove of a %s container → %s (CRI: a running one is removed by force)',
+    (state, plan) => {
+      expect(checkRemove(container(state))).toBe(plan);
+    },
+  );
 
   it('refuses create in a pod that is not ready, and exec outside RUNNING', () => {
     expect(codeOf(() => checkCreate(pod('NOTREADY'), 'strict'))).toBe('FAILED_PRECONDITION');
@@ -113,9 +112,9 @@ describe('lifecycle rules', () => {
       'start-not-created',
       'start-pod-not-ready',
       'create-pod-not-ready',
-      'remove-running',
       'exec-not-running',
       'attach-not-running',
+      'reopen-log-not-running',
       'duplicate-pod',
       'duplicate-container',
       'stop-unknown-container',
@@ -130,9 +129,9 @@ describe('lifecycle rules', () => {
       ['start-not-created', 'FAILED_PRECONDITION', 'UNKNOWN'],
       ['start-pod-not-ready', 'FAILED_PRECONDITION', 'UNKNOWN'],
       ['create-pod-not-ready', 'FAILED_PRECONDITION', 'NOT_FOUND'],
-      ['remove-running', 'FAILED_PRECONDITION', null],
       ['exec-not-running', 'FAILED_PRECONDITION', 'UNKNOWN'],
       ['attach-not-running', 'FAILED_PRECONDITION', 'UNKNOWN'],
+      ['reopen-log-not-running', 'FAILED_PRECONDITION', 'UNKNOWN'],
       ['duplicate-pod', 'ALREADY_EXISTS', 'UNKNOWN'],
       ['duplicate-container', 'ALREADY_EXISTS', 'UNKNOWN'],
       ['stop-unknown-container', null, 'NOT_FOUND'],
