@@ -1,5 +1,6 @@
 /** Containers the core knows, indexed by id, by pod, and by name and attempt within a pod. */
 import type { Task, TaskRef } from './executors/executor.js';
+import { resolveIdPrefix, type IdResolution } from './id-prefix.js';
 import type { Container, ContainerMetadata } from './types.js';
 
 /** A container as the core keeps it: the state clients see, plus its task when it has one. */
@@ -32,6 +33,15 @@ export class ContainerStore {
 
   get(id: string): ContainerEntry | undefined {
     return this.#byId.get(id);
+  }
+
+  /** The container `name` names: its id or a unique prefix of it (id-prefix.ts). */
+  resolve(name: string): IdResolution {
+    return resolveIdPrefix(
+      name,
+      (id) => this.#byId.has(id),
+      () => this.#byId.keys(),
+    );
   }
 
   idByName(podId: string, m: ContainerMetadata): string | undefined {

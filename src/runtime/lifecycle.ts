@@ -54,6 +54,7 @@ export type Violation =
   | 'exec-not-running'
   | 'attach-not-running'
   | 'reopen-log-not-running'
+  | 'ambiguous-id'
   | 'duplicate-pod'
   | 'duplicate-container'
   | 'stop-unknown-container'
@@ -67,6 +68,7 @@ const codes: Readonly<Record<Violation, Readonly<Record<Compat, RuntimeErrorCode
   'exec-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'attach-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
   'reopen-log-not-running': { strict: 'FAILED_PRECONDITION', containerd: 'UNKNOWN' },
+  'ambiguous-id': { strict: 'INVALID_ARGUMENT', containerd: 'UNKNOWN' },
   'duplicate-pod': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'duplicate-container': { strict: 'ALREADY_EXISTS', containerd: 'UNKNOWN' },
   'stop-unknown-container': { strict: null, containerd: 'NOT_FOUND' },

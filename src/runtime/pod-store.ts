@@ -1,4 +1,5 @@
 /** Pods the core knows, indexed by id and by their unique metadata. */
+import { resolveIdPrefix, type IdResolution } from './id-prefix.js';
 import type { ExecutorName, TaskRef } from './executors/executor.js';
 import type { PodMetadata, PodSandbox } from './types.js';
 
@@ -22,6 +23,15 @@ export class PodStore {
 
   get(id: string): PodRecord | undefined {
     return this.#byId.get(id);
+  }
+
+  /** The pod `name` names: its id or a unique prefix of it (id-prefix.ts). */
+  resolve(name: string): IdResolution {
+    return resolveIdPrefix(
+      name,
+      (id) => this.#byId.has(id),
+      () => this.#byId.keys(),
+    );
   }
 
   /** Id of the pod with this metadata, if any. */

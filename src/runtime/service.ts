@@ -63,6 +63,7 @@ import {
 } from './options.js';
 import { PodStore, type PodRecord } from './pod-store.js';
 import { isProcessAlive, readProcStat } from './proc-info.js';
+import type { IdResolution } from './id-prefix.js';
 import { StateJournal, type StateRecovery } from './state-journal.js';
 import { coreStateValidators } from './state-schema.js';
 import type {
@@ -288,6 +289,7 @@ export class RuntimeService implements RuntimeApi {
 
   async stopPodSandbox(podId: string): Promise<void> {
     this.#checkOpen();
+    podId = this.#podId(podId);
     await this.#faults.apply('stop_pod');
     if (this.#pods.get(podId) === undefined) {
       refuse('stop-unknown-pod', this.options.compat, `pod "${podId}" not found`);
@@ -302,6 +304,7 @@ export class RuntimeService implements RuntimeApi {
 
   async removePodSandbox(podId: string): Promise<void> {
     this.#checkOpen();
+    podId = this.#podId(podId);
     await this.#faults.apply('remove_pod');
     await this.#locks.run(podId, async () => {
       const record = this.#pods.get(podId);
@@ -320,6 +323,7 @@ export class RuntimeService implements RuntimeApi {
 
   podSandboxStatus(podId: string): Promise<PodSandbox> {
     return settle(() => {
+      podId = this.#podId(podId);
       const record = this.#pods.get(podId);
       if (record === undefined) throw errors.notFound(`pod "${podId}"`);
       return record.pod;
@@ -331,7 +335,7 @@ export class RuntimeService implements RuntimeApi {
       const out: PodSandbox[] = [];
       const candidates =
         filter.id !== undefined
-          ? [this.#pods.get(filter.id)].filter((r) => r !== undefined)
+          ? [this.#pods.get(this.#podId(filter.id))].filter((r) => r !== undefined)
           : this.#pods.all();
       for (const { pod } of candidates) {
         if (filter.state !== undefined && pod.state !== filter.state) continue;
@@ -350,6 +354,7 @@ export class RuntimeService implements RuntimeApi {
     _podConfig: PodSandboxConfig,
   ): Promise<string> {
     this.#checkOpen();
+    podId = this.#podId(podId);
     await this.#faults.apply('create');
     checkContainerConfig(config);
     if (this.#pods.get(podId) === undefined) throw errors.notFound(`pod "${podId}"`);
@@ -404,6 +409,7 @@ export class RuntimeService implements RuntimeApi {
 
   async startContainer(containerId: string): Promise<void> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#faults.apply('start');
     if (this.#containers.get(containerId) === undefined)
       throw errors.notFound(`container "${containerId}"`);
@@ -472,6 +478,7 @@ export class RuntimeService implements RuntimeApi {
     signal?: AbortSignal,
   ): Promise<void> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#faults.apply('stop');
     if (this.#containers.get(containerId) === undefined) {
       refuse('stop-unknown-container', this.options.compat, `container "${containerId}" not found`);
@@ -486,12 +493,14 @@ export class RuntimeService implements RuntimeApi {
 
   async removeContainer(containerId: string): Promise<void> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#faults.apply('remove');
     await this.#locks.run(containerId, () => this.#removeContainerLocked(containerId));
   }
 
   containerStatus(containerId: string): Promise<Container> {
     return settle(() => {
+      containerId = this.#containerId(containerId);
       const entry = this.#containers.get(containerId);
       if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
       return entry.container;
@@ -503,9 +512,11 @@ export class RuntimeService implements RuntimeApi {
       const out: Container[] = [];
       const candidates =
         filter.id !== undefined
-          ? [this.#containers.get(filter.id)].filter((e) => e !== undefined)
+          ? [this.#containers.get(this.#containerId(filter.id))].filter((e) => e !== undefined)
           : filter.podId !== undefined
-            ? this.#containers.idsOfPod(filter.podId).map((id) => this.#containers.get(id)!)
+            ? this.#containers
+                .idsOfPod(this.#podId(filter.podId))
+                .map((id) => this.#containers.get(id)!)
             : this.#containers.all();
       for (const { container } of candidates) {
         if (filter.podId !== undefined && container.podId !== filter.podId) continue;
@@ -523,6 +534,7 @@ export class RuntimeService implements RuntimeApi {
     timeoutSec: number,
   ): Promise<ExecResult> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#faults.apply('exec');
     const { entry, pod } = this.#execTarget(containerId, cmd);
     return this.#executorOf(pod).exec(
@@ -535,6 +547,7 @@ export class RuntimeService implements RuntimeApi {
 
   async execStream(containerId: string, cmd: readonly string[], io: StreamIo): Promise<number> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#faults.apply('exec');
     const { entry, pod } = this.#execTarget(containerId, cmd);
     return this.#executorOf(pod).execStream(
@@ -548,6 +561,7 @@ export class RuntimeService implements RuntimeApi {
   checkExec(containerId: string, cmd: readonly string[]): Promise<void> {
     return Promise.resolve().then(() => {
       this.#checkOpen();
+      containerId = this.#containerId(containerId);
       this.#execTarget(containerId, cmd);
     });
   }
@@ -555,12 +569,14 @@ export class RuntimeService implements RuntimeApi {
   checkAttach(containerId: string): Promise<void> {
     return Promise.resolve().then(() => {
       this.#checkOpen();
+      containerId = this.#containerId(containerId);
       this.#attachTarget(containerId);
     });
   }
 
   async attach(containerId: string, io: StreamIo): Promise<void> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     const { container, task } = this.#attachTarget(containerId);
     if (task.stdio !== undefined) {
       await attachToTask(task.stdio, task.exited, io, container.config.stdinOnce === true);
@@ -571,6 +587,7 @@ export class RuntimeService implements RuntimeApi {
 
   async reopenContainerLog(containerId: string): Promise<void> {
     this.#checkOpen();
+    containerId = this.#containerId(containerId);
     await this.#locks.run(containerId, async () => {
       const entry = this.#containers.get(containerId);
       if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
@@ -589,6 +606,31 @@ export class RuntimeService implements RuntimeApi {
         );
       }
     });
+  }
+
+  /**
+   * The id of the container `name` names (its id or a unique prefix, as containerd resolves
+   * them), or `name` itself when it names none; an ambiguous prefix is refused.
+   */
+  #containerId(name: string): string {
+    return this.#resolved(this.#containers.resolve(name), name, 'containers');
+  }
+
+  /** As {@link #containerId}, for pods. */
+  #podId(name: string): string {
+    return this.#resolved(this.#pods.resolve(name), name, 'pods');
+  }
+
+  #resolved(resolution: IdResolution, name: string, what: string): string {
+    if (resolution.kind === 'id') return resolution.id;
+    if (resolution.kind === 'ambiguous') {
+      refuse(
+        'ambiguous-id',
+        this.options.compat,
+        `id prefix "${name}" matches ${resolution.matches} ${what}; give more of the id`,
+      );
+    }
+    return name;
   }
 
   /** The running container `containerId` with a log, for an attach. */
@@ -612,6 +654,7 @@ export class RuntimeService implements RuntimeApi {
 
   async portForward(podId: string, port: number): Promise<Duplex> {
     this.#checkOpen();
+    podId = this.#podId(podId);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw errors.invalidArgument(`pod "${podId}": port ${port} is not in 1..65535`);
     }
@@ -643,6 +686,7 @@ export class RuntimeService implements RuntimeApi {
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {
+    containerId = this.#containerId(containerId);
     const entry = this.#containers.get(containerId);
     if (entry === undefined) throw errors.notFound(`container "${containerId}"`);
     return this.#statsOf(entry);
