@@ -23,11 +23,10 @@
  * Parts that cannot run here (no root, no containerd, no runc executor) are skipped with a
  * note on stderr, never faked.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CriDriver } from '../src/drivers/cri.js';
 import type { Driver, PodSpec } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/registry.js';
@@ -44,9 +43,9 @@ import {
   startContainerd,
   stopContainerd,
 } from '../scripts/containerd.js';
+import { spawnServe, stopServe } from './serve-process.js';
 import type { BenchContext, BenchRecord } from './bench-types.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const concurrency = 4;
 
 /** What a closed-loop run of cycles measured. */
@@ -306,49 +305,6 @@ export async function fixedCpuMsPerSec(
   });
   const span = spanBetween(run.ticks, 4000, pauseMs);
   return span.elapsedMs > 0 ? span.cpuUs / 1000 / (span.elapsedMs / 1000) : Number.NaN;
-}
-
-/** Spawns `churn serve` (from src, through tsx) and resolves once it listens. */
-async function spawnServe(
-  dir: string,
-  extra: readonly string[],
-): Promise<{ child: ChildProcess; endpoint: string }> {
-  const socket = join(dir, 'churn.sock');
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli/main.ts'),
-      'serve',
-      '--socket',
-      socket,
-      '--state-dir',
-      join(dir, 'state'),
-      ...extra,
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) =>
-      reject(new Error(`churn serve exited with ${String(code)}: ${output.trim()}`)),
-    );
-  });
-  return { child, endpoint: `unix://${socket}` };
-}
-
-async function stopServe(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 function rate(run: CycleRun): number {
