@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import type { Driver, RuntimeInfo } from '../drivers/driver.js';
+import type { LiveStatus } from '../load/live-status.js';
 import { MetricsExporter } from '../metrics/exporter.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { MetricsPusher, checkPushgatewayUrl } from '../metrics/pushgateway.js';
@@ -281,6 +282,11 @@ export class RunMetrics {
       (info) => this.#connected(info),
       () => this.#sampler.trackCall(),
     );
+  }
+
+  /** The runner's live status: while the runtime is unreachable, `churn_target_up` reads 0. */
+  live(status: LiveStatus): void {
+    this.#exporter?.setReachable(status.unreachableForMs === 0);
   }
 
   #connected(info: RuntimeInfo): void {

@@ -179,7 +179,10 @@ async function runWithMetrics(
       signal: stop.signal,
       cutSignal: cut.signal,
       harnessLagP99Ms: () => metrics.harnessLagP99Ms(),
-      ...(status !== undefined ? { onStatus: (s) => status.update(s) } : {}),
+      onStatus: (s) => {
+        metrics.live(s);
+        status?.update(s);
+      },
       ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
     });
   } finally {

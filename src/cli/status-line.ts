@@ -16,6 +16,7 @@ const plainIntervalMs = 10_000;
  *   ramp 2/3 01:15/1:02:05 · 41.3 cycles/s · p99(cycle) 182ms · cycles 3050 ok 3 err · in-flight 47
  *   smoke 1/1 00:16/00:10 draining 8 in-flight · 0.0 cycles/s · … · dropped 19595 (98.0%)
  *   smoke 1/1 00:12/00:10 overrun +2.0s · …
+ *   soak 1/1 12:40/24:00:00 · runtime UNREACHABLE for 4.2s · 0.5 cycles/s · …
  */
 export function formatStatus(status: LiveStatus): string {
   const phase =
@@ -25,6 +26,9 @@ export function formatStatus(status: LiveStatus): string {
   const p99 = status.cycleP99Ms === undefined ? '–' : formatMs(status.cycleP99Ms);
   const parts = [
     `${phase} ${clock(status.elapsedMs)}/${clock(status.totalMs)}${stageTag(status)}`,
+    ...(status.unreachableForMs > 0
+      ? [`runtime UNREACHABLE for ${formatDuration(status.unreachableForMs)}`]
+      : []),
     `${formatRate(status.cyclesPerSec)} cycles/s`,
     `p99(cycle) ${p99}`,
     `cycles ${status.cycles.succeeded} ok ${status.errors} err`,

@@ -45,6 +45,10 @@ export interface LiveStatus {
   readonly openLoop: boolean;
   /** Open-loop arrivals dropped. */
   readonly dropped: number;
+  /**
+   * How long the runtime has been unreachable (an outage: outages.ts), ms; 0 while it answers.
+   */
+  readonly unreachableForMs: number;
 }
 
 /** What the runner knows when it tells its stage; see {@link liveStage}. */

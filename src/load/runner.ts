@@ -699,6 +699,7 @@ class Run {
       inflight: this.#inflight.size,
       openLoop: this.#plan.phases.some((p) => p.kind === 'open'),
       dropped: this.#dropped,
+      unreachableForMs: this.#outages.openForMs(nowMs),
     };
   }
 

@@ -180,7 +180,7 @@ export const metricCatalog: readonly MetricSpec[] = Object.freeze([
     name: 'churn_target_up',
     type: 'gauge',
     labels: ['target'],
-    help: 'The sampled runtime daemon (label target: containerd, churn-core, or the --target-process name) could be read at the last sample: 1, or 0 when it is gone.',
+    help: 'The sampled runtime daemon (label target: containerd, churn-core, or the --target-process name) could be read at the last sample and the run reaches it: 1; 0 when it is gone or during an outage (cycles failing UNAVAILABLE).',
     group: 'target',
   },
   {

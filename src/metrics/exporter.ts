@@ -113,6 +113,7 @@ export class MetricsExporter implements RecorderObserver {
   #dropped = 0;
   #inflight = 0;
   #resources: ResourceSample | undefined;
+  #reachable = true;
 
   constructor(options: MetricsExporterOptions) {
     this.#base = { scenario: options.scenario, driver: options.driver };
@@ -257,6 +258,14 @@ export class MetricsExporter implements RecorderObserver {
   }
 
   /** The latest resource sample, exported as churn_process_* and churn_target_*. */
+  /**
+   * Whether the run reaches its runtime (false during an outage): `churn_target_up` is 0 while
+   * it does not, even when the daemon's process can still be read.
+   */
+  setReachable(reachable: boolean): void {
+    this.#reachable = reachable;
+  }
+
   setResources(sample: ResourceSample): void {
     this.#resources = sample;
   }
@@ -292,7 +301,7 @@ export class MetricsExporter implements RecorderObserver {
       config(metricSpec('churn_target_up'), registry, () => {
         up.reset();
         const t = target();
-        if (t !== undefined) up.set({ target: t.name }, t.up ? 1 : 0);
+        if (t !== undefined) up.set({ target: t.name }, t.up && this.#reachable ? 1 : 0);
       }),
     );
     const cpu: Counter = new Counter(

@@ -24,6 +24,7 @@ import {
   palette,
   percentileDecades,
   type ChartAxis,
+  type ChartBand,
   type ChartEvent,
   type ChartSeries,
 } from './svg-chart.js';
@@ -179,6 +180,33 @@ export function phaseMarkers(
   return events.length <= 2 ? events.slice(1) : events;
 }
 
+/**
+ * The run's outages as shaded spans of the timeline (seconds from the first recorded phase's
+ * start): an outage's times count from the run's start, so the planned length of the phases
+ * before the first recorded one (a warm-up) is taken off, as for {@link phaseMarkers}. One
+ * still open at the end runs to the timeline's end.
+ */
+export function outageBands(report: Report): ChartBand[] {
+  const phases = report.scenario.load.phases;
+  const firstRecorded = phases.findIndex((p) => !('record' in p) || p.record);
+  const offsetMs = phases
+    .slice(0, Math.max(0, firstRecorded))
+    .reduce((sum, p) => sum + p.durationMs, 0);
+  const endMs = report.timeline.intervals.reduce(
+    (e, i) => Math.max(e, i.startMs + i.durationMs),
+    0,
+  );
+  return report.outages.map((o) => {
+    const to = o.endMs === null ? Math.max(endMs, o.startMs - offsetMs) : o.endMs - offsetMs;
+    const lasted = o.endMs === null ? 'never came back' : formatDuration(o.endMs - o.startMs);
+    return {
+      from: (o.startMs - offsetMs) / 1000,
+      to: to / 1000,
+      label: `runtime unreachable: ${lasted}, ${o.failedCycles} cycles failed UNAVAILABLE`,
+    };
+  });
+}
+
 function seconds(value: number): string {
   return `${Number(value.toFixed(1))}s`;
 }
@@ -256,6 +284,7 @@ function latencyOverTimeSection(report: Report, ops: readonly [OpName, ReportOpe
       x: timeAxis(report, 'time (s after the first recorded phase)'),
       y: { label: 'latency', scale: 'log', format: formatMs },
       events: phaseMarkers(report.scenario.load.phases),
+      bands: outageBands(report),
     });
   });
   const width = report.timeline.intervals.reduce((w, i) => Math.max(w, i.durationMs), 0);
@@ -298,6 +327,7 @@ function throughputChart(report: Report, ops: readonly [OpName, ReportOperation]
     x: timeAxis(report),
     y: { label: 'ops/s', scale: 'linear', format: (v) => formatRate(v) },
     events: phaseMarkers(report.scenario.load.phases),
+    bands: outageBands(report),
   });
 }
 
@@ -342,6 +372,7 @@ function errorsChart(report: Report, ops: readonly [OpName, ReportOperation][]):
       x: timeAxis(report),
       y: { label: 'count', scale: 'linear', format: (v) => String(v) },
       events: phaseMarkers(report.scenario.load.phases),
+      bands: outageBands(report),
     })
   );
 }
@@ -374,6 +405,7 @@ function lagSection(report: Report): string {
             x: timeAxis(report),
             y: { label: 'lag', scale: 'log', format: formatMs },
             events: phaseMarkers(report.scenario.load.phases),
+            bands: outageBands(report),
           })),
   );
 }

@@ -41,6 +41,13 @@ export interface ChartAxis {
   readonly domain?: readonly [number, number];
 }
 
+/** A shaded span of x across the plot, e.g. an outage, with its label as the tooltip. */
+export interface ChartBand {
+  readonly from: number;
+  readonly to: number;
+  readonly label: string;
+}
+
 /** What {@link lineChart} draws. */
 export interface LineChartOptions {
   /** Identifies the chart in the page (data-chart). */
@@ -53,6 +60,8 @@ export interface LineChartOptions {
   readonly height?: number;
   /** Vertical markers (phase starts); those outside the x axis are left out. */
   readonly events?: readonly ChartEvent[];
+  /** Shaded spans (outages), cut to the x axis; those wholly outside it are left out. */
+  readonly bands?: readonly ChartBand[];
 }
 
 /** Colours that stay apart on white, in order. */
@@ -138,6 +147,16 @@ export function lineChart(options: LineChartOptions): string {
     `<text class="axis-label" transform="translate(-50,${plotHeight / 2}) rotate(-90)" text-anchor="middle">${esc(options.y.label)}</text>`,
   );
   const [xLo, xHi] = xScale.domain;
+  for (const b of options.bands ?? []) {
+    const from = Math.max(xLo, Math.min(b.from, b.to));
+    const to = Math.min(xHi, Math.max(b.from, b.to));
+    if (xs.length === 0 || !(from <= to)) continue;
+    const x = round(xScale.map(from));
+    const w = Math.max(1, round(xScale.map(to) - xScale.map(from)));
+    parts.push(
+      `<g class="band" data-band="${esc(b.label)}"><rect x="${x}" y="0" width="${w}" height="${plotHeight}" fill="#d62728" fill-opacity="0.15"/><title>${esc(b.label)}</title></g>`,
+    );
+  }
   for (const e of options.events ?? []) {
     if (xs.length === 0 || !(e.x >= xLo && e.x <= xHi)) continue;
     const x = round(xScale.map(e.x));

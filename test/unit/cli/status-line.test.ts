@@ -15,6 +15,7 @@ const status: LiveStatus = {
   inflight: 47,
   openLoop: true,
   dropped: 2,
+  unreachableForMs: 0,
 };
 
 function output(isTTY: boolean): {
@@ -80,6 +81,11 @@ describe('status line', () => {
       'a closed loop: no drop count',
       { openLoop: false, dropped: 0, phase: { ...status.phase!, kind: 'closed' } },
       '· in-flight 47',
+    ],
+    [
+      'an outage: how long the runtime has been unreachable, right after the clock',
+      { unreachableForMs: 4200 },
+      'ramp 2/3 01:15/1:02:05 · runtime UNREACHABLE for 4.2s · 41.3 cycles/s',
     ],
     ['sub-millisecond latency in µs, as the summary', { cycleP99Ms: 0.85 }, 'p99(cycle) 850µs'],
     ['high rates in whole numbers, as the summary', { cyclesPerSec: 1234.5 }, '1235 cycles/s'],

@@ -244,6 +244,15 @@ describe('MetricsExporter', () => {
     expect(sum(s, 'churn_process_resident_memory_bytes')).toBe(100e6);
     expect(sum(s, 'churn_process_event_loop_lag_p99_seconds')).toBe(0.002);
 
+    // An outage (the run's cycles fail UNAVAILABLE): down, though the process can be read.
+    exporter.setReachable(false);
+    s = await scrape(exporter);
+    expect(sum(s, 'churn_target_up', target)).toBe(0);
+    expect(sum(s, 'churn_target_resident_memory_bytes', target)).toBe(50e6);
+    exporter.setReachable(true);
+    s = await scrape(exporter);
+    expect(sum(s, 'churn_target_up', target)).toBe(1);
+
     exporter.setResources({
       atMs: 1000,
       harness,

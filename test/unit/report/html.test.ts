@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareReports } from '../../../src/report/compare/compare.js';
 import { renderCompareHtml } from '../../../src/report/render/compare-html.js';
 import {
+  outageBands,
   percentileLabel,
   phaseMarkers,
   renderReportHtml,
@@ -315,6 +316,49 @@ describe('phase markers', () => {
         expect(body).toMatch(/<title>start: max [\d.]+(µs|ms|s)<\/title>/);
       }
     }
+  });
+});
+
+describe('outages on the timeline', () => {
+  it('shades each outage on every timeline chart, after a warm-up too, with what it cost', () => {
+    const warmed = syntheticReport({
+      seed: 3,
+      ops: defaultOps(),
+      durationMs: 6000,
+      lag: true,
+      scenario: {
+        load: {
+          phases: [
+            { name: 'warm', duration: '2s', concurrency: 1, record: false },
+            { name: 'steady', duration: '6s', concurrency: 2 },
+          ],
+        },
+      },
+    });
+    const withOutages: Report = {
+      ...warmed,
+      outages: [
+        { startMs: 3000, endMs: 4500, failedCycles: 7 },
+        { startMs: 6500, endMs: null, failedCycles: 3 },
+      ],
+    };
+    const bands = outageBands(withOutages);
+    expect(bands.map((b) => [b.from, b.to])).toEqual([
+      [1, 2.5],
+      [4.5, 6],
+    ]);
+    expect(bands[0]!.label).toBe('runtime unreachable: 1.5s, 7 cycles failed UNAVAILABLE');
+    expect(bands[1]!.label).toContain('never came back');
+    const page = renderReportHtml(withOutages);
+    for (const svg of page.split('<svg class="chart" ').slice(1)) {
+      const id = /^data-chart="([^"]+)"/.exec(svg)![1]!;
+      const body = svg.slice(0, svg.indexOf('</svg>'));
+      if (id.startsWith('latency-') || id === 'throughput' || id === 'lag') {
+        expect(body.match(/class="band"/g), id).toHaveLength(2);
+      }
+    }
+    // No outage, no band.
+    expect(renderReportHtml(warmed)).not.toContain('class="band"');
   });
 });
 
