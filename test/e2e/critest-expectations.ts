@@ -91,17 +91,6 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
       'ReopenContainerLog is not in churn\'s CRI service: the call is UNIMPLEMENTED (critest: "Expected success, but got an error").',
   },
   {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=false and stdin=false [Conformance]',
-    on: ['runc', 'process'],
-    reason:
-      'Exec (the streaming call, not ExecSync) is not in churn\'s CRI service and there is no streaming server: the call is UNIMPLEMENTED ("failed to exec in container").',
-  },
-  {
-    spec: '[k8s.io] Streaming runtime should support streaming interfaces runtime should support exec with tty=true and stdin=true [Conformance]',
-    on: ['runc', 'process'],
-    reason: 'Exec (streaming) is UNIMPLEMENTED in churn, as for the tty=false spec.',
-  },
-  {
     spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
     on: ['runc', 'process'],
     reason:
