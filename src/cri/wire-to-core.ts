@@ -17,6 +17,7 @@ import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerCo
 import type { ContainerFilter__Output } from './generated/runtime/v1/ContainerFilter.js';
 import type { ContainerStatsFilter__Output } from './generated/runtime/v1/ContainerStatsFilter.js';
 import type { ImageSpec__Output } from './generated/runtime/v1/ImageSpec.js';
+import type { LinuxContainerSecurityContext__Output } from './generated/runtime/v1/LinuxContainerSecurityContext.js';
 import type { NamespaceOption__Output } from './generated/runtime/v1/NamespaceOption.js';
 import type { PodSandboxConfig__Output } from './generated/runtime/v1/PodSandboxConfig.js';
 import type { PodSandboxFilter__Output } from './generated/runtime/v1/PodSandboxFilter.js';
@@ -105,6 +106,7 @@ export function decodePodSandboxConfig(
       `${field}.linux.security_context.namespace_options`,
       c.linux?.securityContext?.namespaceOptions,
     ),
+    ...(c.linux?.securityContext?.privileged === true ? { privileged: true } : {}),
   };
 }
 
@@ -145,6 +147,50 @@ export function decodeContainerConfig(
     ...(security?.capabilities?.dropCapabilities.length
       ? { dropCapabilities: security.capabilities.dropCapabilities }
       : {}),
+    ...(security == null ? {} : decodeIdentity(rpc, security)),
+  };
+}
+
+/** Largest uid or gid (the OCI spec's uint32). */
+const maxId = 0xffff_ffff;
+
+function decodeId(rpc: string, field: string, value: string | number): number {
+  const n = int64ToNumber(value);
+  if (n < 0 || n > maxId) throw invalidField(rpc, field, `must be within 0..${maxId}, not ${n}`);
+  return n;
+}
+
+/** The user, groups, no_new_privs and masked and read-only paths of a security context. */
+function decodeIdentity(
+  rpc: string,
+  security: LinuxContainerSecurityContext__Output,
+): Partial<ContainerConfig> {
+  const field = 'config.linux.security_context';
+  const paths = (name: string, list: readonly string[]): void => {
+    list.forEach((p, i) => {
+      if (!p.startsWith('/')) throw invalidField(rpc, `${field}.${name}[${i}]`, 'must be absolute');
+    });
+  };
+  paths('masked_paths', security.maskedPaths);
+  paths('readonly_paths', security.readonlyPaths);
+  return {
+    ...(security.runAsUser != null
+      ? { runAsUser: decodeId(rpc, `${field}.run_as_user`, security.runAsUser.value) }
+      : {}),
+    ...(security.runAsUsername !== '' ? { runAsUsername: security.runAsUsername } : {}),
+    ...(security.runAsGroup != null
+      ? { runAsGroup: decodeId(rpc, `${field}.run_as_group`, security.runAsGroup.value) }
+      : {}),
+    ...(security.supplementalGroups.length > 0
+      ? {
+          supplementalGroups: security.supplementalGroups.map((g, i) =>
+            decodeId(rpc, `${field}.supplemental_groups[${i}]`, g),
+          ),
+        }
+      : {}),
+    ...(security.noNewPrivs ? { noNewPrivs: true } : {}),
+    ...(security.maskedPaths.length > 0 ? { maskedPaths: security.maskedPaths } : {}),
+    ...(security.readonlyPaths.length > 0 ? { readonlyPaths: security.readonlyPaths } : {}),
   };
 }
 

@@ -36,13 +36,15 @@ import type {
   SandboxSpec,
   TaskSpec,
 } from './executors/executor.js';
+import { readImageAccounts, resolveProcessUser } from './executors/oci-identity.js';
+import { defaultMaskedPaths, defaultReadonlyPaths } from './executors/oci-security.js';
 import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
 import { attachToTask } from './executors/task-stdio.js';
 import { followLog } from './log-follow.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
-import { ImageStore } from './images/image-store.js';
+import { ImageStore, type ImageRecord } from './images/image-store.js';
 import { tryNormalizeReference } from './images/reference.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import {
@@ -78,6 +80,7 @@ import type {
   PodFilter,
   PodSandbox,
   PodSandboxConfig,
+  ProcessUser,
   RuntimeCondition,
   StreamIo,
   StringMap,
@@ -351,7 +354,7 @@ export class RuntimeService implements RuntimeApi {
   async createContainer(
     podId: string,
     config: ContainerConfig,
-    _podConfig: PodSandboxConfig,
+    podConfig: PodSandboxConfig,
   ): Promise<string> {
     this.#checkOpen();
     podId = this.#podId(podId);
@@ -363,6 +366,12 @@ export class RuntimeService implements RuntimeApi {
       if (pod === undefined) throw errors.notFound(`pod "${podId}"`);
       checkCreate(pod.pod, this.options.compat);
       checkExecutorCanRun(config, pod.executor);
+      if (config.privileged === true && podConfig.privileged !== true) {
+        // As containerd: the sandbox config sent with the request must allow it.
+        throw errors.invalidArgument(
+          `container "${config.metadata.name}": privileged, but the pod's sandbox config is not (linux.security_context.privileged)`,
+        );
+      }
       const existing = this.#containers.idByName(podId, config.metadata);
       if (existing !== undefined) {
         refuse(
@@ -378,6 +387,8 @@ export class RuntimeService implements RuntimeApi {
           `container "${config.metadata.name}": no command (neither the config nor image ${config.image} gives one)`,
         );
       }
+      const user = await this.#userOf(config, image);
+      checkExecutorCanRunAs(config, user, pod.executor);
       const id = randomHexId();
       const logDir = pod.pod.config.logDirectory;
       const container: Container = {
@@ -394,6 +405,7 @@ export class RuntimeService implements RuntimeApi {
         message: '',
         pid: 0,
         logPathAbs: logDir !== '' && config.logPath !== '' ? join(logDir, config.logPath) : '',
+        user,
       };
       await this.#journal.put('container', id, { container, taskRef: undefined });
       this.#containers.add({
@@ -965,7 +977,22 @@ export class RuntimeService implements RuntimeApi {
       cwd: isAbsolute(cwd) ? cwd : `/${cwd}`,
       logPath: container.logPathAbs,
       ...(container.config.stdin === true ? { stdin: true } : {}),
+      ...(container.user === undefined ? {} : { user: container.user }),
+      security: container.config, // the TaskSecurity fields of the CRI config
     };
+  }
+
+  /** Who `config`'s processes run as in `image` (oci-identity.ts); INVALID_ARGUMENT if unknown. */
+  async #userOf(config: ContainerConfig, image: ImageRecord): Promise<ProcessUser> {
+    const request = { ...config, imageUser: image.image.spec.user };
+    try {
+      return resolveProcessUser(request, await readImageAccounts(image.rootfs));
+    } catch (err) {
+      if (err instanceof ChurnError) {
+        throw errors.invalidArgument(`container "${config.metadata.name}": ${err.message}`);
+      }
+      throw err;
+    }
   }
 
   async #statsOf(entry: ContainerEntry): Promise<ContainerStats> {
@@ -1138,18 +1165,55 @@ function checkContainerConfig(config: ContainerConfig): void {
 /**
  * Refuses what `executor` cannot do rather than ignoring it: the process executor runs tasks
  * with the core's own user and capabilities, so it can neither grant (privileged, added
- * capabilities) nor take away (dropped capabilities) any.
+ * capabilities) nor take away (dropped capabilities, no_new_privs) privileges, set
+ * supplementary groups, or mask paths. The default masked and read-only paths (what the
+ * kubelet sends) are accepted and not applied: its tasks see the host's /proc and /sys anyway.
  */
 function checkExecutorCanRun(config: ContainerConfig, executor: ExecutorName): void {
   if (executor !== 'process') return;
+  const masked = (config.maskedPaths ?? []).filter((p) => !kubeletMaskedPaths.has(p));
+  const readOnly = (config.readonlyPaths ?? []).filter((p) => !kubeletReadonlyPaths.has(p));
   const asked = [
     ...(config.privileged === true ? ['privileged'] : []),
     ...(config.addCapabilities ?? []).map((c) => `add capability ${c}`),
     ...(config.dropCapabilities ?? []).map((c) => `drop capability ${c}`),
+    ...(config.noNewPrivs === true ? ['no_new_privs'] : []),
+    ...(config.supplementalGroups ?? []).map((g) => `supplemental group ${g}`),
+    ...masked.map((p) => `masked path ${p}`),
+    ...readOnly.map((p) => `read-only path ${p}`),
   ];
   if (asked.length > 0) {
     throw errors.invalidArgument(
-      `container "${config.metadata.name}": the process executor runs tasks with the core's own privileges and cannot change them (${asked.join(', ')}); use --executor runc`,
+      `container "${config.metadata.name}": the process executor runs tasks with the core's own user and privileges and cannot change them (${asked.join(', ')}); use --executor runc`,
+    );
+  }
+}
+
+/** The kubelet's default masked paths (containerd's, and /sys/devices/virtual/powercap). */
+const kubeletMaskedPaths: ReadonlySet<string> = new Set([
+  ...defaultMaskedPaths,
+  '/sys/devices/virtual/powercap',
+]);
+const kubeletReadonlyPaths: ReadonlySet<string> = new Set(defaultReadonlyPaths);
+
+/**
+ * Refuses a user the process executor cannot run as: its tasks run as the core itself, since
+ * another uid could not even reach the image's rootfs in the core's private (0700) state
+ * directory. A user the config or image names is accepted only when it is the core's own uid
+ * and gid with no additional groups.
+ */
+function checkExecutorCanRunAs(
+  config: ContainerConfig,
+  user: ProcessUser,
+  executor: ExecutorName,
+): void {
+  if (executor !== 'process' || !user.named) return;
+  const own = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const extra = user.additionalGids.filter((g) => g !== user.gid);
+  if (user.uid !== own.uid || user.gid !== own.gid || extra.length > 0) {
+    const groups = extra.length > 0 ? ` and additional groups ${extra.join(', ')}` : '';
+    throw errors.invalidArgument(
+      `container "${config.metadata.name}": the process executor runs tasks as the core's own user (uid ${own.uid}, gid ${own.gid}), not as uid ${user.uid}, gid ${user.gid}${groups}; use --executor runc`,
     );
   }
 }

@@ -70,6 +70,14 @@ const containerRecord = z.looseObject({
     message: z.string(),
     pid: count,
     logPathAbs: z.string(),
+    user: z
+      .looseObject({
+        uid: count,
+        gid: count,
+        additionalGids: z.array(count),
+        named: z.boolean(),
+      })
+      .optional(),
   }),
   taskRef: taskRef.optional(),
 });

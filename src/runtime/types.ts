@@ -38,6 +38,8 @@ export interface PodSandboxConfig {
   readonly pidMode: NamespaceMode;
   /** IPC namespace mode. */
   readonly ipcMode: NamespaceMode;
+  /** CRI linux.security_context.privileged: the pod may have privileged containers. */
+  readonly privileged?: boolean;
 }
 
 /** A pod sandbox as the core stores it. */
@@ -83,12 +85,32 @@ export interface ContainerConfig {
   readonly stdinOnce?: boolean;
   /**
    * CRI linux.security_context.privileged and .capabilities (names such as NET_ADMIN, or ALL).
-   * The process executor refuses them (it cannot change its tasks' privileges); the runc
-   * executor does not apply them yet (its tasks have a fixed capability set).
+   * The runc executor applies them as containerd does; the process executor refuses them (it
+   * cannot change its tasks' privileges).
    */
   readonly privileged?: boolean;
   readonly addCapabilities?: readonly string[];
   readonly dropCapabilities?: readonly string[];
+  /** CRI run_as_user, run_as_username, run_as_group and supplemental_groups (see oci-identity.ts). */
+  readonly runAsUser?: number;
+  readonly runAsUsername?: string;
+  readonly runAsGroup?: number;
+  readonly supplementalGroups?: readonly number[];
+  /** CRI no_new_privs: the task cannot gain privileges (setuid binaries, file capabilities). */
+  readonly noNewPrivs?: boolean;
+  /** CRI masked_paths and readonly_paths; absent or empty: none (as containerd 1.6's CRI). */
+  readonly maskedPaths?: readonly string[];
+  readonly readonlyPaths?: readonly string[];
+}
+
+/** The identity a container's processes run as, resolved when it is created (oci-identity.ts). */
+export interface ProcessUser {
+  readonly uid: number;
+  readonly gid: number;
+  /** Supplementary gids, sorted, `gid` included. */
+  readonly additionalGids: readonly number[];
+  /** True when the config or the image names a user; false for the default (root). */
+  readonly named: boolean;
 }
 
 /** A container as the core stores it. */
@@ -113,6 +135,8 @@ export interface Container {
   readonly pid: number;
   /** Absolute path of the container's CRI-format log file, or '' when it has none. */
   readonly logPathAbs: string;
+  /** Who its processes run as; absent in the state of an earlier core (then root, unnamed). */
+  readonly user?: ProcessUser;
 }
 
 /** An image in the core's store. */

@@ -16,8 +16,8 @@ const noMounts =
   "churn's CRI subset has no `mounts`: CreateContainer's are dropped and ContainerStatus reports none.";
 const processRefusesPrivileged =
   'process: CreateContainer is refused with INVALID_ARGUMENT (the container is privileged; the process executor cannot grant privileges and says to use --executor runc).';
-const noUsers =
-  'churn applies no user or group from the CRI config or the image: runc tasks run as 0:0, process tasks as the core (root here), so `id` reports root (0).';
+const processRefusesUser =
+  "process: CreateContainer is refused with INVALID_ARGUMENT naming --executor runc: the process executor runs tasks as the core's own user (root here) and cannot set another uid, gid or groups. runc passes: it resolves the user and groups as containerd does.";
 
 export const critestExpectedFailures: readonly ExpectedFailure[] = [
   // ── image artifacts: the stand-in images cannot give what critest looks for ────────────
@@ -31,19 +31,19 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     spec: `${sc} MaskedPaths`,
     on: ['containerd', 'runc', 'process'],
     reason:
-      'Image artifact, and a churn gap. critest masks /bin/ls and expects `sh -c ls` to fail with "Permission denied". With Debian\'s busybox-static neither can happen: its sh runs applets itself without looking at /bin/ls, and /bin/ls is a symlink, so containerd masks /bin/busybox and the container cannot start ("sh": not found). churn does not apply masked paths at all (not in its CRI subset): runc and process containers start and `ls` runs.',
+      'Image artifact. critest masks /bin/ls and expects `sh -c ls` to fail with "Permission denied". With Debian\'s busybox-static neither can happen: its sh runs applets itself without looking at /bin/ls, and /bin/ls is a symlink, so containerd and churn\'s runc executor (which applies masked paths as containerd does) mask /bin/busybox and the container cannot start ("sh": not found). process: CreateContainer is refused with INVALID_ARGUMENT (it cannot mask a path).',
   },
   {
     spec: '[k8s.io] Security Context NoNewPrivs should not allow privilege escalation when true',
     on: ['containerd', 'runc', 'process'],
     reason:
-      'Image artifact: the real nonewprivs image runs a setuid binary that prints "Effective uid: 1000". The stand-in (busybox) has no setuid binary and prints nothing, so the log critest reads is empty everywhere. churn would fail this spec with the real image too: it applies no RunAsUser (tasks run as root), and no_new_privs is fixed per executor (runc always sets it, process never does), whatever the spec asks.',
+      'Image artifact: the real nonewprivs image runs a setuid binary that prints "Effective uid: 1000". The stand-in (busybox) has no setuid binary and prints nothing, so the log critest reads is empty on containerd and runc (which applies RunAsUser 1000 and no_new_privs as asked). process: CreateContainer is refused with INVALID_ARGUMENT (it cannot set no_new_privs).',
   },
   {
     spec: '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false',
     on: ['containerd', 'runc', 'process'],
     reason:
-      'Image artifact: as the spec with no_new_privs true. The stand-in has no setuid binary to print "Effective uid: 0", so the log critest reads is empty everywhere. churn would fail this spec with the real image too: no RunAsUser, and the runc executor always sets no_new_privs.',
+      'Image artifact: as the spec with no_new_privs true. The stand-in has no setuid binary to print "Effective uid: 0", so the log critest reads is empty on containerd and runc. process: CreateContainer is refused with INVALID_ARGUMENT (it cannot run as uid 1000, nor give it the group 50000 of the image\'s /etc/group).',
   },
   {
     spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
@@ -117,39 +117,39 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
   },
   {
     spec: "[k8s.io] Security Context bucket if the container's primary UID belongs to some groups in the image, runtime should add SupplementalGroups to them",
-    on: ['runc', 'process'],
-    reason: `${noUsers} critest expects "1000 1234 50000": RunAsUser 1000, SupplementalGroups 1234, and group 50000 that the image's /etc/group gives user 1000.`,
+    on: ['process'],
+    reason: `${processRefusesUser} critest expects "1000 1234 50000": RunAsUser 1000, SupplementalGroups 1234, and group 50000 that the image's /etc/group gives user 1000.`,
   },
   {
     spec: `${sc} RunAsUser`,
-    on: ['runc', 'process'],
-    reason: `${noUsers} critest expects \`id -u\` to print 1001.`,
+    on: ['process'],
+    reason: `${processRefusesUser} critest expects \`id -u\` to print 1001.`,
   },
   {
     spec: `${sc} RunAsUserName`,
-    on: ['runc', 'process'],
-    reason: `${noUsers} critest expects \`id -nu\` to print nobody.`,
+    on: ['process'],
+    reason: `${processRefusesUser} critest expects \`id -nu\` to print nobody.`,
   },
   {
     spec: `${sc} RunAsGroup`,
-    on: ['runc', 'process'],
-    reason: `${noUsers} critest expects "1001:1002".`,
+    on: ['process'],
+    reason: `${processRefusesUser} critest expects "1001:1002".`,
   },
   {
     spec: `${sc} SupplementalGroups`,
-    on: ['runc', 'process'],
-    reason: `${noUsers} critest expects \`id -G\` to list the supplemental groups 1234 and 5678.`,
+    on: ['process'],
+    reason: `${processRefusesUser} critest expects \`id -G\` to list the supplemental groups 1234 and 5678.`,
   },
   {
     spec: `${sc} ReadonlyPaths`,
-    on: ['runc', 'process'],
+    on: ['process'],
     reason:
-      'Read-only paths are not applied (not in churn\'s CRI subset): `touch /tmp/test` succeeds where critest expects "Read-only file system".',
+      'process: CreateContainer is refused with INVALID_ARGUMENT (it cannot make /tmp read-only). runc passes: it applies read-only paths as containerd does.',
   },
   {
     spec: `${sc} Privileged is true`,
-    on: ['runc', 'process'],
-    reason: `runc: \`privileged\` is ignored. The container keeps the runc executor's fixed capability set, which lacks CAP_NET_ADMIN, so \`brctl addbr foobar\` is not permitted. ${processRefusesPrivileged}`,
+    on: ['process'],
+    reason: `${processRefusesPrivileged} runc passes: a privileged container gets every capability, as with containerd.`,
   },
   {
     spec: `${sc} Privileged is false`,
@@ -159,27 +159,27 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
   },
   {
     spec: `${sc} adding capability`,
-    on: ['runc', 'process'],
+    on: ['process'],
     reason:
-      'runc: added capabilities are ignored (the fixed set has no CAP_NET_ADMIN), so `brctl addbr` is not permitted. process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities).',
+      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes: it adds CAP_NET_ADMIN, so `brctl addbr` is permitted.',
   },
   {
     spec: `${sc} adding ALL capabilities`,
     on: ['process'],
     reason:
-      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes, because its fixed set leaves CapBnd non-zero, which is all critest checks.',
+      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes: ALL gives every capability the server has.',
   },
   {
     spec: `${sc} dropping capability`,
     on: ['process'],
     reason:
-      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes, because its fixed set has no CAP_NET_RAW, so ping is denied as critest expects.',
+      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes: it drops CAP_NET_RAW from the default set, so ping is denied.',
   },
   {
     spec: `${sc} dropping ALL capabilities`,
-    on: ['runc', 'process'],
+    on: ['process'],
     reason:
-      'runc: dropped capabilities are ignored, so CapBnd is the fixed set, not 0 as critest expects. process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities).',
+      'process: CreateContainer is refused with INVALID_ARGUMENT (the process executor cannot change capabilities). runc passes: CapBnd is 0.',
   },
   {
     spec: `${sc} that ReadOnlyRootfs is false`,

@@ -96,6 +96,62 @@ describe.skipIf(skip)('executor runc', () => {
     expect(body.filter((l) => l.startsWith('stderr'))).toEqual(['stderr F err']);
   });
 
+  it('runs a container as the user, groups and privileges its config asks for, as containerd does', async () => {
+    const c = await open();
+    const pod = podConfig({ privileged: true });
+    const podId = await c.runPodSandbox(pod, '');
+    const statusOf = async (
+      config: Parameters<typeof containerConfig>[0],
+    ): Promise<Record<string, string>> => {
+      const id = await c.createContainer(podId, containerConfig(config), pod);
+      await c.startContainer(id);
+      const r = await c.execSync(id, ['cat', '/proc/self/status'], 10);
+      const lines = r.stdout.toString().trim().split('\n');
+      return Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+    };
+    const plain = await statusOf({ name: 'plain' });
+    expect(plain.Uid?.split(/\s+/)[0]).toBe('0');
+    expect(plain.CapBnd).toBe('00000000a80425fb'); // containerd's default 14
+    expect(plain.NoNewPrivs).toBe('0');
+    const user = await statusOf({
+      name: 'user',
+      runAsUser: 54321,
+      runAsGroup: 54322,
+      supplementalGroups: [1234],
+      noNewPrivs: true,
+      dropCapabilities: ['ALL'],
+    });
+    expect([user.Uid?.split(/\s+/)[0], user.Gid?.split(/\s+/)[0], user.Groups]).toEqual([
+      '54321',
+      '54322',
+      '1234 54322',
+    ]);
+    expect([user.CapBnd, user.NoNewPrivs]).toEqual(['0000000000000000', '1']);
+    const ownCaps = /^CapEff:\s*(\S+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1];
+    const privileged = await statusOf({ name: 'privileged', privileged: true });
+    expect(privileged.CapBnd).toBe(ownCaps);
+    const refused: unknown = await c
+      .createContainer(
+        podId,
+        containerConfig({ name: 'refused', privileged: true }),
+        podConfig({ privileged: false }),
+      )
+      .catch((e: unknown) => e);
+    expect(isChurnError(refused, 'INVALID_ARGUMENT'), String(refused)).toBe(true);
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ name: 'ro', runAsUser: 54321, readonlyPaths: ['/tmp'] }),
+      pod,
+    );
+    await c.startContainer(id);
+    const touch = await c.execSync(id, ['sh', '-c', 'touch /tmp/x 2>&1'], 10);
+    expect(touch.exitCode).not.toBe(0);
+    expect(touch.stdout.toString()).toContain('Read-only file system');
+    await c.removePodSandbox(podId);
+  });
+
   it('kills a timed-out exec inside the container', async () => {
     const c = await open();
     const pod = podConfig();

@@ -160,6 +160,11 @@ describe('tasks of the process executor', () => {
     [{ privileged: true }, 'privileged'],
     [{ addCapabilities: ['NET_ADMIN'] }, 'add capability NET_ADMIN'],
     [{ dropCapabilities: ['ALL'] }, 'drop capability ALL'],
+    [{ noNewPrivs: true }, 'no_new_privs'],
+    [{ supplementalGroups: [1234] }, 'supplemental group 1234'],
+    [{ maskedPaths: ['/bin/ls'] }, 'masked path /bin/ls'],
+    [{ readonlyPaths: ['/tmp'] }, 'read-only path /tmp'],
+    [{ runAsUser: 54321 }, 'not as uid 54321'],
   ])('refuses %j with INVALID_ARGUMENT naming the runc executor', async (extra, named) => {
     const c = await openCore();
     const pod = podConfig();
@@ -172,6 +177,25 @@ describe('tasks of the process executor', () => {
     expect((err as Error).message).toContain(named);
     expect((err as Error).message).toContain('--executor runc');
     expect(await c.listContainers({ podId })).toEqual([]);
+  });
+
+  it("accepts the kubelet's default masked and read-only paths (and the core's own user) without applying them", async () => {
+    const c = await openCore();
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const own = process.getuid?.() ?? 0;
+    const id = await c.createContainer(
+      podId,
+      containerConfig({
+        runAsUser: own,
+        runAsGroup: process.getgid?.() ?? 0,
+        maskedPaths: ['/proc/kcore', '/sys/firmware', '/sys/devices/virtual/powercap'],
+        readonlyPaths: ['/proc/sys'],
+      }),
+      pod,
+    );
+    await c.startContainer(id);
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
   });
 
   it('reports CPU and memory of a running container with a timestamp', async () => {

@@ -5,7 +5,13 @@
  * shim. The stop policy (SIGTERM, grace period, SIGKILL) is the service's, not the executor's.
  */
 import type { Duplex } from 'node:stream';
-import type { ExecResult, NamespaceMode, StreamIo } from '../types.js';
+import type {
+  ContainerConfig,
+  ExecResult,
+  NamespaceMode,
+  ProcessUser,
+  StreamIo,
+} from '../types.js';
 import type { TaskStdio } from './task-stdio.js';
 
 /** Names of the executors. */
@@ -19,6 +25,17 @@ export interface SandboxSpec {
   readonly pidMode: NamespaceMode;
   readonly ipcMode: NamespaceMode;
 }
+
+/** The privileges a container's config asks for (CRI linux.security_context). */
+export type TaskSecurity = Pick<
+  ContainerConfig,
+  | 'privileged'
+  | 'addCapabilities'
+  | 'dropCapabilities'
+  | 'noNewPrivs'
+  | 'maskedPaths'
+  | 'readonlyPaths'
+>;
 
 /** What to run for a container. */
 export interface TaskSpec {
@@ -36,6 +53,10 @@ export interface TaskSpec {
   readonly logPath: string;
   /** Keep the task's stdin open and its output live for attach (task-stdio.ts). */
   readonly stdin?: boolean;
+  /** Who the task runs as (runc; absent: root). Process tasks run as the core, always. */
+  readonly user?: ProcessUser;
+  /** The privileges asked for; absent: none asked. */
+  readonly security?: TaskSecurity;
 }
 
 /** How a task ended. */

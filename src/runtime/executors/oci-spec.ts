@@ -1,8 +1,8 @@
 /**
  * The OCI runtime spec (config.json) the `runc` executor writes for a container or a pod's
  * pause process: a read-only root shared with the image, a tmpfs /tmp, proc/dev/sys, the
- * namespaces the pod shares, a cgroup under churn's own parent, no new privileges and runc's
- * default capabilities. Pure: unit-tested without runc.
+ * namespaces the pod shares, a cgroup under churn's own parent, and the user, capabilities and
+ * other privileges of oci-security.ts. Pure: unit-tested without runc.
  *
  * Network: the host's for a pod with host network (churn's default), else the pod's own
  * namespace, made new by the pause process and joined by the pod's containers. runc brings up
@@ -11,6 +11,8 @@
  * the host's, as runtimes do for host-network containers; in the pod's own network namespace
  * /sys is a fresh read-only sysfs, which shows that namespace's interfaces.
  */
+
+import { pauseSecurity, type OciSecurity } from './oci-security.js';
 
 /** Where a namespace comes from: a new one, the host's, or another process's (`/proc/<pid>/ns/<type>`). */
 export type NamespaceSource =
@@ -41,9 +43,9 @@ export interface OciSpecInput {
   readonly network: NamespaceSource;
   /** cgroup path, e.g. `/churn/<id>` (cgroup v1 hierarchies or v2 unified). */
   readonly cgroupsPath: string;
+  /** User and privileges; absent: {@link pauseSecurity} (containerd's defaults). */
+  readonly security?: OciSecurity;
 }
-
-const defaultCaps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 /** The OCI runtime spec for `input`, as a JSON-ready object. */
 export function ociSpec(input: OciSpecInput): Record<string, unknown> {
@@ -60,22 +62,20 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
       namespaces.push({ type, path: `/proc/${source.pid}/ns/${file}` });
   }
   const ownProc = input.pid.kind !== 'host';
+  const sec = input.security ?? pauseSecurity;
+  const caps = [...sec.capabilities];
+  const sysOptions = ['nosuid', 'noexec', 'nodev', ...(sec.privileged ? [] : ['ro'])];
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: { uid: sec.uid, gid: sec.gid, additionalGids: sec.additionalGids },
       args: input.args,
       env: input.env,
       cwd: input.cwd,
-      capabilities: {
-        bounding: defaultCaps,
-        effective: defaultCaps,
-        permitted: defaultCaps,
-        ambient: defaultCaps,
-      },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
+      noNewPrivileges: sec.noNewPrivileges,
     },
     root: { path: input.rootfs, readonly: true },
     hostname: input.uts.kind === 'new' ? input.hostname : undefined,
@@ -117,13 +117,13 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
             destination: '/sys',
             type: 'bind',
             source: '/sys',
-            options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+            options: ['rbind', ...sysOptions],
           }
         : {
             destination: '/sys',
             type: 'sysfs',
             source: 'sysfs',
-            options: ['nosuid', 'noexec', 'nodev', 'ro'],
+            options: sysOptions,
           },
       {
         destination: '/tmp',
@@ -141,20 +141,10 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      maskedPaths: [
-        '/proc/acpi',
-        '/proc/asound',
-        '/proc/kcore',
-        '/proc/keys',
-        '/proc/latency_stats',
-        '/proc/timer_list',
-        '/proc/timer_stats',
-        '/proc/sched_debug',
-        '/sys/firmware',
-        '/proc/scsi',
-      ],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      resources: { devices: [{ allow: sec.privileged, access: 'rwm' }] },
+      devices: sec.devices,
+      maskedPaths: sec.maskedPaths,
+      readonlyPaths: sec.readonlyPaths,
     },
   };
 }

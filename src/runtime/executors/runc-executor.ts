@@ -65,6 +65,9 @@ import type {
   TaskSpec,
   TaskUsage,
 } from './executor.js';
+import { listHostDevices } from './host-devices.js';
+import { capabilitiesOfStatus } from './oci-capabilities.js';
+import { containerSecurity } from './oci-security.js';
 import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
 import { dialInNamespace } from './pod-network.js';
 import { signalTree } from './process-tree.js';
@@ -104,6 +107,8 @@ export class RuncExecutor implements Executor {
   readonly #bundles: string;
   readonly #hostRoot: string;
   readonly #hostBinds: readonly BindMount[];
+  /** The core's effective capabilities: what ALL and privileged give a container. */
+  readonly #allCapabilities: readonly string[];
   readonly #clock: Clock;
   readonly #live = new LiveTasks();
   /** Ids of the containers starting or running here: what a sweep leaves alone. */
@@ -111,12 +116,17 @@ export class RuncExecutor implements Executor {
   readonly #sandboxes = new Map<string, Sandbox>();
   #closed = false;
 
-  private constructor(options: RuncExecutorOptions, hostBinds: readonly BindMount[]) {
+  private constructor(
+    options: RuncExecutorOptions,
+    hostBinds: readonly BindMount[],
+    allCapabilities: readonly string[],
+  ) {
     this.#runc = options.runcPath;
     this.#root = join(options.stateDir, 'runc');
     this.#bundles = join(options.stateDir, 'runc-bundles');
     this.#hostRoot = join(options.stateDir, 'runc-hostroot');
     this.#hostBinds = hostBinds;
+    this.#allCapabilities = allCapabilities;
     this.#clock = options.clock;
   }
 
@@ -138,7 +148,8 @@ export class RuncExecutor implements Executor {
       );
     }
     const hostBinds = await prepareHostRoot(join(options.stateDir, 'runc-hostroot'));
-    const executor = new RuncExecutor(options, hostBinds);
+    const allCapabilities = capabilitiesOfStatus(await readFile('/proc/self/status', 'utf8'));
+    const executor = new RuncExecutor(options, hostBinds, allCapabilities);
     await mkdir(executor.#root, { recursive: true });
     await mkdir(executor.#bundles, { recursive: true });
     return executor;
@@ -199,6 +210,11 @@ export class RuncExecutor implements Executor {
     }
     const pausePid = sandbox.task.ref.pid;
     const host = spec.rootfs === '/';
+    const privileged = spec.security?.privileged === true;
+    const security = containerSecurity(spec.security ?? {}, spec.user, {
+      allCapabilities: this.#allCapabilities,
+      hostDevices: privileged ? await listHostDevices() : [],
+    });
     return this.#run(
       spec.containerId,
       {
@@ -214,6 +230,7 @@ export class RuncExecutor implements Executor {
         network:
           spec.sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
         cgroupsPath: `/churn/${spec.containerId}`,
+        security,
       },
       spec.logPath,
       spec.sandbox.pidMode === 'CONTAINER',

@@ -76,6 +76,14 @@ describe('RunPodSandbox request', () => {
     };
     const decoded = decodePodSandboxConfig('RunPodSandbox', 'config', req.config);
     expect([decoded.networkMode, decoded.pidMode, decoded.ipcMode]).toEqual(['POD', 'POD', 'POD']);
+    expect(decoded).not.toHaveProperty('privileged');
+  });
+
+  it('decodes a privileged sandbox', () => {
+    const req = overTheWire('RunPodSandbox', {
+      config: { metadata: { name: 'p' }, linux: { securityContext: { privileged: true } } },
+    }) as { config: never };
+    expect(decodePodSandboxConfig('RunPodSandbox', 'config', req.config).privileged).toBe(true);
   });
 
   it.each([
@@ -147,6 +155,61 @@ describe('CreateContainer request', () => {
       addCapabilities: ['NET_ADMIN'],
       dropCapabilities: ['ALL'],
     });
+  });
+
+  it('decodes the user, groups, no_new_privs and masked and read-only paths', () => {
+    const req = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config: {
+        ...config,
+        linux: {
+          securityContext: {
+            runAsUser: { value: 1000 },
+            runAsUsername: 'nobody',
+            runAsGroup: { value: 0 },
+            supplementalGroups: [1234, '5678'],
+            noNewPrivs: true,
+            maskedPaths: ['/bin/ls'],
+            readonlyPaths: ['/tmp'],
+          },
+        },
+      },
+    }) as { config: never };
+    expect(decodeContainerConfig('CreateContainer', req.config)).toMatchObject({
+      runAsUser: 1000,
+      runAsUsername: 'nobody',
+      runAsGroup: 0,
+      supplementalGroups: [1234, 5678],
+      noNewPrivs: true,
+      maskedPaths: ['/bin/ls'],
+      readonlyPaths: ['/tmp'],
+    });
+    const plain = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config: { ...config, linux: { securityContext: {} } },
+    }) as { config: never };
+    const decoded = decodeContainerConfig('CreateContainer', plain.config);
+    for (const key of [
+      'runAsUser',
+      'runAsGroup',
+      'supplementalGroups',
+      'noNewPrivs',
+      'maskedPaths',
+    ]) {
+      expect(decoded).not.toHaveProperty(key);
+    }
+  });
+
+  it.each([
+    [{ runAsUser: { value: -1 } }, 'run_as_user'],
+    [{ runAsUser: { value: 1 }, supplementalGroups: [4294967296] }, 'supplemental_groups[0]'],
+    [{ maskedPaths: ['proc/kcore'] }, 'masked_paths[0]'],
+  ])('refuses %j naming the field', (securityContext, field) => {
+    const req = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config: { ...config, linux: { securityContext } },
+    }) as { config: never };
+    expect(() => decodeContainerConfig('CreateContainer', req.config)).toThrow(field);
   });
 
   it('tolerates a missing sandbox_config, as containerd does', () => {
