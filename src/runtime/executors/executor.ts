@@ -5,7 +5,7 @@
  * shim. The stop policy (SIGTERM, grace period, SIGKILL) is the service's, not the executor's.
  */
 import type { Duplex } from 'node:stream';
-import type { ExecResult, NamespaceMode, StreamIo } from '../types.js';
+import type { ExecResult, Mount, NamespaceMode, StreamIo, StringMap } from '../types.js';
 import type { TaskStdio } from './task-stdio.js';
 
 /** Names of the executors. */
@@ -18,7 +18,15 @@ export interface SandboxSpec {
   readonly networkMode: NamespaceMode;
   readonly pidMode: NamespaceMode;
   readonly ipcMode: NamespaceMode;
+  /** Kernel parameters to set in the pod's namespaces (CRI linux.sysctls). */
+  readonly sysctls?: StringMap;
 }
+
+/** A container's pid namespace: the pod's, its own, or that of another container's task. */
+export type PidNamespace =
+  | { readonly kind: 'pod' }
+  | { readonly kind: 'own' }
+  | { readonly kind: 'target'; readonly pid: number };
 
 /** What to run for a container. */
 export interface TaskSpec {
@@ -36,6 +44,12 @@ export interface TaskSpec {
   readonly logPath: string;
   /** Keep the task's stdin open and its output live for attach (task-stdio.ts). */
   readonly stdin?: boolean;
+  /** Host paths to bind into the container (CRI mounts). */
+  readonly mounts?: readonly Mount[];
+  /** No writable layer: the image's rootfs read-only (CRI readonly_rootfs). */
+  readonly readonlyRootfs?: boolean;
+  /** Absent: the pod's (`pod`) when the pod's pid mode is POD or NODE, else its own. */
+  readonly pid?: PidNamespace;
 }
 
 /** How a task ended. */
