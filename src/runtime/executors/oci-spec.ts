@@ -1,7 +1,8 @@
 /**
  * The OCI runtime spec (config.json) the `runc` executor writes for a container or a pod's
- * pause process: a read-only root shared with the image, a tmpfs /tmp, proc/dev/sys, the
- * namespaces the pod shares, a cgroup under churn's own parent, no new privileges and runc's
+ * pause process: a root read-only (the image's, or churn's host root with a tmpfs /tmp) or
+ * writable (a writable layer), proc/dev/sys, CRI mounts (oci-mounts.ts), the namespaces the
+ * pod shares with its sysctls, a cgroup under churn's own parent, no new privileges and runc's
  * default capabilities. Pure: unit-tested without runc.
  *
  * Network: the host's for a pod with host network (churn's default), else the pod's own
@@ -11,6 +12,8 @@
  * the host's, as runtimes do for host-network containers; in the pod's own network namespace
  * /sys is a fresh read-only sysfs, which shows that namespace's interfaces.
  */
+
+import { mergeMounts, type OciMount, type RootfsPropagation } from './oci-mounts.js';
 
 /** Where a namespace comes from: a new one, the host's, or another process's (`/proc/<pid>/ns/<type>`). */
 export type NamespaceSource =
@@ -41,6 +44,15 @@ export interface OciSpecInput {
   readonly network: NamespaceSource;
   /** cgroup path, e.g. `/churn/<id>` (cgroup v1 hierarchies or v2 unified). */
   readonly cgroupsPath: string;
+  /** The root is read-only (default true); false for a writable layer (writable-layer.ts). */
+  readonly readonlyRoot?: boolean;
+  /** A tmpfs on /tmp (default true): churn's read-only host root needs one; CRI images get none. */
+  readonly tmpfsTmp?: boolean;
+  /** CRI mounts (oci-mounts.ts), ordered; each replaces a default mount at its destination. */
+  readonly mounts?: readonly OciMount[];
+  readonly rootfsPropagation?: RootfsPropagation;
+  /** Kernel parameters (OCI `linux.sysctl`), set by runc in the new namespaces. */
+  readonly sysctl?: Readonly<Record<string, string>>;
 }
 
 const defaultCaps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -60,7 +72,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
       namespaces.push({ type, path: `/proc/${source.pid}/ns/${file}` });
   }
   const ownProc = input.pid.kind !== 'host';
-  return {
+  const spec = {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
@@ -77,7 +89,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
-    root: { path: input.rootfs, readonly: true },
+    root: { path: input.rootfs, readonly: input.readonlyRoot ?? true },
     hostname: input.uts.kind === 'new' ? input.hostname : undefined,
     mounts: [
       ownProc
@@ -141,6 +153,8 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
+      rootfsPropagation: input.rootfsPropagation,
+      sysctl: input.sysctl,
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       maskedPaths: [
         '/proc/acpi',
@@ -157,4 +171,6 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+  const defaults = spec.mounts.filter((m) => input.tmpfsTmp !== false || m.destination !== '/tmp');
+  return { ...spec, mounts: mergeMounts(defaults, input.mounts ?? []) };
 }
