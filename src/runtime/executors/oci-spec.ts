@@ -29,7 +29,7 @@ export interface BindMount {
 
 /** What {@link ociSpec} needs. */
 export interface OciSpecInput {
-  /** Host path of the root filesystem (used read-only). */
+  /** Host path of the root filesystem (read-only unless `readonlyRoot` is false). */
   readonly rootfs: string;
   /** Host directories bound read-only into the root (the host image's view of the host). */
   readonly binds: readonly BindMount[];
