@@ -13,6 +13,7 @@ import { isChurnError } from '../../src/common/errors.js';
 import { parseMountInfo } from '../../src/runtime/executors/oci-mounts.js';
 import type { RuntimeService } from '../../src/runtime/service.js';
 import type { ContainerConfig } from '../../src/runtime/types.js';
+import { WritableLayers } from '../../src/runtime/executors/writable-layer.js';
 import { containerConfig, openCore, podConfig, tempDir } from '../support/core-fixtures.js';
 import { runcAvailable } from '../support/executors.js';
 
@@ -204,5 +205,23 @@ describe.skipIf(skip)('executor runc: filesystems and namespaces', () => {
       .createContainer(podId, busybox({ name: 'c', pidMode: 'TARGET', pidTargetId: 'nope' }), pod)
       .catch((e: unknown) => e);
     expect(isChurnError(stopped, 'FAILED_PRECONDITION')).toBe(true);
+  });
+
+  it('makes a layer as an overlay here, and as a copy where overlayfs cannot mount', async () => {
+    const lower = await tempDir();
+    await writeFile(join(lower, 'image-file'), 'image');
+    for (const kind of ['overlay', 'copy'] as const) {
+      const dir = await tempDir();
+      const layers = await WritableLayers.open(dir, kind);
+      const root = await layers.create('c1', lower);
+      expect(await readFile(join(root, 'image-file'), 'utf8')).toBe('image');
+      await writeFile(join(root, 'image-file'), 'changed');
+      expect(await readFile(join(lower, 'image-file'), 'utf8')).toBe('image'); // never written
+      expect(mountsUnder(dir)).toEqual(kind === 'overlay' ? [root] : []);
+      await layers.remove('c1');
+      expect(mountsUnder(dir)).toEqual([]);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    expect((await WritableLayers.open(await tempDir())).kind).toBe('overlay'); // probed
   });
 });
