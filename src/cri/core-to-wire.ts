@@ -101,6 +101,13 @@ export function encodeContainerStatus(c: Container): WireContainerStatus {
     message: c.message,
     labels: { ...c.config.labels },
     annotations: { ...c.config.annotations },
+    mounts: (c.config.mounts ?? []).map((m) => ({
+      containerPath: m.containerPath,
+      hostPath: m.hostPath,
+      readonly: m.readonly,
+      selinuxRelabel: m.selinuxRelabel,
+      propagation: `PROPAGATION_${m.propagation}`,
+    })),
     logPath: c.logPathAbs,
   };
 }

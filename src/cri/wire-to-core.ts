@@ -8,6 +8,8 @@ import type {
   ContainerConfig,
   ContainerFilter,
   ContainerState,
+  Mount,
+  MountPropagation,
   NamespaceMode,
   PodFilter,
   PodSandboxConfig,
@@ -18,6 +20,7 @@ import type { ContainerFilter__Output } from './generated/runtime/v1/ContainerFi
 import type { ContainerStatsFilter__Output } from './generated/runtime/v1/ContainerStatsFilter.js';
 import type { ImageSpec__Output } from './generated/runtime/v1/ImageSpec.js';
 import type { LinuxContainerSecurityContext__Output } from './generated/runtime/v1/LinuxContainerSecurityContext.js';
+import type { Mount__Output } from './generated/runtime/v1/Mount.js';
 import type { NamespaceOption__Output } from './generated/runtime/v1/NamespaceOption.js';
 import type { PodSandboxConfig__Output } from './generated/runtime/v1/PodSandboxConfig.js';
 import type { PodSandboxFilter__Output } from './generated/runtime/v1/PodSandboxFilter.js';
@@ -107,7 +110,50 @@ export function decodePodSandboxConfig(
       c.linux?.securityContext?.namespaceOptions,
     ),
     ...(c.linux?.securityContext?.privileged === true ? { privileged: true } : {}),
+    ...(c.linux && Object.keys(c.linux.sysctls).length > 0 ? { sysctls: c.linux.sysctls } : {}),
   };
+}
+
+const propagations: Readonly<Record<string, MountPropagation>> = {
+  PROPAGATION_PRIVATE: 'PRIVATE',
+  PROPAGATION_HOST_TO_CONTAINER: 'HOST_TO_CONTAINER',
+  PROPAGATION_BIDIRECTIONAL: 'BIDIRECTIONAL',
+};
+
+/** CRI mounts: both paths absolute, a known propagation. */
+function decodeMounts(rpc: string, mounts: readonly Mount__Output[]): Mount[] {
+  return mounts.map((m, i) => {
+    const field = `config.mounts[${i}]`;
+    for (const [name, path] of [
+      ['container_path', m.containerPath],
+      ['host_path', m.hostPath],
+    ] as const) {
+      if (!path.startsWith('/')) throw invalidField(rpc, `${field}.${name}`, 'must be absolute');
+    }
+    const raw: unknown = m.propagation; // an unknown enum value decodes as its number
+    const propagation = propagations[String(raw)];
+    if (propagation === undefined) {
+      throw invalidField(rpc, `${field}.propagation`, `is unknown: ${String(raw)}`);
+    }
+    return {
+      containerPath: m.containerPath,
+      hostPath: m.hostPath,
+      readonly: m.readonly,
+      selinuxRelabel: m.selinuxRelabel,
+      propagation,
+    };
+  });
+}
+
+/** The container's own pid mode (proto3 default POD when absent, as containerd reads it). */
+function containerPid(
+  rpc: string,
+  options: NamespaceOption__Output | null | undefined,
+): { pidMode: NamespaceMode; pidTargetId?: string } {
+  const field = 'config.linux.security_context.namespace_options';
+  const pidMode = namespaceMode(rpc, `${field}.pid`, options?.pid ?? 'POD');
+  if (pidMode !== 'TARGET') return { pidMode };
+  return { pidMode, pidTargetId: requireString(rpc, `${field}.target_id`, options?.targetId) };
 }
 
 /** A ContainerConfig: metadata.name and image.image are required. */
@@ -140,6 +186,9 @@ export function decodeContainerConfig(
     annotations: c.annotations,
     logPath: c.logPath,
     ...(c.stdin ? { stdin: true, stdinOnce: c.stdinOnce } : {}),
+    ...(c.mounts.length > 0 ? { mounts: decodeMounts(rpc, c.mounts) } : {}),
+    ...(security?.readonlyRootfs === true ? { readonlyRootfs: true } : {}),
+    ...containerPid(rpc, security?.namespaceOptions),
     ...(security?.privileged === true ? { privileged: true } : {}),
     ...(security?.capabilities?.addCapabilities.length
       ? { addCapabilities: security.capabilities.addCapabilities }

@@ -17,9 +17,9 @@
  * stops every task and the executors kill whatever is left of them, so a closed core leaves no
  * process behind.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { wallClockNs, type Clock } from '../common/clock.js';
 import { onAbort, unboundedController } from '../common/abort.js';
@@ -33,6 +33,7 @@ import type {
   Executor,
   ExecutorName,
   ExitStatus,
+  PidNamespace,
   SandboxSpec,
   TaskSpec,
 } from './executors/executor.js';
@@ -77,6 +78,7 @@ import type {
   FilesystemUsage,
   Image,
   LifecycleEvent,
+  Mount,
   PodFilter,
   PodSandbox,
   PodSandboxConfig,
@@ -257,6 +259,7 @@ export class RuntimeService implements RuntimeApi {
     await this.#faults.apply('run_pod');
     checkPodConfig(config);
     const executorName = this.#executorNameFor(runtimeHandler);
+    checkExecutorCanRunPod(config, executorName);
     const existing = this.#pods.idByMetadata(config.metadata);
     const nameKey = `pod:${JSON.stringify(config.metadata)}`;
     if (existing !== undefined || this.#pendingNames.has(nameKey)) {
@@ -372,6 +375,8 @@ export class RuntimeService implements RuntimeApi {
           `container "${config.metadata.name}": privileged, but the pod's sandbox config is not (linux.security_context.privileged)`,
         );
       }
+      this.#checkPidTarget(config, podId);
+      await makeMissingHostPaths(config.mounts ?? []);
       const existing = this.#containers.idByName(podId, config.metadata);
       if (existing !== undefined) {
         refuse(
@@ -979,6 +984,9 @@ export class RuntimeService implements RuntimeApi {
       ...(container.config.stdin === true ? { stdin: true } : {}),
       ...(container.user === undefined ? {} : { user: container.user }),
       security: container.config, // the TaskSecurity fields of the CRI config
+      ...(container.config.mounts?.length ? { mounts: container.config.mounts } : {}),
+      ...(container.config.readonlyRootfs === true ? { readonlyRootfs: true } : {}),
+      pid: this.#pidNamespaceOf(container.config, pod.pod.config),
     };
   }
 
@@ -992,6 +1000,39 @@ export class RuntimeService implements RuntimeApi {
         throw errors.invalidArgument(`container "${config.metadata.name}": ${err.message}`);
       }
       throw err;
+    }
+  }
+
+  /**
+   * The container's pid namespace, as containerd picks it: CONTAINER its own, TARGET the
+   * target's (pid 0 when that container is not running), else the pod's. A config without a
+   * pid mode of its own (the builtin driver's) follows the pod's mode.
+   */
+  #pidNamespaceOf(config: ContainerConfig, podConfig: PodSandboxConfig): PidNamespace {
+    const mode = config.pidMode ?? (podConfig.pidMode === 'CONTAINER' ? 'CONTAINER' : 'POD');
+    if (mode === 'CONTAINER') return { kind: 'own' };
+    if (mode !== 'TARGET') return { kind: 'pod' };
+    const target = this.#containers.get(config.pidTargetId ?? '');
+    return { kind: 'target', pid: target?.task?.ref.pid ?? 0 };
+  }
+
+  /** As containerd: a TARGET pid mode names a running container of the same pod. */
+  #checkPidTarget(config: ContainerConfig, podId: string): void {
+    if (config.pidMode !== 'TARGET') return;
+    const targetId = config.pidTargetId ?? '';
+    const target = this.#containers.get(targetId)?.container;
+    const problem =
+      target === undefined
+        ? 'does not exist'
+        : target.podId !== podId
+          ? `belongs to pod "${target.podId}", not "${podId}"`
+          : target.state !== 'RUNNING'
+            ? `is not running (${target.state})`
+            : undefined;
+    if (problem !== undefined) {
+      throw errors.failedPrecondition(
+        `container "${config.metadata.name}": pid namespace target container "${targetId}" ${problem}`,
+      );
     }
   }
 
@@ -1125,6 +1166,7 @@ function sandboxSpecOf(podId: string, config: PodSandboxConfig): SandboxSpec {
     networkMode: config.networkMode,
     pidMode: config.pidMode,
     ipcMode: config.ipcMode,
+    ...(config.sysctls === undefined ? {} : { sysctls: config.sysctls }),
   };
 }
 
@@ -1187,6 +1229,12 @@ function checkExecutorCanRun(config: ContainerConfig, executor: ExecutorName): v
       `container "${config.metadata.name}": the process executor runs tasks with the core's own user and privileges and cannot change them (${asked.join(', ')}); use --executor runc`,
     );
   }
+  const filesystem = processCannotMount(config);
+  if (filesystem.length > 0) {
+    throw errors.invalidArgument(
+      `container "${config.metadata.name}": the process executor runs tasks in the host's filesystem and cannot change it (${filesystem.join(', ')}); use --executor runc`,
+    );
+  }
 }
 
 /** The kubelet's default masked paths (containerd's, and /sys/devices/virtual/powercap). */
@@ -1215,6 +1263,46 @@ function checkExecutorCanRunAs(
     throw errors.invalidArgument(
       `container "${config.metadata.name}": the process executor runs tasks as the core's own user (uid ${own.uid}, gid ${own.gid}), not as uid ${user.uid}, gid ${user.gid}${groups}; use --executor runc`,
     );
+  }
+}
+
+/**
+ * What the process executor cannot do with a container's filesystem. Its tasks see the host's
+ * filesystem, so a mount of a host path at that same path, read-write and private, is what
+ * they have anyway and passes; anything else would be silently not applied.
+ */
+function processCannotMount(config: ContainerConfig): string[] {
+  const problems = config.readonlyRootfs === true ? ['readonly_rootfs'] : [];
+  for (const m of config.mounts ?? []) {
+    const what = `mount of ${m.hostPath} at ${m.containerPath}`;
+    if (normalize(m.hostPath) !== normalize(m.containerPath))
+      problems.push(`${what}: another path`);
+    if (m.readonly) problems.push(`${what}: read-only`);
+    if (m.propagation !== 'PRIVATE') problems.push(`${what}: propagation ${m.propagation}`);
+  }
+  return problems;
+}
+
+/** Refuses a pod the process executor cannot make: it has no namespaces to set sysctls in. */
+function checkExecutorCanRunPod(config: PodSandboxConfig, executor: ExecutorName): void {
+  const sysctls = Object.keys(config.sysctls ?? {});
+  if (executor !== 'process' || sysctls.length === 0) return;
+  throw errors.invalidArgument(
+    `pod ${config.metadata.name}: the process executor has no namespaces of its own, so it cannot set sysctls (${sysctls.join(', ')}) without changing the host's; use --executor runc`,
+  );
+}
+
+/** As containerd at CreateContainer: a missing host path of a mount is made, mode 0755. */
+async function makeMissingHostPaths(mounts: readonly Mount[]): Promise<void> {
+  for (const m of mounts) {
+    try {
+      await stat(m.hostPath).catch(async (err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await mkdir(m.hostPath, { recursive: true, mode: 0o755 });
+      });
+    } catch (err) {
+      throw errors.failedPrecondition(`mount host path ${m.hostPath}: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -40,6 +40,8 @@ export interface PodSandboxConfig {
   readonly ipcMode: NamespaceMode;
   /** CRI linux.security_context.privileged: the pod may have privileged containers. */
   readonly privileged?: boolean;
+  /** CRI linux.sysctls: kernel parameters set in the pod's namespaces (runc executor only). */
+  readonly sysctls?: StringMap;
 }
 
 /** A pod sandbox as the core stores it. */
@@ -55,6 +57,21 @@ export interface PodSandbox {
 export interface ContainerMetadata {
   readonly name: string;
   readonly attempt: number;
+}
+
+/** How mounts under a bound host path propagate: CRI's MountPropagation without its prefix. */
+export type MountPropagation = 'PRIVATE' | 'HOST_TO_CONTAINER' | 'BIDIRECTIONAL';
+
+/** A host path bound into a container (CRI Mount). */
+export interface Mount {
+  /** Absolute path in the container. */
+  readonly containerPath: string;
+  /** Absolute path on the host, as given (symlinks are resolved when the container starts). */
+  readonly hostPath: string;
+  readonly readonly: boolean;
+  /** Accepted and ignored: churn applies no SELinux labels. */
+  readonly selinuxRelabel: boolean;
+  readonly propagation: MountPropagation;
 }
 
 /** An environment variable. */
@@ -83,6 +100,16 @@ export interface ContainerConfig {
   readonly stdin?: boolean;
   /** An attach that ends its input closes the container's stdin (CRI `stdin_once`). */
   readonly stdinOnce?: boolean;
+  /** CRI `mounts`, as given; reported back by ContainerStatus. */
+  readonly mounts?: readonly Mount[];
+  /** CRI linux.security_context.readonly_rootfs: no writable layer over the image. */
+  readonly readonlyRootfs?: boolean;
+  /**
+   * CRI linux.security_context.namespace_options.pid of the container: CONTAINER (its own),
+   * TARGET (that of container `pidTargetId`), else the pod's. Absent: the pod's pid mode.
+   */
+  readonly pidMode?: NamespaceMode;
+  readonly pidTargetId?: string;
   /**
    * CRI linux.security_context.privileged and .capabilities (names such as NET_ADMIN, or ALL).
    * The runc executor applies them as containerd does; the process executor refuses them (it

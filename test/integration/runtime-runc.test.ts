@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
@@ -27,7 +28,7 @@ describe.skipIf(skip)('executor runc', () => {
   const open = (imagesDir?: string): Promise<RuntimeService> =>
     openCore({ executor: 'runc', imagesDir });
 
-  it("shares the pod sandbox's uts and ipc namespaces, gives each container its own pid namespace", async () => {
+  it("shares the pod sandbox's ipc namespace, the host's uts with host network, gives each container its own pid namespace", async () => {
     const c = await open();
     const pod = podConfig({ hostname: 'sandboxed' });
     const podId = await c.runPodSandbox(pod, '');
@@ -39,11 +40,12 @@ describe.skipIf(skip)('executor runc', () => {
     const ns = (pid: number, type: string): string => readlinkSync(`/proc/${pid}/ns/${type}`);
     expect(ns(pa, 'uts')).toBe(ns(pb, 'uts'));
     expect(ns(pa, 'ipc')).toBe(ns(pb, 'ipc'));
-    expect(ns(pa, 'uts')).not.toBe(ns(process.pid, 'uts'));
+    expect(ns(pa, 'ipc')).not.toBe(ns(process.pid, 'ipc'));
+    expect(ns(pa, 'uts')).toBe(ns(process.pid, 'uts')); // host network: the host's, as containerd
     expect(ns(pa, 'pid')).not.toBe(ns(pb, 'pid'));
     expect(ns(pa, 'net')).toBe(ns(process.pid, 'net')); // host network
     const hostname = await c.execSync(a, ['hostname'], 10);
-    expect(hostname.stdout.toString().trim()).toBe('sandboxed');
+    expect(hostname.stdout.toString().trim()).toBe(osHostname());
     const ps = await c.execSync(a, ['sh', '-c', 'echo $$'], 10);
     expect(Number(ps.stdout.toString().trim())).toBeGreaterThan(1); // pid inside its own namespace
     await c.removePodSandbox(podId);
@@ -53,7 +55,7 @@ describe.skipIf(skip)('executor runc', () => {
 
   it('gives a pod without host network its own network namespace, loopback only, shared by its containers', async () => {
     const c = await open();
-    const pod = podConfig({ networkMode: 'POD' });
+    const pod = podConfig({ networkMode: 'POD', hostname: 'sandboxed' });
     const podId = await c.runPodSandbox(pod, '');
     const a = await c.createContainer(podId, containerConfig({ name: 'a' }), pod);
     const b = await c.createContainer(podId, containerConfig({ name: 'b' }), pod);
@@ -67,10 +69,12 @@ describe.skipIf(skip)('executor runc', () => {
     expect(links.stdout.toString().trim().split(/\s+/)).toEqual(['lo']);
     const lo = await c.execSync(a, ['cat', '/sys/class/net/lo/flags'], 10);
     expect(Number(lo.stdout.toString().trim()) & 1).toBe(1); // IFF_UP
+    const hostname = await c.execSync(b, ['hostname'], 10);
+    expect(hostname.stdout.toString().trim()).toBe('sandboxed'); // the pod's own uts
     await c.removePodSandbox(podId);
   });
 
-  it('runs an image rootfs read-only with a writable /tmp, and logs in CRI format', async () => {
+  it('runs an image rootfs read-only when readonlyRootfs asks, and logs in CRI format', async () => {
     const archives = await tempDir();
     await buildBusyboxArchive(join(archives, 'bb.tar'), ['busybox:runc']);
     const c = await open(archives);
@@ -79,10 +83,15 @@ describe.skipIf(skip)('executor runc', () => {
     const pod = podConfig({ logDirectory: logDir });
     const podId = await c.runPodSandbox(pod, '');
     const script =
-      'touch /ro 2>/dev/null && echo rw || echo ro; touch /tmp/x && echo tmp-ok; echo err >&2';
+      'touch /ro 2>/dev/null && echo rw || echo ro; touch /tmp/x 2>/dev/null || echo tmp-ro; echo err >&2';
     const id = await c.createContainer(
       podId,
-      containerConfig({ image: 'busybox:runc', command: ['sh', '-c', script], logPath: 'c.log' }),
+      containerConfig({
+        image: 'busybox:runc',
+        command: ['sh', '-c', script],
+        logPath: 'c.log',
+        readonlyRootfs: true,
+      }),
       pod,
     );
     await c.startContainer(id);
@@ -92,7 +101,7 @@ describe.skipIf(skip)('executor runc', () => {
     expect(await c.containerStatus(id)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     const lines = (await readFile(join(logDir, 'c.log'), 'utf8')).trim().split('\n');
     const body = lines.map((l) => l.split(' ').slice(1).join(' '));
-    expect(body.filter((l) => l.startsWith('stdout'))).toEqual(['stdout F ro', 'stdout F tmp-ok']);
+    expect(body.filter((l) => l.startsWith('stdout'))).toEqual(['stdout F ro', 'stdout F tmp-ro']);
     expect(body.filter((l) => l.startsWith('stderr'))).toEqual(['stderr F err']);
   });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { RuntimeService } from '../../src/runtime/service.js';
+import type { Mount } from '../../src/runtime/types.js';
 import {
   containerConfig,
   eventually,
@@ -165,6 +166,13 @@ describe('tasks of the process executor', () => {
     [{ maskedPaths: ['/bin/ls'] }, 'masked path /bin/ls'],
     [{ readonlyPaths: ['/tmp'] }, 'read-only path /tmp'],
     [{ runAsUser: 54321 }, 'not as uid 54321'],
+    [{ readonlyRootfs: true }, 'readonly_rootfs'],
+    [{ mounts: [hostMount({ containerPath: '/data' })] }, 'another path'],
+    [{ mounts: [hostMount({ readonly: true })] }, 'read-only'],
+    [
+      { mounts: [hostMount({ propagation: 'HOST_TO_CONTAINER' })] },
+      'propagation HOST_TO_CONTAINER',
+    ],
   ])('refuses %j with INVALID_ARGUMENT naming the runc executor', async (extra, named) => {
     const c = await openCore();
     const pod = podConfig();
@@ -196,6 +204,30 @@ describe('tasks of the process executor', () => {
     );
     await c.startContainer(id);
     expect((await c.containerStatus(id)).state).toBe('RUNNING');
+  });
+
+  it('accepts a private read-write mount of a host path at that same path (what its tasks see anyway)', async () => {
+    const c = await openCore();
+    const host = await tempDir();
+    const pod = podConfig();
+    const podId = await c.runPodSandbox(pod, '');
+    const mounts = [hostMount({ hostPath: host, containerPath: host })];
+    const id = await c.createContainer(podId, containerConfig({ mounts }), pod);
+    expect((await c.containerStatus(id)).config.mounts).toEqual(mounts);
+  });
+
+  it("refuses a pod's sysctls with INVALID_ARGUMENT naming the runc executor", async () => {
+    const c = await openCore();
+    const err: unknown = await c
+      .runPodSandbox(podConfig({ sysctls: { 'kernel.shm_rmid_forced': '1' } }), '')
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+    expect((err as Error).message).toContain('kernel.shm_rmid_forced');
+    expect((err as Error).message).toContain('--executor runc');
+    expect(await c.listPodSandbox()).toEqual([]);
   });
 
   it('reports CPU and memory of a running container with a timestamp', async () => {
@@ -255,3 +287,15 @@ describe('tasks of the process executor', () => {
     expect(isChurnError(err, 'UNAVAILABLE')).toBe(true);
   });
 });
+
+/** A CRI mount of /srv/churn-test at the same path, private and read-write, unless overridden. */
+function hostMount(over: Partial<Mount> = {}): Mount {
+  return {
+    containerPath: '/srv/churn-test',
+    hostPath: '/srv/churn-test',
+    readonly: false,
+    selinuxRelabel: false,
+    propagation: 'PRIVATE',
+    ...over,
+  };
+}

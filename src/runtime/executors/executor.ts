@@ -8,9 +8,11 @@ import type { Duplex } from 'node:stream';
 import type {
   ContainerConfig,
   ExecResult,
+  Mount,
   NamespaceMode,
   ProcessUser,
   StreamIo,
+  StringMap,
 } from '../types.js';
 import type { TaskStdio } from './task-stdio.js';
 
@@ -24,6 +26,8 @@ export interface SandboxSpec {
   readonly networkMode: NamespaceMode;
   readonly pidMode: NamespaceMode;
   readonly ipcMode: NamespaceMode;
+  /** Kernel parameters to set in the pod's namespaces (CRI linux.sysctls). */
+  readonly sysctls?: StringMap;
 }
 
 /** The privileges a container's config asks for (CRI linux.security_context). */
@@ -36,6 +40,11 @@ export type TaskSecurity = Pick<
   | 'maskedPaths'
   | 'readonlyPaths'
 >;
+/** A container's pid namespace: the pod's, its own, or that of another container's task. */
+export type PidNamespace =
+  | { readonly kind: 'pod' }
+  | { readonly kind: 'own' }
+  | { readonly kind: 'target'; readonly pid: number };
 
 /** What to run for a container. */
 export interface TaskSpec {
@@ -57,6 +66,12 @@ export interface TaskSpec {
   readonly user?: ProcessUser;
   /** The privileges asked for; absent: none asked. */
   readonly security?: TaskSecurity;
+  /** Host paths to bind into the container (CRI mounts). */
+  readonly mounts?: readonly Mount[];
+  /** No writable layer: the image's rootfs read-only (CRI readonly_rootfs). */
+  readonly readonlyRootfs?: boolean;
+  /** Absent: the pod's (`pod`) when the pod's pid mode is POD or NODE, else its own. */
+  readonly pid?: PidNamespace;
 }
 
 /** How a task ended. */

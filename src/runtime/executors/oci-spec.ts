@@ -1,8 +1,9 @@
 /**
  * The OCI runtime spec (config.json) the `runc` executor writes for a container or a pod's
- * pause process: a read-only root shared with the image, a tmpfs /tmp, proc/dev/sys, the
- * namespaces the pod shares, a cgroup under churn's own parent, and the user, capabilities and
- * other privileges of oci-security.ts. Pure: unit-tested without runc.
+ * pause process: a root read-only (the image's, or churn's host root with a tmpfs /tmp) or
+ * writable (a writable layer), proc/dev/sys, CRI mounts (oci-mounts.ts), the namespaces the
+ * pod shares with its sysctls, a cgroup under churn's own parent, and the user, capabilities
+ * and other privileges of oci-security.ts. Pure: unit-tested without runc.
  *
  * Network: the host's for a pod with host network (churn's default), else the pod's own
  * namespace, made new by the pause process and joined by the pod's containers. runc brings up
@@ -13,6 +14,7 @@
  */
 
 import { pauseSecurity, type OciSecurity } from './oci-security.js';
+import { mergeMounts, type OciMount, type RootfsPropagation } from './oci-mounts.js';
 
 /** Where a namespace comes from: a new one, the host's, or another process's (`/proc/<pid>/ns/<type>`). */
 export type NamespaceSource =
@@ -28,7 +30,7 @@ export interface BindMount {
 
 /** What {@link ociSpec} needs. */
 export interface OciSpecInput {
-  /** Host path of the root filesystem (used read-only). */
+  /** Host path of the root filesystem (read-only unless `readonlyRoot` is false). */
   readonly rootfs: string;
   /** Host directories bound read-only into the root (the host image's view of the host). */
   readonly binds: readonly BindMount[];
@@ -45,6 +47,15 @@ export interface OciSpecInput {
   readonly cgroupsPath: string;
   /** User and privileges; absent: {@link pauseSecurity} (containerd's defaults). */
   readonly security?: OciSecurity;
+  /** The root is read-only (default true); false for a writable layer (writable-layer.ts). */
+  readonly readonlyRoot?: boolean;
+  /** A tmpfs on /tmp (default true): churn's read-only host root needs one; CRI images get none. */
+  readonly tmpfsTmp?: boolean;
+  /** CRI mounts (oci-mounts.ts), ordered; each replaces a default mount at its destination. */
+  readonly mounts?: readonly OciMount[];
+  readonly rootfsPropagation?: RootfsPropagation;
+  /** Kernel parameters (OCI `linux.sysctl`), set by runc in the new namespaces. */
+  readonly sysctl?: Readonly<Record<string, string>>;
 }
 
 /** The OCI runtime spec for `input`, as a JSON-ready object. */
@@ -65,7 +76,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
   const sec = input.security ?? pauseSecurity;
   const caps = [...sec.capabilities];
   const sysOptions = ['nosuid', 'noexec', 'nodev', ...(sec.privileged ? [] : ['ro'])];
-  return {
+  const spec = {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
@@ -77,7 +88,7 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: sec.noNewPrivileges,
     },
-    root: { path: input.rootfs, readonly: true },
+    root: { path: input.rootfs, readonly: input.readonlyRoot ?? true },
     hostname: input.uts.kind === 'new' ? input.hostname : undefined,
     mounts: [
       ownProc
@@ -141,10 +152,14 @@ export function ociSpec(input: OciSpecInput): Record<string, unknown> {
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
+      rootfsPropagation: input.rootfsPropagation,
+      sysctl: input.sysctl,
       resources: { devices: [{ allow: sec.privileged, access: 'rwm' }] },
       devices: sec.devices,
       maskedPaths: sec.maskedPaths,
       readonlyPaths: sec.readonlyPaths,
     },
   };
+  const defaults = spec.mounts.filter((m) => input.tmpfsTmp !== false || m.destination !== '/tmp');
+  return { ...spec, mounts: mergeMounts(defaults, input.mounts ?? []) };
 }

@@ -29,10 +29,19 @@
  * takes all its processes: its own pid namespace dies with its init, and a container that
  * shares one is killed through its cgroup (`runc kill --all`, `runc delete --force`).
  *
- * Root filesystems are used read-only, shared with the image (/tmp is a tmpfs). The `host`
- * image cannot be a container root (runc cannot pivot into `/`), so under runc it is an empty
- * root holding the host's top-level symlinks (bin → usr/bin …) with /usr, /etc and /opt bound
- * read-only.
+ * Root filesystems: each container gets a writable layer over the image's rootfs
+ * (writable-layer.ts), made when it starts and removed when it ends, unless the CRI config
+ * asks for a read-only root, which is then the image's rootfs itself. CRI mounts are bound
+ * as containerd binds them (oci-mounts.ts). The `host` image cannot be a container root (runc
+ * cannot pivot into `/`), so under runc it is an empty root holding the host's top-level
+ * symlinks (bin → usr/bin …) with /usr, /etc and /opt bound read-only, always read-only with a
+ * tmpfs /tmp, as is the pause's.
+ *
+ * Namespaces follow containerd's CRI plugin: the pause gets the host's network and uts
+ * namespaces when the pod has host network, the host's pid or ipc namespace when the pod's
+ * mode is NODE, and new ones otherwise, with the pod's sysctls; containers join the pause's
+ * network, ipc and uts namespaces, and its pid namespace unless their own pid mode is
+ * CONTAINER (a new one) or TARGET (another container's).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, readlinkSync, readdirSync } from 'node:fs';
@@ -68,6 +77,7 @@ import type {
 import { listHostDevices } from './host-devices.js';
 import { capabilitiesOfStatus } from './oci-capabilities.js';
 import { containerSecurity } from './oci-security.js';
+import { criBindMounts, resolveMountSources } from './oci-mounts.js';
 import { ociSpec, type BindMount, type NamespaceSource } from './oci-spec.js';
 import { dialInNamespace } from './pod-network.js';
 import { signalTree } from './process-tree.js';
@@ -81,6 +91,7 @@ import {
   LiveTasks,
   pipeOutputToLog,
 } from './task-supervision.js';
+import { WritableLayers } from './writable-layer.js';
 
 /** How long runc may take to start a container before start fails. */
 const startTimeoutMs = 60_000;
@@ -114,12 +125,14 @@ export class RuncExecutor implements Executor {
   /** Ids of the containers starting or running here: what a sweep leaves alone. */
   readonly #liveIds = new Set<string>();
   readonly #sandboxes = new Map<string, Sandbox>();
+  readonly #layers: WritableLayers;
   #closed = false;
 
   private constructor(
     options: RuncExecutorOptions,
     hostBinds: readonly BindMount[],
     allCapabilities: readonly string[],
+    layers: WritableLayers,
   ) {
     this.#runc = options.runcPath;
     this.#root = join(options.stateDir, 'runc');
@@ -127,6 +140,7 @@ export class RuncExecutor implements Executor {
     this.#hostRoot = join(options.stateDir, 'runc-hostroot');
     this.#hostBinds = hostBinds;
     this.#allCapabilities = allCapabilities;
+    this.#layers = layers;
     this.#clock = options.clock;
   }
 
@@ -149,7 +163,8 @@ export class RuncExecutor implements Executor {
     }
     const hostBinds = await prepareHostRoot(join(options.stateDir, 'runc-hostroot'));
     const allCapabilities = capabilitiesOfStatus(await readFile('/proc/self/status', 'utf8'));
-    const executor = new RuncExecutor(options, hostBinds, allCapabilities);
+    const layers = await WritableLayers.open(join(options.stateDir, 'runc-layers'));
+    const executor = new RuncExecutor(options, hostBinds, allCapabilities, layers);
     await mkdir(executor.#root, { recursive: true });
     await mkdir(executor.#bundles, { recursive: true });
     return executor;
@@ -167,11 +182,12 @@ export class RuncExecutor implements Executor {
         env: [`PATH=${defaultPath}`],
         cwd: '/',
         hostname: sandbox.hostname,
-        pid: { kind: 'new' },
-        ipc: { kind: 'new' },
-        uts: { kind: 'new' },
+        pid: sandbox.pidMode === 'NODE' ? { kind: 'host' } : { kind: 'new' },
+        ipc: sandbox.ipcMode === 'NODE' ? { kind: 'host' } : { kind: 'new' },
+        uts: sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'new' },
         network: sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'new' },
         cgroupsPath: `/churn/${id}`,
+        ...(sandbox.sysctls === undefined ? {} : { sysctl: sandbox.sysctls }),
       },
       '',
       true,
@@ -215,6 +231,14 @@ export class RuncExecutor implements Executor {
       allCapabilities: this.#allCapabilities,
       hostDevices: privileged ? await listHostDevices() : [],
     });
+    const pid = pidNamespaceOf(spec, pausePid);
+    const cri = criBindMounts(
+      await resolveMountSources(spec.mounts ?? []).catch((err: unknown) => {
+        throw new ChurnError('FAILED_PRECONDITION', (err as Error).message, { cause: err });
+      }),
+    );
+    const fromPause = (mode: boolean): NamespaceSource =>
+      mode ? { kind: 'host' } : { kind: 'join', pid: pausePid };
     return this.#run(
       spec.containerId,
       {
@@ -224,17 +248,22 @@ export class RuncExecutor implements Executor {
         env: spec.env,
         cwd: spec.cwd,
         hostname: spec.sandbox.hostname,
-        pid: namespaceOf(spec.sandbox.pidMode, pausePid),
-        ipc: spec.sandbox.ipcMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
-        uts: { kind: 'join', pid: pausePid },
-        network:
-          spec.sandbox.networkMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid },
+        pid,
+        ipc: fromPause(spec.sandbox.ipcMode === 'NODE'),
+        uts: fromPause(spec.sandbox.networkMode === 'NODE'),
+        network: fromPause(spec.sandbox.networkMode === 'NODE'),
         cgroupsPath: `/churn/${spec.containerId}`,
         security,
+        tmpfsTmp: host,
+        mounts: cri.mounts,
+        ...(cri.rootfsPropagation === undefined
+          ? {}
+          : { rootfsPropagation: cri.rootfsPropagation }),
       },
       spec.logPath,
-      spec.sandbox.pidMode === 'CONTAINER',
+      pid.kind === 'new',
       spec.stdin === true,
+      host || spec.readonlyRootfs === true ? undefined : spec.rootfs,
     );
   }
 
@@ -355,7 +384,7 @@ export class RuncExecutor implements Executor {
   }
 
   async recover(spec: TaskSpec, ref: TaskRef): Promise<Task | undefined> {
-    return this.#adopt(spec.containerId, ref, spec.sandbox.pidMode === 'CONTAINER');
+    return this.#adopt(spec.containerId, ref, ownPidNamespace(spec));
   }
 
   async usage(task: Task): Promise<TaskUsage> {
@@ -385,6 +414,8 @@ export class RuncExecutor implements Executor {
       (id) => !this.#liveIds.has(id),
     );
     await Promise.all(leftovers.map((id) => this.#cleanup(id)));
+    // Layers whose container and bundle are gone already (a crash between the two).
+    await this.#layers.sweep(this.#liveIds);
     return leftovers.length;
   }
 
@@ -419,13 +450,19 @@ export class RuncExecutor implements Executor {
     logPath: string,
     ownPidNs: boolean,
     stdin = false,
+    writableOver?: string,
   ): Promise<Task> {
     const bundle = join(this.#bundles, id);
     this.#liveIds.add(id); // starting: not a leftover for a sweep
     try {
-      return await this.#runTracked(id, bundle, input, logPath, ownPidNs, stdin);
+      const root =
+        writableOver === undefined
+          ? input
+          : { ...input, rootfs: await this.#layers.create(id, writableOver), readonlyRoot: false };
+      return await this.#runTracked(id, bundle, root, logPath, ownPidNs, stdin);
     } catch (err) {
       this.#liveIds.delete(id);
+      await this.#layers.remove(id).catch(() => undefined);
       throw err;
     }
   }
@@ -562,13 +599,14 @@ export class RuncExecutor implements Executor {
     await run(this.#runc, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
   }
 
-  /** Deletes what is left of container `id`: runc state (if runc did not) and bundle. */
+  /** Deletes what is left of container `id`: runc state (if runc did not), bundle, layer. */
   async #cleanup(id: string): Promise<void> {
     const bundle = join(this.#bundles, id);
     const state = await readFile(join(this.#root, id, 'state.json'), 'utf8').catch(() => undefined);
     if (state !== undefined)
       await run(this.#runc, ['--root', this.#root, 'delete', '--force', id]).catch(() => undefined);
     await rm(bundle, { recursive: true, force: true });
+    await this.#layers.remove(id).catch(() => undefined);
   }
 }
 
@@ -576,10 +614,23 @@ function pauseId(podId: string): string {
   return `pause-${podId}`;
 }
 
-function namespaceOf(mode: SandboxSpec['pidMode'], pausePid: number): NamespaceSource {
-  if (mode === 'NODE') return { kind: 'host' };
-  if (mode === 'POD') return { kind: 'join', pid: pausePid };
-  return { kind: 'new' };
+/** The pid namespace of `spec`'s container; see the module comment. */
+function pidNamespaceOf(spec: TaskSpec, pausePid: number): NamespaceSource {
+  const pid = spec.pid ?? { kind: spec.sandbox.pidMode === 'CONTAINER' ? 'own' : 'pod' };
+  if (pid.kind === 'own') return { kind: 'new' };
+  if (pid.kind === 'target') {
+    if (pid.pid > 0) return { kind: 'join', pid: pid.pid };
+    throw new ChurnError(
+      'FAILED_PRECONDITION',
+      `container "${spec.containerId}": the container whose pid namespace it targets is not running`,
+    );
+  }
+  return spec.sandbox.pidMode === 'NODE' ? { kind: 'host' } : { kind: 'join', pid: pausePid };
+}
+
+/** Whether `spec`'s container has a pid namespace of its own (dies with its init). */
+function ownPidNamespace(spec: TaskSpec): boolean {
+  return (spec.pid?.kind ?? (spec.sandbox.pidMode === 'CONTAINER' ? 'own' : 'pod')) === 'own';
 }
 
 /** The last error runc logged (its --log is JSON lines), or a generic message. */
@@ -616,7 +667,7 @@ function run(file: string, args: readonly string[]): Promise<{ code: number; std
  * opens the executor to sweep them even when no pod it recorded uses it.
  */
 export async function runcLeftoversExist(stateDir: string): Promise<boolean> {
-  for (const dir of ['runc', 'runc-bundles']) {
+  for (const dir of ['runc', 'runc-bundles', 'runc-layers']) {
     const entries = await readdir(join(stateDir, dir)).catch(() => []);
     if (entries.length > 0) return true;
   }

@@ -128,6 +128,7 @@ describe('CreateContainer request', () => {
       labels: { l: 'v' },
       annotations: {},
       logPath: 'c1.log',
+      pidMode: 'POD', // no namespace options: the proto default, as containerd reads them
     });
     expect(
       decodePodSandboxConfig('CreateContainer', 'sandbox_config', req.sandboxConfig, true)
@@ -212,6 +213,60 @@ describe('CreateContainer request', () => {
     expect(() => decodeContainerConfig('CreateContainer', req.config)).toThrow(field);
   });
 
+  it('decodes mounts, a read-only root and the pid mode; a TARGET pid names its target', () => {
+    const req = overTheWire('CreateContainer', {
+      podSandboxId: 'p',
+      config: {
+        ...config,
+        mounts: [
+          { containerPath: '/data', hostPath: '/srv/data', readonly: true },
+          {
+            containerPath: '/m',
+            hostPath: '/mnt/m',
+            selinuxRelabel: true,
+            propagation: 'PROPAGATION_BIDIRECTIONAL',
+          },
+        ],
+        linux: {
+          securityContext: {
+            readonlyRootfs: true,
+            namespaceOptions: { pid: 'TARGET', targetId: 'c0' },
+          },
+        },
+      },
+    }) as { config: never };
+    expect(decodeContainerConfig('CreateContainer', req.config)).toMatchObject({
+      mounts: [
+        {
+          containerPath: '/data',
+          hostPath: '/srv/data',
+          readonly: true,
+          selinuxRelabel: false,
+          propagation: 'PRIVATE',
+        },
+        {
+          containerPath: '/m',
+          hostPath: '/mnt/m',
+          readonly: false,
+          selinuxRelabel: true,
+          propagation: 'BIDIRECTIONAL',
+        },
+      ],
+      readonlyRootfs: true,
+      pidMode: 'TARGET',
+      pidTargetId: 'c0',
+    });
+  });
+
+  it("decodes the pod's sysctls", () => {
+    const req = overTheWire('RunPodSandbox', {
+      config: { ...podConfig, linux: { sysctls: { 'kernel.shm_rmid_forced': '1' } } },
+    }) as { config: never };
+    expect(decodePodSandboxConfig('RunPodSandbox', 'config', req.config).sysctls).toEqual({
+      'kernel.shm_rmid_forced': '1',
+    });
+  });
+
   it('tolerates a missing sandbox_config, as containerd does', () => {
     const req = overTheWire('CreateContainer', { podSandboxId: 'p', config }) as {
       sandboxConfig: never;
@@ -257,6 +312,46 @@ describe('CreateContainer request', () => {
         },
       },
       'CreateContainer: config.linux.security_context.run_as_group is set without run_as_user or run_as_username',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          mounts: [{ containerPath: 'rel', hostPath: '/h' }],
+        },
+      },
+      'CreateContainer: config.mounts[0].container_path must be absolute',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          mounts: [{ containerPath: '/c', hostPath: '' }],
+        },
+      },
+      'CreateContainer: config.mounts[0].host_path must be absolute',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          mounts: [{ containerPath: '/c', hostPath: '/h', propagation: 7 }],
+        },
+      },
+      'CreateContainer: config.mounts[0].propagation is unknown: 7',
+    ],
+    [
+      {
+        config: {
+          metadata: { name: 'c' },
+          image: { image: 'x' },
+          linux: { securityContext: { namespaceOptions: { pid: 'TARGET' } } },
+        },
+      },
+      'CreateContainer: config.linux.security_context.namespace_options.target_id must be set',
     ],
   ])('refuses %j', (request, message) => {
     const req = overTheWire('CreateContainer', request) as { config: never };
@@ -367,6 +462,15 @@ describe('responses', () => {
         labels: {},
         annotations: {},
         logPath: 'c.log',
+        mounts: [
+          {
+            containerPath: '/c',
+            hostPath: '/h',
+            readonly: false,
+            selinuxRelabel: false,
+            propagation: 'HOST_TO_CONTAINER',
+          },
+        ],
       },
       imageRef: 'sha256:abc',
       state: 'EXITED',
@@ -392,6 +496,15 @@ describe('responses', () => {
       imageRef: 'sha256:abc',
       startedAt: (createdAtNs + 1n).toString(),
       finishedAt: (createdAtNs + 2n).toString(),
+      mounts: [
+        {
+          containerPath: '/c',
+          hostPath: '/h',
+          readonly: false,
+          selinuxRelabel: false,
+          propagation: 'PROPAGATION_HOST_TO_CONTAINER',
+        },
+      ],
     });
   });
 

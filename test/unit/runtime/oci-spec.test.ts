@@ -82,4 +82,28 @@ describe('ociSpec', () => {
       source: '/proc',
     });
   });
+
+  it('writes a writable root, CRI mounts over the defaults, root propagation and sysctls', () => {
+    const spec = ociSpec({
+      ...base,
+      readonlyRoot: false,
+      tmpfsTmp: false,
+      mounts: [{ destination: '/dev/shm', type: 'bind', source: '/h', options: ['rbind', 'rw'] }],
+      rootfsPropagation: 'rslave',
+      sysctl: { 'kernel.shm_rmid_forced': '1' },
+    }) as unknown as Spec & {
+      linux: { rootfsPropagation?: string; sysctl?: Record<string, string> };
+    };
+    expect(spec.root).toEqual({ path: base.rootfs, readonly: false });
+    expect(spec.mounts.some((m) => m.destination === '/tmp')).toBe(false);
+    expect(spec.mounts.filter((m) => m.destination === '/dev/shm')).toEqual([
+      { destination: '/dev/shm', type: 'bind', source: '/h', options: ['rbind', 'rw'] },
+    ]);
+    expect(spec.mounts.at(-1)?.destination).toBe('/dev/shm');
+    expect(spec.linux.rootfsPropagation).toBe('rslave');
+    expect(spec.linux.sysctl).toEqual({ 'kernel.shm_rmid_forced': '1' });
+    const plain = JSON.parse(JSON.stringify(ociSpec(base))) as { linux: object };
+    expect(Object.keys(plain.linux)).not.toContain('sysctl');
+    expect(Object.keys(plain.linux)).not.toContain('rootfsPropagation');
+  });
 });

@@ -3,6 +3,7 @@
 import type { ContainerMetadata as _runtime_v1_ContainerMetadata, ContainerMetadata__Output as _runtime_v1_ContainerMetadata__Output } from '../../runtime/v1/ContainerMetadata.js';
 import type { ImageSpec as _runtime_v1_ImageSpec, ImageSpec__Output as _runtime_v1_ImageSpec__Output } from '../../runtime/v1/ImageSpec.js';
 import type { KeyValue as _runtime_v1_KeyValue, KeyValue__Output as _runtime_v1_KeyValue__Output } from '../../runtime/v1/KeyValue.js';
+import type { Mount as _runtime_v1_Mount, Mount__Output as _runtime_v1_Mount__Output } from '../../runtime/v1/Mount.js';
 import type { LinuxContainerConfig as _runtime_v1_LinuxContainerConfig, LinuxContainerConfig__Output as _runtime_v1_LinuxContainerConfig__Output } from '../../runtime/v1/LinuxContainerConfig.js';
 
 export interface ContainerConfig {
@@ -12,6 +13,7 @@ export interface ContainerConfig {
   'args'?: (string)[];
   'workingDir'?: (string);
   'envs'?: (_runtime_v1_KeyValue)[];
+  'mounts'?: (_runtime_v1_Mount)[];
   'labels'?: ({[key: string]: string});
   'annotations'?: ({[key: string]: string});
   'logPath'?: (string);
@@ -28,6 +30,7 @@ export interface ContainerConfig__Output {
   'args': (string)[];
   'workingDir': (string);
   'envs': (_runtime_v1_KeyValue__Output)[];
+  'mounts': (_runtime_v1_Mount__Output)[];
   'labels': ({[key: string]: string});
   'annotations': ({[key: string]: string});
   'logPath': (string);

@@ -3,6 +3,7 @@
 import type { ContainerMetadata as _runtime_v1_ContainerMetadata, ContainerMetadata__Output as _runtime_v1_ContainerMetadata__Output } from '../../runtime/v1/ContainerMetadata.js';
 import type { ContainerState as _runtime_v1_ContainerState, ContainerState__Output as _runtime_v1_ContainerState__Output } from '../../runtime/v1/ContainerState.js';
 import type { ImageSpec as _runtime_v1_ImageSpec, ImageSpec__Output as _runtime_v1_ImageSpec__Output } from '../../runtime/v1/ImageSpec.js';
+import type { Mount as _runtime_v1_Mount, Mount__Output as _runtime_v1_Mount__Output } from '../../runtime/v1/Mount.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ContainerStatus {
@@ -19,6 +20,7 @@ export interface ContainerStatus {
   'message'?: (string);
   'labels'?: ({[key: string]: string});
   'annotations'?: ({[key: string]: string});
+  'mounts'?: (_runtime_v1_Mount)[];
   'logPath'?: (string);
 }
 
@@ -36,5 +38,6 @@ export interface ContainerStatus__Output {
   'message': (string);
   'labels': ({[key: string]: string});
   'annotations': ({[key: string]: string});
+  'mounts': (_runtime_v1_Mount__Output)[];
   'logPath': (string);
 }
