@@ -23,8 +23,12 @@
  *     critest names mapped to a closed loopback port, so a pull never resolves a public
  *     registry. A test that pulls points them at a loopback mirror with mirrorRegistries().
  *   - CONTAINERS_STORAGE_CONF and a config-dir of our own: no system file is read.
- *   - drop_infra_ctr = true: this sandbox forbids a negative oom_score_adj and CRI-O gives its
- *     infra container -998. Pods with a per-container pid namespace (what churn sends) need none.
+ *   - This sandbox forbids a negative oom_score_adj, CRI-O gives its infra container -998 and has
+ *     no equivalent of containerd's restrict_oom_score_adj. So the runc handler's runtime_path
+ *     is {@link runcWrapperScript}, which does what that setting does (a negative oomScoreAdj in
+ *     the bundle's config.json is raised to the wrapper's own) and execs /usr/sbin/runc.
+ *     drop_infra_ctr = true as well: pods with a per-container pid namespace (what churn sends)
+ *     get no infra container at all.
  *   - cgroupfs, conmon from Debian with conmon_cgroup = "pod", runc with its own root.
  *   - pause_image = the locally built pause image (pause_command "" runs its entrypoint);
  *     busybox is docker.io/library/busybox:latest, churn's default image for the cri driver.
@@ -166,7 +170,7 @@ irqbalance_config_restore_file = "disable"
 log_to_journald = false
 
 [crio.runtime.runtimes.runc]
-runtime_path = "/usr/sbin/runc"
+runtime_path = "${join(p.bin, 'runc')}"
 runtime_type = "oci"
 runtime_root = "${p.runcRoot}"
 monitor_path = "/usr/bin/conmon"
@@ -192,6 +196,30 @@ enable_tracing = false
 enable_nri = false
 `;
 }
+
+/**
+ * runc for CRI-O, as containerd's `restrict_oom_score_adj = true` makes it: before `create`,
+ * a negative `oomScoreAdj` in the bundle's config.json below this process's own is raised to
+ * it. Everything else goes to /usr/sbin/runc unchanged.
+ */
+export const runcWrapperScript = `#!/bin/sh
+# churn's runc wrapper for the private CRI-O (scripts/crio.ts): restrict_oom_score_adj.
+bundle=
+prev=
+for arg in "$@"; do
+  case "$prev" in --bundle | -b) bundle=$arg ;; esac
+  case "$arg" in --bundle=*) bundle=\${arg#--bundle=} ;; esac
+  prev=$arg
+done
+if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then
+  own=$(cat /proc/self/oom_score_adj)
+  want=$(sed -n 's/.*"oomScoreAdj": *\\(-[0-9][0-9]*\\).*/\\1/p' "$bundle/config.json")
+  if [ -n "$want" ] && [ "$want" -lt "$own" ]; then
+    sed -i "s/\\(\\"oomScoreAdj\\": *\\)-[0-9][0-9]*/\\1$own/" "$bundle/config.json"
+  fi
+fi
+exec /usr/sbin/runc "$@"
+`;
 
 /** registries.conf: no search registries; every pinned registry at `address` (loopback). */
 function registriesConf(address: string): string {
@@ -323,6 +351,7 @@ export async function startCrio(p = crioPaths()): Promise<StartResult> {
     await mkdir(join(p.dir, sub), { recursive: true });
   }
   await installCniStub(join(p.dir, 'cni'));
+  await writeFile(join(p.bin, 'runc'), runcWrapperScript, { mode: 0o755 });
   await writeFile(p.config, crioConf(p, pinns));
   await writeFile(p.registriesConf, registriesConf(closedLoopback));
   await writeFile(p.storageConf, storageConf(p));
