@@ -259,7 +259,7 @@ export async function mirrorRegistries(
     process.kill(pid, 'SIGHUP');
     // CRI-O logs the reload; waiting for it keeps the next pull on the new config.
     await waitFor('CRI-O to reload its registries', 10_000, async () =>
-      /registries/i.test((await readFile(p.log, 'utf8')).slice(before)),
+      /Applied new registry configuration/.test((await readFile(p.log, 'utf8')).slice(before)),
     ).catch(() => undefined);
   };
   await reload(address);
