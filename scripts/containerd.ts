@@ -29,16 +29,31 @@
  *   - registry config_path = <dir>/certs.d, empty: nothing is pulled from the network. A test
  *     that pulls (critest) points registries at a loopback mirror with mirrorRegistries().
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CriClient } from '../src/cri/client.js';
+import {
+  aptInstall,
+  buildImages,
+  daemonMain,
+  daemonPid,
+  killAndWait,
+  killRuncContainers,
+  processesMentioning,
+  removeAllPods,
+  runIfScript,
+  spawnDaemon,
+  tail,
+  unmountUnder,
+  waitFor,
+  waitForCri,
+  which,
+  type StartResult,
+} from './private-daemon.js';
 
 const run = promisify(execFile);
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Image references the private containerd has. */
 export const busyboxRef = 'docker.io/library/busybox:latest';
@@ -161,13 +176,14 @@ case "$CNI_COMMAND" in
 esac
 `;
 
-async function installCniStub(p: ContainerdPaths): Promise<void> {
-  const bin = join(p.dir, 'cni', 'bin');
+/** Writes the stub as `loopback` and `churn-cni-stub` into `<cniDir>/bin`, its network into `<cniDir>/net.d`. */
+export async function installCniStub(cniDir: string): Promise<void> {
+  const bin = join(cniDir, 'bin');
   for (const name of ['loopback', 'churn-cni-stub']) {
     await writeFile(join(bin, name), cniStubScript, { mode: 0o755 });
   }
   await writeFile(
-    join(p.dir, 'cni', 'net.d', '10-churn-stub.conflist'),
+    join(cniDir, 'net.d', '10-churn-stub.conflist'),
     `${JSON.stringify({ cniVersion: '0.4.0', name: 'churn-stub', plugins: [{ type: 'churn-cni-stub' }] })}\n`,
   );
 }
@@ -200,15 +216,6 @@ function log(line: string): void {
   process.stderr.write(`containerd.ts: ${line}\n`);
 }
 
-async function which(binary: string): Promise<boolean> {
-  try {
-    await run('sh', ['-c', `command -v ${binary}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Installs what is missing of containerd, runc and busybox-static with apt-get. */
 export async function ensurePackages(): Promise<void> {
   const wanted: [binary: string, pkg: string][] = [
@@ -220,57 +227,12 @@ export async function ensurePackages(): Promise<void> {
   const missing = new Set<string>();
   for (const [binary, pkg] of wanted) if (!(await which(binary))) missing.add(pkg);
   if (!existsSync('/bin/busybox')) missing.add('busybox-static');
-  if (missing.size === 0) return;
-  log(`installing ${[...missing].join(' ')} with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update', '-qq'], { env });
-  await run('apt-get', ['install', '-y', '-qq', ...missing], { env, maxBuffer: 64 << 20 });
+  await aptInstall(missing, log);
 }
 
 /** The pid of the running private containerd, or undefined. */
 export async function runningPid(p = containerdPaths()): Promise<number | undefined> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(p.pidFile, 'utf8')).trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('containerd') && cmdline.includes(p.config) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function buildImages(p: ContainerdPaths): Promise<{ busybox: string; pause: string }> {
-  await mkdir(p.images, { recursive: true });
-  const busybox = join(p.images, 'busybox.tar');
-  const pause = join(p.images, 'pause.tar');
-  const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
-  const builder = join(repoRoot, 'scripts', 'oci-image.ts');
-  if (!existsSync(busybox)) {
-    await run(tsx, [builder, 'busybox', '--out', busybox, '--ref', busyboxRef], { cwd: repoRoot });
-  }
-  if (!existsSync(pause)) {
-    await run(tsx, [builder, 'pause', '--out', pause, '--ref', pauseRef], { cwd: repoRoot });
-  }
-  return { busybox, pause };
-}
-
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return daemonPid(p.pidFile, ['containerd', p.config]);
 }
 
 async function ctr(p: ContainerdPaths, args: readonly string[]): Promise<string> {
@@ -280,13 +242,7 @@ async function ctr(p: ContainerdPaths, args: readonly string[]): Promise<string>
   return stdout;
 }
 
-/** Result of {@link startContainerd}. */
-export interface StartResult {
-  readonly pid: number;
-  readonly endpoint: string;
-  /** False when it was running already. */
-  readonly started: boolean;
-}
+export type { StartResult };
 
 /** Starts the private containerd (see the module comment); a no-op when it runs already. */
 export async function startContainerd(p = containerdPaths()): Promise<StartResult> {
@@ -301,29 +257,23 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
     await mkdir(join(p.dir, sub), { recursive: true });
   }
   await mkdir(p.registryHosts, { recursive: true });
-  await installCniStub(p);
-  const images = await buildImages(p);
+  await installCniStub(join(p.dir, 'cni'));
+  const images = await buildImages(p.images, { busybox: busyboxRef, pause: pauseRef });
   await writeFile(p.config, configToml(p));
   await rm(p.socket, { force: true });
   await rm(`${p.socket}.ttrpc`, { force: true });
 
-  const logFd = openSync(p.log, 'a');
   // Detached in its own session: it outlives this process and is stopped by `stop`.
-  const child = spawn('containerd', ['--config', p.config], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('containerd did not start');
-  child.unref();
-  await writeFile(p.pidFile, `${pid}\n`);
+  const pid = await spawnDaemon('containerd', ['--config', p.config], p);
 
+  const stillRunning = async (): Promise<void> => {
+    if ((await runningPid(p)) === undefined) {
+      throw new Error(`containerd exited; see ${p.log}:\n${await tail(p.log)}`);
+    }
+  };
   try {
     await waitFor('containerd to answer', 30_000, async () => {
-      if ((await runningPid(p)) === undefined) {
-        throw new Error(`containerd exited; see ${p.log}:\n${await tail(p.log)}`);
-      }
+      await stillRunning();
       try {
         await ctr(p, ['version']);
         return true;
@@ -335,19 +285,7 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
     for (const archive of [images.busybox, images.pause]) {
       await ctr(p, ['images', 'import', '--snapshotter', 'overlayfs', archive]);
     }
-    const client = new CriClient(p.endpoint, { callTimeoutMs: 5000 });
-    try {
-      await waitFor('CRI to answer Version', 30_000, async () => {
-        try {
-          await client.runtime('Version', { version: 'v1' });
-          return true;
-        } catch {
-          return false;
-        }
-      });
-    } finally {
-      client.close();
-    }
+    await waitForCri(p.endpoint, 30_000, stillRunning);
   } catch (err) {
     await stopContainerd(p).catch(() => undefined);
     throw err;
@@ -355,105 +293,15 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
   return { pid, endpoint: p.endpoint, started: true };
 }
 
-async function tail(path: string, lines = 20): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-/** Removes every pod (and so every container) through CRI; best effort. */
-async function removeAllPods(p: ContainerdPaths): Promise<void> {
-  const client = new CriClient(p.endpoint, { callTimeoutMs: 30_000 });
-  try {
-    const { items } = await client.runtime('ListPodSandbox', {});
-    for (const pod of items) {
-      await client.runtime('StopPodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
-      await client.runtime('RemovePodSandbox', { podSandboxId: pod.id }).catch(() => undefined);
-    }
-  } catch {
-    // containerd is not answering; what is left is killed below.
-  } finally {
-    client.close();
-  }
-}
-
-async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').join(' ');
-      if (cmdline.includes(text)) pids.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killAndWait(pid: number, graceMs: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone.
-    }
-  }
-}
-
-async function unmountUnder(dir: string): Promise<void> {
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = mountinfo
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter(
-      (point): point is string =>
-        point !== undefined && (point === dir || point.startsWith(`${dir}/`)),
-    )
-    .sort((a, b) => b.length - a.length);
-  for (const point of points) {
-    await run('umount', ['-l', point]).catch(() => undefined);
-  }
-}
-
 /** Stops the private containerd and deletes its directory (see the module comment). */
 export async function stopContainerd(p = containerdPaths()): Promise<void> {
   const pid = await runningPid(p);
   if (pid !== undefined) {
-    await removeAllPods(p);
+    await removeAllPods(p.endpoint);
     await killAndWait(pid, 10_000);
   }
   // Shims of this containerd (they outlive it by design) and their runc containers.
-  for (const root of Object.values(p.runcRoots)) {
-    if (!existsSync(root)) continue;
-    try {
-      const { stdout } = await run('runc', ['--root', root, 'list', '-q']);
-      for (const id of stdout.split('\n').filter((line) => line !== '')) {
-        await run('runc', ['--root', root, 'kill', id, 'KILL']).catch(() => undefined);
-        await run('runc', ['--root', root, 'delete', '--force', id]).catch(() => undefined);
-      }
-    } catch {
-      // No runc state.
-    }
-  }
+  for (const root of Object.values(p.runcRoots)) await killRuncContainers(root);
   for (const shim of await processesMentioning(`-address ${p.socket}`))
     await killAndWait(shim, 2000);
   await unmountUnder(p.dir);
@@ -491,53 +339,19 @@ Directory: $CHURN_CONTAINERD_DIR (default /tmp/churn-containerd).
 `;
 
 /** The CLI; returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+export function main(argv: readonly string[]): Promise<number> {
   const p = containerdPaths();
-  switch (argv[0]) {
-    case 'start': {
-      const result = await startContainerd(p);
-      log(result.started ? `started pid ${result.pid}` : `already running, pid ${result.pid}`);
-      process.stdout.write(`${result.endpoint}\n`);
-      return 0;
-    }
-    case 'stop':
-      await stopContainerd(p);
-      log(`stopped; removed ${p.dir}`);
-      return 0;
-    case 'restart': {
-      const result = await restartContainerd(p);
-      log(`restarted, pid ${result.pid}`);
-      process.stdout.write(`${result.endpoint}\n`);
-      return 0;
-    }
-    case 'status': {
-      const pid = await runningPid(p);
-      process.stdout.write(pid === undefined ? 'stopped\n' : `running ${pid} ${p.endpoint}\n`);
-      return pid === undefined ? 1 : 0;
-    }
-    case 'env':
-      process.stdout.write(`${envLines(p).join('\n')}\n`);
-      return 0;
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(usage);
-      return 0;
-    default:
-      process.stderr.write(usage);
-      return 2;
-  }
+  return daemonMain(argv, {
+    name: 'containerd.ts',
+    usage,
+    dir: p.dir,
+    endpoint: p.endpoint,
+    start: () => startContainerd(p),
+    stop: () => stopContainerd(p),
+    restart: () => restartContainerd(p),
+    runningPid: () => runningPid(p),
+    envLines: () => envLines(p),
+  });
 }
 
-if (
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href
-) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`containerd.ts: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfScript(import.meta.url, 'containerd.ts', main);

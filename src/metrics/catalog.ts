@@ -215,7 +215,7 @@ export const metricCatalog: readonly MetricSpec[] = Object.freeze([
     name: 'churn_target_shims',
     type: 'gauge',
     labels: ['target'],
-    help: 'containerd shim processes (comm containerd-shim*) of the daemon: its children or shims serving its socket. 0 for runtimes without shims.',
+    help: "Shim processes of the daemon: containerd's (comm containerd-shim*) or CRI-O's conmons, its children or those naming its socket (containerd) or its socket's directory (CRI-O). 0 for runtimes without shims.",
     group: 'target',
   },
   {

@@ -103,6 +103,20 @@ export function shimAddress(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The value of `--socket-dir-path` in a conmon's arguments (CRI-O's container_attach_socket_dir),
+ * if any.
+ */
+export function conmonSocketDir(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--socket-dir-path') return args[i + 1];
+    const eq = /^--socket-dir-path=(.*)$/.exec(arg);
+    if (eq !== null) return eq[1];
+  }
+  return undefined;
+}
+
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');

@@ -13,7 +13,10 @@
  * Shims. For a containerd target (comm `containerd`), every live process whose comm starts
  * with `containerd-shim` and that belongs to it: a child of it, or, since containerd's shims
  * daemonize and are reparented to init, one whose `-address` is a unix socket the daemon
- * listens on. Their count and summed resident memory. Other targets have 0 shims and no scan.
+ * listens on. For a CRI-O target (comm `crio`), its conmons likewise: comm `conmon`, a child
+ * of it or one whose `--socket-dir-path` is the directory of a unix socket it listens on
+ * (CRI-O's defaults: /var/run/crio/crio.sock and /var/run/crio; conmon daemonizes too).
+ * Their count and summed resident memory. Other targets have 0 shims and no scan.
  *
  * The scan is incremental, so its cost follows the processes that come and go rather than all
  * of them: a process seen with the same start time and comm in two scans in a row is past its
@@ -29,11 +32,12 @@
  *
  * Samples never overlap: a sample still reading when the next is due delays it.
  */
+import { dirname } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import { contentionBetween, type HostSample, type ProcessCpu } from './host-contention.js';
 import { harnessProbe, type HarnessProbe, type HarnessRunFigures } from './process-metrics.js';
-import { procfs, shimAddress, type ProcSource, type ProcStat } from './procfs.js';
+import { conmonSocketDir, procfs, shimAddress, type ProcSource, type ProcStat } from './procfs.js';
 import type { ResourceSample, TargetSample, TargetSource } from './resource-sample.js';
 import { ResourceSeries, type ResourceSeriesData } from './resource-series.js';
 
@@ -68,7 +72,31 @@ const readsPerYield = 64;
 
 /** comm values are cut to 15 bytes by the kernel (TASK_COMM_LEN 16). */
 const commLength = 15;
-const shimComm = 'containerd-shim';
+
+/** How the shims of one kind of daemon are told apart (see the module comment). */
+interface ShimKind {
+  /** comm prefix of the shims. */
+  readonly comm: string;
+  /** What in a shim's arguments names its daemon, if anything. */
+  readonly link: (args: readonly string[]) => string | undefined;
+  /** The link a shim of the daemon listening on `socket` has. */
+  readonly anchor: (socket: string) => string;
+}
+
+const containerdShims: ShimKind = {
+  comm: 'containerd-shim',
+  link: shimAddress,
+  anchor: (socket) => socket,
+};
+const crioShims: ShimKind = { comm: 'conmon', link: conmonSocketDir, anchor: dirname };
+
+/** The shims of a daemon with comm `comm`, or undefined when it has none. */
+function shimKindOf(comm: string): ShimKind | undefined {
+  if (comm.startsWith('containerd') && !comm.startsWith(containerdShims.comm)) {
+    return containerdShims;
+  }
+  return comm === 'crio' ? crioShims : undefined;
+}
 
 function isLive(stat: ProcStat | undefined): stat is ProcStat {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
@@ -136,7 +164,7 @@ interface TargetState {
   startTime: string | undefined;
   /** comm to find the target again by (source process and driver). */
   comm: string | undefined;
-  /** Listening sockets of pid@startTime, once read non-empty. */
+  /** Shim links of pid@startTime (its listening sockets as {@link ShimKind.anchor}), once read non-empty. */
   sockets: ReadonlySet<string> | undefined;
 }
 
@@ -148,7 +176,7 @@ interface KnownProcess {
   settled: boolean;
   /** The scan that last listed it. */
   seenInScan: number;
-  /** Shims: whether the command line was read, and the `-address` it names. */
+  /** Shims: whether the command line was read, and the daemon it names ({@link ShimKind.link}). */
   addressRead: boolean;
   address: string | undefined;
 }
@@ -389,13 +417,13 @@ export class ResourceSampler {
     target: TargetState,
     stat: ProcStat,
   ): Promise<{ readonly count: number; readonly rssPages: number; readonly cpuTicks: number }> {
-    if (!stat.comm.startsWith('containerd') || stat.comm.startsWith(shimComm)) {
-      return { count: 0, rssPages: 0, cpuTicks: 0 };
-    }
+    const kind = shimKindOf(stat.comm);
+    if (kind === undefined) return { count: 0, rssPages: 0, cpuTicks: 0 };
+    const shimComm = kind.comm;
     const pid = target.pid!;
     if (target.sockets === undefined) {
       const sockets = await this.#proc.listeningSockets(pid);
-      if (sockets.size > 0) target.sockets = sockets;
+      if (sockets.size > 0) target.sockets = new Set([...sockets].map(kind.anchor));
     }
     const sockets = target.sockets;
     const scan = ++this.#scans;
@@ -439,7 +467,7 @@ export class ResourceSampler {
       if (!belongs && sockets !== undefined) {
         if (!entry.addressRead) {
           const args = await this.#proc.cmdline(candidate);
-          entry.address = args === undefined ? undefined : shimAddress(args);
+          entry.address = args === undefined ? undefined : kind.link(args);
           entry.addressRead = true;
         }
         belongs = entry.address !== undefined && sockets.has(entry.address);

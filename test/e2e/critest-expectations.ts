@@ -47,10 +47,10 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
   },
   {
     spec: '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]',
-    on: ['containerd', 'runc'],
+    on: ['containerd', 'crio', 'runc'],
     varies: ['process'],
     reason:
-      "After an ExecSync of `sleep 4321` times out, critest runs `pgrep sleep` in the container and expects no output. Every target reports the timeout and kills that sleep, but something else is named sleep. containerd: its sandbox is the pause stand-in (churn's pause image, a shell looping over `sleep 3600`), and the pod's containers share its pid namespace, so pgrep finds that child (pid 7). The real pause is one binary named pause. runc: churn's sandbox is `sleep infinity` as pid 1 of the pod's pid namespace, so pgrep finds it. As init it reaps nothing, so the killed exec also stays a zombie named sleep (pids 1 and 11, seen by hand). That pause is a churn gap. process: no chroot, so pgrep is the host's and counts every sleep on the host; whether any runs there is up to the host.",
+      "After an ExecSync of `sleep 4321` times out, critest runs `pgrep sleep` in the container and expects no output. Every target reports the timeout and kills that sleep, but something else is named sleep. containerd: its sandbox is the pause stand-in (churn's pause image, a shell looping over `sleep 3600`), and the pod's containers share its pid namespace, so pgrep finds that child (pid 7). The real pause is one binary named pause. crio: the same pause stand-in as its infra container (pgrep finds pid 6), and the killed `sleep 4321` is still a zombie when pgrep runs (pid 12, state Z, its parent outside the pod's pid namespace; seen by hand with crictl). runc: churn's sandbox is `sleep infinity` as pid 1 of the pod's pid namespace, so pgrep finds it. As init it reaps nothing, so the killed exec also stays a zombie named sleep (pids 1 and 11, seen by hand). That pause is a churn gap. process: no chroot, so pgrep is the host's and counts every sleep on the host; whether any runs there is up to the host.",
   },
   // ── churn core gaps ─────────────────────────────────────────────────────────────────────
   {

@@ -1,6 +1,7 @@
 // The stock critest (cri-tools v1.26.1, ../shared/tools/cri-tools) against `churn serve
 // --executor runc`, `--executor process`, and the private containerd as the reference, with the
-// skip expression of issue 11 and the images scripts/critest-images.ts builds. Each run must
+// skip expression of issue 11 and the images scripts/critest-images.ts builds; and its basic
+// subset (`basic operations`, 10 specs) against the private CRI-O. Each run must
 // match test/e2e/critest-expectations.ts exactly: a failure not listed fails, and so does a
 // listed spec that passes (its entry must go), except on a target the entry says `varies`.
 // docs/critest.md explains the list and gives the measured counts.
@@ -9,15 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { mirrorRegistries } from '../../scripts/containerd.js';
+import { mirrorRegistries as mirrorCrioRegistries } from '../../scripts/crio.js';
 import { buildCritestImages, critestRegistries } from '../../scripts/critest-images.js';
 import { startServe } from '../support/churn-process.js';
 import { containerdForTests } from '../support/containerd.js';
+import { crioForTests } from '../support/crio.js';
 import { criTools, guardCritestBridge, runCritest, unmountUnder } from '../support/critest.js';
 import { describeVerdict, judgeCritest, type CritestTarget } from '../support/critest-report.js';
 import { serveOciArchives } from '../support/oci-registry.js';
 import { critestExpectedFailures } from './critest-expectations.js';
 
 const tools = await criTools();
+/** The focus of critest's basic subset: `should support basic operations on container runtime`. */
+const critestBasicSubset = 'basic operations';
 const runTimeoutMs = 15 * 60_000;
 
 /** A temp dir for one run, unmounted and removed when the test finishes. */
@@ -109,6 +114,27 @@ describe.skipIf(tools.skipReason !== undefined)('critest (stock, cri-tools v1.26
         timeoutMs: runTimeoutMs,
       });
       judge('containerd', run);
+    },
+    runTimeoutMs + 60_000,
+  );
+
+  it(
+    "CRI-O fails exactly the expected specs of critest's basic subset",
+    async (ctx) => {
+      const crio = await crioForTests();
+      onTestFinished(() => crio.release());
+      if (crio.skipReason !== undefined) ctx.skip(crio.skipReason);
+      const dir = await workDir('churn-critest-crio-');
+      const archives = (await readdir(imagesDir)).map((name) => join(imagesDir, name));
+      const registry = await serveOciArchives(archives);
+      onTestFinished(() => registry.close());
+      onTestFinished(await mirrorCrioRegistries(crio.paths, registry.address));
+      const run = await runCritest(tools.critest, crio.endpoint, {
+        workDir: join(dir, 'tmp'),
+        args: [`--ginkgo.focus=${critestBasicSubset}`],
+        timeoutMs: runTimeoutMs,
+      });
+      judge('crio', run);
     },
     runTimeoutMs + 60_000,
   );

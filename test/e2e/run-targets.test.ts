@@ -1,10 +1,10 @@
 /**
  * `churn run` with the same scenario against every kind of target: the core in-process, the
- * core served over CRI with each executor, and the private containerd with each of its two
- * runtime handlers. Each run must have zero errors, write a report naming the runtime, and
- * leave nothing behind: no pod or container with its run label, no process of its.
- * Then every shipped scenario, shortened, against the core and against containerd with only
- * --driver/--endpoint changed.
+ * core served over CRI with each executor, the private containerd with each of its two
+ * runtime handlers, and the private CRI-O. Each run must have zero errors, write a report
+ * naming the runtime, and leave nothing behind: no pod or container with its run label, no
+ * process of its. Then every shipped scenario, shortened, against the core, containerd and
+ * CRI-O with only --driver/--endpoint changed.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,11 +12,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { Report } from '../../src/report/schema.js';
 import { containerdForTests } from '../support/containerd.js';
+import { crioForTests } from '../support/crio.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { runChurn, startServe } from '../support/churn-process.js';
 
 const containerd = await containerdForTests();
 afterAll(() => containerd.release());
+const crio = await crioForTests();
+afterAll(() => crio.release());
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
@@ -61,7 +64,7 @@ async function leftovers(endpoint: string, runId: string): Promise<number> {
 
 type Target = {
   readonly name: string;
-  readonly runtime: 'churn-core' | 'containerd';
+  readonly runtime: 'churn-core' | 'containerd' | 'cri-o';
   readonly handler: string;
   /** What the report's runtime version must match (the core names its executor). */
   readonly version: RegExp;
@@ -105,6 +108,17 @@ const targets: Target[] = [
         handler,
       ]),
   })),
+  ...(crio.skipReason === undefined
+    ? [
+        {
+          name: 'CRI-O, default handler',
+          runtime: 'cri-o',
+          handler: '',
+          version: /^1\.\d+\.\d+/,
+          args: () => Promise.resolve(['--driver', 'cri', '--endpoint', crio.endpoint]),
+        } satisfies Target,
+      ]
+    : []),
 ];
 
 describe.skipIf(containerd.skipReason !== undefined)('one scenario, every target', () => {
@@ -158,11 +172,14 @@ const shipped = (await readdir(join(repoRoot, 'scenarios')))
   .sort();
 
 describe.skipIf(containerd.skipReason !== undefined)(
-  'every shipped scenario, shortened, runs on the core and on containerd',
+  'every shipped scenario, shortened, runs on the core, on containerd and on CRI-O',
   () => {
     const cases = shipped.flatMap((file) => [
       { file, target: 'builtin', args: [] as string[] },
       { file, target: 'containerd', args: ['--driver', 'cri', '--endpoint', containerd.endpoint] },
+      ...(crio.skipReason === undefined
+        ? [{ file, target: 'crio', args: ['--driver', 'cri', '--endpoint', crio.endpoint] }]
+        : []),
     ]);
     it.each(cases)('$file on $target', async ({ file, args }) => {
       const dir = await tempDir('churn-e2e-');

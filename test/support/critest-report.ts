@@ -14,7 +14,7 @@ export interface SpecResult {
 }
 
 /** What critest is run against. */
-export type CritestTarget = 'containerd' | 'runc' | 'process';
+export type CritestTarget = 'containerd' | 'crio' | 'runc' | 'process';
 
 /** A spec expected to fail on some targets, and why. */
 export interface ExpectedFailure {

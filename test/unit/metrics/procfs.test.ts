@@ -1,6 +1,6 @@
 // Parsers of /proc files, on texts shaped as proc(5) describes them.
 import { describe, expect, it } from 'vitest';
-import { parseAuxv, parseStat, shimAddress } from '../../../src/metrics/procfs.js';
+import { conmonSocketDir, parseAuxv, parseStat, shimAddress } from '../../../src/metrics/procfs.js';
 
 /** A /proc/<pid>/stat line with the fields the sampler reads set, the rest 0. */
 function statLine(
@@ -95,5 +95,17 @@ describe('shimAddress', () => {
     expect(shimAddress([...shim, '--address=/tmp/c.sock'])).toBe('/tmp/c.sock');
     expect(shimAddress([...shim, '-address'])).toBeUndefined();
     expect(shimAddress(shim)).toBeUndefined();
+  });
+});
+
+describe('conmonSocketDir', () => {
+  it("reads --socket-dir-path as CRI-O starts conmon, and nothing else's", () => {
+    const conmon = ['/usr/bin/conmon', '-b', '/run/bundle', '-c', 'abc', '--exit-dir', '/x'];
+    expect(conmonSocketDir([...conmon, '--socket-dir-path', '/var/run/crio', '-u', 'abc'])).toBe(
+      '/var/run/crio',
+    );
+    expect(conmonSocketDir([...conmon, '--socket-dir-path=/tmp/crio'])).toBe('/tmp/crio');
+    expect(conmonSocketDir([...conmon, '--socket-dir-path'])).toBeUndefined();
+    expect(conmonSocketDir(conmon)).toBeUndefined();
   });
 });

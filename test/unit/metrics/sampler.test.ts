@@ -106,12 +106,12 @@ function sampler(
 describe('ResourceSampler: the target', () => {
   it('reads CPU seconds, memory, descriptors and threads of a pid', async () => {
     const proc = new FakeProc();
-    proc.add(100, 'crio', { cpuTicks: 250, rssPages: 1000, threads: 12 }, { fds: 40 });
+    proc.add(100, 'runtimed', { cpuTicks: 250, rssPages: 1000, threads: 12 }, { fds: 40 });
     const { s } = sampler(proc);
-    s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
+    s.setTarget({ source: 'pid', pid: 100, name: 'runtimed' });
     const sample = await s.sample();
     expect(sample.target).toEqual({
-      name: 'crio',
+      name: 'runtimed',
       pid: 100,
       up: true,
       cpuSeconds: 2.5,
@@ -123,7 +123,7 @@ describe('ResourceSampler: the target', () => {
       totalCpuSeconds: 2.5,
     });
     expect(sample.harness).toEqual(harnessSample);
-    // Not containerd: no /proc scan for shims.
+    // Neither containerd nor CRI-O: no /proc scan for shims.
     expect(proc.pidsCalls).toBe(0);
   });
 
@@ -220,6 +220,35 @@ describe('ResourceSampler: containerd shims', () => {
     const { s } = sampler(proc);
     s.setTarget({ source: 'pid', pid: 10, name: 'containerd' });
     expect((await s.sample()).target?.shims).toBe(1);
+  });
+});
+
+describe('ResourceSampler: CRI-O conmons', () => {
+  it("counts live conmons that are its children or use its socket's directory", async () => {
+    const proc = new FakeProc();
+    proc.add(10, 'crio', { rssPages: 100 }, { sockets: ['/var/run/crio/crio.sock'] });
+    const conmonArgs = (socketDir: string): string[] => [
+      '/usr/bin/conmon',
+      '-c',
+      'abc',
+      '--exit-dir',
+      '/var/run/crio/exits',
+      '--socket-dir-path',
+      socketDir,
+    ];
+    proc.add(20, 'conmon', { ppid: 1, rssPages: 10 }, { args: conmonArgs('/var/run/crio') });
+    proc.add(21, 'conmon', { ppid: 10, rssPages: 20 }, { args: [] }); // before it daemonizes
+    proc.add(22, 'conmon', { ppid: 1, rssPages: 40 }, { args: conmonArgs('/run/other') }); // podman's
+    proc.add(23, 'conmon', { ppid: 1, state: 'Z' }, { args: conmonArgs('/var/run/crio') });
+    proc.add(
+      24,
+      'containerd-shim',
+      { ppid: 10 },
+      { args: ['-address', '/var/run/crio/crio.sock'] },
+    );
+    const { s } = sampler(proc);
+    s.setTarget({ source: 'process', pid: 10, name: 'crio' });
+    expect((await s.sample()).target).toMatchObject({ shims: 2, shimRssBytes: 30 * 4096 });
   });
 });
 
