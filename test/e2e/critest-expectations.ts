@@ -12,8 +12,6 @@ const ns = '[k8s.io] Security Context NamespaceOption runtime should support';
 const propagation =
   '[k8s.io] Container Mount Propagation runtime should support mount propagation mount with';
 
-const runcUnprivileged =
-  "runc: the mount is applied with the propagation asked for and ContainerStatus reports it; critest's checks of the host's mount seen (or not) in the container pass. But `privileged` is not applied (the runc executor's fixed capability set has no CAP_SYS_ADMIN), so its `mount --bind /etc …` in the container fails (\"mount: permission denied (are you root?)\"). With CAP_SYS_ADMIN added to that set by hand (not committed), all three propagation specs passed (2026-12-05).";
 const processRefusesPrivileged =
   'process: CreateContainer is refused with INVALID_ARGUMENT (the container is privileged; the process executor cannot grant privileges and says to use --executor runc).';
 const processRefusesUser =
@@ -55,18 +53,18 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
   // ── churn core gaps ─────────────────────────────────────────────────────────────────────
   {
     spec: `${propagation} 'rprivate' should not support propagation`,
-    on: ['runc', 'process'],
-    reason: `${runcUnprivileged} ${processRefusesPrivileged}`,
+    on: ['process'],
+    reason: processRefusesPrivileged,
   },
   {
     spec: `${propagation} 'rshared' should support propagation from host to container and vice versa`,
-    on: ['runc', 'process'],
-    reason: `${runcUnprivileged} ${processRefusesPrivileged}`,
+    on: ['process'],
+    reason: processRefusesPrivileged,
   },
   {
     spec: `${propagation} 'rslave' should support propagation from host to container`,
-    on: ['runc', 'process'],
-    reason: `${runcUnprivileged} ${processRefusesPrivileged}`,
+    on: ['process'],
+    reason: processRefusesPrivileged,
   },
   {
     spec: '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls',
