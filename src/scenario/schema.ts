@@ -127,7 +127,7 @@ const target = z.strictObject({
     .enum(['process', 'runc'])
     .default('process')
     .describe(
-      'Executor of the builtin core: process (unprivileged child processes) or runc (root and runc on PATH).',
+      "Executor of the builtin core: process (child processes with churn's own user, capabilities and filesystem: no isolation) or runc (root and runc on PATH: namespaces, users, capabilities and mounts as containerd).",
     ),
   stateDir: z
     .string()

@@ -60,7 +60,8 @@ export const serveCommand = defineCommand<ServeArgs>({
         demandOption: true,
       })
       .option('executor', {
-        describe: 'how tasks run: process (unprivileged child processes) or runc (root + runc)',
+        describe:
+          "how tasks run: process (child processes with churn's own user, capabilities and filesystem: no isolation; a request for other privileges, users, mounts or sysctls is refused) or runc (root + runc: namespaces, users, capabilities, mounts and a writable layer per container, as containerd)",
         choices: executors,
         default: 'process' as const,
         coerce: oneOf('--executor', executors),
