@@ -59,10 +59,9 @@ describe.skipIf(skip)('executor runc: filesystems and namespaces', () => {
     const b = await c.createContainer(podId, busybox({ name: 'b' }), pod);
     await c.startContainer(a);
     await c.startContainer(b);
-    expect(mountsUnder(layers).sort()).toEqual([
-      join(layers, a, 'rootfs'),
-      join(layers, b, 'rootfs'),
-    ]);
+    expect(mountsUnder(layers).sort()).toEqual(
+      [join(layers, a, 'rootfs'), join(layers, b, 'rootfs')].sort(),
+    );
     expect(await run(c, a, 'echo one > /etc/written && cat /etc/written')).toBe('one');
     // The other container and the image do not see it.
     expect(await run(c, b, 'cat /etc/written 2>/dev/null || echo absent')).toBe('absent');
