@@ -27,9 +27,13 @@ export class OutageTracker {
     else this.#open.failedCycles++;
   }
 
-  /** A cycle ended at `nowMs` with success: an open outage is over. */
-  reachable(nowMs: number): void {
-    if (this.#open === undefined) return;
+  /**
+   * A cycle that started at `startedMs` ended at `nowMs` with success: an open outage is over,
+   * unless that cycle began before the outage did (its calls reached the runtime before it went
+   * away, so its success says nothing about now).
+   */
+  reachable(nowMs: number, startedMs: number = nowMs): void {
+    if (this.#open === undefined || startedMs < this.#open.startMs) return;
     this.#closed.push({ ...this.#open, endMs: nowMs });
     this.#open = undefined;
   }

@@ -508,7 +508,7 @@ class Run {
           switch (outcome.state) {
             case 'succeeded':
               this.#succeeded++;
-              this.#outages.reachable(clock.now());
+              this.#outages.reachable(clock.now(), outcome.startedMs);
               recorder.cycleFinished(wr.cycle.workload.name, 'success');
               if (open && record) {
                 recorder.recordServiceTime((outcome.endedMs - outcome.startedMs) * 1000);

@@ -107,4 +107,13 @@ describe('runner: outages', () => {
     expect(result.outages).toHaveLength(1);
     expect(result.outages[0]!.endMs).toBeGreaterThanOrEqual(100_000);
   });
+
+  it('is not ended by a cycle that started before it', () => {
+    const t = new OutageTracker();
+    t.unreachable(1000);
+    t.reachable(1500, 900); // in flight since before the outage
+    expect(t.openForMs(2000)).toBe(1000);
+    t.reachable(2500, 2100);
+    expect(t.outages()).toEqual([{ startMs: 1000, endMs: 2500, failedCycles: 1 }]);
+  });
 });
