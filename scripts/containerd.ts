@@ -318,6 +318,35 @@ export async function restartContainerd(p = containerdPaths()): Promise<StartRes
   return startContainerd(p);
 }
 
+/** Namespace of the native `containerd` driver by default (scenario `target.namespace`). */
+export const nativeNamespace = 'churn-native';
+
+/**
+ * Imports busybox ({@link busyboxRef}) into containerd namespace `namespace`, unpacked for overlayfs,
+ * for the native `containerd` driver, which never pulls (as containerd-stress's local change 1).
+ * Idempotent; the private containerd must be running.
+ */
+export async function importNativeImage(
+  namespace = nativeNamespace,
+  p = containerdPaths(),
+): Promise<void> {
+  await run(
+    'ctr',
+    [
+      '--address',
+      p.socket,
+      '--namespace',
+      namespace,
+      'images',
+      'import',
+      '--snapshotter',
+      'overlayfs',
+      join(p.images, 'busybox.tar'),
+    ],
+    { maxBuffer: 16 << 20 },
+  );
+}
+
 /** Shell exports for the running instance. */
 export function envLines(p = containerdPaths()): string[] {
   return [
@@ -328,7 +357,8 @@ export function envLines(p = containerdPaths()): string[] {
   ];
 }
 
-const usage = `usage, as root: scripts/containerd.sh start|stop|restart|status|env
+const usage = `usage, as root: scripts/containerd.sh start|stop|restart|status|env|import-native [NAMESPACE]
+  scripts/containerd.sh import-native [NS]   import busybox into namespace NS (default ${nativeNamespace}) for --driver containerd
   scripts/containerd.sh start     start a private containerd (installs containerd and runc if missing); prints the endpoint
   eval "$(scripts/containerd.sh env)"   CHURN_CRI_ENDPOINT, CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE
   churn run --driver cri --endpoint "$CHURN_CRI_ENDPOINT"
@@ -339,8 +369,14 @@ Directory: $CHURN_CONTAINERD_DIR (default /tmp/churn-containerd).
 `;
 
 /** The CLI; returns the exit code. */
-export function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   const p = containerdPaths();
+  if (argv[0] === 'import-native') {
+    const namespace = argv[1] ?? nativeNamespace;
+    await importNativeImage(namespace, p);
+    process.stderr.write(`containerd.ts: imported ${busyboxRef} into namespace ${namespace}\n`);
+    return 0;
+  }
   return daemonMain(argv, {
     name: 'containerd.ts',
     usage,

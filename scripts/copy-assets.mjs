@@ -8,3 +8,8 @@ const protoDir = join(root, 'src/cri/proto');
 if (existsSync(protoDir)) {
   cpSync(protoDir, join(root, 'dist/cri/proto'), { recursive: true });
 }
+// containerd's own API protos, read by the containerd driver.
+const containerdProtoDir = join(root, 'src/drivers/containerd/proto');
+if (existsSync(containerdProtoDir)) {
+  cpSync(containerdProtoDir, join(root, 'dist/drivers/containerd/proto'), { recursive: true });
+}

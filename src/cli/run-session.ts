@@ -164,7 +164,7 @@ async function runWithMetrics(
     if (options.output === 'human') {
       io.stderr.write(
         `churn ${churnVersion()} · scenario ${scenario.name} · driver ${scenario.target.driver}` +
-          `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : ''} · run ${runId}\n` +
+          `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : scenario.target.driver === 'containerd' ? ` ${scenario.target.address}` : ''} · run ${runId}\n` +
           (temporaryStateDir !== undefined
             ? `core state ${temporaryStateDir} (temporary, removed at the end)\n`
             : ''),

@@ -8,7 +8,7 @@
  */
 
 /** Names of the drivers; the scenario's `target.driver`. */
-export type DriverKind = 'builtin' | 'cri';
+export type DriverKind = 'builtin' | 'cri' | 'containerd';
 
 /** What the runtime says about itself, recorded in the report's environment. */
 export interface RuntimeInfo {

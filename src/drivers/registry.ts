@@ -1,12 +1,13 @@
 /**
  * The one place a {@link Driver} is built from a scenario's `target`: `builtin` (the core
- * in a process of its own) or `cri` (a CRI runtime over gRPC). Drivers are chosen here explicitly, never
+ * in a process of its own), `cri` (a CRI runtime over gRPC) or `containerd` (containerd's own API). Drivers are chosen here explicitly, never
  * registered on import.
  */
 import { ChurnError } from '../common/errors.js';
 import type { RuntimeFaults } from '../runtime/faults.js';
 import type { Compat } from '../runtime/lifecycle.js';
 import { BuiltinDriver } from './builtin.js';
+import { ContainerdDriver } from './containerd.js';
 import { CriDriver } from './cri.js';
 import type { Driver, DriverKind } from './driver.js';
 
@@ -28,6 +29,12 @@ export interface DriverTarget {
   readonly stateDir?: string | undefined;
   /** Directory of OCI image archives the builtin core pulls from. */
   readonly images?: string | undefined;
+  /** containerd's socket (containerd only). */
+  readonly address?: string | undefined;
+  /** containerd namespace (containerd only). */
+  readonly namespace?: string | undefined;
+  /** Snapshotter (containerd only). */
+  readonly snapshotter?: string | undefined;
 }
 
 /** What else a driver is built with. */
@@ -62,6 +69,20 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
         faults: options.faults,
         seed: options.seed,
         compat: options.compat,
+      });
+    case 'containerd':
+      if (options.faults !== undefined && Object.keys(options.faults).length > 0) {
+        throw new ChurnError(
+          'USAGE',
+          'faults are injected by the builtin driver only, not with driver containerd',
+        );
+      }
+      return new ContainerdDriver({
+        address: target.address ?? '/run/containerd/containerd.sock',
+        namespace: target.namespace ?? 'churn-native',
+        snapshotter: target.snapshotter ?? 'overlayfs',
+        runtime: 'io.containerd.runc.v2',
+        callTimeoutMs: target.callTimeout,
       });
     case 'cri':
       if (options.faults !== undefined && Object.keys(options.faults).length > 0) {

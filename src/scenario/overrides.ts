@@ -79,7 +79,7 @@ const flag = (
  * and read back with {@link overridesFromArgs}.
  */
 export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFlag>> = {
-  driver: flag('driver', 'string', 'runtime driver: builtin or cri'),
+  driver: flag('driver', 'string', 'runtime driver: builtin, cri or containerd'),
   endpoint: flag(
     'endpoint',
     'string',

@@ -99,10 +99,10 @@ const stringMap = z.record(z.string(), z.string());
 
 const target = z.strictObject({
   driver: z
-    .enum(['builtin', 'cri'])
+    .enum(['builtin', 'cri', 'containerd'])
     .default('builtin')
     .describe(
-      'builtin: the built-in runtime core, started by churn in a process of its own (no daemon needed). cri: a CRI runtime (containerd, CRI-O, churn serve) over gRPC at endpoint.',
+      "builtin: the built-in runtime core, started by churn in a process of its own (no daemon needed). cri: a CRI runtime (containerd, CRI-O, churn serve) over gRPC at endpoint. containerd: containerd's own gRPC API (containers, tasks, snapshots: containerd-stress's path) at address, in namespace.",
     ),
   endpoint: z
     .string()
@@ -141,6 +141,25 @@ const target = z.strictObject({
     .min(1)
     .optional()
     .describe('Directory of OCI image-layout archives (.tar) the builtin core pulls from.'),
+  address: z
+    .string()
+    .regex(/^(unix:\/\/)?\//, 'must be the absolute path of a unix socket')
+    .default('/run/containerd/containerd.sock')
+    .describe("containerd's socket (containerd only): an absolute path (unix:// allowed)."),
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/, 'must be a containerd identifier')
+    .default('churn-native')
+    .describe(
+      'containerd namespace the containerd driver works in; its image must be imported there.',
+    ),
+  snapshotter: z
+    .string()
+    .min(1)
+    .default('overlayfs')
+    .describe(
+      'Snapshotter of the containers (containerd only); the image must be unpacked for it.',
+    ),
 });
 
 const latencyFault = z.union([
@@ -742,7 +761,7 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
     issue(['load', 'phases'], 'every phase is a pause: at least one phase must run cycles');
   }
 
-  if (s.target.driver === 'cri' && Object.keys(s.faults).length > 0) {
+  if (s.target.driver !== 'builtin' && Object.keys(s.faults).length > 0) {
     issue(['faults'], 'faults are injected by the builtin driver only (target.driver: builtin)');
   }
 

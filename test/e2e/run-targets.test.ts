@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { Report } from '../../src/report/schema.js';
+import { importNativeImage, nativeNamespace } from '../../scripts/containerd.js';
 import { containerdForTests } from '../support/containerd.js';
 import { crioForTests } from '../support/crio.js';
 import { eventually, processesWithMarker, tempDir } from '../support/core-fixtures.js';
@@ -167,9 +168,34 @@ describe.skipIf(containerd.skipReason !== undefined)('one scenario, every target
   );
 });
 
+/** Scenarios for containerd's native API (driver containerd): run natively below. */
+const nativeShipped = ['containerd-stress.yaml'];
 const shipped = (await readdir(join(repoRoot, 'scenarios')))
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && !nativeShipped.includes(f))
   .sort();
+
+describe.skipIf(containerd.skipReason !== undefined)(
+  'every native shipped scenario, shortened, runs on containerd over its own API',
+  () => {
+    it.each(nativeShipped)('%s', async (file) => {
+      await importNativeImage(nativeNamespace, containerd.paths);
+      const dir = await tempDir('churn-e2e-');
+      const scenario = join(dir, file);
+      const text = await readFile(join(repoRoot, 'scenarios', file), 'utf8');
+      await writeFile(scenario, text.replace(/address: .*/, `address: ${containerd.socketPath}`));
+      const { code, stdout, stderr } = await runChurn(
+        ['run', scenario, '--duration', '4s', '--report-dir', join(dir, 'reports'), '--json'],
+        dir,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout) as Report;
+      expect(report.operations.cycle!.count).toBeGreaterThan(0);
+      expect(report.operations.cycle!.errors).toBe(0);
+      expect(report.cleanup).toMatchObject({ remainingPods: 0, remainingContainers: 0 });
+    });
+  },
+);
 
 describe.skipIf(containerd.skipReason !== undefined)(
   'every shipped scenario, shortened, runs on the core, on containerd and on CRI-O',

@@ -16,8 +16,10 @@ import { numberFlag } from '../number-flag.js';
 interface CleanupArgs {
   'run-id'?: string;
   all: boolean;
-  driver: 'builtin' | 'cri';
+  driver: 'builtin' | 'cri' | 'containerd';
   endpoint: string;
+  address: string;
+  namespace: string;
   'state-dir'?: string;
   executor: 'process' | 'runc';
   'call-timeout': number;
@@ -39,7 +41,7 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
         describe: `remove everything any churn run created (any ${runIdLabel} label)`,
       })
       .option('driver', {
-        choices: ['builtin', 'cri'] as const,
+        choices: ['builtin', 'cri', 'containerd'] as const,
         default: 'cri' as const,
         describe: 'runtime driver',
       })
@@ -47,6 +49,16 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
         type: 'string',
         default: 'unix:///run/containerd/containerd.sock',
         describe: 'CRI endpoint (driver cri)',
+      })
+      .option('address', {
+        type: 'string',
+        default: '/run/containerd/containerd.sock',
+        describe: "containerd's socket (driver containerd)",
+      })
+      .option('namespace', {
+        type: 'string',
+        default: 'churn-native',
+        describe: 'containerd namespace (driver containerd)',
       })
       .option('state-dir', {
         type: 'string',
@@ -64,6 +76,10 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
         default: 60,
         describe: 'deadline of each runtime call, seconds',
       })
+      .example(
+        '$0 cleanup --all --driver containerd --address /tmp/churn-containerd/containerd.sock --namespace churn-native',
+        '',
+      )
       .example(
         '$0 cleanup --run-id 3c8937208e87 --endpoint unix:///run/containerd/containerd.sock',
         '',
@@ -89,6 +105,8 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
       callTimeout: args['call-timeout'] * 1000,
       executor: args.executor,
       stateDir: args['state-dir'],
+      address: args.address,
+      namespace: args.namespace,
     };
     const driver = createDriver(driverTarget);
     try {

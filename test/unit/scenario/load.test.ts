@@ -170,7 +170,7 @@ describe('parseScenario: where problems point', () => {
     ].join('\n');
     expect(problems(text)).toEqual([
       '1:7 name: must be 1–63 of a-z 0-9 _ . - starting with a letter or digit',
-      '2:19 target.driver: unknown value "crio" (did you mean "cri"?): use one of builtin, cri',
+      '2:19 target.driver: unknown value "crio" (did you mean "cri"?): use one of builtin, cri, containerd',
       '5:19 load.phases[0].duration: must be more than 0 (e.g. 30s)',
       '6:47 load.phases[1].rampTo: must be ≥ 0',
       '7:14 thresholds[0]: threshold "p99(start) < 1 sec": "1 sec" has an unknown unit "sec": use us, ms, s, m or h (did you mean "1s"?)',

@@ -202,7 +202,7 @@ describe('problems with overridden values name the flag', () => {
     [{ rate: -1 }, '--rate load.phases[0].arrivalRate: must be > 0'],
     [
       { driver: 'crio' },
-      '--driver target.driver: unknown value "crio" (did you mean "cri"?): use one of builtin, cri',
+      '--driver target.driver: unknown value "crio" (did you mean "cri"?): use one of builtin, cri, containerd',
     ],
     [
       { executor: 'proces' },

@@ -18,6 +18,8 @@ const shipped = [
   'smoke.yaml',
   'soak-nightly.yaml',
 ];
+/** Scenarios for containerd's native API (driver containerd), not for the core or CRI. */
+const nativeShipped = ['containerd-stress.yaml'];
 const containerd = { driver: 'cri', endpoint: 'unix:///run/containerd/containerd.sock' };
 /** Programs both the host (coreutils, /bin/sh) and busybox have. */
 const portablePrograms = new Set(['sleep', 'true', 'echo', 'sh']);
@@ -36,7 +38,28 @@ function execSteps(s: Scenario): Extract<Step, { kind: 'exec' }>[] {
 
 describe('shipped scenarios', () => {
   it('are exactly the documented set', () => {
-    expect(readdirSync(join(root, 'scenarios')).sort()).toEqual(shipped);
+    expect(readdirSync(join(root, 'scenarios')).sort()).toEqual(
+      [...shipped, ...nativeShipped].sort(),
+    );
+  });
+
+  it("containerd-stress: containerd-stress's cycle over the native driver, documented", async () => {
+    const text = readFileSync(join(root, 'scenarios', 'containerd-stress.yaml'), 'utf8');
+    expect(text.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../schema/scenario.schema.json',
+    );
+    expect(text).toContain('churn run scenarios/containerd-stress.yaml');
+    expect(text).toContain('scripts/containerd.sh import-native');
+    const s = await load('containerd-stress.yaml');
+    expect(s.target).toMatchObject({ driver: 'containerd', namespace: 'churn-native' });
+    expect(s.workloads).toHaveLength(1);
+    expect(s.workloads[0]!.command).toEqual(['true']);
+    expect(s.workloads[0]!.steps.map((st) => (st.kind === 'op' ? st.op : st.kind))).toEqual([
+      'create',
+      'start',
+      'stop',
+      'remove',
+    ]);
   });
 
   describe.each(shipped)('%s', (file) => {
