@@ -37,7 +37,8 @@ import type {
   SandboxSpec,
   TaskSpec,
 } from './executors/executor.js';
-import { readImageAccounts, resolveProcessUser } from './executors/oci-identity.js';
+import { resolveProcessUser } from './executors/oci-identity.js';
+import { ImageAccountsCache } from './image-accounts-cache.js';
 import { defaultMaskedPaths, defaultReadonlyPaths } from './executors/oci-security.js';
 import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
@@ -144,6 +145,7 @@ export class RuntimeService implements RuntimeApi {
   readonly #faults: FaultInjector;
   readonly #events = new EventBus();
   readonly #locks = new KeyedMutex();
+  readonly #accounts = new ImageAccountsCache();
   readonly #pendingNames = new Set<string>();
   /**
    * Aborted when close begins: cuts injected latencies and stop grace periods, so closing
@@ -994,7 +996,10 @@ export class RuntimeService implements RuntimeApi {
   async #userOf(config: ContainerConfig, image: ImageRecord): Promise<ProcessUser> {
     const request = { ...config, imageUser: image.image.spec.user };
     try {
-      return resolveProcessUser(request, await readImageAccounts(image.rootfs));
+      return resolveProcessUser(
+        request,
+        await this.#accounts.get({ id: image.image.id, rootfs: image.rootfs }),
+      );
     } catch (err) {
       if (err instanceof ChurnError) {
         throw errors.invalidArgument(`container "${config.metadata.name}": ${err.message}`);
