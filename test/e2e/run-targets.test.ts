@@ -31,6 +31,24 @@ const repoRoot = new URL('../..', import.meta.url).pathname;
  */
 const allowHarnessBound = ['--allow', 'harness-bound'];
 
+/** `churn run SCENARIO ...targetArgs` shortened to 4 s, its report in DIR/reports, JSON out. */
+function runShortened(scenario: string, targetArgs: readonly string[], dir: string) {
+  return runChurn(
+    [
+      'run',
+      scenario,
+      ...targetArgs,
+      '--duration',
+      '4s',
+      '--report-dir',
+      join(dir, 'reports'),
+      '--json',
+      ...allowHarnessBound,
+    ],
+    dir,
+  );
+}
+
 async function onlyReport(dir: string): Promise<Report> {
   const files: string[] = [];
   for (const scenario of await readdir(dir)) {
@@ -191,19 +209,7 @@ describe.skipIf(containerd.skipReason !== undefined)(
       const scenario = join(dir, file);
       const text = await readFile(join(repoRoot, 'scenarios', file), 'utf8');
       await writeFile(scenario, text.replace(/address: .*/, `address: ${containerd.socketPath}`));
-      const { code, stdout, stderr } = await runChurn(
-        [
-          'run',
-          scenario,
-          '--duration',
-          '4s',
-          '--report-dir',
-          join(dir, 'reports'),
-          '--json',
-          ...allowHarnessBound,
-        ],
-        dir,
-      );
+      const { code, stdout, stderr } = await runShortened(scenario, [], dir);
       expect(stderr).toBe('');
       expect(code).toBe(0);
       const report = JSON.parse(stdout) as Report;
@@ -226,18 +232,9 @@ describe.skipIf(containerd.skipReason !== undefined)(
     ]);
     it.each(cases)('$file on $target', async ({ file, args }) => {
       const dir = await tempDir('churn-e2e-');
-      const { code, stdout, stderr } = await runChurn(
-        [
-          'run',
-          join(repoRoot, 'scenarios', file),
-          ...args,
-          '--duration',
-          '4s',
-          '--report-dir',
-          join(dir, 'reports'),
-          '--json',
-          ...allowHarnessBound,
-        ],
+      const { code, stdout, stderr } = await runShortened(
+        join(repoRoot, 'scenarios', file),
+        args,
         dir,
       );
       expect(stderr).toBe('');
