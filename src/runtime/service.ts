@@ -16,6 +16,10 @@
  * before a crash, before the state recorded it, is killed, not left running unknown. `close`
  * stops every task and the executors kill whatever is left of them, so a closed core leaves no
  * process behind.
+ *
+ * Images, as containerd: RemoveImage of an image that containers use succeeds at once and
+ * hides it (image-store.ts); those containers keep running on it, new ones cannot name it, and
+ * its files go when the last of them is removed, or at the next opening if a crash came first.
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -147,6 +151,8 @@ export class RuntimeService implements RuntimeApi {
   readonly #locks = new KeyedMutex();
   readonly #accounts = new ImageAccountsCache();
   readonly #pendingNames = new Set<string>();
+  /** Images held by CreateContainer calls under way, by id: in use though no container has them yet. */
+  readonly #imagePins = new Map<string, number>();
   /**
    * Aborted when close begins: cuts injected latencies and stop grace periods, so closing
    * waits for neither. Every pending latency and grace period listens on it.
@@ -203,6 +209,7 @@ export class RuntimeService implements RuntimeApi {
       try {
         await service.#executor(resolved.executor);
         await service.#recover();
+        for (const id of images.hiddenIds()) await service.#releaseImage(id);
         const killed = await service.#sweepLeftovers();
         service.#recovery = { ...service.#recovery, killed };
       } catch (err) {
@@ -394,36 +401,57 @@ export class RuntimeService implements RuntimeApi {
           `container "${config.metadata.name}": no command (neither the config nor image ${config.image} gives one)`,
         );
       }
-      const user = await this.#userOf(config, image);
-      checkExecutorCanRunAs(config, user, pod.executor);
-      const id = randomHexId();
-      const logDir = pod.pod.config.logDirectory;
-      const container: Container = {
-        id,
-        podId,
-        config,
-        imageRef: image.image.id,
-        state: 'CREATED',
-        createdAtNs: wallClockNs(),
-        startedAtNs: 0n,
-        finishedAtNs: 0n,
-        exitCode: 0,
-        reason: '',
-        message: '',
-        pid: 0,
-        logPathAbs: logDir !== '' && config.logPath !== '' ? join(logDir, config.logPath) : '',
-        user,
-      };
-      await this.#journal.put('container', id, { container, taskRef: undefined });
-      this.#containers.add({
-        container,
-        task: undefined,
-        taskRef: undefined,
-        exitRecorded: undefined,
-      });
-      this.#emit('container_created', id, podId);
-      return id;
+      // Pinned from here until the container exists (or the create failed): a RemoveImage in
+      // between keeps the image's files for it.
+      const imageId = image.image.id;
+      this.#imagePins.set(imageId, (this.#imagePins.get(imageId) ?? 0) + 1);
+      try {
+        return await this.#createContainerLocked(podId, pod, config, image);
+      } finally {
+        const left = (this.#imagePins.get(imageId) ?? 1) - 1;
+        if (left > 0) this.#imagePins.set(imageId, left);
+        else this.#imagePins.delete(imageId);
+        await this.#releaseImage(imageId);
+      }
     });
+  }
+
+  /** The rest of CreateContainer, once the image is pinned. Pod lock held. */
+  async #createContainerLocked(
+    podId: string,
+    pod: PodRecord,
+    config: ContainerConfig,
+    image: ImageRecord,
+  ): Promise<string> {
+    const user = await this.#userOf(config, image);
+    checkExecutorCanRunAs(config, user, pod.executor);
+    const id = randomHexId();
+    const logDir = pod.pod.config.logDirectory;
+    const container: Container = {
+      id,
+      podId,
+      config,
+      imageRef: image.image.id,
+      state: 'CREATED',
+      createdAtNs: wallClockNs(),
+      startedAtNs: 0n,
+      finishedAtNs: 0n,
+      exitCode: 0,
+      reason: '',
+      message: '',
+      pid: 0,
+      logPathAbs: logDir !== '' && config.logPath !== '' ? join(logDir, config.logPath) : '',
+      user,
+    };
+    await this.#journal.put('container', id, { container, taskRef: undefined });
+    this.#containers.add({
+      container,
+      task: undefined,
+      taskRef: undefined,
+      exitRecorded: undefined,
+    });
+    this.#emit('container_created', id, podId);
+    return id;
   }
 
   async startContainer(containerId: string): Promise<void> {
@@ -763,17 +791,14 @@ export class RuntimeService implements RuntimeApi {
     return records.map((r) => r.image);
   }
 
+  /**
+   * Removes the image `ref` names (every tag of it), as containerd: at once, even while
+   * containers use it (they keep it until the last of them is removed; see the module comment).
+   * An absent image is no error, as CRI says.
+   */
   async removeImage(ref: string): Promise<void> {
     this.#checkOpen();
-    const record = this.#images.get(ref);
-    if (record === undefined) return; // idempotent, as CRI says
-    const user = this.#containers.all().find((e) => e.container.imageRef === record.image.id);
-    if (user !== undefined) {
-      throw errors.failedPrecondition(
-        `image "${ref}": in use by container "${user.container.id}"; remove the container first`,
-      );
-    }
-    const removed = await this.#images.remove(ref);
+    const removed = await this.#images.remove(ref, (id) => this.#imageInUse(id));
     if (removed !== undefined) this.#emit('image_removed', removed.id);
   }
 
@@ -894,6 +919,29 @@ export class RuntimeService implements RuntimeApi {
     await this.#journal.delete('container', containerId);
     this.#containers.delete(containerId);
     this.#emit('container_removed', containerId, entry.container.podId);
+    await this.#releaseImage(entry.container.imageRef);
+  }
+
+  /** Whether a container, or a CreateContainer under way, uses image `id`. */
+  #imageInUse(id: string): boolean {
+    if (this.#imagePins.has(id)) return true;
+    return this.#containers.all().some((e) => e.container.imageRef === id);
+  }
+
+  /**
+   * Deletes the files of image `id` when it was removed and nothing uses it any more. A
+   * failure is logged, not thrown: the container that released it is gone either way, and the
+   * next opening purges the image again.
+   */
+  async #releaseImage(id: string): Promise<void> {
+    if (!this.#images.isHidden(id)) return;
+    try {
+      await this.#images.purge(id, (imageId) => this.#imageInUse(imageId));
+    } catch (err) {
+      this.options.log(
+        `image "${id}": removed, but its files were not deleted: ${(err as Error).message}`,
+      );
+    }
   }
 
   /**
@@ -970,7 +1018,7 @@ export class RuntimeService implements RuntimeApi {
   }
 
   #taskSpec(container: Container, pod: PodRecord): TaskSpec {
-    const image = this.#images.get(container.imageRef);
+    const image = this.#images.byId(container.imageRef);
     if (image === undefined)
       throw errors.notFound(`image "${container.imageRef}" of container "${container.id}"`);
     const env = mergeEnv(image.image.spec.env, container.config.envs);
@@ -1116,7 +1164,7 @@ export class RuntimeService implements RuntimeApi {
       if (container.state !== 'RUNNING') continue;
       const ref = record.taskRef;
       const task =
-        ref === undefined || this.#images.get(container.imageRef) === undefined
+        ref === undefined || this.#images.byId(container.imageRef) === undefined
           ? undefined
           : await this.#executorOf(pod).recover(this.#taskSpec(container, pod), ref);
       if (task !== undefined) {

@@ -10,6 +10,15 @@
  * Import reads an OCI image-layout archive into tmp/, verifying every blob's sha256 and every
  * descriptor's size, unpacks layers (checking their diff ids), and only then moves the result
  * into place. A bad archive leaves nothing behind.
+ *
+ * Removal, as containerd's: an image that containers still use is only hidden. Its record
+ * gets a `removed` mark and loses its tags, so lookups, listings and new containers no longer
+ * see it, while the containers created from it keep their rootfs ({@link ImageStore.byId}).
+ * Its files go when the last of them does ({@link ImageStore.purge}); importing it again
+ * un-hides it and reuses its rootfs. An image nothing uses is marked too before its files go,
+ * so a removal cut short by a crash is finished when the store next opens: the service purges
+ * every hidden image no recovered container uses, and opening deletes any rootfs or blob that
+ * no record names.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -44,6 +53,8 @@ export interface ImageRecord {
   readonly manifestDigest: string;
   /** Every blob the image uses: manifest, config, layers. */
   readonly blobs: readonly string[];
+  /** Set once the image was removed: hidden, its files kept for the containers still using it. */
+  readonly removed?: true;
 }
 
 interface MetaFile {
@@ -51,6 +62,7 @@ interface MetaFile {
   readonly image: Image;
   readonly manifestDigest: string;
   readonly blobs: readonly string[];
+  readonly removed?: true;
 }
 
 const maxJsonBytes = 4 * 1024 * 1024;
@@ -84,18 +96,42 @@ export class ImageStore {
         rootfs: store.#rootfsPath(meta.image.id),
         manifestDigest: meta.manifestDigest,
         blobs: meta.blobs,
+        ...(meta.removed === true ? { removed: true } : {}),
       });
     }
-    // A rootfs without a record is the remains of an import cut short.
+    // A rootfs or blob without a record is the remains of an import or removal cut short.
     for (const name of await readdir(join(dir, 'rootfs'))) {
       if (!store.#records.has(`sha256:${name}`)) await removeTree(join(dir, 'rootfs', name));
+    }
+    const named = store.#blobsInUse();
+    for (const name of await readdir(join(dir, 'content', 'sha256'))) {
+      if (!named.has(`sha256:${name}`))
+        await rm(join(dir, 'content', 'sha256', name), { force: true });
     }
     return store;
   }
 
-  /** Every image, the host image included. */
+  /** Every image, the host image included; removed (hidden) images are not. */
   list(): Image[] {
-    return [...this.#records.values()].map((r) => r.image);
+    return [...this.#records.values()].filter((r) => r.removed !== true).map((r) => r.image);
+  }
+
+  /**
+   * The image with id `id`, even one removed while containers still use it: what a container
+   * created from it runs on.
+   */
+  byId(id: string): ImageRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /** Whether image `id` is removed but kept (hidden) for containers that still use it. */
+  isHidden(id: string): boolean {
+    return this.#records.get(id)?.removed === true;
+  }
+
+  /** Ids of the removed images kept for their containers. */
+  hiddenIds(): string[] {
+    return [...this.#records.values()].filter((r) => r.removed === true).map((r) => r.image.id);
   }
 
   /** The image named by `ref` (tag, `name@digest`, manifest digest, image id or its hex). */
@@ -103,8 +139,10 @@ export class ImageStore {
     if (isImageIdLike(ref)) {
       const id = ref.startsWith('sha256:') ? ref : `sha256:${ref}`;
       const byId = this.#records.get(id);
-      if (byId !== undefined) return byId;
-      for (const r of this.#records.values()) if (r.manifestDigest === id) return r;
+      if (byId !== undefined) return byId.removed === true ? undefined : byId;
+      for (const r of this.#records.values()) {
+        if (r.manifestDigest === id && r.removed !== true) return r;
+      }
       return undefined;
     }
     const normalized = tryNormalizeReference(ref);
@@ -148,8 +186,13 @@ export class ImageStore {
     });
   }
 
-  /** Removes the image named by `ref` and blobs no other image uses; false when absent. */
-  async remove(ref: string): Promise<Image | undefined> {
+  /**
+   * Removes the image named by `ref` (every tag of it): it disappears from lookups and listings
+   * at once. When `inUse(id)` says containers still use it, its files stay until {@link purge};
+   * otherwise they go now, with the blobs no other image uses. Returns the image, or undefined
+   * when `ref` names none. Throws FAILED_PRECONDITION for the built-in host image.
+   */
+  async remove(ref: string, inUse: (id: string) => boolean): Promise<Image | undefined> {
     return this.#lock.run('store', async () => {
       const record = this.get(ref);
       if (record === undefined) return undefined;
@@ -159,19 +202,64 @@ export class ImageStore {
           `image "${ref}": the built-in host image cannot be removed`,
         );
       }
-      const hex = record.image.id.slice('sha256:'.length);
-      await rm(join(this.#dir, 'meta', `${hex}.json`), { force: true });
-      this.#records.delete(record.image.id);
+      // Decided and hidden in one step (no await between), so no container can be created from
+      // it after `inUse` answered: a create that already holds the record makes `inUse` true.
+      const keep = inUse(record.image.id);
+      const hidden: ImageRecord = {
+        ...record,
+        image: { ...record.image, repoTags: [], repoDigests: [] },
+        removed: true,
+      };
+      this.#records.set(record.image.id, hidden);
       for (const tag of record.image.repoTags) {
         if (this.#byTag.get(tag) === record.image.id) this.#byTag.delete(tag);
       }
-      await removeTree(record.rootfs);
-      const used = new Set([...this.#records.values()].flatMap((r) => r.blobs));
-      for (const blob of record.blobs) {
-        if (!used.has(blob)) await rm(this.#blobPath(blob), { force: true });
+      try {
+        // The mark is written even when the files go now: a crash before they are gone leaves
+        // a hidden image, which the next opening purges, never a visible one without files.
+        await this.#writeMeta(hidden);
+      } catch (err) {
+        this.#index(record);
+        throw err;
       }
+      if (!keep) await this.#purge(hidden);
       return record.image;
     });
+  }
+
+  /**
+   * Deletes the files of image `id` if it is removed (hidden) and `inUse(id)` says no container
+   * uses it any more; true when it did. Nothing happens for a visible image: importing it again
+   * after its removal made it one.
+   */
+  async purge(id: string, inUse: (id: string) => boolean): Promise<boolean> {
+    return this.#lock.run('store', async () => {
+      const record = this.#records.get(id);
+      if (record?.removed !== true || inUse(id)) return false;
+      await this.#purge(record);
+      return true;
+    });
+  }
+
+  /** Deletes a hidden image's rootfs, the blobs only it used, then its record. Store lock held. */
+  async #purge(record: ImageRecord): Promise<void> {
+    await removeTree(record.rootfs);
+    const used = this.#blobsInUse(record.image.id);
+    for (const blob of record.blobs) {
+      if (!used.has(blob)) await rm(this.#blobPath(blob), { force: true });
+    }
+    // The record goes last: until then a crash leaves the image hidden, and it is purged again.
+    await rm(join(this.#dir, 'meta', `${record.image.id.slice(7)}.json`), { force: true });
+    this.#records.delete(record.image.id);
+  }
+
+  /** The blobs of every record but `exceptId`'s. */
+  #blobsInUse(exceptId?: string): Set<string> {
+    const used = new Set<string>();
+    for (const r of this.#records.values()) {
+      if (r.image.id !== exceptId) for (const blob of r.blobs) used.add(blob);
+    }
+    return used;
   }
 
   /** Usage of the filesystem holding the store. */
@@ -197,6 +285,7 @@ export class ImageStore {
 
   #index(record: ImageRecord): void {
     this.#records.set(record.image.id, record);
+    if (record.removed === true) return;
     for (const tag of record.image.repoTags) this.#byTag.set(tag, record.image.id);
   }
 
@@ -338,6 +427,7 @@ export class ImageStore {
         env: config.config.Env,
         workingDir: config.config.WorkingDir,
       };
+      // A removed image imported again comes back with only the references this archive gives.
       const tags = [...new Set([...(existing?.image.repoTags ?? []), ...refs])];
       const image: Image = {
         id,
@@ -403,6 +493,7 @@ export class ImageStore {
       image: record.image,
       manifestDigest: record.manifestDigest,
       blobs: record.blobs,
+      ...(record.removed === true ? { removed: true } : {}),
     };
     await writeFileAtomic(
       join(this.#dir, 'meta', `${record.image.id.slice(7)}.json`),
