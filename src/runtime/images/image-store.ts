@@ -202,26 +202,21 @@ export class ImageStore {
           `image "${ref}": the built-in host image cannot be removed`,
         );
       }
-      // Decided and hidden in one step (no await between), so no container can be created from
-      // it after `inUse` answered: a create that already holds the record makes `inUse` true.
-      const keep = inUse(record.image.id);
       const hidden: ImageRecord = {
         ...record,
         image: { ...record.image, repoTags: [], repoDigests: [] },
         removed: true,
       };
+      // The mark goes to disk first, even when the files go now: a crash before they are gone
+      // leaves a hidden image, which the next opening purges, never a visible one without files.
+      await this.#writeMeta(hidden);
+      // Hidden and decided in one step (no await between): no container can be created from it
+      // after `inUse` answers, and a create that already holds the record makes `inUse` true.
       this.#records.set(record.image.id, hidden);
       for (const tag of record.image.repoTags) {
         if (this.#byTag.get(tag) === record.image.id) this.#byTag.delete(tag);
       }
-      try {
-        // The mark is written even when the files go now: a crash before they are gone leaves
-        // a hidden image, which the next opening purges, never a visible one without files.
-        await this.#writeMeta(hidden);
-      } catch (err) {
-        this.#index(record);
-        throw err;
-      }
+      const keep = inUse(record.image.id);
       if (!keep) await this.#purge(hidden);
       return record.image;
     });
