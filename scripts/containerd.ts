@@ -283,7 +283,7 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
     });
     // Unpacked into the snapshotter CRI uses, so the first container needs no unpack.
     for (const archive of [images.busybox, images.pause]) {
-      await ctr(p, ['images', 'import', '--snapshotter', 'overlayfs', archive]);
+      await importArchive(archive, 'k8s.io', p);
     }
     await waitForCri(p.endpoint, 30_000, stillRunning);
   } catch (err) {
@@ -322,12 +322,13 @@ export async function restartContainerd(p = containerdPaths()): Promise<StartRes
 export const nativeNamespace = 'churn-native';
 
 /**
- * Imports busybox ({@link busyboxRef}) into containerd namespace `namespace`, unpacked for overlayfs,
- * for the native `containerd` driver, which never pulls (as containerd-stress's local change 1).
- * Idempotent; the private containerd must be running.
+ * Imports the OCI image-layout archive `archive` into containerd namespace `namespace` (default
+ * `k8s.io`, CRI's), unpacked for overlayfs, as `ctr images import` does. Idempotent; the
+ * private containerd must be running.
  */
-export async function importNativeImage(
-  namespace = nativeNamespace,
+export async function importArchive(
+  archive: string,
+  namespace = 'k8s.io',
   p = containerdPaths(),
 ): Promise<void> {
   await run(
@@ -341,10 +342,22 @@ export async function importNativeImage(
       'import',
       '--snapshotter',
       'overlayfs',
-      join(p.images, 'busybox.tar'),
+      archive,
     ],
     { maxBuffer: 16 << 20 },
   );
+}
+
+/**
+ * Imports busybox ({@link busyboxRef}) into containerd namespace `namespace`, unpacked for overlayfs,
+ * for the native `containerd` driver, which never pulls (as containerd-stress's local change 1).
+ * Idempotent; the private containerd must be running.
+ */
+export async function importNativeImage(
+  namespace = nativeNamespace,
+  p = containerdPaths(),
+): Promise<void> {
+  await importArchive(join(p.images, 'busybox.tar'), namespace, p);
 }
 
 /** Shell exports for the running instance. */

@@ -4,10 +4,15 @@
  * same states. Where containerd's answer is the odd one, the core follows it (see
  * src/runtime/lifecycle.ts, which names every such case). The same sequence sent to CRI-O must
  * give the core's answers except where CRI-O differs from containerd: those steps are listed
- * (crioDifferences) with CRI-O's answer.
+ * (crioDifferences) with CRI-O's answer. A second sequence removes an image that containers still
+ * use, on an image made for the run, and must give containerd's answers too.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importArchive } from '../../scripts/containerd.js';
+import { buildOciArchive, busyboxLayer, type BuiltArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri/client.js';
 import type { PodSandboxConfig } from '../../src/cri/generated/runtime/v1/PodSandboxConfig.js';
@@ -247,6 +252,134 @@ async function runSequence(
   return log;
 }
 
+/**
+ * The image-removal sequence, as containerd 1.6 answers it: RemoveImage of an image containers
+ * use succeeds; the image is gone from ImageStatus and ListImages and no new container can
+ * name it, while the containers made before run, exec, start, stop and go; loading it again
+ * brings it back. `load` puts `built` into the runtime (ctr import, or PullImage from churn's
+ * archive directory).
+ */
+async function runImageRemovalSequence(
+  client: CriClient,
+  runId: string,
+  built: BuiltArchive,
+  load: () => Promise<void>,
+): Promise<Observation[]> {
+  const log: Observation[] = [];
+  const labels = { 'churn.test/run': runId };
+  const [tag = ''] = built.refs;
+  const namespaceOptions = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } as const;
+  const pod: PodSandboxConfig = {
+    metadata: { name: 'pod-rmi', uid: `${runId}-rmi`, namespace: 'churn-differential', attempt: 0 },
+    labels,
+    linux: { securityContext: { namespaceOptions } },
+  };
+  const containerConfig = (name: string, image: string): ContainerConfig => ({
+    metadata: { name, attempt: 0 },
+    image: { image },
+    command: ['sleep', '3600'],
+    labels,
+    linux: { securityContext: { namespaceOptions } },
+  });
+  const step = async <T>(
+    name: string,
+    call: Promise<T>,
+    see?: (value: T) => unknown,
+  ): Promise<T | undefined> => {
+    const { code, value } = await outcome(call);
+    log.push({
+      step: name,
+      code,
+      ...(value !== undefined && see !== undefined ? { seen: see(value) } : {}),
+    });
+    return value;
+  };
+  const rt = client.runtime.bind(client);
+  const img = client.image.bind(client);
+  const create = (name: string, image: string): Promise<{ containerId: string }> =>
+    rt('CreateContainer', {
+      podSandboxId: podId,
+      config: containerConfig(name, image),
+      sandboxConfig: pod,
+    });
+  const status = (id: string): Promise<unknown> =>
+    rt('ContainerStatus', { containerId: id }).then((r) => ({
+      state: r.status?.state,
+      image: r.status?.image?.image === tag,
+      imageRef: r.status?.imageRef === built.imageId,
+    }));
+  const listed = (): Promise<boolean> =>
+    img('ListImages', {}).then((r) => r.images.some((i) => i.id === built.imageId));
+
+  await load();
+  const podId =
+    (await step('RunPodSandbox pod-rmi', rt('RunPodSandbox', { config: pod })))?.podSandboxId ?? '';
+  const u1 = (await step('CreateContainer u1 by tag', create('u1', tag)))?.containerId ?? '';
+  await step('StartContainer u1', rt('StartContainer', { containerId: u1 }));
+  const u2 =
+    (await step('CreateContainer u2 by id (left CREATED)', create('u2', built.imageId)))
+      ?.containerId ?? '';
+  await step('RemoveImage by tag while u1 runs', img('RemoveImage', { image: { image: tag } }));
+  await step('ImageStatus by tag', img('ImageStatus', { image: { image: tag } }), (r) => r.image);
+  await step(
+    'ImageStatus by id',
+    img('ImageStatus', { image: { image: built.imageId } }),
+    (r) => r.image,
+  );
+  await step('ListImages has it', listed(), (v) => v);
+  await step('CreateContainer u3 by the removed tag', create('u3', tag));
+  await step('CreateContainer u4 by the removed id', create('u4', built.imageId));
+  await step('ContainerStatus u1', status(u1), (v) => v);
+  await step(
+    'ExecSync in u1',
+    rt('ExecSync', { containerId: u1, cmd: ['sh', '-c', 'echo alive'], timeout: 10 }),
+    (r) => ({ stdout: r.stdout.toString(), exitCode: r.exitCode }),
+  );
+  await step(
+    'StartContainer u2 (created before the removal)',
+    rt('StartContainer', { containerId: u2 }),
+  );
+  await step('ContainerStatus u2', status(u2), (v) => v);
+  await step('RemoveImage by tag again', img('RemoveImage', { image: { image: tag } }));
+  await step('RemoveImage by id', img('RemoveImage', { image: { image: built.imageId } }));
+  await step('StopContainer u1', rt('StopContainer', { containerId: u1, timeout: 0 }));
+  await step('RemoveContainer u1', rt('RemoveContainer', { containerId: u1 }));
+  await load();
+  await step(
+    'ImageStatus by tag after loading it again',
+    img('ImageStatus', { image: { image: tag } }),
+    (r) => ({ id: r.image?.id === built.imageId, tagged: r.image?.repoTags.includes(tag) }),
+  );
+  const u5 = (await step('CreateContainer u5 by tag', create('u5', tag)))?.containerId ?? '';
+  await step('StartContainer u5', rt('StartContainer', { containerId: u5 }));
+  await step(
+    'RemoveImage by tag while u2 and u5 run',
+    img('RemoveImage', { image: { image: tag } }),
+  );
+  await step('StopPodSandbox pod-rmi', rt('StopPodSandbox', { podSandboxId: podId }));
+  await step('RemovePodSandbox pod-rmi', rt('RemovePodSandbox', { podSandboxId: podId }));
+  await step('ListImages has it at the end', listed(), (v) => v);
+  await step(
+    'ListContainers with the run label',
+    rt('ListContainers', { filter: { labelSelector: labels } }),
+    (r) => r.containers.length,
+  );
+  return log;
+}
+
+/** An image made for one run: busybox and a file naming the run, so its id is the run's own. */
+async function runImage(dir: string, runId: string): Promise<BuiltArchive> {
+  return buildOciArchive({
+    layers: [
+      await busyboxLayer(),
+      { entries: [{ path: 'etc/churn-run', type: 'file', content: runId }] },
+    ],
+    config: { cmd: ['sh'] },
+    refs: [`docker.io/churn/rmi-differential:${runId}`],
+    out: join(dir, 'rmi-differential.tar'),
+  });
+}
+
 /** Removes whatever a failed sequence left (by label); best effort. */
 async function sweep(client: CriClient, runId: string): Promise<void> {
   const labels = { 'churn.test/run': runId };
@@ -257,24 +390,29 @@ async function sweep(client: CriClient, runId: string): Promise<void> {
   }
 }
 
+/** A sequence of calls sent to one runtime; `runId` labels what it makes. */
+type Sequence = (client: CriClient, runId: string) => Promise<Observation[]>;
+
 /** The sequence as containerd answers it: run once, compared with each executor of the core. */
 let fromContainerd: Promise<Observation[]> | undefined;
 
 function containerdAnswers(image: string): Promise<Observation[]> {
-  fromContainerd ??= daemonAnswers('containerd', containerd.endpoint, image);
+  fromContainerd ??= daemonAnswers('containerd', containerd.endpoint, (client, runId) =>
+    runSequence(client, runId, image),
+  );
   return fromContainerd;
 }
 
-/** Runs the sequence against a runtime daemon at `endpoint`, then sweeps what it left. */
+/** Runs `sequence` against a runtime daemon at `endpoint`, then sweeps what it left. */
 async function daemonAnswers(
   name: string,
   endpoint: string,
-  image: string,
+  sequence: Sequence,
 ): Promise<Observation[]> {
   const runId = `diff-${name}-${process.pid}-${Date.now()}`;
   const client = new CriClient(endpoint, { callTimeoutMs: 60_000 });
   try {
-    return await runSequence(client, runId, image);
+    return await sequence(client, runId);
   } finally {
     await sweep(client, runId).catch(() => undefined);
     client.close();
@@ -282,7 +420,22 @@ async function daemonAnswers(
 }
 
 /** Runs the sequence against a fresh `churn serve --compat containerd --executor <executor>`. */
-async function churnServeAnswers(executor: string, image: string): Promise<Observation[]> {
+function churnServeAnswers(executor: string, image: string): Promise<Observation[]> {
+  return churnServeRuns(executor, containerd.imagesDir, async (client, runId) => {
+    await client.image('PullImage', { image: { image } });
+    return runSequence(client, runId, image);
+  });
+}
+
+/**
+ * Runs `sequence` against a fresh `churn serve --compat containerd --executor <executor>`
+ * pulling from `imagesDir`, then sweeps what it left and stops it.
+ */
+async function churnServeRuns(
+  executor: string,
+  imagesDir: string,
+  sequence: Sequence,
+): Promise<Observation[]> {
   const runId = `diff-churn-${executor}-${process.pid}-${Date.now()}`;
   const dir = await tempDir('churn-diff-');
   const socket = join(dir, 'churn.sock');
@@ -295,7 +448,7 @@ async function churnServeAnswers(executor: string, image: string): Promise<Obser
       '--executor',
       executor,
       '--images',
-      containerd.imagesDir,
+      imagesDir,
       '--compat',
       'containerd',
     ],
@@ -304,8 +457,7 @@ async function churnServeAnswers(executor: string, image: string): Promise<Obser
   expect(serve.stdout(), serve.stderr()).toContain('listening on');
   const client = new CriClient(`unix://${socket}`, { callTimeoutMs: 60_000 });
   try {
-    await client.image('PullImage', { image: { image } });
-    return await runSequence(client, runId, image);
+    return await sequence(client, runId);
   } finally {
     await sweep(client, runId).catch(() => undefined);
     client.close();
@@ -330,6 +482,48 @@ describe.skipIf(containerd.skipReason !== undefined)(
         const byStep = new Map(expected.map((o) => [o.step, o.seen]));
         expect(byStep.get('ListPodSandbox with the run label')).toBe(0);
         expect(byStep.get('ListContainers with the run label')).toBe(0);
+      },
+    );
+  },
+);
+
+describe.skipIf(containerd.skipReason !== undefined)(
+  'CRI differential: removing an image containers use, churn serve vs containerd',
+  () => {
+    /** The removal sequence as containerd answers it, on an image of the describe's own. */
+    let fromContainerdRmi: Promise<Observation[]> | undefined;
+    let dir = '';
+    let built: BuiltArchive | undefined;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'churn-diff-rmi-'));
+      built = await runImage(dir, `${process.pid}-${Date.now()}`);
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    it.each(['process', 'runc'])(
+      'churn serve --executor %s removes it as containerd does: at once, kept for its containers',
+      async (executor) => {
+        if (built === undefined) throw new Error('the run image was not built');
+        const image = built;
+        const [tag = ''] = image.refs;
+        fromContainerdRmi ??= daemonAnswers('containerd-rmi', containerd.endpoint, (client, id) =>
+          runImageRemovalSequence(client, id, image, () =>
+            importArchive(image.out, 'k8s.io', containerd.paths),
+          ),
+        );
+        const expected = await fromContainerdRmi;
+        const actual = await churnServeRuns(executor, dir, (client, id) =>
+          runImageRemovalSequence(client, id, image, async () => {
+            await client.image('PullImage', { image: { image: tag } });
+          }),
+        );
+        if (process.env['CHURN_SHOW_DIFFERENTIAL'] === '1') console.table(expected);
+        expect(actual).toEqual(expected);
+        // What the sequence relies on, as containerd showed it.
+        const byStep = new Map(expected.map((o) => [o.step, o]));
+        expect(byStep.get('RemoveImage by tag while u1 runs')?.code).toBe('OK');
+        expect(byStep.get('CreateContainer u3 by the removed tag')?.code).toBe('NOT_FOUND');
+        expect(byStep.get('ListContainers with the run label')?.seen).toBe(0);
       },
     );
   },
@@ -365,7 +559,9 @@ describe.skipIf(containerd.skipReason !== undefined || crio.skipReason !== undef
     it('CRI-O answers as the core does, except where it differs from containerd (listed)', async () => {
       const image = containerd.busyboxRef;
       const core = await churnServeAnswers('runc', image);
-      const actual = await daemonAnswers('crio', crio.endpoint, image);
+      const actual = await daemonAnswers('crio', crio.endpoint, (client, runId) =>
+        runSequence(client, runId, image),
+      );
       if (process.env['CHURN_SHOW_DIFFERENTIAL'] === '1') console.table(actual);
       const expected = core.map((o): Observation => {
         const differs = crioDifferences[o.step];
