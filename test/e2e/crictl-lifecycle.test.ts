@@ -2,12 +2,13 @@
  * The stock crictl (cri-tools v1.26.1, grpc-go: the kubelet's stack) through a container's whole
  * life against the built `churn serve`, for each executor, as a node operator would type it:
  * version, info, pull, images, runp, create, start, ps, pods, inspect and inspectp by a unique id
- * prefix, exec -s, exec -it under a pseudo-terminal, logs, stats, stop, rm, stopp, rmp, and at
- * the end nothing listed. Every crictl run is bounded in time; all traffic is on a unix socket
+ * prefix, exec -s, exec -it under a pseudo-terminal, logs, stats, rmi of the image the container
+ * runs (as containerd: removed at once, no new container can use it, its files go with the
+ * container), stop, rm, stopp, rmp, and at the end nothing listed. Every crictl run is bounded in time; all traffic is on a unix socket
  * and loopback.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
@@ -158,12 +159,25 @@ describe.skipIf(crictl.skipReason !== undefined).each(executorsUnderTest())(
         const stats = await run(['stats', '--id', containerId]);
         expect(stats.stdout).toContain(containerId.slice(0, 13));
 
+        // rmi of the image the container runs: as containerd answers it.
+        expect((await run(['rmi', image])).stdout).toBe(`Deleted: ${image}\n`);
+        expect((await run(['images'])).stdout).not.toContain('churn.test/busybox');
+        const late = join(dir, 'late.json');
+        await writeFile(late, JSON.stringify({ metadata: { name: 'late' }, image: { image } }));
+        const refused = await runCrictl(crictl.path, endpoint, ['create', podId, late, podJson]);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain('code = NotFound');
+        expect((await run(['exec', '-s', containerId, 'echo', 'still'])).stdout).toContain('still');
+        const rootfs = join(dir, 'state', 'images', 'rootfs');
+        expect(await readdir(rootfs)).toHaveLength(1); // kept for the container
+
         await run(['stop', containerId]);
         const stopped = JSON.parse((await run(['inspect', containerId])).stdout) as {
           status: { state: string };
         };
         expect(stopped.status.state).toBe('CONTAINER_EXITED');
         await run(['rm', containerId]);
+        expect(await readdir(rootfs)).toEqual([]); // gone with its last container
         await run(['stopp', podId]);
         await run(['rmp', podId]);
         expect((await run(['ps', '-a', '-q'])).stdout.trim()).toBe('');
