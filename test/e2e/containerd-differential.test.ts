@@ -44,6 +44,24 @@ async function outcome<T>(call: Promise<T>): Promise<{ code: string; value: T | 
 }
 
 /**
+ * A step recorder writing to `log`: `step(name, call, see)` awaits `call` and records its code
+ * and, when it succeeded, what `see` makes of its value; it returns the value.
+ */
+function stepInto(
+  log: Observation[],
+): <T>(name: string, call: Promise<T>, see?: (value: T) => unknown) => Promise<T | undefined> {
+  return async (name, call, see) => {
+    const { code, value } = await outcome(call);
+    log.push({
+      step: name,
+      code,
+      ...(value !== undefined && see !== undefined ? { seen: see(value) } : {}),
+    });
+    return value;
+  };
+}
+
+/**
  * The sequence. Ids differ between runtimes, so observations hold only codes, states and
  * what must be equal (exit codes, exec output, counts).
  */
@@ -70,19 +88,7 @@ async function runSequence(
       securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
     },
   });
-  const step = async <T>(
-    name: string,
-    call: Promise<T>,
-    see?: (value: T) => unknown,
-  ): Promise<T | undefined> => {
-    const { code, value } = await outcome(call);
-    log.push({
-      step: name,
-      code,
-      ...(value !== undefined && see !== undefined ? { seen: see(value) } : {}),
-    });
-    return value;
-  };
+  const step = stepInto(log);
   const rt = client.runtime.bind(client);
   const containerState = (id: string): Promise<unknown> =>
     outcome(rt('ContainerStatus', { containerId: id })).then((o) =>
@@ -281,19 +287,7 @@ async function runImageRemovalSequence(
     labels,
     linux: { securityContext: { namespaceOptions } },
   });
-  const step = async <T>(
-    name: string,
-    call: Promise<T>,
-    see?: (value: T) => unknown,
-  ): Promise<T | undefined> => {
-    const { code, value } = await outcome(call);
-    log.push({
-      step: name,
-      code,
-      ...(value !== undefined && see !== undefined ? { seen: see(value) } : {}),
-    });
-    return value;
-  };
+  const step = stepInto(log);
   const rt = client.runtime.bind(client);
   const img = client.image.bind(client);
   const create = (name: string, image: string): Promise<{ containerId: string }> =>
