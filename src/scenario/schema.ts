@@ -28,6 +28,11 @@ import {
 export const builtinDefaultImage = 'host';
 /** Image a workload runs when it names none and the driver is cri. */
 export const criDefaultImage = 'docker.io/library/busybox:latest';
+
+/** Image a workload runs when it names none, on `driver` (builtin: the host's; else busybox). */
+export function defaultImageFor(driver: string): string {
+  return driver === 'builtin' ? builtinDefaultImage : criDefaultImage;
+}
 /** The steps of a cycle when a workload names none (podPerCycle: true). */
 export const defaultSteps: readonly RuntimeOp[] = [
   'run_pod',
@@ -883,7 +888,7 @@ function stepsFor(podPerCycle: boolean): Step[] {
 }
 
 function resolve(s: ScenarioInput): Scenario {
-  const defaultImage = s.target.driver === 'builtin' ? builtinDefaultImage : criDefaultImage;
+  const defaultImage = defaultImageFor(s.target.driver);
   const workloads: Workload[] = workloadInputs(s).map(({ workload: w }) => ({
     name: w.name,
     weight: w.weight,
