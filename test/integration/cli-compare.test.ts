@@ -272,6 +272,14 @@ describe('churn compare across runtimes', () => {
   }
   const ownRel = (p: string) => relative(own.cwd, p);
 
+  it('teaches --across-runtimes in --help, with examples', async () => {
+    const help = await inOwn('compare', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--across-runtimes\s+compare runs of different runtimes/);
+    expect(help.stdout).toMatch(/churn compare --across-runtimes builtin\.json/);
+    expect(help.stdout).toMatch(/containerd against CRI-O/);
+  });
+
   it('refuses two runtimes unless asked, naming both sides and --across-runtimes', async () => {
     const ctd = ownRel(await own.add(on('containerd', 1)));
     const crio = ownRel(await own.add(on('crio', 2)));
