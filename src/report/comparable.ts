@@ -16,7 +16,8 @@
  * in one, a workload that names no image runs each driver's default, and that counts as equal.
  */
 import { ChurnError } from '../common/errors.js';
-import { defaultImageFor, type Scenario } from '../scenario/schema.js';
+import { defaultImageFor } from '../common/default-images.js';
+import type { Scenario } from '../scenario/schema.js';
 import { runMarks } from './run-health.js';
 import {
   runtimeIdentity,

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { criEndpointProblem } from '../common/cri-endpoint.js';
+import { builtinDefaultImage, criDefaultImage, defaultImageFor } from '../common/default-images.js';
 import { runtimeErrorCodes } from '../common/errors.js';
 import { runMarks, type RunMark } from '../common/run-marks.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
@@ -24,15 +25,6 @@ import {
   ratioPattern,
 } from './units.js';
 
-/** Image a workload runs when it names none and the driver is builtin: the host's rootfs. */
-export const builtinDefaultImage = 'host';
-/** Image a workload runs when it names none and the driver is cri. */
-export const criDefaultImage = 'docker.io/library/busybox:latest';
-
-/** Image a workload runs when it names none, on `driver` (builtin: the host's; else busybox). */
-export function defaultImageFor(driver: string): string {
-  return driver === 'builtin' ? builtinDefaultImage : criDefaultImage;
-}
 /** The steps of a cycle when a workload names none (podPerCycle: true). */
 export const defaultSteps: readonly RuntimeOp[] = [
   'run_pod',
