@@ -42,11 +42,14 @@ beforeAll(async () => {
   return () => store.cleanup();
 });
 
-async function churn(...args: string[]) {
-  const io = bufferIo({ cwd: store.cwd });
+/** `churn ...args` in process, in `cwd`. */
+async function churnIn(cwd: string, ...args: string[]) {
+  const io = bufferIo({ cwd });
   const code = await runCli(args, io.io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
+
+const churn = (...args: string[]) => churnIn(store.cwd, ...args);
 
 const rel = (p: string) => relative(store.cwd, p);
 
@@ -265,11 +268,7 @@ describe('churn compare across runtimes', () => {
     own = await tempStore();
     return () => own.cleanup();
   });
-  async function inOwn(...args: string[]) {
-    const io = bufferIo({ cwd: own.cwd });
-    const code = await runCli(args, io.io);
-    return { code, stdout: io.stdout(), stderr: io.stderr() };
-  }
+  const inOwn = (...args: string[]) => churnIn(own.cwd, ...args);
   const ownRel = (p: string) => relative(own.cwd, p);
 
   it('teaches --across-runtimes in --help, with examples', async () => {
@@ -338,11 +337,8 @@ describe('churn compare across runtimes', () => {
       const firstCrio = await store.add(on('crio', 2));
       await store.add(on('crio', 3));
       await store.add(on('containerd', 4));
-      const run = async (...args: string[]) => {
-        const io = bufferIo({ cwd: store.cwd });
-        const code = await runCli(['compare', '--baseline', 'latest', ...args], io.io);
-        return { code, stdout: io.stdout(), stderr: io.stderr() };
-      };
+      const run = (...args: string[]) =>
+        churnIn(store.cwd, 'compare', '--baseline', 'latest', ...args);
       const same = await run('--format', 'json');
       expect(same.stderr).toBe('');
       const parsed = JSON.parse(same.stdout) as {
