@@ -244,7 +244,9 @@ async function runWithMetrics(
   if (options.baseline !== undefined && baseline !== undefined && code === ExitCode.ok) {
     const gate = await gateOnBaseline({
       candidate: { report, path },
-      baseline,
+      // `latest` is chosen again now that the runtime is known (its name and handler come from
+      // the runtime itself): a run of another runtime is no baseline.
+      baseline: options.baseline.ref === 'latest' && baseline !== null ? 'latest' : baseline,
       reportDir,
       cwd: io.cwd,
       options: { alpha: options.baseline.alpha, minEffectPct: options.baseline.minEffectPct },

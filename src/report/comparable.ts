@@ -10,11 +10,21 @@
  * Ignored: phase durations, the iterations cap and drain timeout (a longer run of the same
  * load is the same experiment), the seed, thresholds, report settings and labels, the
  * description, and the target (driver, endpoint, handler, executor) and faults: those are
- * what a comparison of runtimes varies. A fault or environment difference is a warning.
+ * what a comparison of runtimes varies. A fault or environment difference is a warning. The
+ * runtime a run measured (driver, runtime name, handler) is checked apart, by
+ * runtime-identity.ts: compare refuses a mix unless a cross-runtime comparison is asked for;
+ * in one, a workload that names no image runs each driver's default, and that counts as equal.
  */
 import { ChurnError } from '../common/errors.js';
+import { defaultImageFor } from '../common/default-images.js';
 import type { Scenario } from '../scenario/schema.js';
 import { runMarks } from './run-health.js';
+import {
+  runtimeIdentity,
+  runtimeLabel,
+  sameRuntime,
+  type RuntimeIdentity,
+} from './runtime-identity.js';
 import type { Report } from './schema.js';
 
 /** The parts of a scenario that must match; see the module comment. */
@@ -97,6 +107,15 @@ function valueAtPath(root: unknown, path: string): unknown {
   return node;
 }
 
+/** Options of {@link assertComparable}. */
+export interface ComparableOptions {
+  /**
+   * A cross-runtime comparison: a workload that names no image runs each driver's default (the
+   * host's on builtin, busybox over CRI or containerd's API), and that counts as the same image.
+   */
+  readonly acrossRuntimes?: boolean;
+}
+
 /**
  * Throws NOT_COMPARABLE when `other` ran a different scenario than `first` (see the module
  * comment), naming the field and both values. `verb` says what was attempted ("compare").
@@ -105,11 +124,13 @@ export function assertComparable(
   first: { readonly report: Report; readonly source: string },
   other: { readonly report: Report; readonly source: string },
   verb: string,
+  options: ComparableOptions = {},
 ): void {
   assertScenariosComparable(
     { scenario: first.report.scenario, source: first.source },
     { scenario: other.report.scenario, source: other.source },
     verb,
+    options,
   );
 }
 
@@ -122,9 +143,9 @@ export function assertScenariosComparable(
   first: { readonly scenario: Scenario; readonly source: string },
   other: { readonly scenario: Scenario; readonly source: string },
   verb: string,
+  options: ComparableOptions = {},
 ): void {
-  const a = comparableScenario(first.scenario);
-  const b = comparableScenario(other.scenario);
+  const [a, b] = comparablePair(first.scenario, other.scenario, options);
   const path = firstDifference(a, b);
   if (path === undefined) return;
   const show = (v: unknown): string => (v === undefined ? 'absent' : jsonText(v).slice(0, 80));
@@ -135,52 +156,129 @@ export function assertScenariosComparable(
   );
 }
 
+/** What must match of `a` and of `b` (see {@link comparableScenario}, {@link ComparableOptions}). */
+function comparablePair(
+  a: Scenario,
+  b: Scenario,
+  options: ComparableOptions,
+): [Record<string, unknown>, Record<string, unknown>] {
+  return [
+    comparableScenario(a),
+    comparableScenario(options.acrossRuntimes === true ? withDefaultImagesOf(b, a) : b),
+  ];
+}
+
 /**
- * The first path (`load.phases[0].concurrency`) where two scenarios differ in what must match
- * (see the module comment); undefined when they are comparable.
+ * `scenario` with each workload that runs its driver's default image given the image of the
+ * same workload of `like` instead, when that one runs its own driver's default too.
  */
-export function scenarioDifference(a: Scenario, b: Scenario): string | undefined {
-  return firstDifference(comparableScenario(a), comparableScenario(b));
+function withDefaultImagesOf(scenario: Scenario, like: Scenario): Scenario {
+  const own = defaultImageFor(scenario.target.driver);
+  const theirs = defaultImageFor(like.target.driver);
+  return {
+    ...scenario,
+    workloads: scenario.workloads.map((w, i) => {
+      const image = like.workloads[i]?.image;
+      return w.image === own && image === theirs ? { ...w, image } : w;
+    }),
+  };
+}
+
+/**
+ * For a cross-runtime comparison: `workloads run each driver's default image: host (builtin)
+ * vs docker.io/library/busybox:latest (cri)` when the sides' drivers have different defaults
+ * and a workload runs them; undefined otherwise.
+ */
+export function defaultImagesNote(base: Scenario, candidate: Scenario): string | undefined {
+  const a = defaultImageFor(base.target.driver);
+  const b = defaultImageFor(candidate.target.driver);
+  if (a === b) return undefined;
+  const names = base.workloads
+    .filter((w, i) => w.image === a && candidate.workloads[i]?.image === b)
+    .map((w) => w.name);
+  if (names.length === 0) return undefined;
+  return `workload${names.length === 1 ? '' : 's'} ${names.join(', ')} ran each driver's default image: ${a} (${base.target.driver}) vs ${b} (${candidate.target.driver})`;
+}
+
+/**
+ * The first path (`load.phases[0].concurrency`) where scenario `b` differs from `a` in what
+ * must match (see the module comment and {@link ComparableOptions}); undefined when they are
+ * comparable.
+ */
+export function scenarioDifference(
+  a: Scenario,
+  b: Scenario,
+  options: ComparableOptions = {},
+): string | undefined {
+  return firstDifference(...comparablePair(a, b, options));
+}
+
+/** Options of {@link baselineSkipReason}. */
+export interface BaselineSkipOptions {
+  /** Accept runs marked harness-bound or overloaded. Default false. */
+  readonly allowMarked?: boolean;
+  /** Accept only runs of this runtime (driver, runtime name, handler). Default any. */
+  readonly runtime?: RuntimeIdentity;
+  /**
+   * Accept runs of any runtime, a workload running each driver's default image counting as
+   * the same image (see {@link ComparableOptions}). Default false.
+   */
+  readonly acrossRuntimes?: boolean;
 }
 
 /**
  * Why `report` cannot be the baseline of a run of `scenario` (for `--baseline latest`), e.g.
- * `partial`, `different load.phases[0].concurrency`, `harness-bound`; undefined when it can.
- * A marked run (harness-bound, overloaded) is skipped unless `allowMarked`.
+ * `partial`, `different load.phases[0].concurrency`, `other runtime cri-o (driver cri)`,
+ * `harness-bound`; undefined when it can. See {@link BaselineSkipOptions}.
  */
 export function baselineSkipReason(
   report: Report,
   scenario: Scenario,
-  allowMarked: boolean,
+  options: BaselineSkipOptions = {},
 ): string | undefined {
   if (report.run.partial) return 'partial';
-  const path = scenarioDifference(scenario, report.scenario);
+  const across = options.acrossRuntimes === true;
+  const path = scenarioDifference(scenario, report.scenario, { acrossRuntimes: across });
   if (path !== undefined) return `different ${path}`;
+  const identity = runtimeIdentity(report);
+  if (!across && options.runtime !== undefined && !sameRuntime(options.runtime, identity)) {
+    return `other runtime ${runtimeLabel(identity)}`;
+  }
   const marks = runMarks(report);
-  if (!allowMarked && marks.length > 0) return marks.join(', ');
+  if (options.allowMarked !== true && marks.length > 0) return marks.join(', ');
   return undefined;
 }
 
-/** Environment facts whose difference makes a comparison suspect. */
-const environmentFacts: readonly [string, (r: Report) => unknown][] = [
-  ['kernel', (r) => r.environment.kernel],
-  ['CPU model', (r) => r.environment.cpuModel],
-  ['CPU count', (r) => r.environment.cpuCount],
-  ['cgroup version', (r) => r.environment.cgroupVersion],
-  ['runtime', (r) => r.environment.runtime.name],
-  ['runtime version', (r) => r.environment.runtime.version],
-  ['runtime handler', (r) => r.environment.runtime.handler],
-  ['driver', (r) => r.environment.driver],
-  ['Node.js', (r) => r.environment.node],
-  ['churn version', (r) => r.environment.churnVersion],
+/**
+ * Environment facts whose difference makes a comparison suspect; `runtime`: a fact of the
+ * runtime under test, which a cross-runtime comparison varies on purpose.
+ */
+const environmentFacts: readonly [string, (r: Report) => unknown, 'host' | 'runtime'][] = [
+  ['kernel', (r) => r.environment.kernel, 'host'],
+  ['CPU model', (r) => r.environment.cpuModel, 'host'],
+  ['CPU count', (r) => r.environment.cpuCount, 'host'],
+  ['cgroup version', (r) => r.environment.cgroupVersion, 'host'],
+  ['runtime', (r) => r.environment.runtime.name, 'runtime'],
+  ['runtime version', (r) => r.environment.runtime.version, 'runtime'],
+  ['runtime handler', (r) => r.environment.runtime.handler, 'runtime'],
+  ['driver', (r) => r.environment.driver, 'runtime'],
+  ['Node.js', (r) => r.environment.node, 'host'],
+  ['churn version', (r) => r.environment.churnVersion, 'host'],
 ];
 
-/** Warnings for what differs between the runs' environments and faults (none when equal). */
+/**
+ * Warnings for what differs between the runs' environments and faults (none when equal).
+ * `facts`: `all`; `host` leaves out the runtime's facts (name, version, handler, driver), for a
+ * cross-runtime comparison whose sides differ there on purpose; `runtime` checks only those
+ * (among the runs of one side of such a comparison), and not the faults.
+ */
 export function environmentWarnings(
   reports: readonly { readonly report: Report; readonly source: string }[],
+  facts: 'all' | 'host' | 'runtime' = 'all',
 ): string[] {
   const warnings: string[] = [];
-  for (const [name, get] of environmentFacts) {
+  for (const [name, get, kind] of environmentFacts) {
+    if (facts !== 'all' && kind !== facts) continue;
     const values = new Map<string, string[]>();
     for (const { report, source } of reports) {
       const key = JSON.stringify(get(report) ?? null);
@@ -193,6 +291,7 @@ export function environmentWarnings(
       warnings.push(`environments differ: ${name} ${parts.join(' vs ')}`);
     }
   }
+  if (facts === 'runtime') return warnings;
   const faultOps = new Set(reports.flatMap(({ report }) => Object.keys(report.scenario.faults)));
   const differing = [...faultOps].filter(
     (op) =>

@@ -1,7 +1,8 @@
 /**
  * Finding reports by what users type: a file path, a tag name, or `latest` (the newest earlier
- * run of a scenario in the store that is comparable: complete, same scenario, not marked). Shared by compare, report, history and `churn run
- * --baseline`.
+ * run of a scenario in the store that is comparable: complete, same scenario, same runtime
+ * unless a cross-runtime comparison is asked for, not marked). Shared by compare, report,
+ * history and `churn run --baseline`.
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { ChurnError, isChurnError } from '../common/errors.js';
 import type { Scenario } from '../scenario/schema.js';
 import { baselineSkipReason } from './comparable.js';
 import { readReport } from './read.js';
+import { runtimeIdentity, type RuntimeIdentity } from './runtime-identity.js';
 import type { Report } from './schema.js';
 import { listStoredReports } from './store.js';
 import { readTags, type Tag } from './tags.js';
@@ -72,30 +74,39 @@ export interface FindComparableOptions {
   readonly excludeRun?: { readonly id: string; readonly start: string };
   /** Accept runs marked harness-bound or overloaded. Default false. */
   readonly allowMarked?: boolean;
+  /** Accept only runs of this runtime (driver, name, handler); default any. */
+  readonly runtime?: RuntimeIdentity;
+  /** Accept runs of any runtime (see baselineSkipReason). Default false. */
+  readonly acrossRuntimes?: boolean;
 }
 
 /**
  * The newest run in the store at `dir` that can be the baseline of `report` (see
- * {@link findComparableRunBefore}), other than itself and `excludePath`.
+ * {@link findComparableRunBefore}), other than itself and `excludePath`: a run of the same
+ * runtime as `report` (driver, name, handler) unless `acrossRuntimes`.
  */
 export async function findPreviousGoodRun(
   dir: string,
   report: Report,
   excludePath?: string,
-  options: { readonly allowMarked?: boolean } = {},
+  options: { readonly allowMarked?: boolean; readonly acrossRuntimes?: boolean } = {},
 ): Promise<LatestComparable> {
   return findComparableRunBefore(dir, report.scenario, Date.parse(report.run.start), {
     ...(excludePath !== undefined ? { excludePath } : {}),
     excludeRun: { id: report.run.id, start: report.run.start },
-    ...options,
+    ...(options.allowMarked !== undefined ? { allowMarked: options.allowMarked } : {}),
+    ...(options.acrossRuntimes === true
+      ? { acrossRuntimes: true }
+      : { runtime: runtimeIdentity(report) }),
   });
 }
 
 /**
  * The newest run of `scenario` in the store at `dir` that started before `beforeMs` (ms since
  * the epoch) and is comparable: complete, the same scenario by the comparability rules
- * (comparable.ts), and not marked harness-bound or overloaded (unless `allowMarked`). Names the
- * newer runs it skipped and why; a report that cannot be read is skipped as `unreadable`.
+ * (comparable.ts), of `runtime` when given, and not marked harness-bound or overloaded (unless
+ * `allowMarked`). Names the newer runs it skipped and why; a report that cannot be read is
+ * skipped as `unreadable`.
  * Reads candidates newest first, and stops at the first comparable one.
  */
 export async function findComparableRunBefore(
@@ -122,7 +133,7 @@ export async function findComparableRunBefore(
     if (run !== undefined && other.run.id === run.id && other.run.start === run.start) continue;
     if (!(Date.parse(other.run.start) < beforeMs)) continue;
     if (other.run.scenario !== scenario.name) continue;
-    const reason = baselineSkipReason(other, scenario, options.allowMarked ?? false);
+    const reason = baselineSkipReason(other, scenario, options);
     if (reason !== undefined) {
       skipped.push({ runId: other.run.id, source: entry.path, reason });
       continue;

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { criEndpointProblem } from '../common/cri-endpoint.js';
+import { builtinDefaultImage, criDefaultImage, defaultImageFor } from '../common/default-images.js';
 import { runtimeErrorCodes } from '../common/errors.js';
 import { runMarks, type RunMark } from '../common/run-marks.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
@@ -24,10 +25,6 @@ import {
   ratioPattern,
 } from './units.js';
 
-/** Image a workload runs when it names none and the driver is builtin: the host's rootfs. */
-export const builtinDefaultImage = 'host';
-/** Image a workload runs when it names none and the driver is cri. */
-export const criDefaultImage = 'docker.io/library/busybox:latest';
 /** The steps of a cycle when a workload names none (podPerCycle: true). */
 export const defaultSteps: readonly RuntimeOp[] = [
   'run_pod',
@@ -883,7 +880,7 @@ function stepsFor(podPerCycle: boolean): Step[] {
 }
 
 function resolve(s: ScenarioInput): Scenario {
-  const defaultImage = s.target.driver === 'builtin' ? builtinDefaultImage : criDefaultImage;
+  const defaultImage = defaultImageFor(s.target.driver);
   const workloads: Workload[] = workloadInputs(s).map(({ workload: w }) => ({
     name: w.name,
     weight: w.weight,

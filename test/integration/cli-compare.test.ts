@@ -42,11 +42,14 @@ beforeAll(async () => {
   return () => store.cleanup();
 });
 
-async function churn(...args: string[]) {
-  const io = bufferIo({ cwd: store.cwd });
+/** `churn ...args` in process, in `cwd`. */
+async function churnIn(cwd: string, ...args: string[]) {
+  const io = bufferIo({ cwd });
   const code = await runCli(args, io.io);
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
+
+const churn = (...args: string[]) => churnIn(store.cwd, ...args);
 
 const rel = (p: string) => relative(store.cwd, p);
 
@@ -236,6 +239,182 @@ describe('churn compare', () => {
     expect(stderr).toMatch(/compare needs BASE and CANDIDATE/);
     expect((await churn('compare', 'nope', rel(paths.base))).stderr).toMatch(
       /nope: no such report file, and no tag/,
+    );
+  });
+});
+
+describe('churn compare across runtimes', () => {
+  const runtimes = {
+    containerd: { driver: 'cri', name: 'containerd', version: '1.6.20' },
+    crio: { driver: 'cri', name: 'cri-o', version: '1.26.4' },
+    core: { driver: 'builtin', name: 'churn-core', version: '0.1.0' },
+  } as const;
+  type RuntimeName = keyof typeof runtimes;
+  const on = (runtime: RuntimeName, d: number, seed = 60 + d) => {
+    const { driver, ...reported } = runtimes[runtime];
+    return syntheticReport({
+      seed,
+      runId: `${runtime.slice(0, 4)}${d}`,
+      ops: defaultOps(),
+      ratePerSec: 300,
+      durationMs: 4000,
+      startWallMs: day(d),
+      runtime: reported,
+      scenario: { target: { driver } },
+    });
+  };
+  let own: TempStore;
+  beforeAll(async () => {
+    own = await tempStore();
+    return () => own.cleanup();
+  });
+  const inOwn = (...args: string[]) => churnIn(own.cwd, ...args);
+  const ownRel = (p: string) => relative(own.cwd, p);
+
+  it('teaches --across-runtimes in --help, with examples', async () => {
+    const help = await inOwn('compare', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--across-runtimes\s+compare runs of different runtimes/);
+    expect(help.stdout).toMatch(/churn compare --across-runtimes builtin\.json/);
+    expect(help.stdout).toMatch(/containerd against CRI-O/);
+  });
+
+  it('refuses two runtimes unless asked, naming both sides and --across-runtimes', async () => {
+    const ctd = ownRel(await own.add(on('containerd', 1)));
+    const crio = ownRel(await own.add(on('crio', 2)));
+    const plain = await inOwn('compare', ctd, crio);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain(
+      `cannot compare runs of different runtimes unless asked: base ${ctd} ran driver cri, runtime containerd, handler default; candidate ${crio} ran driver cri, runtime cri-o, handler default. To compare the runtimes on purpose: churn compare --across-runtimes`,
+    );
+
+    const across = await inOwn('compare', '--across-runtimes', ctd, crio);
+    expect(across.stderr).toBe('');
+    expect([0, 1]).toContain(across.code);
+    const lines = across.stdout.split('\n');
+    expect(lines[0]).toMatch(/^churn compare across runtimes · scenario synthetic · 1 vs 1 run/);
+    expect(lines[1]).toBe(
+      'cross-runtime comparison: base containerd (driver cri) vs candidate cri-o (driver cri)',
+    );
+    expect(across.stdout).not.toMatch(/warning: environments differ: runtime/);
+
+    const md = await inOwn('compare', '--across-runtimes', ctd, crio, '--format', 'md');
+    expect(md.stdout).toMatch(
+      /^## churn compare across runtimes: `synthetic`\n\n\*\*cross-runtime comparison: base containerd \(driver cri\) vs candidate cri-o \(driver cri\)\*\*\n/,
+    );
+    const json = await inOwn('compare', '--across-runtimes', ctd, crio, '--format', 'json');
+    expect((JSON.parse(json.stdout) as { acrossRuntimes: unknown }).acrossRuntimes).toEqual({
+      base: { driver: 'cri', name: 'containerd', handler: '' },
+      candidate: { driver: 'cri', name: 'cri-o', handler: '' },
+    });
+    await inOwn('compare', '--across-runtimes', ctd, crio, '--format', 'html', '-o', 'x.html');
+    const html = await readFile(join(own.cwd, 'x.html'), 'utf8');
+    expect(html).toContain('<h1>churn compare across runtimes · synthetic</h1>');
+    expect(html).toContain('cross-runtime comparison: base containerd (driver cri) vs candidate');
+  });
+
+  it('compares the built-in core with containerd, their default images counting as one', async () => {
+    const core = ownRel(await own.add(on('core', 3)));
+    const ctd = ownRel(await own.add(on('containerd', 4)));
+    const plain = await inOwn('compare', core, ctd);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/ran driver builtin, runtime churn-core, handler default;/);
+    const across = await inOwn('compare', '--across-runtimes', core, ctd);
+    expect(across.stderr).toBe('');
+    expect(across.stdout).toContain(
+      'cross-runtime comparison: base churn-core (driver builtin) vs candidate containerd (driver cri)',
+    );
+    expect(across.stdout).toContain(
+      "note: workload default ran each driver's default image: host (builtin) vs docker.io/library/busybox:latest (cri)",
+    );
+  });
+
+  it('--baseline latest skips runs of other runtimes unless --across-runtimes', async () => {
+    const store = await tempStore();
+    try {
+      await store.add(on('containerd', 1));
+      const firstCrio = await store.add(on('crio', 2));
+      await store.add(on('crio', 3));
+      await store.add(on('containerd', 4));
+      const run = (...args: string[]) =>
+        churnIn(store.cwd, 'compare', '--baseline', 'latest', ...args);
+      const same = await run('--format', 'json');
+      expect(same.stderr).toBe('');
+      const parsed = JSON.parse(same.stdout) as {
+        base: { runId: string }[];
+        candidate: { runId: string }[];
+        acrossRuntimes: unknown;
+        notes: string[];
+      };
+      expect([parsed.base[0]!.runId, parsed.candidate[0]!.runId]).toEqual(['cont1', 'cont4']);
+      expect(parsed.acrossRuntimes).toBeNull();
+      expect(parsed.notes[0]).toMatch(
+        /skipped 2 newer runs: crio3 \(other runtime cri-o \(driver cri\)\), crio2 \(other runtime cri-o \(driver cri\)\)$/,
+      );
+
+      const across = await run('--across-runtimes', '--format', 'json');
+      expect(across.stderr).toBe('');
+      const crossed = JSON.parse(across.stdout) as typeof parsed;
+      expect([crossed.base[0]!.runId, crossed.candidate[0]!.runId]).toEqual(['crio3', 'cont4']);
+      expect(crossed.acrossRuntimes).toMatchObject({
+        base: { name: 'cri-o' },
+        candidate: { name: 'containerd' },
+      });
+      expect(crossed.notes[0]).toMatch(/^baseline latest: \S+_crio3\.json \(run crio3\)$/);
+
+      // The first CRI-O run has only a containerd run before it: no baseline, and the flag named.
+      const none = await run(relative(store.cwd, firstCrio));
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(
+        /no earlier comparable run of scenario "synthetic" in .* \(skipped 1 run: cont1 \(other runtime containerd \(driver cri\)\)\); --across-runtimes takes runs of other runtimes/,
+      );
+      const noneAcross = await run(
+        '--across-runtimes',
+        relative(store.cwd, firstCrio),
+        '--format',
+        'json',
+      );
+      expect((JSON.parse(noneAcross.stdout) as typeof parsed).base[0]!.runId).toBe('cont1');
+    } finally {
+      await store.cleanup();
+    }
+  });
+
+  it('refuses a side that mixes runtimes, with or without --across-runtimes', async () => {
+    const ctd = ownRel(await own.add(on('containerd', 5)));
+    const crio = ownRel(await own.add(on('crio', 6)));
+    const crio2 = ownRel(await own.add(on('crio', 7)));
+    for (const flags of [[], ['--across-runtimes']]) {
+      const mixed = await inOwn(
+        'compare',
+        ...flags,
+        '--base',
+        ctd,
+        crio,
+        '--candidate',
+        crio2,
+        crio2,
+      );
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toContain(
+        `cannot compare: the base side mixes runtimes: ${ctd} ran driver cri, runtime containerd, handler default but ${crio} ran driver cri, runtime cri-o, handler default (every run of a side must measure the same runtime, even with --across-runtimes)`,
+      );
+    }
+    // One runtime a side: allowed across runtimes, in runs mode.
+    const sides = await inOwn(
+      'compare',
+      '--across-runtimes',
+      '--base',
+      ctd,
+      ctd,
+      '--candidate',
+      crio,
+      crio2,
+    );
+    expect(sides.stderr).toBe('');
+    expect(sides.stdout).toMatch(
+      /^churn compare across runtimes · scenario synthetic · 2 vs 2 runs/,
     );
   });
 });

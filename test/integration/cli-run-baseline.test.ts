@@ -1,13 +1,16 @@
 // `churn run --baseline`: the nightly gate. A first run has nothing to compare with (exit 0);
 // a run whose `start` got much slower than the previous run exits 1; a baseline that does
-// not exist, or is of another scenario or load model, is refused before anything runs (exit 2).
+// not exist, or is of another scenario or load model (or driver), is refused before anything
+// runs (exit 2); `latest` passes over runs of another runtime.
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/core-fixtures.js';
 import { runChurn } from '../support/churn-process.js';
 import { renderReportJson } from '../../src/report/render/json.js';
+import type { Report } from '../../src/report/schema.js';
+import { writeReport } from '../../src/report/store.js';
 import { defaultOps, syntheticReport } from '../support/synthetic-report.js';
 
 // Injected latencies dwarf the core's own milliseconds, so a doubled `start` is a regression
@@ -87,5 +90,54 @@ describe('churn run --baseline', () => {
     );
     // Refused before anything ran: no report was written.
     expect(existsSync(join(dir, 'reports'))).toBe(false);
+  });
+
+  it('takes for latest a run of the same runtime, and refuses a baseline of another driver', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'short.yaml'),
+      // Its event-loop bound is loose: on a loaded machine a mark would take a run out of `latest`.
+      'name: gate-runtime\nload:\n  phases: [{ duration: 1s, concurrency: 2 }]\nintegrity: { maxHarnessLagP99: 10s }\n',
+    );
+    const first = await runChurn(['run', 'short.yaml', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const firstPath = first.stdout.trim();
+    const report = JSON.parse(await readFile(firstPath, 'utf8')) as Report;
+    // The same run as if CRI-O had answered, a moment later: newer, but another runtime.
+    const later = new Date(Date.parse(report.run.start) + 1).toISOString();
+    await writeReport(join(dir, 'reports'), {
+      ...report,
+      run: { ...report.run, id: 'crio01', start: later },
+      environment: {
+        ...report.environment,
+        runtime: { ...report.environment.runtime, name: 'cri-o' },
+      },
+    });
+    const second = await runChurn(['run', 'short.yaml', '--quiet', '--baseline', 'latest'], dir);
+    expect(second.stderr).toContain(
+      `baseline latest: ${firstPath} (run ${report.run.id}); skipped 1 newer run: crio01 (other runtime cri-o (driver builtin))`,
+    );
+    expect([0, 1]).toContain(second.code);
+
+    // A report of another driver, as a file: refused before the run.
+    await writeFile(
+      join(dir, 'cri.json'),
+      renderReportJson(
+        syntheticReport({
+          seed: 3,
+          ops: defaultOps(),
+          scenarioName: 'gate-runtime',
+          scenario: { target: { driver: 'cri' }, workload: { image: 'host' } },
+          runtime: { name: 'containerd', version: '1.6.20' },
+        }),
+      ),
+    );
+    const before = (await readdir(join(dir, 'reports', 'gate-runtime'))).length;
+    const cri = await runChurn(['run', 'short.yaml', '--quiet', '--baseline', 'cri.json'], dir);
+    expect(cri.code).toBe(2);
+    expect(cri.stderr).toContain(
+      'baseline cri.json: cannot compare runs of different runtimes: cri.json ran driver cri but short.yaml runs driver builtin (churn compare --across-runtimes compares runtimes on purpose)',
+    );
+    expect((await readdir(join(dir, 'reports', 'gate-runtime'))).length).toBe(before);
   });
 });

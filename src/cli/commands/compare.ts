@@ -39,6 +39,7 @@ interface CompareArgs {
   readonly op: string[] | undefined;
   readonly by: 'auto' | 'runs' | 'intervals';
   readonly 'allow-marked': boolean;
+  readonly 'across-runtimes': boolean;
 }
 
 /** The `compare` command. */
@@ -65,7 +66,7 @@ export const compareCommand = defineCommand<CompareArgs>({
       })
       .option('baseline', {
         describe:
-          'base side from the store: "latest" (the newest earlier comparable run: complete, same scenario and load, not marked) or a tag',
+          'base side from the store: "latest" (the newest earlier comparable run: complete, same scenario and load, same runtime, not marked) or a tag',
         type: 'string',
       })
       .option('alpha', {
@@ -112,6 +113,12 @@ export const compareCommand = defineCommand<CompareArgs>({
         type: 'boolean',
         default: false,
       })
+      .option('across-runtimes', {
+        describe:
+          'compare runs of different runtimes (driver, runtime name or handler differ; refused otherwise), and let --baseline latest pick a run of another runtime',
+        type: 'boolean',
+        default: false,
+      })
       .example('churn compare base.json candidate.json', 'compare two runs')
       .example(
         'churn compare --baseline latest',
@@ -122,6 +129,14 @@ export const compareCommand = defineCommand<CompareArgs>({
         'churn compare --base a1.json a2.json a3.json --candidate b1.json b2.json b3.json',
         'repeated runs',
       )
+      .example(
+        'churn compare --across-runtimes builtin.json containerd.json',
+        'the same scenario on the built-in core and on containerd over CRI',
+      )
+      .example(
+        'churn compare --across-runtimes --base ctd{1..7}.json --candidate crio{1..7}.json',
+        'containerd against CRI-O, 7 runs a side',
+      )
       .epilogue(
         'Per operation, p50, p90, p99, p99.9, mean, throughput and error rate are compared. A verdict ' +
           '(regression or improvement, else ~) needs a Mann-Whitney U test significant at --alpha after ' +
@@ -131,7 +146,10 @@ export const compareCommand = defineCommand<CompareArgs>({
           'or runs, never single latencies) that excludes 0. ' +
           'In a closed loop throughput is judged on cycle only (every step runs at the cycle rate). ' +
           'Runs of different scenarios are refused (exit 2, naming the field), and so are runs marked harness-bound or ' +
-          'overloaded unless --allow-marked (then a warning); differing environments and host contention are warnings. ' +
+          'overloaded unless --allow-marked (then a warning), and runs of different runtimes (driver, runtime name or ' +
+          'handler) unless --across-runtimes: then the header says it is a cross-runtime comparison and names each ' +
+          "side's runtime, and every run of one side must still share a runtime. " +
+          'Other differing environments (kernel, runtime version…) and host contention are warnings. ' +
           'Exit 1 when a regression is found, 0 otherwise. Method and fields: docs/reports.md.',
       ),
   async run(args, io) {
@@ -139,6 +157,7 @@ export const compareCommand = defineCommand<CompareArgs>({
     const { base, candidate, notes } = await sides(args, dir, io);
     if (!args['allow-marked']) assertUnmarked([...base, ...candidate], '--allow-marked');
     const compared = compareReports(base, candidate, {
+      acrossRuntimes: args['across-runtimes'],
       alpha: args.alpha,
       minEffectPct: parsePercent(args['min-effect'], '--min-effect'),
       mode: args.by,
@@ -223,12 +242,15 @@ async function sides(
       return { base: [await locate(args.baseline)], candidate: [candidate], notes: [] };
     const latest = await findPreviousGoodRun(dir, candidate.report, candidate.path, {
       allowMarked: args['allow-marked'],
+      acrossRuntimes: args['across-runtimes'],
     });
     if (latest.found === undefined) {
       const skipped = skippedRunsText(latest.skipped, false);
+      const otherRuntimes = latest.skipped.some((s) => s.reason.startsWith('other runtime'));
       throw new ChurnError(
         'USAGE',
-        `--baseline latest: no earlier comparable run of scenario "${candidate.report.run.scenario}" in ${dir}${skipped === '' ? '' : ` (${skipped})`}`,
+        `--baseline latest: no earlier comparable run of scenario "${candidate.report.run.scenario}" in ${dir}${skipped === '' ? '' : ` (${skipped})`}` +
+          (otherRuntimes ? '; --across-runtimes takes runs of other runtimes' : ''),
       );
     }
     return {

@@ -2,14 +2,15 @@
  * Gating a run on a baseline (`churn run --baseline latest|TAG|FILE`, the nightly CI soak): the
  * report just written is compared with the baseline — for `latest` the newest earlier run in
  * the store that is comparable (complete, the same scenario and load model, not marked
- * harness-bound or overloaded), naming the newer runs it skipped — with the same method and
- * rendering as `churn compare`.
+ * harness-bound or overloaded, and of the same runtime: driver, runtime name, handler), naming
+ * the newer runs it skipped — with the same method and rendering as `churn compare`. A baseline
+ * of another runtime is refused (exit 2): the gate is no cross-runtime comparison.
  *
  * The baseline is resolved and checked before the run starts ({@link resolveBaseline}): a
- * missing or unreadable file, or a report of another scenario (or another load model), is bad
- * input found in a second, not after hours of soak.
+ * missing or unreadable file, or a report of another scenario (or another load model, or another
+ * driver), is bad input found in a second, not after hours of soak.
  */
-import { isChurnError } from '../../common/errors.js';
+import { ChurnError, isChurnError } from '../../common/errors.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { assertScenariosComparable } from '../comparable.js';
 import {
@@ -21,6 +22,7 @@ import {
   type SkippedRun,
 } from '../locate.js';
 import { renderCompareTerminal } from '../render/compare-terminal.js';
+import { acrossRuntimesFlag } from '../runtime-identity.js';
 import type { Report } from '../schema.js';
 import { compareReports, type CompareOptions, type Comparison } from './compare.js';
 
@@ -54,7 +56,8 @@ export interface ResolveBaselineInput {
  * for `latest` when the store holds no earlier comparable run of the scenario (a first run);
  * for `latest`, a {@link BaselineChoice} naming the newer runs skipped.
  * Throws REPORT_INVALID (missing or bad file, unknown tag) or NOT_COMPARABLE (a report of
- * another scenario or load model, naming the field), prefixed with `baseline <ref>:`.
+ * another scenario or load model, naming the field, or of another driver), prefixed with
+ * `baseline <ref>:`.
  */
 export async function resolveBaseline(
   input: ResolveBaselineInput,
@@ -73,6 +76,15 @@ export async function resolveBaseline(
         { scenario: input.scenario, source: input.scenarioSource },
         'compare',
       );
+      // Of the runtime, only the driver is known before the run; the gate checks the rest
+      // (and chooses `latest` again, among runs of the same runtime).
+      const driver = base.report.environment.driver;
+      if (input.ref !== 'latest' && driver !== input.scenario.target.driver) {
+        throw new ChurnError(
+          'NOT_COMPARABLE',
+          `cannot compare runs of different runtimes: ${base.source} ran driver ${driver} but ${input.scenarioSource} runs driver ${input.scenario.target.driver} (churn compare ${acrossRuntimesFlag} compares runtimes on purpose)`,
+        );
+      }
     }
     return base;
   } catch (err) {

@@ -17,11 +17,21 @@
  * percentiles) the confidence interval excludes zero; otherwise `~`. Caveats (runs marked
  * harness-bound or overloaded, host contention that differed, too few samples, environments
  * that differ, partial runs) are warnings in the result, never exceptions.
+ *
+ * Both sides must have measured one runtime (driver, runtime name, handler), unless a
+ * cross-runtime comparison is asked for (`acrossRuntimes`); even then each side's runs share
+ * one (runtime-identity.ts), and the result names the sides' runtimes.
  */
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
-import { assertComparable, environmentWarnings } from '../comparable.js';
+import { assertComparable, defaultImagesNote, environmentWarnings } from '../comparable.js';
 import { contentionWarning, markWarnings, runMarks } from '../run-health.js';
+import {
+  checkSideRuntimes,
+  runtimeIdentity,
+  runtimeLabel,
+  type SideRuntimes,
+} from '../runtime-identity.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
 import { BlockGrid } from './block-grid.js';
 import {
@@ -69,6 +79,11 @@ export interface CompareOptions {
   readonly ops?: readonly OpName[];
   /** Bootstrap draws, and permutations of the permutation test, per operation; default 2000. */
   readonly bootstrapDraws?: number;
+  /**
+   * Allow the sides to have measured different runtimes (driver, runtime name, handler): a
+   * cross-runtime comparison. Default false: such a mix is refused (NOT_COMPARABLE).
+   */
+  readonly acrossRuntimes?: boolean;
 }
 
 /** One operation × statistic. Values in ms (latency), per second, or a fraction (errors). */
@@ -122,6 +137,8 @@ export interface Comparison {
   readonly tests: number;
   readonly base: readonly ComparisonRun[];
   readonly candidate: readonly ComparisonRun[];
+  /** Each side's runtime when they differ (a cross-runtime comparison); null when they share one. */
+  readonly acrossRuntimes: SideRuntimes | null;
   readonly rows: readonly ComparisonRow[];
   readonly warnings: readonly string[];
   /** How the comparison was made, beyond the method line (e.g. the closed-loop rule). */
@@ -132,8 +149,9 @@ export interface Comparison {
 
 /**
  * Compares `base` with `candidate` (one or more reports each); see the module comment. Throws
- * NOT_COMPARABLE (naming the field) when the runs followed different scenarios, USAGE when a
- * side is empty or an option is out of range.
+ * NOT_COMPARABLE (naming the field) when the runs followed different scenarios, or measured
+ * different runtimes (see {@link CompareOptions.acrossRuntimes}); USAGE when a side is empty or
+ * an option is out of range.
  */
 export function compareReports(
   base: readonly LoadedReport[],
@@ -152,7 +170,13 @@ export function compareReports(
     throw new ChurnError('USAGE', `min-effect ${minEffectPct}% is negative: use e.g. 5%`);
   }
   const all = [...base, ...candidate];
-  for (const other of all.slice(1)) assertComparable(all[0]!, other, 'compare');
+  // Runtimes first: a plain comparison of two runtimes is refused naming the flag that allows
+  // it, before any scenario difference the drivers' defaults (the image) make.
+  const across = options.acrossRuntimes ?? false;
+  const runtimes = checkSideRuntimes(base, candidate, across) ?? null;
+  for (const other of all.slice(1)) {
+    assertComparable(all[0]!, other, 'compare', { acrossRuntimes: across });
+  }
 
   // Marked runs first: their figures may not be the runtime's at all.
   const warnings = markWarnings(all);
@@ -161,7 +185,16 @@ export function compareReports(
     candidate.map((c) => c.report),
   );
   if (contention !== undefined) warnings.push(contention);
-  warnings.push(...environmentWarnings(all));
+  if (runtimes === null) {
+    warnings.push(...environmentWarnings(all));
+  } else {
+    // The runtimes differ on purpose; their versions can still differ within a side.
+    warnings.push(
+      ...environmentWarnings(all, 'host'),
+      ...environmentWarnings(base, 'runtime'),
+      ...environmentWarnings(candidate, 'runtime'),
+    );
+  }
   for (const { report, source } of all) {
     if (report.run.partial) {
       warnings.push(`${source} is a partial run (${report.run.exitReason})`);
@@ -187,6 +220,16 @@ export function compareReports(
   const statistics = options.statistics ?? compareStatistics;
   const closed = isClosedLoop(base[0]!.report);
   const notes: string[] = [];
+  if (across && runtimes === null) {
+    notes.push(
+      `a cross-runtime comparison was asked for, but both sides ran ${runtimeLabel(runtimeIdentity(base[0]!.report))}`,
+    );
+  }
+  const images =
+    runtimes === null
+      ? undefined
+      : defaultImagesNote(base[0]!.report.scenario, candidate[0]!.report.scenario);
+  if (images !== undefined) notes.push(images);
   if (closed && statistics.includes('throughput')) notes.push(closedLoopNote);
 
   /** Bootstrap intervals of every percentile of `op`, and permutation tests where needed. */
@@ -269,6 +312,7 @@ export function compareReports(
     tests,
     base: runs(base),
     candidate: runs(candidate),
+    acrossRuntimes: runtimes,
     rows,
     warnings,
     notes,

@@ -1,14 +1,23 @@
 /**
  * `churn compare --format html`: the comparison table with verdicts, and per operation the two
  * latency distributions overlaid (base solid, candidate dashed; HDR-style percentile axis), one
- * self-contained page. Pure: comparison and reports in, string out.
+ * self-contained page. Pure: comparison and reports in, string out. A cross-runtime comparison
+ * says so in its title, and names each side's runtime in the line below it.
  */
 import type { OpName } from '../../common/operations.js';
 import type { Comparison } from '../compare/compare.js';
 import type { LoadedReport } from '../compare/samples.js';
 import { statisticInfo } from '../compare/statistics.js';
 import { Distribution } from '../distribution.js';
-import { formatCi, formatN, legend, methodLine, summaryLine } from './compare-terminal.js';
+import {
+  acrossRuntimesLine,
+  compareTitle,
+  formatCi,
+  formatN,
+  legend,
+  methodLine,
+  summaryLine,
+} from './compare-terminal.js';
 import { formatDeltaPct, formatP, formatTime, formatValue } from './format.js';
 import { htmlPage, section, table } from './html-page.js';
 import { percentileChart } from './html.js';
@@ -78,9 +87,10 @@ export function renderCompareHtml(
     );
   });
   const warnings = comparison.warnings.map((w) => `<div class="warn">${esc(w)}</div>`).join('');
+  const runtimes = acrossRuntimesLine(comparison);
   return htmlPage(
-    `churn compare · ${comparison.scenario}`,
-    `${summaryLine(comparison)} · ${methodLine(comparison)}`,
+    `${compareTitle(comparison)} · ${comparison.scenario}`,
+    `${runtimes === undefined ? '' : `${runtimes} · `}${summaryLine(comparison)} · ${methodLine(comparison)}`,
     [
       section('runs', 'Runs', runs + warnings),
       section(

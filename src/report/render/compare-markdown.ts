@@ -1,17 +1,28 @@
 /**
  * `churn compare --format md`: for a pull-request comment. The verdicts first (the rows that
- * changed), the full table folded in `<details>`, the runs, the method and the warnings.
+ * changed), the full table folded in `<details>`, the runs, the method and the warnings. A
+ * cross-runtime comparison says so in its heading, and names each side's runtime below it.
  */
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
 import { statisticInfo } from '../compare/statistics.js';
-import { formatCi, formatN, legend, methodLine, summaryLine } from './compare-terminal.js';
+import {
+  acrossRuntimesLine,
+  compareTitle,
+  formatCi,
+  formatN,
+  legend,
+  methodLine,
+  summaryLine,
+} from './compare-terminal.js';
 import { formatDeltaPct, formatP, formatTime, formatValue } from './format.js';
 import { escape } from './markdown.js';
 
 /** Renders `comparison` as GitHub-flavoured Markdown. */
 export function renderCompareMarkdown(comparison: Comparison): string {
   const out: string[] = [];
-  out.push(`## churn compare: \`${comparison.scenario}\``, '');
+  out.push(`## ${compareTitle(comparison)}: \`${comparison.scenario}\``, '');
+  const runtimes = acrossRuntimesLine(comparison);
+  if (runtimes !== undefined) out.push(`**${escape(runtimes)}**`, '');
   out.push(`${summaryLine(comparison)} · ${methodLine(comparison)}`, '');
   const changed = comparison.rows.filter((r) => r.verdict !== '~');
   if (changed.length === 0) {

@@ -2,10 +2,12 @@
  * The terminal table of `churn compare`: one row per operation × statistic with both values,
  * the change, its bootstrap interval (percentiles), p, n and the verdict; then a summary line,
  * a legend of the method, notes (e.g. the closed-loop throughput rule) and the warnings. Colour only when asked (on a TTY).
+ * A cross-runtime comparison says so in its title, and names each side's runtime below it.
  */
 import pc from 'picocolors';
 import type { Comparison, ComparisonRow } from '../compare/compare.js';
 import { statisticInfo } from '../compare/statistics.js';
+import { runtimeLabel } from '../runtime-identity.js';
 import { formatDeltaPct, formatP, formatTime, formatValue } from './format.js';
 
 /** Options of {@link renderCompareTerminal}. */
@@ -24,8 +26,11 @@ export function renderCompareTerminal(
   const c = pc.createColors(options.color ?? false);
   const lines: string[] = [];
   lines.push(
-    c.bold(`churn compare · scenario ${comparison.scenario}`) + ` · ${methodLine(comparison)}`,
+    c.bold(`${compareTitle(comparison)} · scenario ${comparison.scenario}`) +
+      ` · ${methodLine(comparison)}`,
   );
+  const runtimes = acrossRuntimesLine(comparison);
+  if (runtimes !== undefined) lines.push(c.bold(runtimes));
   for (const [label, runs] of [
     ['base', comparison.base],
     ['candidate', comparison.candidate],
@@ -96,6 +101,21 @@ export function formatCi(ci: { readonly lowPct: number; readonly highPct: number
 export function formatN(row: ComparisonRow): string {
   const n = `${row.n.base}+${row.n.candidate}`;
   return row.test === 'permutation' ? `${n} perm` : n;
+}
+
+/** `churn compare`, or `churn compare across runtimes` for a cross-runtime comparison. */
+export function compareTitle(comparison: Comparison): string {
+  return comparison.acrossRuntimes === null ? 'churn compare' : 'churn compare across runtimes';
+}
+
+/**
+ * `cross-runtime comparison: base containerd (driver cri) vs candidate cri-o (driver cri)`;
+ * undefined when both sides ran one runtime.
+ */
+export function acrossRuntimesLine(comparison: Comparison): string | undefined {
+  const runtimes = comparison.acrossRuntimes;
+  if (runtimes === null) return undefined;
+  return `cross-runtime comparison: base ${runtimeLabel(runtimes.base)} vs candidate ${runtimeLabel(runtimes.candidate)}`;
 }
 
 /** How samples were formed, e.g. `1 vs 1 run, per 1s interval`. */

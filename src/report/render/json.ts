@@ -9,7 +9,8 @@ export function renderReportJson(report: Report): string {
 
 /**
  * `churn compare --format json`: rows of op, statistic, unit, base, candidate, deltaPct, the
- * bootstrap interval, p (adjusted), pRaw, test, n and verdict; plus the runs, warnings and notes.
+ * bootstrap interval, p (adjusted), pRaw, test, n and verdict; plus the runs, warnings and notes,
+ * and `acrossRuntimes`: each side's runtime (driver, name, handler) when they differ, else null.
  */
 export function renderCompareJson(comparison: Comparison): string {
   const out = {
@@ -23,6 +24,7 @@ export function renderCompareJson(comparison: Comparison): string {
     tests: comparison.tests,
     regressions: comparison.regressions,
     improvements: comparison.improvements,
+    acrossRuntimes: comparison.acrossRuntimes,
     base: comparison.base,
     candidate: comparison.candidate,
     rows: comparison.rows.map((r) => ({

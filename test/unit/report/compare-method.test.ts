@@ -278,12 +278,12 @@ describe('compare, comparability', () => {
     expect(() => compareReports(side(a), side(renamed))).toThrow(/scenario\.name is "synthetic"/);
   });
 
-  it('ignores durations, seeds, labels, targets and faults, and warns about environments', () => {
+  it('ignores durations, seeds, labels and faults, and warns about environments', () => {
     const a = run(1, { durationMs: 2000 });
     const b = run(2, {
       durationMs: 4000,
       host: { kernel: '6.9.0', cpuModel: 'Other CPU' },
-      runtime: { name: 'containerd', version: '1.7.0', handler: 'runc' },
+      runtime: { name: 'churn-core', version: '0.2.0' },
       scenario: {
         seed: 9,
         report: { labels: { release: 'x' } },
@@ -291,15 +291,15 @@ describe('compare, comparability', () => {
       },
     });
     const c = compareReports(side(a), side(b));
+    expect(c.acrossRuntimes).toBeNull();
     const warnings = c.warnings.join('\n');
     expect(warnings).toMatch(
       /environments differ: kernel 6\.1\.0-18-amd64 \(syn1-0\.json\) vs 6\.9\.0 \(syn2-0\.json\)/,
     );
     expect(warnings).toMatch(/environments differ: CPU model/);
-    expect(warnings).toMatch(/environments differ: runtime churn-core/);
-    // The default handler ('') is named, never an empty gap.
+    // Another version of the same runtime is the ordinary comparison (an upgrade): a warning.
     expect(warnings).toMatch(
-      /environments differ: runtime handler default \(syn1-0\.json\) vs runc \(syn2-0\.json\)/,
+      /environments differ: runtime version 0\.1\.0 \(syn1-0\.json\) vs 0\.2\.0 \(syn2-0\.json\)/,
     );
     expect(warnings).toMatch(/injected faults differ \(start\)/);
   });

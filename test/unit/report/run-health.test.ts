@@ -139,6 +139,6 @@ describe('run health', () => {
       undefined,
     ],
   ])('baselineSkipReason: %s', (_, change, allowMarked, reason) => {
-    expect(baselineSkipReason(change(plain), plain.scenario, allowMarked)).toBe(reason);
+    expect(baselineSkipReason(change(plain), plain.scenario, { allowMarked })).toBe(reason);
   });
 });
