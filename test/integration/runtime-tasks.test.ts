@@ -165,7 +165,8 @@ describe('tasks of the process executor', () => {
     [{ supplementalGroups: [1234] }, 'supplemental group 1234'],
     [{ maskedPaths: ['/bin/ls'] }, 'masked path /bin/ls'],
     [{ readonlyPaths: ['/tmp'] }, 'read-only path /tmp'],
-    [{ runAsUser: 54321 }, 'not as uid 54321'],
+    // Root only with --task-user 0 when the core is root; never another user's when it is not.
+    [{ runAsUser: 0 }, 'uid 0'],
     [{ readonlyRootfs: true }, 'readonly_rootfs'],
     [{ mounts: [hostMount({ containerPath: '/data' })] }, 'another path'],
     [{ mounts: [hostMount({ readonly: true })] }, 'read-only'],
@@ -187,16 +188,16 @@ describe('tasks of the process executor', () => {
     expect(await c.listContainers({ podId })).toEqual([]);
   });
 
-  it("accepts the kubelet's default masked and read-only paths (and the core's own user) without applying them", async () => {
+  it("accepts the kubelet's default masked and read-only paths (and the task user) without applying them", async () => {
     const c = await openCore();
     const pod = podConfig();
     const podId = await c.runPodSandbox(pod, '');
-    const own = process.getuid?.() ?? 0;
+    const { uid, gid } = c.options.taskUserPolicy.taskUser;
     const id = await c.createContainer(
       podId,
       containerConfig({
-        runAsUser: own,
-        runAsGroup: process.getgid?.() ?? 0,
+        runAsUser: uid,
+        runAsGroup: gid,
         maskedPaths: ['/proc/kcore', '/sys/firmware', '/sys/devices/virtual/powercap'],
         readonlyPaths: ['/proc/sys'],
       }),

@@ -232,15 +232,15 @@ export class ProcessExecutor implements Executor {
     const runnable = runnablePath(file, cwd, spec.rootfs);
     // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
     const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
-    // Under `script` the executable runs by its path (symlinks resolved in the image; relative
-    // to the working directory, see runnablePath), with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
+    // Under `script` the executable runs by its path (symlinks resolved in the image; from the
+    // working directory, see fromOwnCwd), with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
     // busybox`) knows itself by argv[0]. Without bash, argv[0] is that path.
     const bash = hostBash();
     const child = io.tty
       ? spawn(
           scriptCommand(),
           scriptArgs(
-            [runnable, ...argv.slice(1)],
+            [fromOwnCwd(runnable), ...argv.slice(1)],
             envValue(spec.env, 'SHELL'),
             bash === undefined ? undefined : argv[0],
           ),
@@ -417,6 +417,16 @@ export function runnablePath(file: string, cwd: string, rootfs: string): string 
   if (rootfs === '/') return file;
   const path = relative(cwd, file);
   return path.startsWith('../') ? path : `./${path}`;
+}
+
+/**
+ * `runnable` (see {@link runnablePath}) as an absolute path that still starts at the working
+ * directory of the process that runs it: bash turns a relative path into one from `/` before it
+ * runs it, which the task's user may not be allowed to search; `/proc/self/cwd` leads straight
+ * to the working directory.
+ */
+export function fromOwnCwd(runnable: string): string {
+  return runnable.startsWith('/') ? runnable : `/proc/self/cwd/${runnable.replace(/^\.\//, '')}`;
 }
 
 interface SpawnOptions extends Prepared {
