@@ -130,29 +130,25 @@ describe('churn serve (built CLI)', () => {
     expect(await first.exited).toBe(0);
   });
 
-  it('refuses --executor runc without root (exit 2), creating no state', async () => {
+  it.each([
+    [['--executor', 'runc'], /^churn: --executor runc needs root \(churn serve runs as uid \d+\)/],
+    [
+      ['--task-user', '0'],
+      /^churn: --task-user "0" \(0:0\): churn runs as \d+:\d+, not root, so it cannot run tasks as another user/,
+    ],
+  ])('refuses %j without root (exit 2), creating no state', async (flags, message) => {
     const dir = await tempDir();
     // As root, churn runs in a new user namespace where it is not root (getuid() is the
     // overflow uid) yet still reads its own files, wherever the checkout is (a 0700 temp dir
     // included, which a uid switch to nobody could not read).
     const asRoot = process.getuid?.() === 0;
     const result = await runChurn(
-      [
-        'serve',
-        '--socket',
-        join(dir, 's.sock'),
-        '--state-dir',
-        join(dir, 'st'),
-        '--executor',
-        'runc',
-      ],
+      ['serve', '--socket', join(dir, 's.sock'), '--state-dir', join(dir, 'st'), ...flags],
       dir,
       asRoot ? { runUnder: ['unshare', '--user'] } : {},
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(
-      /^churn: --executor runc needs root \(churn serve runs as uid \d+\)/,
-    );
+    expect(result.stderr).toMatch(message);
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -171,30 +167,6 @@ describe('churn serve (built CLI)', () => {
     );
     expect(code).toBe(2);
     expect(io.stderr()).toContain(`churn: --task-user "${value}": ${message}`);
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('refuses --task-user 0 when churn is not root (exit 2): it cannot change user', async () => {
-    const dir = await tempDir();
-    // As root, in a new user namespace where churn is not root (see the runc test above).
-    const asRoot = process.getuid?.() === 0;
-    const result = await runChurn(
-      [
-        'serve',
-        '--socket',
-        join(dir, 's.sock'),
-        '--state-dir',
-        join(dir, 'st'),
-        '--task-user',
-        '0',
-      ],
-      dir,
-      asRoot ? { runUnder: ['unshare', '--user'] } : {},
-    );
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(
-      /^churn: --task-user "0" \(0:0\): churn runs as \d+:\d+, not root, so it cannot run tasks as another user/,
-    );
     expect(await readdir(dir)).toEqual([]);
   });
 

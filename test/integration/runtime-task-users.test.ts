@@ -8,10 +8,15 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
-import { isChurnError } from '../../src/common/errors.js';
 import type { RuntimeService } from '../../src/runtime/service.js';
 import type { ContainerConfig } from '../../src/runtime/types.js';
-import { containerConfig, openCore, podConfig, tempDir } from '../support/core-fixtures.js';
+import {
+  containerConfig,
+  openCore,
+  podConfig,
+  refusedCreate,
+  tempDir,
+} from '../support/core-fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -61,18 +66,6 @@ async function execStreamed(
     signal: new AbortController().signal,
   });
   return { code, out: Buffer.concat(chunks).toString().trim() };
-}
-
-async function refusal(c: RuntimeService, extra: Partial<ContainerConfig>): Promise<Error> {
-  const pod = podConfig();
-  const podId = await c.runPodSandbox(pod, '');
-  const err: unknown = await c.createContainer(podId, containerConfig(extra), pod).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
-  expect(await c.listContainers({ podId })).toEqual([]);
-  return err as Error;
 }
 
 describe.skipIf(!isRoot && process.env.CI !== 'true')(
@@ -134,7 +127,7 @@ describe.skipIf(!isRoot && process.env.CI !== 'true')(
       const c = await openCore();
       const { pid } = await run(c, { runAsUsername: 'nobody' });
       expect(idsOf(pid).uid).toBe('65534 65534 65534 65534');
-      const err = await refusal(c, { runAsUsername: 'churn-no-such-user' });
+      const err = await refusedCreate(c, { runAsUsername: 'churn-no-such-user' });
       expect(err.message).toContain(
         `user "churn-no-such-user" not found in the host's /etc/passwd`,
       );
@@ -142,7 +135,7 @@ describe.skipIf(!isRoot && process.env.CI !== 'true')(
 
     it('refuses a container that asks for root, naming the opt-in and the runc executor', async () => {
       const c = await openCore();
-      const err = await refusal(c, { runAsUser: 0 });
+      const err = await refusedCreate(c, { runAsUser: 0 });
       expect(err.message).toContain('runs no task as root (uid 0)');
       expect(err.message).toContain('--task-user 0');
       expect(err.message).toContain('--executor runc');

@@ -15,6 +15,7 @@ import {
   pidAlive,
   podConfig,
   processesWithMarker,
+  refusedCreate,
   tempDir,
 } from '../support/core-fixtures.js';
 
@@ -175,17 +176,9 @@ describe('tasks of the process executor', () => {
       'propagation HOST_TO_CONTAINER',
     ],
   ])('refuses %j with INVALID_ARGUMENT naming the runc executor', async (extra, named) => {
-    const c = await openCore();
-    const pod = podConfig();
-    const podId = await c.runPodSandbox(pod, '');
-    const err: unknown = await c.createContainer(podId, containerConfig(extra), pod).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
-    expect((err as Error).message).toContain(named);
-    expect((err as Error).message).toContain('--executor runc');
-    expect(await c.listContainers({ podId })).toEqual([]);
+    const err = await refusedCreate(await openCore(), extra);
+    expect(err.message).toContain(named);
+    expect(err.message).toContain('--executor runc');
   });
 
   it("accepts the kubelet's default masked and read-only paths (and the task user) without applying them", async () => {
