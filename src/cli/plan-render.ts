@@ -25,7 +25,7 @@ export function renderPlan(
     );
   }
   lines.push(
-    `target   ${t.driver}${t.driver === 'cri' ? ` ${t.endpoint}` : t.driver === 'containerd' ? ` ${t.address} namespace ${t.namespace}` : ` (executor ${t.executor})`}` +
+    `target   ${t.driver}${t.driver === 'cri' ? ` ${t.endpoint}` : t.driver === 'containerd' ? ` ${t.address} namespace ${t.namespace}` : ` (executor ${t.executor}${t.taskUser === undefined ? '' : `, task user ${t.taskUser}`})`}` +
       (t.runtimeHandler ? ` handler ${t.runtimeHandler}` : ''),
   );
   for (const w of scenario.workloads) {

@@ -16,7 +16,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
 import { makeTemporaryStateDir } from '../drivers/builtin.js';
-import { createDriver } from '../drivers/registry.js';
+import { checkDriverTarget, createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
 import type { ThresholdResult } from '../load/threshold-eval.js';
@@ -71,6 +71,7 @@ export interface RunSessionOptions {
 /** Runs one scenario as `churn run` does; returns the exit code. */
 export async function runSession(options: RunSessionOptions, io: CliIo): Promise<number> {
   const scenario = await loadScenario(options, io);
+  checkDriverTarget(scenario.target);
   const plan = planRun(scenario.load);
   if (options.dryRun) {
     if (options.output === 'json')

@@ -37,7 +37,10 @@ import { envPairs, execOutcomeOf, podNamespaces } from './spec-mapping.js';
  * the runtime handler its pods are run with.
  */
 export interface BuiltinDriverOptions extends Partial<
-  Pick<RuntimeServiceOptions, 'executor' | 'imagesDir' | 'faults' | 'seed' | 'compat' | 'durable'>
+  Pick<
+    RuntimeServiceOptions,
+    'executor' | 'imagesDir' | 'faults' | 'seed' | 'compat' | 'durable' | 'taskUser'
+  >
 > {
   /** State directory of the core; a temporary one, removed on close, when not given. */
   readonly stateDir?: string | undefined;

@@ -4,6 +4,7 @@
  * registered on import.
  */
 import { ChurnError } from '../common/errors.js';
+import { coreIdentity, readHostAccounts, taskUserPolicy } from '../runtime/executors/task-user.js';
 import type { RuntimeFaults } from '../runtime/faults.js';
 import type { Compat } from '../runtime/lifecycle.js';
 import { BuiltinDriver } from './builtin.js';
@@ -25,6 +26,8 @@ export interface DriverTarget {
   readonly callTimeout: number;
   /** Executor of the builtin core. */
   readonly executor: 'process' | 'runc';
+  /** Who the builtin core's process tasks run as when they name no user (task-user.ts). */
+  readonly taskUser?: string | undefined;
   /** State directory of the builtin core; a temporary one, removed on close, when absent. */
   readonly stateDir?: string | undefined;
   /** Directory of OCI image archives the builtin core pulls from. */
@@ -59,11 +62,13 @@ export interface CreateDriverOptions {
 export function createDriver(target: DriverTarget, options: CreateDriverOptions = {}): Driver {
   switch (target.driver) {
     case 'builtin':
+      checkDriverTarget(target);
       return new BuiltinDriver({
         stateDir: target.stateDir ?? options.temporaryStateDir,
         stateDirIsTemporary:
           target.stateDir === undefined && options.temporaryStateDir !== undefined,
         executor: target.executor,
+        ...(target.taskUser === undefined ? {} : { taskUser: target.taskUser }),
         imagesDir: target.images,
         runtimeHandler: target.runtimeHandler,
         faults: options.faults,
@@ -96,5 +101,19 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
         runtimeHandler: target.runtimeHandler,
         callTimeoutMs: target.callTimeout,
       });
+  }
+}
+
+/**
+ * Checks what of `target` depends on this host before anything starts: the builtin core's task
+ * user must name a user of the host, and one this process may change to (task-user.ts). USAGE
+ * naming target.taskUser otherwise.
+ */
+export function checkDriverTarget(target: DriverTarget): void {
+  if (target.driver !== 'builtin' || target.taskUser === undefined) return;
+  try {
+    taskUserPolicy(target.taskUser, coreIdentity(), readHostAccounts);
+  } catch (err) {
+    throw new ChurnError('USAGE', `target.taskUser ${(err as Error).message}`, { cause: err });
   }
 }

@@ -4,6 +4,12 @@ import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import type { ExecutorName } from './executors/executor.js';
+import {
+  coreIdentity,
+  readHostAccounts,
+  taskUserPolicy,
+  type TaskUserPolicy,
+} from './executors/task-user.js';
 import type { RuntimeFaults } from './faults.js';
 import type { Compat } from './lifecycle.js';
 
@@ -32,6 +38,12 @@ export interface RuntimeServiceOptions {
   readonly log?: (message: string) => void;
   /** runc binary for the `runc` executor. Default `runc` from PATH. */
   readonly runcPath?: string;
+  /**
+   * Who the process executor's tasks that name no user run as: `UID[:GID]` or `NAME[:GROUP]`
+   * of the host (executors/task-user.ts). Default: nobody (65534:65534) when the core runs as
+   * root, else the core's own user; `0` runs them (and allows tasks that ask for it) as root.
+   */
+  readonly taskUser?: string;
 }
 
 /** Options with every default filled in. */
@@ -46,6 +58,8 @@ export interface ResolvedRuntimeServiceOptions {
   readonly durable: boolean;
   readonly log: (message: string) => void;
   readonly runcPath: string;
+  /** Who the process executor's tasks may run as, and run as by default. */
+  readonly taskUserPolicy: TaskUserPolicy;
 }
 
 /** Fills defaults and checks values; throws INVALID_ARGUMENT saying what to use instead. */
@@ -77,6 +91,16 @@ export function resolveRuntimeServiceOptions(
   if (!Number.isInteger(seed)) {
     throw new ChurnError('INVALID_ARGUMENT', `runtime options: seed ${seed} is not an integer`);
   }
+  let policy: TaskUserPolicy;
+  try {
+    policy = taskUserPolicy(options.taskUser, coreIdentity(), readHostAccounts);
+  } catch (err) {
+    throw new ChurnError(
+      'INVALID_ARGUMENT',
+      `runtime options: taskUser ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   return {
     stateDir: resolve(options.stateDir),
     executor,
@@ -88,5 +112,6 @@ export function resolveRuntimeServiceOptions(
     durable: options.durable ?? true,
     log: options.log ?? (() => undefined),
     runcPath: options.runcPath ?? 'runc',
+    taskUserPolicy: policy,
   };
 }

@@ -48,6 +48,8 @@ import { ProcessExecutor } from './executors/process-executor.js';
 import { RuncExecutor, runcLeftoversExist } from './executors/runc-executor.js';
 import { FaultInjector } from './faults.js';
 import { attachToTask } from './executors/task-stdio.js';
+import { taskIdentity } from './executors/task-user.js';
+import { hostImageId } from './images/host-image.js';
 import { followLog } from './log-follow.js';
 import { ArchiveCatalog } from './images/archive-catalog.js';
 import { ImageStore, type ImageRecord } from './images/image-store.js';
@@ -103,7 +105,8 @@ export const coreVersion = '0.1.0';
 const executorFactories: Readonly<
   Record<ExecutorName, (options: ResolvedRuntimeServiceOptions) => Promise<Executor>>
 > = {
-  process: (o) => ProcessExecutor.open({ stateDir: o.stateDir, clock: o.clock }),
+  process: (o) =>
+    ProcessExecutor.open({ stateDir: o.stateDir, clock: o.clock, taskUsers: o.taskUserPolicy }),
   runc: (o) => RuncExecutor.open({ stateDir: o.stateDir, runcPath: o.runcPath, clock: o.clock }),
 };
 
@@ -423,8 +426,10 @@ export class RuntimeService implements RuntimeApi {
     config: ContainerConfig,
     image: ImageRecord,
   ): Promise<string> {
-    const user = await this.#userOf(config, image);
-    checkExecutorCanRunAs(config, user, pod.executor);
+    const user = await this.#userOf(config, image, pod.executor);
+    if (pod.executor === 'process') {
+      taskIdentity(user, this.options.taskUserPolicy, `container "${config.metadata.name}"`);
+    }
     const id = randomHexId();
     const logDir = pod.pod.config.logDirectory;
     const container: Container = {
@@ -1040,13 +1045,25 @@ export class RuntimeService implements RuntimeApi {
     };
   }
 
-  /** Who `config`'s processes run as in `image` (oci-identity.ts); INVALID_ARGUMENT if unknown. */
-  async #userOf(config: ContainerConfig, image: ImageRecord): Promise<ProcessUser> {
+  /**
+   * Who `config`'s processes run as in `image` (oci-identity.ts); INVALID_ARGUMENT if unknown.
+   * Names are looked up in the image's accounts, but for the process executor in the host's:
+   * its tasks see the host's files (executors/task-user.ts).
+   */
+  async #userOf(
+    config: ContainerConfig,
+    image: ImageRecord,
+    executor: ExecutorName,
+  ): Promise<ProcessUser> {
     const request = { ...config, imageUser: image.image.spec.user };
+    const onHost = executor === 'process';
     try {
       return resolveProcessUser(
         request,
-        await this.#accounts.get({ id: image.image.id, rootfs: image.rootfs }),
+        await this.#accounts.get(
+          onHost ? { id: hostImageId, rootfs: '/' } : { id: image.image.id, rootfs: image.rootfs },
+        ),
+        onHost ? "the host's" : "the image's",
       );
     } catch (err) {
       if (err instanceof ChurnError) {
@@ -1259,10 +1276,11 @@ function checkContainerConfig(config: ContainerConfig): void {
 
 /**
  * Refuses what `executor` cannot do rather than ignoring it: the process executor runs tasks
- * with the core's own user and capabilities, so it can neither grant (privileged, added
- * capabilities) nor take away (dropped capabilities, no_new_privs) privileges, set
- * supplementary groups, or mask paths. The default masked and read-only paths (what the
- * kubelet sends) are accepted and not applied: its tasks see the host's /proc and /sys anyway.
+ * on the host with the privileges of their user alone (executors/task-user.ts), so it can
+ * neither grant (privileged, added capabilities) nor take away (dropped capabilities,
+ * no_new_privs) privileges, set supplementary groups, or mask paths. The default masked and
+ * read-only paths (what the kubelet sends) are accepted and not applied: its tasks see the
+ * host's /proc and /sys anyway.
  */
 function checkExecutorCanRun(config: ContainerConfig, executor: ExecutorName): void {
   if (executor !== 'process') return;
@@ -1279,7 +1297,7 @@ function checkExecutorCanRun(config: ContainerConfig, executor: ExecutorName): v
   ];
   if (asked.length > 0) {
     throw errors.invalidArgument(
-      `container "${config.metadata.name}": the process executor runs tasks with the core's own user and privileges and cannot change them (${asked.join(', ')}); use --executor runc`,
+      `container "${config.metadata.name}": the process executor cannot apply ${asked.join(', ')}: its tasks run on the host with their user's privileges alone, no capabilities of their own, no supplementary groups, nothing masked; use --executor runc`,
     );
   }
   const filesystem = processCannotMount(config);
@@ -1296,28 +1314,6 @@ const kubeletMaskedPaths: ReadonlySet<string> = new Set([
   '/sys/devices/virtual/powercap',
 ]);
 const kubeletReadonlyPaths: ReadonlySet<string> = new Set(defaultReadonlyPaths);
-
-/**
- * Refuses a user the process executor cannot run as: its tasks run as the core itself, since
- * another uid could not even reach the image's rootfs in the core's private (0700) state
- * directory. A user the config or image names is accepted only when it is the core's own uid
- * and gid with no additional groups.
- */
-function checkExecutorCanRunAs(
-  config: ContainerConfig,
-  user: ProcessUser,
-  executor: ExecutorName,
-): void {
-  if (executor !== 'process' || !user.named) return;
-  const own = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const extra = user.additionalGids.filter((g) => g !== user.gid);
-  if (user.uid !== own.uid || user.gid !== own.gid || extra.length > 0) {
-    const groups = extra.length > 0 ? ` and additional groups ${extra.join(', ')}` : '';
-    throw errors.invalidArgument(
-      `container "${config.metadata.name}": the process executor runs tasks as the core's own user (uid ${own.uid}, gid ${own.gid}), not as uid ${user.uid}, gid ${user.gid}${groups}; use --executor runc`,
-    );
-  }
-}
 
 /**
  * What the process executor cannot do with a container's filesystem. Its tasks see the host's

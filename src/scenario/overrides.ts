@@ -4,7 +4,7 @@
  * problem with it names the flag (`--concurrency`) instead of a line.
  *
  * What each flag does to the file:
- *   --driver, --endpoint, --runtime-handler, --executor   target.<key>
+ *   --driver, --endpoint, --runtime-handler, --executor, --task-user   target.<key>
  *   --image          every workload's image
  *   --duration D     the run's total length: one phase gets D; several phases are scaled in
  *                    proportion so they add up to D (pauses included), keeping the shape
@@ -37,6 +37,7 @@ export interface ScenarioOverrides {
   readonly endpoint?: string;
   readonly runtimeHandler?: string;
   readonly executor?: string;
+  readonly taskUser?: string;
   readonly image?: string;
   /** A duration such as `30s`: the run's total length. */
   readonly duration?: string;
@@ -87,6 +88,11 @@ export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFla
   ),
   runtimeHandler: flag('runtime-handler', 'string', 'CRI runtime handler, e.g. runc'),
   executor: flag('executor', 'string', 'executor of the builtin core: process or runc'),
+  taskUser: flag(
+    'task-user',
+    'string',
+    "who the builtin core's process tasks run as when they name no user: UID[:GID] or NAME[:GROUP]; default nobody (65534:65534) as root, 0 for root",
+  ),
   image: flag('image', 'string', "image of every workload's containers"),
   duration: flag(
     'duration',
@@ -143,6 +149,7 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
     endpoint: text(args['endpoint']),
     runtimeHandler: text(args['runtimeHandler']),
     executor: text(args['executor']),
+    taskUser: text(args['taskUser']),
     image: text(args['image']),
     duration: text(args['duration']),
     concurrency: number(args['concurrency']),
@@ -220,6 +227,7 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   }
   set('runtimeHandler', ['target', 'runtimeHandler'], overrides.runtimeHandler);
   set('executor', ['target', 'executor'], overrides.executor);
+  set('taskUser', ['target', 'taskUser'], overrides.taskUser);
   set('seed', ['seed'], overrides.seed);
   set('iterations', ['load', 'iterations'], overrides.iterations);
   set('reportDir', ['report', 'dir'], overrides.reportDir);

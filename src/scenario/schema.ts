@@ -124,7 +124,17 @@ const target = z.strictObject({
     .enum(['process', 'runc'])
     .default('process')
     .describe(
-      "Executor of the builtin core: process (child processes with churn's own user, capabilities and filesystem: no isolation) or runc (root and runc on PATH: namespaces, users, capabilities and mounts as containerd).",
+      'Executor of the builtin core: process (child processes on the host, no namespaces, kept from it by their uid and gid alone: see taskUser) or runc (root and runc on PATH: namespaces, users, capabilities and mounts as containerd).',
+    ),
+  taskUser: z
+    .string()
+    .regex(
+      /^[^:\s]+(:[^:\s]+)?$/,
+      'must be UID[:GID] or NAME[:GROUP] (names of the host), e.g. 65534:65534, nobody, or 0',
+    )
+    .optional()
+    .describe(
+      'Who the builtin core\'s process-executor tasks run as when their container names no user: UID[:GID] or NAME[:GROUP] of the host. Default when churn runs as root: nobody (65534:65534), supplementary groups dropped; "0" runs them as root, the explicit opt-in. Not root: churn\'s own user, the only one allowed.',
     ),
   stateDir: z
     .string()
@@ -760,6 +770,12 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
 
   if (s.target.driver !== 'builtin' && Object.keys(s.faults).length > 0) {
     issue(['faults'], 'faults are injected by the builtin driver only (target.driver: builtin)');
+  }
+  if (s.target.driver !== 'builtin' && s.target.taskUser !== undefined) {
+    issue(
+      ['target', 'taskUser'],
+      `applies to the builtin driver's process executor, not to driver ${s.target.driver} (give churn serve --task-user instead)`,
+    );
   }
 
   const measured = new Set<string>(['cycle']);

@@ -205,6 +205,24 @@ describe('churn run (built-in core)', () => {
     }
   });
 
+  it('refuses a task user the host does not have with exit 2, even in a dry run', async () => {
+    const dir = await tempDir();
+    const { code, stderr } = await runChurn(
+      ['run', '--task-user', 'churn-no-such-user', '--dry-run'],
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `churn: target.taskUser "churn-no-such-user": no user "churn-no-such-user" in the host's /etc/passwd`,
+    );
+    const malformed = await runChurn(['run', '--task-user', '1:2:3', '--dry-run'], dir);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--task-user target.taskUser: must be UID[:GID]');
+    const planned = await runChurn(['run', '--task-user', '4321:4322', '--dry-run'], dir);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('(executor process, task user 4321:4322)');
+  });
+
   it('agrees with validate on a malformed endpoint in a file, naming file:line:column and key', async () => {
     const dir = await tempDir();
     const file = await scenarioFile(

@@ -29,6 +29,10 @@ describe('churn serve (built CLI)', () => {
       dir,
     );
     expect(served.stdout()).toContain(`listening on unix://${socket}`);
+    const own = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+    expect(served.stdout()).toContain(
+      `process tasks as ${process.getuid?.() === 0 ? '65534:65534' : own} by default`,
+    );
     expect(Number((await readFile(pidFile, 'utf8')).trim())).toBe(served.child.pid);
     expect((await lstat(socket)).mode & 0o777).toBe(0o600);
 
@@ -126,29 +130,43 @@ describe('churn serve (built CLI)', () => {
     expect(await first.exited).toBe(0);
   });
 
-  it('refuses --executor runc without root (exit 2), creating no state', async () => {
+  it.each([
+    [['--executor', 'runc'], /^churn: --executor runc needs root \(churn serve runs as uid \d+\)/],
+    [
+      ['--task-user', '0'],
+      /^churn: --task-user "0" \(0:0\): churn runs as \d+:\d+, not root, so it cannot run tasks as another user/,
+    ],
+  ])('refuses %j without root (exit 2), creating no state', async (flags, message) => {
     const dir = await tempDir();
     // As root, churn runs in a new user namespace where it is not root (getuid() is the
     // overflow uid) yet still reads its own files, wherever the checkout is (a 0700 temp dir
     // included, which a uid switch to nobody could not read).
     const asRoot = process.getuid?.() === 0;
     const result = await runChurn(
-      [
-        'serve',
-        '--socket',
-        join(dir, 's.sock'),
-        '--state-dir',
-        join(dir, 'st'),
-        '--executor',
-        'runc',
-      ],
+      ['serve', '--socket', join(dir, 's.sock'), '--state-dir', join(dir, 'st'), ...flags],
       dir,
       asRoot ? { runUnder: ['unshare', '--user'] } : {},
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(
-      /^churn: --executor runc needs root \(churn serve runs as uid \d+\)/,
+    expect(result.stderr).toMatch(message);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['1:2:3', 'use UID[:GID] or NAME[:GROUP]'],
+    ['1:', 'use UID[:GID] or NAME[:GROUP]'],
+    ['4294967295', 'uid 4294967295 is too large'],
+    ['churn-no-such-user', `no user "churn-no-such-user" in the host's /etc/passwd`],
+    ['nobody:churn-no-such-group', `no group "churn-no-such-group" in the host's /etc/group`],
+  ])('refuses --task-user %s with exit 2, creating no state', async (value, message) => {
+    const dir = await tempDir();
+    const io = bufferIo({ cwd: dir });
+    const code = await runCli(
+      ['serve', '--socket', 's.sock', '--state-dir', 'st', '--task-user', value],
+      io.io,
     );
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain(`churn: --task-user "${value}": ${message}`);
     expect(await readdir(dir)).toEqual([]);
   });
 

@@ -15,6 +15,7 @@ import {
   pidAlive,
   podConfig,
   processesWithMarker,
+  refusedCreate,
   tempDir,
 } from '../support/core-fixtures.js';
 
@@ -165,7 +166,8 @@ describe('tasks of the process executor', () => {
     [{ supplementalGroups: [1234] }, 'supplemental group 1234'],
     [{ maskedPaths: ['/bin/ls'] }, 'masked path /bin/ls'],
     [{ readonlyPaths: ['/tmp'] }, 'read-only path /tmp'],
-    [{ runAsUser: 54321 }, 'not as uid 54321'],
+    // Root only with --task-user 0 when the core is root; never another user's when it is not.
+    [{ runAsUser: 0 }, 'uid 0'],
     [{ readonlyRootfs: true }, 'readonly_rootfs'],
     [{ mounts: [hostMount({ containerPath: '/data' })] }, 'another path'],
     [{ mounts: [hostMount({ readonly: true })] }, 'read-only'],
@@ -174,29 +176,21 @@ describe('tasks of the process executor', () => {
       'propagation HOST_TO_CONTAINER',
     ],
   ])('refuses %j with INVALID_ARGUMENT naming the runc executor', async (extra, named) => {
-    const c = await openCore();
-    const pod = podConfig();
-    const podId = await c.runPodSandbox(pod, '');
-    const err: unknown = await c.createContainer(podId, containerConfig(extra), pod).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
-    expect((err as Error).message).toContain(named);
-    expect((err as Error).message).toContain('--executor runc');
-    expect(await c.listContainers({ podId })).toEqual([]);
+    const err = await refusedCreate(await openCore(), extra);
+    expect(err.message).toContain(named);
+    expect(err.message).toContain('--executor runc');
   });
 
-  it("accepts the kubelet's default masked and read-only paths (and the core's own user) without applying them", async () => {
+  it("accepts the kubelet's default masked and read-only paths (and the task user) without applying them", async () => {
     const c = await openCore();
     const pod = podConfig();
     const podId = await c.runPodSandbox(pod, '');
-    const own = process.getuid?.() ?? 0;
+    const { uid, gid } = c.options.taskUserPolicy.taskUser;
     const id = await c.createContainer(
       podId,
       containerConfig({
-        runAsUser: own,
-        runAsGroup: process.getgid?.() ?? 0,
+        runAsUser: uid,
+        runAsGroup: gid,
         maskedPaths: ['/proc/kcore', '/sys/firmware', '/sys/devices/virtual/powercap'],
         readonlyPaths: ['/proc/sys'],
       }),

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
+import { isChurnError } from '../../src/common/errors.js';
 import type { RuntimeServiceOptions } from '../../src/runtime/options.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/types.js';
@@ -125,4 +126,23 @@ export async function eventually(
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Creates a container of `containerConfig(extra)` in a new pod of `core`, which must be refused
+ * with INVALID_ARGUMENT, leaving no container; resolves with the error.
+ */
+export async function refusedCreate(
+  core: RuntimeService,
+  extra: Partial<ContainerConfig>,
+): Promise<Error> {
+  const pod = podConfig();
+  const podId = await core.runPodSandbox(pod, '');
+  const err: unknown = await core.createContainer(podId, containerConfig(extra), pod).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isChurnError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+  expect(await core.listContainers({ podId })).toEqual([]);
+  return err as Error;
 }

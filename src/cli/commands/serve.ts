@@ -14,6 +14,13 @@ import { claimSocketPath } from '../../cri/unix-socket.js';
 import type { RuntimeFaults } from '../../runtime/faults.js';
 import type { Compat } from '../../runtime/lifecycle.js';
 import type { RuntimeServiceOptions } from '../../runtime/options.js';
+import {
+  coreIdentity,
+  formatIdentity,
+  readHostAccounts,
+  taskUserPolicy,
+  taskUserSyntax,
+} from '../../runtime/executors/task-user.js';
 import { describeRecovery } from '../../runtime/recovery-summary.js';
 import { RuntimeService } from '../../runtime/service.js';
 import { didYouMean } from '../../scenario/did-you-mean.js';
@@ -41,6 +48,7 @@ interface ServeArgs {
   readonly 'pid-file': string | undefined;
   readonly 'shutdown-grace': number;
   readonly 'streaming-address': string;
+  readonly 'task-user': string | undefined;
 }
 
 /** The `serve` command. */
@@ -61,7 +69,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       })
       .option('executor', {
         describe:
-          "how tasks run: process (child processes with churn's own user, capabilities and filesystem: no isolation; a request for other privileges, users, mounts or sysctls is refused) or runc (root + runc: namespaces, users, capabilities, mounts and a writable layer per container, as containerd)",
+          'how tasks run: process (child processes on the host: its filesystem, network, pids and IPC, no namespaces; isolated by their uid and gid alone, see --task-user; a request for capabilities, privileged, supplementary groups, masked or read-only paths, a read-only root, other mounts or sysctls is refused) or runc (root + runc: namespaces, users, capabilities, mounts and a writable layer per container, as containerd)',
         choices: executors,
         default: 'process' as const,
         coerce: oneOf('--executor', executors),
@@ -97,6 +105,10 @@ export const serveCommand = defineCommand<ServeArgs>({
         type: 'string',
         default: '127.0.0.1:0',
       })
+      .option('task-user', {
+        describe: `who the process executor's tasks run as when their container and image name no user: ${taskUserSyntax}. Default when churn runs as root: nobody, 65534:65534 (supplementary groups dropped); a container's run_as_user/run_as_group is applied, but uid 0 only with --task-user 0, the explicit opt-in to root tasks. Not root: tasks run as churn's own user, and other users are refused`,
+        type: 'string',
+      })
       .option('shutdown-grace', {
         describe: 'seconds in-flight calls may take to finish on shutdown',
         type: 'string',
@@ -118,8 +130,11 @@ export const serveCommand = defineCommand<ServeArgs>({
       .epilogue(
         'Runs until SIGTERM or SIGINT, then stops every container it runs and exits 0. ' +
           'Refuses to start (exit 2, leaving nothing behind) when another server answers on the socket, ' +
-          'another serve holds the state directory, --images is not a directory or --executor runc is ' +
-          'not run as root, or --streaming-address is not loopback. On start it prints what it recovered ' +
+          'another serve holds the state directory, --images is not a directory, --executor runc is ' +
+          'not run as root, --task-user cannot be used, or --streaming-address is not loopback. ' +
+          "The process executor's tasks are kept from the host by their uid and gid alone: they share " +
+          "the host's filesystem (whatever their user may read or write), network, pids, IPC and kernel; " +
+          'use --executor runc to isolate them. On start it prints what it recovered ' +
           'from the state directory (0700; every acknowledged change is fsynced there first) and any loss, ' +
           'and keeps damaged state files aside. Docs: docs/containerd.md, docs/state.md.',
       ),
@@ -139,6 +154,7 @@ export const serveCommand = defineCommand<ServeArgs>({
     const imagesDir =
       args.images === undefined ? undefined : await imagesDirOf(args.images, io.cwd);
     checkExecutor(args.executor);
+    checkTaskUser(args['task-user']);
     await claimSocketPath(socketPath);
     const createdDir = await makeStateDir(args['state-dir'], stateDir);
 
@@ -155,6 +171,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         faults,
         ...(args.seed !== undefined ? { seed: args.seed } : {}),
         compat: args.compat,
+        ...(args['task-user'] === undefined ? {} : { taskUser: args['task-user'] }),
         log: (message) => io.stderr.write(`churn serve: ${message}\n`),
       });
       const recovery = describeRecovery(core.recovery);
@@ -183,6 +200,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         started = true;
         io.stdout.write(
           `churn serve: listening on unix://${socketPath} (pid ${process.pid}, executor ${args.executor}, ` +
+            `process tasks as ${formatIdentity(core.options.taskUserPolicy.taskUser)} by default, ` +
             `compat ${args.compat}, seed ${core.options.seed}, streaming ${server.streaming?.baseUrl ?? 'off'})\n`,
         );
         const signal = await stopped;
@@ -252,6 +270,18 @@ function checkExecutor(executor: (typeof executors)[number]): void {
       'USAGE',
       `--executor runc needs root (churn serve runs as uid ${uid ?? 'unknown'}): run it as root, or use --executor process`,
     );
+  }
+}
+
+/** USAGE when `--task-user` is malformed, unknown on the host, or not churn's own user without root. */
+export function checkTaskUser(taskUser: string | undefined): void {
+  if (Array.isArray(taskUser)) {
+    throw new ChurnError('USAGE', `--task-user is given ${taskUser.length} times: give it once`);
+  }
+  try {
+    taskUserPolicy(taskUser, coreIdentity(), readHostAccounts);
+  } catch (err) {
+    throw new ChurnError('USAGE', `--task-user ${(err as Error).message}`, { cause: err });
   }
 }
 

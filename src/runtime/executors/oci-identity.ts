@@ -103,16 +103,20 @@ function userString(request: UserRequest): string {
   return request.runAsGroup === undefined ? user : `${user}:${request.runAsGroup}`;
 }
 
-function noUser(what: string, name: string, file: string): ChurnError {
-  return new ChurnError('INVALID_ARGUMENT', `${what} "${name}" not found in the image's ${file}`);
+function noUser(what: string, name: string, file: string, where: string): ChurnError {
+  return new ChurnError('INVALID_ARGUMENT', `${what} "${name}" not found in ${where} ${file}`);
 }
 
 /**
  * The uid, gid and additional gids for `request` in an image with `accounts`. Throws
  * INVALID_ARGUMENT for a user or group name the image does not define, or a malformed user
- * string.
+ * string; `where` says whose files `accounts` are, for that message.
  */
-export function resolveProcessUser(request: UserRequest, accounts: ImageAccounts): ProcessUser {
+export function resolveProcessUser(
+  request: UserRequest,
+  accounts: ImageAccounts,
+  where = "the image's",
+): ProcessUser {
   const passwd = parsePasswd(accounts.passwd);
   const groups = parseGroup(accounts.group);
   const userstr = userString(request);
@@ -131,7 +135,7 @@ export function resolveProcessUser(request: UserRequest, accounts: ImageAccounts
         gid = passwd.find((e) => e.uid === numericUid)?.gid ?? 0;
       } else {
         const entry = passwd.find((e) => e.name === userPart);
-        if (entry === undefined) throw noUser('user', userPart, '/etc/passwd');
+        if (entry === undefined) throw noUser('user', userPart, '/etc/passwd', where);
         uid = entry.uid;
         gid = entry.gid;
       }
@@ -140,7 +144,7 @@ export function resolveProcessUser(request: UserRequest, accounts: ImageAccounts
         uid = numericUid;
       } else {
         const entry = passwd.find((e) => e.name === userPart);
-        if (entry === undefined) throw noUser('user', userPart, '/etc/passwd');
+        if (entry === undefined) throw noUser('user', userPart, '/etc/passwd', where);
         uid = entry.uid;
       }
       const numericGid = parseId(groupPart);
@@ -148,7 +152,7 @@ export function resolveProcessUser(request: UserRequest, accounts: ImageAccounts
         gid = numericGid;
       } else {
         const entry = groups.find((g) => g.name === groupPart);
-        if (entry === undefined) throw noUser('group', groupPart, '/etc/group');
+        if (entry === undefined) throw noUser('group', groupPart, '/etc/group', where);
         gid = entry.gid;
       }
     }

@@ -1,8 +1,15 @@
 /**
- * Executor `process`: a container's task is a child process of the core, unprivileged, no
- * namespaces. The executable is resolved inside the image's rootfs, the working directory is
+ * Executor `process`: a container's task is a child process of the core, with no namespaces of
+ * its own. The executable is resolved inside the image's rootfs, the working directory is
  * inside it too, and the process leads its own process group so that signals reach whatever
  * it forked. Node reaps every child: no zombies.
+ *
+ * Its user (task-user.ts): a core that runs as root runs a task as the user its container
+ * names, else as the task user (nobody by default), and never as root unless the task user is
+ * root. The child changes user after it has entered the working directory and before it runs
+ * the executable, which it runs by a path relative to that directory: the image's rootfs lies
+ * in the core's private (0700) state directory, which the task's user cannot search, but it
+ * need not, once inside. Exec'd commands run as the same user.
  *
  * No orphans either, as far as an unprivileged process can see to it (there is no pid
  * namespace to die with the task, and Node cannot become a child subreaper):
@@ -19,6 +26,7 @@
  * for real isolation.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { relative } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { wallClockNs } from '../../common/clock.js';
 import { ChurnError } from '../../common/errors.js';
@@ -42,6 +50,7 @@ import { tapTaskStdio } from './task-stdio.js';
 import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
+import { changesUser, taskIdentity, type TaskUserPolicy } from './task-user.js';
 import {
   adoptedTaskExit,
   awaitExec,
@@ -63,6 +72,8 @@ export interface ProcessExecutorOptions {
   /** The core's state directory: its real path names the core in the marks of its tasks. */
   readonly stateDir: string;
   readonly clock: Clock;
+  /** Who tasks may run as, and run as when their container names no user. */
+  readonly taskUsers: TaskUserPolicy;
 }
 
 /** The `process` executor; see the module comment. */
@@ -70,6 +81,7 @@ export class ProcessExecutor implements Executor {
   readonly name = 'process' as const;
   readonly #clock: Clock;
   readonly #coreKey: string;
+  readonly #taskUsers: TaskUserPolicy;
   readonly #live = new LiveTasks();
   /** Containers whose task is starting or running: their marked processes are not strays. */
   readonly #owners = new Map<string, number>();
@@ -86,6 +98,7 @@ export class ProcessExecutor implements Executor {
   private constructor(options: ProcessExecutorOptions, coreKey: string) {
     this.#clock = options.clock;
     this.#coreKey = coreKey;
+    this.#taskUsers = options.taskUsers;
   }
 
   /** An executor for the core on `options.stateDir` (which must exist). */
@@ -109,15 +122,15 @@ export class ProcessExecutor implements Executor {
 
   async start(spec: TaskSpec): Promise<Task> {
     this.#checkOpen();
-    const { file, cwd } = await this.#prepare(spec, spec.argv);
+    const prepared = await this.#prepare(spec, spec.argv);
     const logs = spec.logPath === '' ? undefined : await CriLogWriter.open(spec.logPath);
     let child: ChildProcess;
     try {
       // Checked again next to the spawn: a close that began meanwhile has swept already.
       this.#checkOpen();
       this.#own(spec.containerId);
-      child = await spawnChecked(file, spec.argv, {
-        cwd,
+      child = await spawnChecked(spec.argv, {
+        ...prepared,
         env: this.#markedEnv(spec),
         stdio:
           spec.stdin === true ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
@@ -179,10 +192,10 @@ export class ProcessExecutor implements Executor {
         `container "${spec.containerId}": exec needs a command`,
       );
     }
-    const { file, cwd } = await this.#prepare(spec, argv);
+    const prepared = await this.#prepare(spec, argv);
     this.#checkOpen();
-    const child = await spawnChecked(file, argv, {
-      cwd,
+    const child = await spawnChecked(argv, {
+      ...prepared,
       env: this.#markedEnv(spec),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -213,33 +226,36 @@ export class ProcessExecutor implements Executor {
         `container "${spec.containerId}": exec needs a command`,
       );
     }
-    const { file, cwd } = await this.#prepare(spec, argv);
+    const { file, cwd, user } = await this.#prepare(spec, argv);
     this.#checkOpen();
     const env = this.#markedEnv(spec);
+    const runnable = runnablePath(file, cwd, spec.rootfs);
     // Under `script` stdin is a pipe even when the client sends none (see runStreamed).
     const stdin = io.stdin === undefined && !io.tty ? 'ignore' : 'pipe';
-    // Under `script` the executable runs by its host path (symlinks resolved in the image),
-    // with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
+    // Under `script` the executable runs by its path (symlinks resolved in the image; from the
+    // working directory, see fromOwnCwd), with argv[0] as asked through bash's `exec -a`: a busybox applet (`/bin/echo ->
     // busybox`) knows itself by argv[0]. Without bash, argv[0] is that path.
     const bash = hostBash();
     const child = io.tty
       ? spawn(
           scriptCommand(),
           scriptArgs(
-            [file, ...argv.slice(1)],
+            [fromOwnCwd(runnable), ...argv.slice(1)],
             envValue(spec.env, 'SHELL'),
             bash === undefined ? undefined : argv[0],
           ),
           {
             cwd,
+            ...user,
             env: envObject([...env, `SHELL=${bash ?? '/bin/sh'}`]),
             stdio: [stdin, 'pipe', 'pipe'],
             detached: true,
           },
         )
-      : spawn(file, argv.slice(1), {
+      : spawn(runnable, argv.slice(1), {
           argv0: argv[0],
           cwd,
+          ...user,
           env: envObject(env),
           stdio: [stdin, 'pipe', 'pipe'],
           detached: true,
@@ -360,8 +376,14 @@ export class ProcessExecutor implements Executor {
     }
   }
 
-  /** The host executable and working directory for `argv` in `spec`'s rootfs (cached). */
-  async #prepare(spec: TaskSpec, argv: readonly string[]): Promise<{ file: string; cwd: string }> {
+  /**
+   * The host executable and working directory for `argv` in `spec`'s rootfs (cached), and the
+   * user to change to (none when the core is not root). INVALID_ARGUMENT for a user the policy
+   * refuses (task-user.ts).
+   */
+  async #prepare(spec: TaskSpec, argv: readonly string[]): Promise<Prepared> {
+    const identity = taskIdentity(spec.user, this.#taskUsers, `container "${spec.containerId}"`);
+    const user = changesUser(this.#taskUsers) ? identity : {};
     const key = `${spec.rootfs}\0${spec.cwd}\0${argv[0] ?? ''}\0${spec.env.find((e) => e.startsWith('PATH=')) ?? ''}`;
     let file = this.#commands.get(key);
     if (file === undefined) {
@@ -370,25 +392,58 @@ export class ProcessExecutor implements Executor {
       this.#commands.set(key, file);
     }
     const cwd = spec.rootfs === '/' ? spec.cwd : await resolveInRoot(spec.rootfs, spec.cwd);
-    return { file, cwd };
+    return { file, cwd, rootfs: spec.rootfs, user };
   }
 }
 
-interface SpawnOptions {
+/** What a spawn of a task or an exec'd command needs (see ProcessExecutor's #prepare). */
+interface Prepared {
+  /** Host path of the executable. */
+  readonly file: string;
+  /** Host path of the working directory. */
   readonly cwd: string;
+  /** Host path of the image's rootfs. */
+  readonly rootfs: string;
+  /** The uid and gid to change to in the child; empty: stay the core's. */
+  readonly user: { readonly uid?: number; readonly gid?: number };
+}
+
+/**
+ * How the child names `file` once it is in `cwd`: a path relative to it when both are inside
+ * an image's rootfs (see the module comment), else the host path. Never a bare name, which
+ * would be looked up in PATH.
+ */
+export function runnablePath(file: string, cwd: string, rootfs: string): string {
+  if (rootfs === '/') return file;
+  const path = relative(cwd, file);
+  return path.startsWith('../') ? path : `./${path}`;
+}
+
+/**
+ * `runnable` (see {@link runnablePath}) as an absolute path that still starts at the working
+ * directory of the process that runs it: bash turns a relative path into one from `/` before it
+ * runs it, which the task's user may not be allowed to search; `/proc/self/cwd` leads straight
+ * to the working directory.
+ */
+export function fromOwnCwd(runnable: string): string {
+  return runnable.startsWith('/') ? runnable : `/proc/self/cwd/${runnable.replace(/^\.\//, '')}`;
+}
+
+interface SpawnOptions extends Prepared {
   readonly env: readonly string[];
   readonly stdio: 'ignore' | 'pipe' | ['ignore', 'pipe', 'pipe'];
 }
 
-/** Spawns `file` with `argv` (argv[0] as the process's name) in its own process group. */
-function spawnChecked(
-  file: string,
-  argv: readonly string[],
-  options: SpawnOptions,
-): Promise<ChildProcess> {
-  const child = spawn(file, argv.slice(1), {
+/**
+ * Spawns `options.file` with `argv` (argv[0] as the process's name) in its own process group,
+ * as `options.user`.
+ */
+function spawnChecked(argv: readonly string[], options: SpawnOptions): Promise<ChildProcess> {
+  const file = options.file;
+  const child = spawn(runnablePath(file, options.cwd, options.rootfs), argv.slice(1), {
     argv0: argv[0],
     cwd: options.cwd,
+    ...options.user,
     env: envObject(options.env),
     stdio: options.stdio,
     detached: true,

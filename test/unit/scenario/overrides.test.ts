@@ -50,6 +50,10 @@ describe('overrides', () => {
     });
   });
 
+  it('sets the task user of the builtin core', () => {
+    expect(run('name: t\n', { taskUser: 'nobody:nogroup' }).target.taskUser).toBe('nobody:nogroup');
+  });
+
   it('takes --endpoint alone to mean the cri driver, even over a file that says builtin', () => {
     const s = run('name: t\ntarget: { driver: builtin }\n', { endpoint: 'unix:///tmp/c.sock' });
     expect(s.target).toMatchObject({ driver: 'cri', endpoint: 'unix:///tmp/c.sock' });
@@ -222,6 +226,14 @@ describe('problems with overridden values name the flag', () => {
       '--endpoint target.endpoint: "http://localhost:1234": unsupported scheme; use unix:///absolute/path.sock (or unix:/path, or the bare absolute path), or tcp://127.0.0.1:PORT',
     ],
     [{ image: '' }, '--image workload.image: must not be empty'],
+    [
+      { taskUser: '1:2:3' },
+      '--task-user target.taskUser: must be UID[:GID] or NAME[:GROUP] (names of the host), e.g. 65534:65534, nobody, or 0',
+    ],
+    [
+      { driver: 'cri', taskUser: '0' },
+      "--task-user target.taskUser: applies to the builtin driver's process executor, not to driver cri (give churn serve --task-user instead)",
+    ],
     [{ labels: ['novalue'] }, '--label report.labels: "novalue" is not key=value'],
     [{ labels: ['=x'] }, '--label report.labels: "=x" is not key=value'],
     [

@@ -227,6 +227,14 @@ describe('checks across keys', () => {
       'faults: faults are injected by the builtin driver only (target.driver: builtin)',
     ],
     [
+      { target: { driver: 'cri', taskUser: '1000' } },
+      "target.taskUser: applies to the builtin driver's process executor, not to driver cri (give churn serve --task-user instead)",
+    ],
+    [
+      { target: { taskUser: '1000:100:7' } },
+      'target.taskUser: must be UID[:GID] or NAME[:GROUP] (names of the host), e.g. 65534:65534, nobody, or 0',
+    ],
+    [
       { faults: { list: { errorRate: 0.1 } } },
       'faults.list: faults cannot be injected into list: use one of pull, run_pod, create, start, exec, stop, remove, stop_pod, remove_pod',
     ],
