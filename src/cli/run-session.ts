@@ -55,6 +55,8 @@ export interface RunSessionOptions {
   readonly output: 'human' | 'quiet' | 'json';
   /** Run id; random when undefined. */
   readonly runId: string | undefined;
+  /** Wall-clock instant the phases begin at (`--start-at`), ms since the epoch. */
+  readonly startAtWallMs?: number;
   /** /metrics, Pushgateway and resource sampling; defaults (no export, sampling) when undefined. */
   readonly metrics?: MetricsFlags;
   /** Compare the finished run with this baseline and exit 1 on a regression. */
@@ -179,6 +181,7 @@ async function runWithMetrics(
       signal: stop.signal,
       cutSignal: cut.signal,
       harnessLagP99Ms: () => metrics.harnessLagP99Ms(),
+      ...(options.startAtWallMs !== undefined ? { startAtWallMs: options.startAtWallMs } : {}),
       onStatus: (s) => {
         metrics.live(s);
         status?.update(s);
