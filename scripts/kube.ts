@@ -26,7 +26,8 @@
  *     are the ones the kubelet sees.
  *   - containerd is scripts/containerd.ts's private instance under <dir>/containerd
  *     (restrict_oom_score_adj = true, a loopback-only CNI config that makes the node Ready;
- *     pods use hostNetwork), its busybox and pause images imported into `k8s.io`.
+ *     pods use hostNetwork), its busybox and pause images imported into `k8s.io` (the
+ *     kubelet's namespace) and busybox into `churn-native` (churn's native driver's).
  *   - kubelet: cgroupfs, no QoS cgroups, no iptables, oomScoreAdj 0 (negative values are
  *     forbidden here), swap allowed, webhook authn/authz with the cluster's CA.
  */
@@ -41,6 +42,8 @@ import { promisify } from 'node:util';
 import {
   containerdPaths,
   ensurePackages as ensureContainerdPackages,
+  importNativeImage,
+  nativeNamespace,
   pauseRef,
   startContainerd,
   stopContainerd,
@@ -596,6 +599,8 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
     await startComponent(p, 'kube-controller-manager', lines['kube-controller-manager']);
     await startComponent(p, 'kube-scheduler', lines['kube-scheduler']);
     await containerd;
+    // The workload image of churn's native driver, in churn's namespace (never the kubelet's).
+    await importNativeImage(nativeNamespace, p.containerd);
     log(`containerd up after ${since()}`);
     await startComponent(p, 'kubelet', lines.kubelet);
     await waitFor(`node ${nodeName} Ready`, 120_000, async () => {
