@@ -22,6 +22,7 @@ interface RunArgs extends MetricsArgs {
   json: boolean;
   'run-id'?: string;
   'start-at'?: string;
+  'progress-json': boolean;
   baseline?: string;
   alpha: number;
   'min-effect': string;
@@ -98,6 +99,12 @@ export const runCommand = defineCommand<RunArgs>({
         type: 'string',
         describe:
           'begin the phases at this instant (ISO 8601 with a zone), after connecting and pre-pulling: every node of a cluster run starts together (churn cluster run sets it)',
+      })
+      .option('progress-json', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'write the live status to stderr as one JSON line a second ({"churnProgress":{…}}), for programs such as churn cluster run',
       })
       .option('metrics-port', {
         requiresArg: true,
@@ -195,6 +202,7 @@ export const runCommand = defineCommand<RunArgs>({
         dryRun: args['dry-run'],
         output: args.json ? 'json' : args.quiet ? 'quiet' : 'human',
         runId: args['run-id'],
+        progressJson: args['progress-json'],
         ...(args['start-at'] === undefined
           ? {}
           : { startAtWallMs: parseStartAt(args['start-at']) }),
