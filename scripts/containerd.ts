@@ -244,8 +244,20 @@ async function ctr(p: ContainerdPaths, args: readonly string[]): Promise<string>
 
 export type { StartResult };
 
+/** How {@link startContainerd} launches the daemon. */
+export interface StartContainerdOptions {
+  /**
+   * Command that execs its arguments (e.g. `nsenter --mount=FILE --`): containerd runs under it,
+   * keeping the pid (scripts/kube.ts starts it in the cluster's mount namespace).
+   */
+  readonly launcher?: readonly string[];
+}
+
 /** Starts the private containerd (see the module comment); a no-op when it runs already. */
-export async function startContainerd(p = containerdPaths()): Promise<StartResult> {
+export async function startContainerd(
+  p = containerdPaths(),
+  options: StartContainerdOptions = {},
+): Promise<StartResult> {
   if (process.getuid?.() !== 0) {
     throw new Error('the private containerd needs root: run scripts/containerd.sh start as root');
   }
@@ -264,7 +276,8 @@ export async function startContainerd(p = containerdPaths()): Promise<StartResul
   await rm(`${p.socket}.ttrpc`, { force: true });
 
   // Detached in its own session: it outlives this process and is stopped by `stop`.
-  const pid = await spawnDaemon('containerd', ['--config', p.config], p);
+  const [binary, ...prefix] = [...(options.launcher ?? []), 'containerd'];
+  const pid = await spawnDaemon(binary, [...prefix, '--config', p.config], p);
 
   const stillRunning = async (): Promise<void> => {
     if ((await runningPid(p)) === undefined) {

@@ -259,13 +259,27 @@ export async function buildPauseArchive(
   });
 }
 
-async function entriesOfDir(root: string): Promise<LayerEntry[]> {
+/** Options of {@link entriesOfDir}. */
+export interface EntriesOfDirOptions {
+  /** Path in the image the directory's content goes under (`app/dist`); default the root. */
+  readonly prefix?: string;
+  /** Leaves out what this returns true for (a path relative to the directory) and below it. */
+  readonly skip?: (relativePath: string) => boolean;
+}
+
+/** The entries of a layer that copies directory `root` (modes, symlinks, hard links kept). */
+export async function entriesOfDir(
+  root: string,
+  options: EntriesOfDirOptions = {},
+): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
   const seenInodes = new Map<string, string>();
   const walk = async (dir: string): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
       const full = join(dir, name);
-      const rel = relative(root, full).split('\\').join('/');
+      const inDir = relative(root, full).split('\\').join('/');
+      if (options.skip?.(inDir) === true) continue;
+      const rel = options.prefix === undefined ? inDir : posix.join(options.prefix, inDir);
       const st = await lstat(full);
       if (st.isDirectory()) {
         entries.push({ path: rel, type: 'dir', mode: st.mode & 0o7777 });

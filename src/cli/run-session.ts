@@ -40,7 +40,7 @@ import { churnGitCommit } from './git-commit.js';
 import type { CliIo, StopSignalName } from './io.js';
 import { metricsFlagsFromArgs, RunMetrics, type MetricsFlags } from './metrics-session.js';
 import { renderPlan } from './plan-render.js';
-import { StatusPrinter } from './status-line.js';
+import { progressLine, StatusPrinter } from './status-line.js';
 import { useColor } from './color.js';
 import { churnVersion } from './version.js';
 
@@ -55,6 +55,10 @@ export interface RunSessionOptions {
   readonly output: 'human' | 'quiet' | 'json';
   /** Run id; random when undefined. */
   readonly runId: string | undefined;
+  /** Write the live status to stderr as JSON lines (`--progress-json`). */
+  readonly progressJson?: boolean;
+  /** Wall-clock instant the phases begin at (`--start-at`), ms since the epoch. */
+  readonly startAtWallMs?: number;
   /** /metrics, Pushgateway and resource sampling; defaults (no export, sampling) when undefined. */
   readonly metrics?: MetricsFlags;
   /** Compare the finished run with this baseline and exit 1 on a regression. */
@@ -180,9 +184,11 @@ async function runWithMetrics(
       signal: stop.signal,
       cutSignal: cut.signal,
       harnessLagP99Ms: () => metrics.harnessLagP99Ms(),
+      ...(options.startAtWallMs !== undefined ? { startAtWallMs: options.startAtWallMs } : {}),
       onStatus: (s) => {
         metrics.live(s);
         status?.update(s);
+        if (options.progressJson === true) io.stderr.write(`${progressLine(s)}\n`);
       },
       ...(scenario.seed !== undefined ? { seed: scenario.seed } : {}),
     });

@@ -103,3 +103,11 @@ export class StatusPrinter {
     this.linePending = false;
   }
 }
+
+/**
+ * The live status as one JSON line, `{"churnProgress":{…}}` (the fields of LiveStatus), for a
+ * program that follows churn's stderr: `churn cluster run` reads it from each pod's log.
+ */
+export function progressLine(status: LiveStatus): string {
+  return JSON.stringify({ churnProgress: status });
+}

@@ -91,7 +91,16 @@ export interface RunOptions {
    * (the resource sampler's); without it that threshold has nothing to measure.
    */
   readonly harnessLagP99Ms?: () => number | undefined;
+  /**
+   * Wall-clock instant (ms since the epoch) the phases start at, after connecting and
+   * pre-pulling: every node of a cluster run starts together (`--start-at`). An instant already
+   * past starts at once, with a warning when more than {@link lateStartToleranceMs} late.
+   */
+  readonly startAtWallMs?: number;
 }
+
+/** How late past `startAtWallMs` the phases may begin before the report warns about it, ms. */
+export const lateStartToleranceMs = 1000;
 
 /** Cycle counts of a run, all phases (warm-up included). */
 export interface RunCycles {
@@ -129,6 +138,8 @@ export interface RunResultBase {
   readonly endWallMs: number;
   /** From start to end (connect to cleanup), ms. */
   readonly durationMs: number;
+  /** When the first phase began, ms since the epoch; undefined when none began. */
+  readonly phasesStartWallMs: number | undefined;
   /** What the runtime said about itself; undefined when connecting failed. */
   readonly runtime: RuntimeInfo | undefined;
   readonly plan: RunPlan;
@@ -282,6 +293,7 @@ class Run {
     try {
       if (!this.#stop.signal.aborted) {
         await this.#setUp(signal);
+        await this.#waitForStartAt(signal);
         statusLoop = this.#statusLoop(statusDone.signal);
         await this.#runPhases();
         this.#requestStop('plan');
@@ -324,6 +336,10 @@ class Run {
       startWallMs,
       endWallMs: startWallMs + (endMs - startMs),
       durationMs: endMs - startMs,
+      phasesStartWallMs:
+        this.#phasesStartMs === undefined
+          ? undefined
+          : startWallMs + (this.#phasesStartMs - startMs),
       runtime,
       plan: this.#plan,
       phasesRun: this.#phasesRun,
@@ -414,6 +430,20 @@ class Run {
           throw error.wrap(`workload "${workload.name}": cannot create shared pod ${spec.name}`);
         }
       }
+    }
+  }
+
+  /** Sleeps until `startAtWallMs` (see {@link RunOptions.startAtWallMs}). */
+  async #waitForStartAt(signal: AbortSignal | undefined): Promise<void> {
+    const startAt = this.#o.startAtWallMs;
+    if (startAt === undefined) return;
+    const waitMs = startAt - this.#clock.wallNowMs();
+    if (waitMs > 0) {
+      await this.#clock.sleep(waitMs, signal);
+    } else if (-waitMs > lateStartToleranceMs) {
+      this.#warnings.push(
+        `the phases began ${Math.round(-waitMs)} ms after the start instant ${new Date(startAt).toISOString()} (connecting and pre-pulling took longer than the time left)`,
+      );
     }
   }
 

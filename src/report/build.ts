@@ -47,6 +47,8 @@ export interface RunOutcome {
   readonly seed: number;
   readonly startWallMs: number;
   readonly endWallMs: number;
+  /** When the first phase began, ms since the epoch; undefined when none began. */
+  readonly phasesStartWallMs?: number | undefined;
   readonly durationMs: number;
   readonly runtime:
     | {
@@ -139,6 +141,10 @@ export function buildReport(input: BuildReportInput): Report {
       scenario: scenario.name,
       start: new Date(outcome.startWallMs).toISOString(),
       end: new Date(outcome.endWallMs).toISOString(),
+      phasesStart:
+        outcome.phasesStartWallMs === undefined
+          ? null
+          : new Date(outcome.phasesStartWallMs).toISOString(),
       durationMs: outcome.durationMs,
       recordedMs: snapshot.recordedMs,
       partial: outcome.state !== 'completed',

@@ -76,6 +76,12 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
           end: r.run.end,
           kernel: r.environment.kernel,
           labels: r.environment.labels,
+          phasesStart: r.run.phasesStart,
+          cycles: {
+            succeeded: r.cycles.succeeded,
+            failed: r.cycles.failed,
+            p99Ms: r.operations.cycle?.latencyMs?.p99 ?? null,
+          },
         },
       ],
   );
@@ -125,6 +131,7 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       scenario: first.report.run.scenario,
       start: new Date(startMs).toISOString(),
       end: new Date(endMs).toISOString(),
+      phasesStart: earliest(mergedFrom.map((p) => p.phasesStart)),
       durationMs: endMs - startMs,
       recordedMs,
       partial: reports.some((r) => r.run.partial),
@@ -418,4 +425,10 @@ function holds(comparator: ReportThreshold['comparator'], actual: number, bound:
     case '==':
       return actual === bound;
   }
+}
+
+/** The earliest of ISO instants, null when there is none. */
+function earliest(instants: readonly (string | null)[]): string | null {
+  const ms = instants.filter((i): i is string => i !== null).map((i) => Date.parse(i));
+  return ms.length === 0 ? null : new Date(Math.min(...ms)).toISOString();
 }

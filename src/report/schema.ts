@@ -88,6 +88,12 @@ const run = z
     scenario: z.string().min(1).describe('Scenario name.'),
     start: isoTime.describe('When the run started (ISO 8601, UTC).'),
     end: isoTime.describe('When the run ended, cleanup included (ISO 8601, UTC).'),
+    phasesStart: isoTime
+      .nullable()
+      .default(null)
+      .describe(
+        'When the first phase began, after connecting and pre-pulling (ISO 8601, UTC); with --start-at, the aligned instant of a cluster run. Null when no phase began.',
+      ),
     durationMs: nonNegative.describe('From start to end, ms.'),
     recordedMs: nonNegative.describe(
       'Time the results cover (recorded phases and the drain after them), ms.',
@@ -277,6 +283,19 @@ const mergedPart = z.object({
   end: isoTime.describe('End of the part.'),
   kernel: z.string().describe('Kernel of the host the part ran on.'),
   labels: stringMap.describe('Labels of the part.'),
+  phasesStart: isoTime
+    .nullable()
+    .default(null)
+    .describe("When the part's first phase began; null when none began or not recorded."),
+  cycles: z
+    .object({
+      succeeded: count.describe('Cycles of the part whose every step succeeded.'),
+      failed: count.describe('Cycles of the part with a failed step.'),
+      p99Ms: nonNegative.nullable().describe("The part's p99 cycle latency, ms; null: no cycle."),
+    })
+    .nullable()
+    .default(null)
+    .describe("The part's own cycle figures (a per-node breakdown); null in older merges."),
 });
 
 const nullableCount = count.nullable();

@@ -1,6 +1,6 @@
 // globalSetup of the integration and e2e suites: installs the Debian packages they drive
 // (runc for the core's runc executor; containerd, conmon, skopeo, busybox-static, Prometheus,
-// Chromium for e2e)
+// Chromium, etcd-server for e2e)
 // when they are missing and this is root on a machine with apt-get, so on a fresh Debian
 // machine `npm test` needs nothing else. Elsewhere it does nothing: the tests that need a
 // missing component skip, except in CI (CI=true), where they fail.
@@ -14,6 +14,7 @@ const packages: Readonly<Record<string, string>> = {
   conmon: '/usr/bin/conmon',
   skopeo: '/usr/bin/skopeo',
   'busybox-static': '/bin/busybox',
+  'etcd-server': '/usr/bin/etcd',
   prometheus: '/usr/bin/prometheus',
   'prometheus-pushgateway': '/usr/bin/prometheus-pushgateway',
   chromium: '/usr/bin/chromium',

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { cleanupCommand } from './cleanup.js';
+import { clusterCommand } from './cluster.js';
 import { compareCommand } from './compare.js';
 import { historyCommand } from './history.js';
 import { mergeCommand } from './merge.js';
@@ -21,4 +22,5 @@ export const commands: readonly Command[] = [
   mergeCommand,
   cleanupCommand,
   benchCommand,
+  clusterCommand,
 ];

@@ -13,6 +13,7 @@ import { runSession } from '../run-session.js';
 import { parsePercent } from './compare.js';
 import { formatDurationMs } from '../../scenario/units.js';
 import { numberFlag } from '../number-flag.js';
+import { parseStartAt } from '../start-at.js';
 
 interface RunArgs extends MetricsArgs {
   scenario?: string;
@@ -20,6 +21,8 @@ interface RunArgs extends MetricsArgs {
   quiet: boolean;
   json: boolean;
   'run-id'?: string;
+  'start-at'?: string;
+  'progress-json': boolean;
   baseline?: string;
   alpha: number;
   'min-effect': string;
@@ -90,6 +93,18 @@ export const runCommand = defineCommand<RunArgs>({
         requiresArg: true,
         type: 'string',
         describe: 'run id (labels everything the run creates); random by default',
+      })
+      .option('start-at', {
+        requiresArg: true,
+        type: 'string',
+        describe:
+          'begin the phases at this instant (ISO 8601 with a zone), after connecting and pre-pulling: every node of a cluster run starts together (churn cluster run sets it)',
+      })
+      .option('progress-json', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'write the live status to stderr as one JSON line a second ({"churnProgress":{…}}), for programs such as churn cluster run',
       })
       .option('metrics-port', {
         requiresArg: true,
@@ -187,6 +202,10 @@ export const runCommand = defineCommand<RunArgs>({
         dryRun: args['dry-run'],
         output: args.json ? 'json' : args.quiet ? 'quiet' : 'human',
         runId: args['run-id'],
+        progressJson: args['progress-json'],
+        ...(args['start-at'] === undefined
+          ? {}
+          : { startAtWallMs: parseStartAt(args['start-at']) }),
         metrics: metricsFlagsFromArgs(args),
         baseline:
           args.baseline === undefined

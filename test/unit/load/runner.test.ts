@@ -626,3 +626,34 @@ describe('runner: second stop', () => {
     expectNothingLeft(h, result);
   });
 });
+
+describe('runner: --start-at', () => {
+  const sc = (): Scenario =>
+    scenario({ load: { phases: [{ duration: '1h', concurrency: 1 }], iterations: 3 } });
+
+  it('begins the phases at the instant, after connecting', async () => {
+    const s = sc();
+    const h = harness(s, { latencyMs: everyOp(1) });
+    const startAt = h.clock.wallNowMs() + 5000;
+    const result = await run(h, s, { startAtWallMs: startAt });
+    expect(result.phasesStartWallMs).toBe(startAt);
+    expect(result.startWallMs).toBeLessThan(startAt);
+    expect(result.warnings.filter((w) => w.includes('start instant'))).toEqual([]);
+  });
+
+  it('starts at once and warns when the instant is more than 1 s past', async () => {
+    const s = sc();
+    const h = harness(s, { latencyMs: everyOp(1) });
+    const startAt = h.clock.wallNowMs() - 3000;
+    const result = await run(h, s, { startAtWallMs: startAt });
+    expect(result.phasesStartWallMs).toBe(result.startWallMs);
+    expect(result.warnings.some((w) => w.includes('3000 ms after the start instant'))).toBe(true);
+  });
+
+  it('without it, the phases begin once connected', async () => {
+    const s = sc();
+    const h = harness(s, { latencyMs: everyOp(1) });
+    const result = await run(h, s);
+    expect(result.phasesStartWallMs).toBe(result.startWallMs);
+  });
+});

@@ -73,6 +73,8 @@ describe('buildReport', () => {
       id: 'run1',
       scenario: 'rep',
       start: '2025-01-01T00:00:00.000Z',
+      // The fake driver connects in no time: the phases begin with the run.
+      phasesStart: '2025-01-01T00:00:00.000Z',
       end: new Date(Date.UTC(2025, 0, 1) + result.durationMs).toISOString(),
       durationMs: result.durationMs,
       recordedMs: result.snapshot.recordedMs,

@@ -143,6 +143,21 @@ describe('mergeReports', () => {
     });
     expect(merged.run.id).toMatch(/^merged-[0-9a-f]{8}$/);
     expect(merged.mergedFrom!.map((p) => p.id)).toEqual(['node-a', 'node-b']);
+    // The per-node breakdown: each part's own cycles and p99, which add up to the merged counts.
+    for (const [part, report] of [
+      [merged.mergedFrom![0]!, a],
+      [merged.mergedFrom![1]!, b],
+    ] as const) {
+      expect(part.cycles).toEqual({
+        succeeded: report.cycles.succeeded,
+        failed: report.cycles.failed,
+        p99Ms: report.operations.cycle!.latencyMs!.p99,
+      });
+      expect(part.phasesStart).toBe(report.run.phasesStart);
+    }
+    expect(merged.mergedFrom!.reduce((s, p) => s + p.cycles!.succeeded, 0)).toBe(
+      merged.cycles.succeeded,
+    );
     const p99 = merged.operations.start!.latencyMs!.p99;
     const runtimeOps = Object.entries(merged.operations).filter(([op]) => op !== 'cycle');
     const errors = runtimeOps.reduce((s, [, o]) => s + o.errors, 0);
