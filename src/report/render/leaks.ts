@@ -49,7 +49,11 @@ export function targetGrowthLine(leaks: ReportLeaks): string | undefined {
   const t = leaks.target;
   if (t === null) return undefined;
   const whole = (v: number): string => String(Math.round(v));
-  return `target ${t.name}, ${formatDuration(t.toMs - t.fromMs)} after warm-up: ${[
+  const span = `target ${t.name}, ${formatDuration(t.toMs - t.fromMs)} after warm-up`;
+  if (t.rssBytes === null && t.openFds === null && t.threads === null) {
+    return `${span}: too short for a trend (it takes a minute of samples)`;
+  }
+  return `${span}: ${[
     gauge('rss', t.rssBytes, mib),
     gauge('fds', t.openFds, whole),
     gauge('threads', t.threads, whole),
