@@ -15,11 +15,16 @@
  *
  * Timing. The host scan reads /proc for every process, so it never runs per cycle: once when
  * the run starts, every `leaks.checkInterval` during the run (in the background, one at a
- * time) and once at the end, after the sweep, within `leaks.timeout`. A single scan can catch
- * a container being made or removed at that moment, or a shim on its way out after its pod was
- * removed: during the run a finding counts only when the previous check found it too; at the
- * end, findings are scanned again every {@link settleStepMs} for a few seconds and only those
- * that stay are counted.
+ * time) and once at the end, after the sweep, within `leaks.timeout`. At the end a single scan
+ * can catch a shim on its way out after its pod was removed: findings are scanned again every
+ * {@link settleStepMs} for a few seconds and only those that stay are counted.
+ *
+ * Checks during the run do not judge orphans: while cycles run, a listing and a scan never see
+ * the same instant (a container being created has its shim before the runtime lists it), and
+ * some mounts do not name their container (CRI-O's overlay layers). Each check records instead
+ * the run's pods and containers present and the runtime's processes (shims, task processes,
+ * zombies) and mounts that appeared since the run started: a steady soak keeps them flat, a
+ * leak makes them grow.
  */
 import type { Clock } from '../common/clock.js';
 import { toChurnError } from '../common/errors.js';
@@ -31,6 +36,7 @@ import {
   scanHost,
   type HostOrphans,
   type HostProcessKind,
+  type HostScan,
   type HostScope,
 } from '../metrics/host-leaks.js';
 import type { HostProcSource } from '../metrics/procfs.js';
@@ -70,14 +76,17 @@ export interface LeakedProcess {
   readonly owner: string | null;
 }
 
-/** One check during the run: the run's objects present then and what had leaked so far. */
+/** One check during the run: what the run and its runtime held then (see the module comment). */
 export interface LeakCheck {
   /** When it was taken, ms since the run started. */
   readonly atMs: number;
   /** The run's pods and containers present (in-flight cycles' included); null: not listed. */
   readonly pods: number | null;
   readonly containers: number | null;
-  /** Orphaned processes and mounts found by this check and the previous one; null: not scanned. */
+  /**
+   * The runtime's shims, task processes and zombies, and its mounts under its state
+   * directories, that appeared since the run started; null: not scanned.
+   */
   readonly processes: number | null;
   readonly mounts: number | null;
 }
@@ -118,6 +127,9 @@ export const maxSettleMs = 5000;
 interface HostState {
   readonly probe: LeakHostProbe;
   readonly scope: HostScope;
+  /** Everything the first scan found (what checks during the run count from). */
+  readonly start: HostScan;
+  /** What of it was orphaned already. */
   readonly baseline: HostOrphans;
 }
 
@@ -127,8 +139,6 @@ export class LeakAudit {
   readonly #notes: string[] = [];
   readonly #checks: LeakCheck[] = [];
   #host: HostState | undefined;
-  /** What the previous check found (new since the baseline), for persistence. */
-  #previous: HostOrphans | undefined;
   #checking: Promise<void> | undefined;
 
   constructor(options: LeakAuditOptions) {
@@ -163,7 +173,7 @@ export class LeakAudit {
       };
       const live = await this.#liveIds(signal);
       const scan = await scanHost(probe.proc, scope, signal);
-      this.#host = { probe, scope, baseline: orphansIn(scan, live) };
+      this.#host = { probe, scope, start: scan, baseline: orphansIn(scan, live) };
     });
   }
 
@@ -241,11 +251,9 @@ export class LeakAudit {
     const host = this.#host;
     if (host !== undefined) {
       try {
-        const found = await this.#orphansNow(host, undefined);
-        const kept = this.#previous === undefined ? undefined : persisting(found, this.#previous);
-        this.#previous = found;
-        processes = kept?.processes.length ?? 0;
-        mounts = found.mounts === undefined ? null : (kept?.mounts?.length ?? 0);
+        const held = newSince(await scanHost(host.probe.proc, host.scope), host.start);
+        processes = held.processes.length;
+        mounts = held.mounts?.length ?? null;
       } catch {
         // This check measured nothing on the host; the next may.
       }

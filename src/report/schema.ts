@@ -484,10 +484,14 @@ const leaks = z
           containers: count.nullable().describe("The run's containers present."),
           processes: count
             .nullable()
-            .describe('Orphaned processes found by this check and the one before.'),
+            .describe(
+              "The runtime's shims, task processes and zombies that appeared since the run started (not judged as leaks: a steady soak keeps them flat); null: not scanned.",
+            ),
           mounts: count
             .nullable()
-            .describe('Orphaned mounts found by this check and the one before.'),
+            .describe(
+              "The runtime's mounts under its state directories that appeared since the run started; null: not scanned.",
+            ),
         }),
       )
       .describe('The checks during the run (leaks.checkInterval), oldest first.'),

@@ -612,7 +612,7 @@ const leaks = z.strictObject({
   checkInterval: duration
     .prefault('0s')
     .describe(
-      "How often the leak audit also checks during the run (orphaned shims and task processes, zombies, mounts, the run's objects present), e.g. 10m for a soak; 0: only at the end.",
+      "How often the leak audit also checks during the run (the run's pods and containers present, the runtime's processes and mounts that appeared since the run started), e.g. 10m for a soak; 0: only at the end.",
     ),
   timeout: positiveDuration
     .prefault(defaultLeakTimeout)

@@ -69,9 +69,13 @@ describe('churn run: the leak audit (built-in core)', () => {
     // The core's state directory is where its mounts would be.
     expect(leaks.roots).toHaveLength(1);
     expect(leaks.roots[0]).toMatch(/churn-core-/);
-    // Checks ran during the run, and saw the run's objects in flight but nothing orphaned.
+    // Checks ran during the run: the run's objects in flight, the host scanned each time (the
+    // core's task processes come and go; the process executor mounts nothing).
     expect(leaks.checks.length).toBeGreaterThanOrEqual(2);
-    for (const check of leaks.checks) expect(check).toMatchObject({ processes: 0, mounts: 0 });
+    for (const check of leaks.checks) {
+      expect(check.processes).not.toBeNull();
+      expect(check.mounts).toBe(0);
+    }
     expect(leaks.checks.some((k) => (k.pods ?? 0) > 0)).toBe(true);
     // The daemon (the core's process) was sampled; a 4 s run is too short for a slope.
     expect(leaks.target).toMatchObject({ name: 'churn-core' });

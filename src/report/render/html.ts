@@ -549,7 +549,7 @@ function leaksSection(report: Report): string[] {
     leaks.checks.length === 0
       ? ''
       : table(
-          ['at', 'pods', 'containers', 'processes left', 'mounts left'],
+          ['check at', 'run pods', 'run containers', 'runtime processes', 'runtime mounts'],
           leaks.checks.map((k) => ({
             cells: [
               esc(formatDuration(k.atMs)),
