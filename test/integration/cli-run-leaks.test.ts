@@ -15,6 +15,13 @@ function marker(): string {
   return `4${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
 }
 
+/** Writes the scenario `name`.yaml of `lines` in `dir`; returns its path. */
+async function scenarioFile(dir: string, name: string, lines: readonly string[]): Promise<string> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
 async function onlyReport(dir: string): Promise<Report> {
   const files: string[] = [];
   for (const scenario of await readdir(dir)) {
@@ -30,24 +37,19 @@ describe('churn run: the leak audit (built-in core)', () => {
   it('a clean run reports zero leaks, checks during the run, and passes the leak thresholds', async () => {
     const dir = await tempDir();
     const m = marker();
-    const file = join(dir, 'clean.yaml');
-    await writeFile(
-      file,
-      [
-        'name: leaks-clean',
-        'workload:',
-        `  command: [sleep, "${m}"]`,
-        'load:',
-        '  phases: [{ duration: 4s, concurrency: 2 }]',
-        'thresholds:',
-        '  - leaked_pods == 0',
-        '  - leaked_containers == 0',
-        '  - leaked_processes == 0',
-        '  - leaked_mounts == 0',
-        '  - error_rate == 0',
-        '',
-      ].join('\n'),
-    );
+    const file = await scenarioFile(dir, 'clean', [
+      'name: leaks-clean',
+      'workload:',
+      `  command: [sleep, "${m}"]`,
+      'load:',
+      '  phases: [{ duration: 4s, concurrency: 2 }]',
+      'thresholds:',
+      '  - leaked_pods == 0',
+      '  - leaked_containers == 0',
+      '  - leaked_processes == 0',
+      '  - leaked_mounts == 0',
+      '  - error_rate == 0',
+    ]);
     const { code, stdout, stderr } = await runChurn(
       ['run', file, '--report-dir', 'out', '--leak-check-interval', '1s'],
       dir,
@@ -90,26 +92,21 @@ describe('churn run: the leak audit (built-in core)', () => {
   it('a runtime that keeps what it was asked to remove: reported, warned, leaked_containers == 0 fails (exit 1)', async () => {
     const dir = await tempDir();
     const m = marker();
-    const file = join(dir, 'leaky.yaml');
-    await writeFile(
-      file,
-      [
-        'name: leaks-left',
-        'faults:',
-        '  remove: { errorRate: 1, code: INTERNAL }',
-        '  remove_pod: { errorRate: 1, code: INTERNAL }',
-        'workload:',
-        `  command: [sleep, "${m}"]`,
-        '  steps: [run_pod, create, start, stop]',
-        'load:',
-        '  phases: [{ duration: 1m, concurrency: 1 }]',
-        '  iterations: 3',
-        'thresholds:',
-        '  - leaked_containers == 0',
-        '  - error_rate == 0',
-        '',
-      ].join('\n'),
-    );
+    const file = await scenarioFile(dir, 'leaky', [
+      'name: leaks-left',
+      'faults:',
+      '  remove: { errorRate: 1, code: INTERNAL }',
+      '  remove_pod: { errorRate: 1, code: INTERNAL }',
+      'workload:',
+      `  command: [sleep, "${m}"]`,
+      '  steps: [run_pod, create, start, stop]',
+      'load:',
+      '  phases: [{ duration: 1m, concurrency: 1 }]',
+      '  iterations: 3',
+      'thresholds:',
+      '  - leaked_containers == 0',
+      '  - error_rate == 0',
+    ]);
     const { code, stdout, stderr } = await runChurn(['run', file, '--report-dir', 'out'], dir);
     // Judged by its threshold (1), not broken (3): the leak is the runtime's finding.
     expect(code, stderr).toBe(1);
@@ -134,21 +131,16 @@ describe('churn run: the leak audit (built-in core)', () => {
 
   it('without a leak threshold, objects left behind still break the run (exit 3)', async () => {
     const dir = await tempDir();
-    const file = join(dir, 'leaky-ungated.yaml');
-    await writeFile(
-      file,
-      [
-        'name: leaks-ungated',
-        'faults:',
-        '  remove_pod: { errorRate: 1, code: INTERNAL }',
-        'workload:',
-        '  steps: [run_pod, stop_pod]',
-        'load:',
-        '  phases: [{ duration: 1m, concurrency: 1 }]',
-        '  iterations: 2',
-        '',
-      ].join('\n'),
-    );
+    const file = await scenarioFile(dir, 'leaky-ungated', [
+      'name: leaks-ungated',
+      'faults:',
+      '  remove_pod: { errorRate: 1, code: INTERNAL }',
+      'workload:',
+      '  steps: [run_pod, stop_pod]',
+      'load:',
+      '  phases: [{ duration: 1m, concurrency: 1 }]',
+      '  iterations: 2',
+    ]);
     const { code, stderr } = await runChurn(['run', file, '--report-dir', 'out'], dir);
     expect(code, stderr).toBe(3);
     expect(stderr).toContain('cleanup left 2 pods and 0 containers');

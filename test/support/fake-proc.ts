@@ -1,13 +1,16 @@
 /**
- * A test double of /proc for the leak audit: processes (stat, command line, environment,
- * listening sockets) and mount tables in memory, so unit tests never read the real /proc
- * (whose contents change under a loaded machine's other processes).
+ * A test double of /proc for the resource sampler and the leak audit: processes (stat,
+ * descriptors, command line, environment, listening sockets) and mount tables in memory, with a
+ * record of what was read, so unit tests never read the real /proc (whose contents change under
+ * a loaded machine's other processes).
  */
 import type { HostProcSource, ProcConstants, ProcStat } from '../../src/metrics/procfs.js';
 
 /** One fake process. */
 export interface FakeProcess {
   stat: ProcStat;
+  /** Entries of /proc/<pid>/fd. */
+  fds?: number;
   args?: string[];
   environ?: string[];
   sockets?: string[];
@@ -20,6 +23,10 @@ export class FakeHostProc implements HostProcSource {
   readonly procs = new Map<number, FakeProcess>();
   /** Pids whose environment was read. */
   readonly environReads: number[] = [];
+  /** Calls of {@link FakeHostProc.pids}. */
+  pidsCalls = 0;
+  /** Pids whose stat was read, in order, since the last {@link FakeHostProc.takeStatReads}. */
+  statReads: number[] = [];
 
   /** Adds (or replaces) process `pid`. */
   add(
@@ -49,12 +56,20 @@ export class FakeHostProc implements HostProcSource {
   }
 
   stat(pid: number): Promise<ProcStat | undefined> {
+    this.statReads.push(pid);
     return Promise.resolve(this.procs.get(pid)?.stat);
   }
-  openFds(): Promise<number | undefined> {
-    return Promise.resolve(undefined);
+  /** The pids read since the last call, sorted, each once. */
+  takeStatReads(): number[] {
+    const reads = [...new Set(this.statReads)].sort((a, b) => a - b);
+    this.statReads = [];
+    return reads;
+  }
+  openFds(pid: number): Promise<number | undefined> {
+    return Promise.resolve(this.procs.get(pid)?.fds);
   }
   pids(): Promise<number[]> {
+    this.pidsCalls++;
     return Promise.resolve([...this.procs.keys()]);
   }
   cmdline(pid: number): Promise<string[] | undefined> {
