@@ -29,6 +29,7 @@ import {
   type TargetSpec,
 } from '../metrics/sampler.js';
 import type { HarnessRunFigures } from '../metrics/process-metrics.js';
+import { targetTrend, type TargetTrend } from '../metrics/trend.js';
 import { explainBadDuration, formatDurationMs, parseDurationMs } from '../scenario/units.js';
 import { ConnectObserver } from './connect-observer.js';
 import type { CliIo } from './io.js';
@@ -335,6 +336,16 @@ export class RunMetrics {
   /** churn's event-loop lag p99 over the run so far (stall-corrected), ms. */
   harnessLagP99Ms(): number {
     return this.#sampler.harnessRun().lagP99Ms;
+  }
+
+  /** The target's pid at the latest sample (it follows a daemon's restart), if any. */
+  targetPid(): number | undefined {
+    return this.#sampler.latest?.target?.pid;
+  }
+
+  /** The target's growth from clock time `sinceMs` to the latest sample (metrics/trend.ts). */
+  targetTrend(sinceMs: number): TargetTrend | undefined {
+    return targetTrend(this.#sampler.series(), sinceMs);
   }
 
   /**

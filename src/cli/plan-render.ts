@@ -60,6 +60,11 @@ export function renderPlan(
         ? `, reached at ≈${formatDurationHuman(Math.round(plan.iterationsEndMs / 1000) * 1000)}, before the planned end`
         : ''),
   );
+  if (scenario.leaks.checkIntervalMs > 0) {
+    lines.push(
+      `leaks    audited every ${formatDurationHuman(scenario.leaks.checkIntervalMs)} and after the cleanup`,
+    );
+  }
   if (scenario.thresholds.length > 0) {
     lines.push(`thresholds ${scenario.thresholds.map((th) => th.expr.source).join(' · ')}`);
   }

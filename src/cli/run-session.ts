@@ -11,6 +11,7 @@
  * push happens before the report is built (its failures become report warnings), and /metrics
  * lingers after the summary is printed, unless a stop signal ended the run.
  */
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
@@ -20,6 +21,7 @@ import { checkDriverTarget, createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
 import type { ThresholdResult } from '../load/threshold-eval.js';
+import { procfs } from '../metrics/procfs.js';
 import { Recorder } from '../metrics/recorder.js';
 import { buildReport } from '../report/build.js';
 import { gateOnBaseline, resolveBaseline } from '../report/compare/baseline.js';
@@ -185,6 +187,12 @@ async function runWithMetrics(
       cutSignal: cut.signal,
       harnessLagP99Ms: () => metrics.harnessLagP99Ms(),
       ...(options.startAtWallMs !== undefined ? { startAtWallMs: options.startAtWallMs } : {}),
+      leakHost: {
+        proc: procfs,
+        targetPid: () => metrics.targetPid(),
+        readFile: (path) => readFile(path, 'utf8').catch(() => undefined),
+      },
+      targetTrend: (sinceMs) => metrics.targetTrend(sinceMs),
       onStatus: (s) => {
         metrics.live(s);
         status?.update(s);

@@ -10,11 +10,12 @@
  * cycle cleanup and final sweep are never given the cut signal). Only a stop's grace period
  * hears the signal inside the core, so that it does not hold the container behind a cleanup.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onAbort, throwIfAborted } from '../common/abort.js';
 import { ChurnError } from '../common/errors.js';
+import { coreKeyOf } from '../runtime/executors/task-marker.js';
 import type { RuntimeServiceOptions } from '../runtime/options.js';
 import type { Container, ContainerConfig, PodSandbox, PodSandboxConfig } from '../runtime/types.js';
 import { CoreProcess } from './core-process.js';
@@ -222,12 +223,14 @@ export class BuiltinDriver implements Driver {
       throw err;
     }
     const version = await this.#core.call('version', []);
+    const realStateDir = await realpath(stateDir);
     return {
       runtimeName: version.runtimeName,
       runtimeVersion: version.runtimeVersion,
       runtimeApiVersion: version.runtimeApiVersion,
       runtimeHandler: this.#runtimeHandler,
       pid: this.#core.pid,
+      host: { roots: [realStateDir], taskMarkKey: await coreKeyOf(realStateDir) },
     };
   }
 

@@ -146,6 +146,7 @@ export class ContainerdDriver implements Driver {
       runtimeApiVersion: 'containerd.services.v1',
       runtimeHandler: this.options.runtime,
       ...(pid !== undefined ? { pid } : {}),
+      host: { shimNamespace: this.options.namespace },
     };
   }
 

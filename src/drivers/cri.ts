@@ -123,6 +123,8 @@ export class CriDriver implements Driver {
       runtimeApiVersion: version.runtimeApiVersion,
       runtimeHandler: this.runtimeHandler,
       ...(pid !== undefined ? { pid } : {}),
+      // containerd's CRI plugin keeps every pod and container in this namespace.
+      ...(version.runtimeName === 'containerd' ? { host: { shimNamespace: 'k8s.io' } } : {}),
     };
   }
 

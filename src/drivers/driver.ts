@@ -21,6 +21,21 @@ export interface RuntimeInfo {
   readonly runtimeHandler: string;
   /** Process id of the runtime daemon when the driver knows it (for resource sampling). */
   readonly pid?: number;
+  /** What the driver knows of the runtime's footprint on the host, for the leak audit. */
+  readonly host?: RuntimeHostScope;
+}
+
+/**
+ * Where a runtime's objects show on the host, as far as the driver knows (the leak audit finds
+ * containerd's and CRI-O's state directories from the daemon's command line itself).
+ */
+export interface RuntimeHostScope {
+  /** Directories under which the runtime mounts its containers' filesystems. */
+  readonly roots?: readonly string[];
+  /** The built-in core's key in the CHURN_CORE_TASK mark of its tasks' processes. */
+  readonly taskMarkKey?: string;
+  /** The containerd namespace the driver's containers live in (shims carry it). */
+  readonly shimNamespace?: string;
 }
 
 /** Per-call options. */

@@ -10,7 +10,12 @@
  *
  * Cleanup. At the end the runner lists every pod and container labelled with the run id and
  * removes them (what a cut-off call made after all, or a cycle cleanup that failed), then lists
- * again: anything still there makes the run `broken` (RUN_BROKEN), since it left garbage.
+ * again: anything still there makes the run `broken` (RUN_BROKEN), since it left garbage,
+ * unless the scenario judges leftovers by a `leaked_pods` or `leaked_containers` threshold.
+ *
+ * Leaks. After the sweep the leak audit (leak-audit.ts) lists what the run left in the runtime
+ * and on the host, against a baseline taken once the run connected, and every
+ * `leaks.checkInterval` during the run; its figures feed the leak thresholds.
  *
  * Recording. Cycles started in a `record: false` phase go to no recorder slot; open-loop
  * cycles also record the scheduler lag and their service time. Recorded time runs from the
@@ -31,6 +36,7 @@ import {
 } from '../common/seeded-random.js';
 import type { Driver, RuntimeInfo } from '../drivers/driver.js';
 import type { OpSink, Recorder, RecorderSnapshot } from '../metrics/recorder.js';
+import type { TargetTrend } from '../metrics/trend.js';
 import type { Scenario, Workload } from '../scenario/schema.js';
 import { formatDurationHuman } from '../scenario/units.js';
 import { runClosedPhase, WorkerSlots } from './closed-loop.js';
@@ -59,6 +65,7 @@ import {
   type ThresholdResult,
 } from './threshold-eval.js';
 import { OutageTracker, type Outage } from './outages.js';
+import { LeakAudit, leakFigures, type LeakAuditResult, type LeakHostProbe } from './leak-audit.js';
 import { sweep } from './sweep.js';
 import { sleepUntil } from './wait.js';
 
@@ -97,6 +104,16 @@ export interface RunOptions {
    * past starts at once, with a warning when more than {@link lateStartToleranceMs} late.
    */
   readonly startAtWallMs?: number;
+  /**
+   * How the leak audit reads the host (/proc); without it only the runtime's objects are
+   * audited (processes and mounts are not measured).
+   */
+  readonly leakHost?: LeakHostProbe;
+  /**
+   * The runtime daemon's growth from clock time `sinceMs` to now (the resource sampler's
+   * series), for the leak audit's target slopes; without it they are not measured.
+   */
+  readonly targetTrend?: (sinceMs: number) => TargetTrend | undefined;
 }
 
 /** How late past `startAtWallMs` the phases may begin before the report warns about it, ms. */
@@ -158,6 +175,8 @@ export interface RunResultBase {
    * that succeeded, ms since the run's start (`endMs` null: it never came back).
    */
   readonly outages: readonly RunOutage[];
+  /** What the leak audit found after the cleanup; null when the run never connected. */
+  readonly leaks: LeakAuditResult | null;
 }
 
 /** One outage of a run; see {@link RunResultBase.outages}. */
@@ -233,6 +252,9 @@ class Run {
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #warnings: string[] = [];
   readonly #outages = new OutageTracker();
+  readonly #leaks: LeakAudit;
+  /** Clock time the first recorded phase started (the end of warm-up). */
+  #recordingStartMs: number | undefined;
   #stopReason: StopReason | undefined;
   /** A stop signal came before the drain ended (even after the plan had ended the scheduling). */
   #signalled = false;
@@ -269,6 +291,14 @@ class Run {
     let total = 0;
     this.#cumulativeWeights = options.scenario.workloads.map((w) => (total += w.weight));
     this.#workloads = options.scenario.workloads.map((workload) => this.#workloadRun(workload));
+    this.#leaks = new LeakAudit({
+      driver: options.driver,
+      runId: options.runId,
+      clock: options.clock,
+      host: options.leakHost,
+      timeoutMs: options.scenario.leaks.timeoutMs,
+      targetTrend: options.targetTrend,
+    });
   }
 
   async execute(): Promise<RunResult> {
@@ -293,8 +323,9 @@ class Run {
     try {
       if (!this.#stop.signal.aborted) {
         await this.#setUp(signal);
+        if (this.#runtime !== undefined) await this.#leaks.begin(this.#runtime);
         await this.#waitForStartAt(signal);
-        statusLoop = this.#statusLoop(statusDone.signal);
+        statusLoop = this.#statusLoop(statusDone.signal, startMs);
         await this.#runPhases();
         this.#requestStop('plan');
       }
@@ -316,6 +347,8 @@ class Run {
     await this.#removeSharedPods();
     const runtime = this.#runtime;
     const swept = runtime === undefined ? undefined : await this.#sweep();
+    const leaks =
+      runtime === undefined ? null : await this.#leaks.finish(this.#recordingStartMs ?? startMs);
     statusDone.abort();
     await statusLoop;
     const endMs = clock.now();
@@ -326,6 +359,7 @@ class Run {
         arrivals: this.#arrivals,
         dropped: this.#dropped,
         harnessLagP99Ms: this.#o.harnessLagP99Ms?.(),
+        leaks: leaks === null ? undefined : leakFigures(leaks),
       }),
     );
     const outages = this.#outages.outages();
@@ -368,6 +402,7 @@ class Run {
         endMs: o.endMs === null ? null : o.endMs - startMs,
         failedCycles: o.failedCycles,
       })),
+      leaks,
     };
     if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
     if (this.#abortedBy !== undefined)
@@ -460,6 +495,7 @@ class Run {
       const startMs = clock.now();
       if (phase.kind !== 'pause') {
         recording = phase.record;
+        if (recording) this.#recordingStartMs ??= startMs;
         if (recording) recorder.startRecording(startMs);
         else recorder.stopRecording(startMs);
       }
@@ -637,12 +673,14 @@ class Run {
         { runId },
       );
       if (remainingContainers + remainingPods > 0) {
-        this.#fail(
-          new ChurnError(
-            'RUN_BROKEN',
-            `cleanup left ${remainingPods} pods and ${remainingContainers} containers labelled ${runIdLabel}=${runId}; remove them with churn cleanup --run-id ${runId}`,
-          ),
-        );
+        const left = `cleanup left ${remainingPods} pods and ${remainingContainers} containers labelled ${runIdLabel}=${runId}; remove them with churn cleanup --run-id ${runId}`;
+        // A scenario that gates on leaked objects judges them by its thresholds (exit 1): what
+        // the runtime would not remove is its finding, not the run breaking.
+        if (this.#o.scenario.thresholds.some((t) => judgesLeftovers.has(t.expr.metric))) {
+          this.#warnings.push(left);
+        } else {
+          this.#fail(new ChurnError('RUN_BROKEN', left));
+        }
       }
       return { sweptPods, sweptContainers, remainingPods, remainingContainers };
     } catch (err) {
@@ -655,10 +693,12 @@ class Run {
     }
   }
 
-  async #statusLoop(done: AbortSignal): Promise<void> {
+  async #statusLoop(done: AbortSignal, runStartMs: number): Promise<void> {
     const { onStatus, scenario, recorder } = this.#o;
     const clock = this.#clock;
     const abortSpecs = scenario.thresholds.filter((t) => t.abortOnFail);
+    const leakCheckMs = scenario.leaks.checkIntervalMs;
+    let nextLeakCheckMs = clock.now() + leakCheckMs;
     let lastMs = clock.now();
     let lastFinished = 0;
     let statusFailed = false;
@@ -666,6 +706,10 @@ class Run {
       const nowMs = clock.now();
       recorder.tick(nowMs);
       this.#checkOutage(nowMs);
+      if (leakCheckMs > 0 && nowMs >= nextLeakCheckMs && this.#stage === 'running') {
+        nextLeakCheckMs = nowMs + leakCheckMs;
+        this.#leaks.check(nowMs - runStartMs);
+      }
       if (
         abortSpecs.length > 0 &&
         !this.#stop.signal.aborted &&
@@ -761,6 +805,9 @@ class Run {
     this.#requestStop('broken');
   }
 }
+
+/** Threshold metrics by which a scenario judges the objects its cleanup could not remove. */
+const judgesLeftovers: ReadonlySet<string> = new Set(['leaked_pods', 'leaked_containers']);
 
 /** A warning line for one outage, times from the run's start. */
 function describeOutage(o: Outage, runStartMs: number): string {

@@ -15,6 +15,10 @@
  *   window, dropped ÷ (dropped + cycles that ended in it). No arrival: nothing to measure.
  * - `harness_lag_p99`: p99 of churn's own event-loop lag (stall-corrected, ms) over the run.
  *   It is a figure of the whole run only: during the run (abortOnFail) it is not evaluated.
+ * - `leaked_pods`, `leaked_containers`, `leaked_processes`, `leaked_mounts`: what the leak audit
+ *   found left after the run's cleanup (leak-audit.ts); `target_rss_slope`, `target_fds_slope`,
+ *   `target_threads_slope`: the runtime daemon's growth after warm-up, % of its baseline per
+ *   hour. Figures of the whole run only, like harness_lag_p99.
  *
  * A threshold with nothing to measure (no success of the op for a latency, no attempt for an
  * error rate) has no actual value and fails: a run that never started a container does not
@@ -25,7 +29,12 @@ import type { LatencySummaryUs } from '../metrics/hdr.js';
 import type { OpCounts, RecorderSnapshot, WindowView } from '../metrics/recorder.js';
 import { opNames, type OpName } from '../common/operations.js';
 import type { ThresholdSpec } from '../scenario/schema.js';
-import { thresholdHolds, type LatencyStat } from '../scenario/threshold.js';
+import {
+  leakCountMetrics,
+  leakSlopeMetrics,
+  thresholdHolds,
+  type LatencyStat,
+} from '../scenario/threshold.js';
 
 /** Figures a threshold reads. */
 export interface ThresholdStats {
@@ -36,6 +45,8 @@ export interface ThresholdStats {
   readonly droppedRatio: number | undefined;
   /** p99 of churn's event-loop lag, ms; undefined when not measured. */
   readonly harnessLagP99Ms: number | undefined;
+  /** The leak audit's figures; undefined when there was none (or during the run). */
+  readonly leaks: LeakFigures | undefined;
   /** Counts of `op` over all workloads (zeros when absent). */
   counts(op: OpName): OpCounts;
   /** Latency of `op`'s successes, µs; undefined when none. */
@@ -98,6 +109,20 @@ export function shouldAbort(
   return undefined;
 }
 
+/**
+ * The leak audit's figures thresholds read, each undefined when it was not measured (the host
+ * could not be scanned, too short a run for a slope).
+ */
+export type LeakFigures = Readonly<
+  Partial<Record<(typeof leakCountMetrics)[number] | (typeof leakSlopeMetrics)[number], number>>
+>;
+
+const leakMetrics: readonly string[] = [...leakCountMetrics, ...leakSlopeMetrics];
+
+function isLeakMetric(metric: string): metric is keyof LeakFigures {
+  return leakMetrics.includes(metric);
+}
+
 function measure(
   metric: ThresholdSpec['expr']['metric'],
   op: OpName | undefined,
@@ -125,6 +150,7 @@ function measure(
       return stats.counts(op).count / (stats.durationMs / 1000);
     }
     default: {
+      if (isLeakMetric(metric)) return stats.leaks?.[metric];
       if (op === undefined) return undefined;
       const latency = stats.latencyUs(op);
       return latency === undefined ? undefined : latency[latencyField[metric]] / 1000;
@@ -151,6 +177,8 @@ export interface RunWideFigures {
   readonly dropped: number;
   /** churn's event-loop lag p99 over the run, ms; undefined when not measured. */
   readonly harnessLagP99Ms: number | undefined;
+  /** The leak audit's figures; undefined when no audit ran. */
+  readonly leaks?: LeakFigures | undefined;
 }
 
 /**
@@ -166,6 +194,7 @@ export function statsFromSnapshot(
     dropped: snapshot.scheduling.dropped,
     droppedRatio: run === undefined ? undefined : ratioOf(run.dropped, run.arrivals),
     harnessLagP99Ms: run?.harnessLagP99Ms,
+    leaks: run?.leaks,
     counts: (op) => snapshot.overall[op] ?? { count: 0, errors: 0 },
     latencyUs: (op) => snapshot.overall[op]?.latencyUs,
   };
@@ -181,6 +210,7 @@ export function statsFromWindow(view: WindowView): ThresholdStats {
       view.dropped + view.counts('cycle').count + view.counts('cycle').errors,
     ),
     harnessLagP99Ms: undefined,
+    leaks: undefined,
     counts: (op) => view.counts(op),
     latencyUs: (op) => view.latencyUs(op),
   };

@@ -2,8 +2,9 @@
  * What the resource sampler reads from Linux /proc, directly (no `ps`): a process's stat
  * (state, parent, CPU ticks, threads, resident pages, comm), its open descriptors, command
  * line and listening unix sockets, the list of pids, the page size and clock tick rate
- * (from /proc/self/auxv), and the host's load average and CPU ticks (/proc/loadavg, /proc/stat). Parsers are pure and exported for tests; {@link procfs} does the
- * reading.
+ * (from /proc/self/auxv), and the host's load average and CPU ticks (/proc/loadavg, /proc/stat);
+ * for the leak audit also a process's environment and mount table. Parsers are pure and
+ * exported for tests; {@link procfs} does the reading.
  *
  * Reads that run every sample (a process's stat, the pid list, a descriptor count) are
  * synchronous, into one reused buffer: /proc files are generated from kernel memory and never
@@ -11,7 +12,8 @@
  * where fs/promises' readFile costs 50–100 µs of it (thread-pool round trips, a 64 KiB buffer
  * per file of unknown size, promise hops), measured on this project's 2-core VM. The event loop
  * is blocked less, not more. The rare reads that can be long or wait on another process's
- * memory lock (command line, the unix socket table, socket links) stay asynchronous.
+ * memory lock (command line, environment, mount table, the unix socket table, socket links)
+ * stay asynchronous.
  *
  * The reads are as of proc(5): /proc/<pid>/stat fields 14–15 utime/stime and 24 rss, 20
  * num_threads, 22 starttime; /proc/<pid>/net/unix Flags 0x10000 (__SO_ACCEPTCON) marks a
@@ -62,6 +64,17 @@ export interface ProcSource {
   host?(): Promise<HostSample>;
 }
 
+/**
+ * What the leak audit reads besides the sampler's reads: a process's environment (the core's
+ * task mark) and mount table. {@link procfs} reads the real /proc; tests pass their own.
+ */
+export interface HostProcSource extends ProcSource {
+  /** The bytes of /proc/<pid>/environ, or undefined when unreadable (gone, another user's). */
+  environ(pid: number): Promise<Buffer | undefined>;
+  /** The text of /proc/<pid>/mountinfo, or undefined when unreadable. */
+  mountInfo(pid: number): Promise<string | undefined>;
+}
+
 /** Parses /proc/<pid>/stat; undefined when malformed. */
 export function parseStat(text: string): ProcStat | undefined {
   const f = parseProcStat(text);
@@ -92,15 +105,28 @@ export function parseAuxv(bytes: Uint8Array): Partial<ProcConstants> {
   return out;
 }
 
-/** The value of `-address` / `--address` in a containerd shim's arguments, if any. */
-export function shimAddress(args: readonly string[]): string | undefined {
+/**
+ * The value of the first of `names` (each spelled with one or two dashes, e.g. `address`) in a
+ * command line: `-name value`, `--name value`, `-name=value` or `--name=value`; undefined when
+ * absent or given no value.
+ */
+export function argValue(args: readonly string[], ...names: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '-address' || arg === '--address') return args[i + 1];
-    const eq = /^--?address=(.*)$/.exec(arg);
-    if (eq !== null) return eq[1];
+    const dashes = arg.startsWith('--') ? 2 : arg.startsWith('-') ? 1 : 0;
+    if (dashes === 0) continue;
+    const body = arg.slice(dashes);
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? body : body.slice(0, eq);
+    if (!names.includes(name)) continue;
+    return eq < 0 ? args[i + 1] : body.slice(eq + 1);
   }
   return undefined;
+}
+
+/** The value of `-address` / `--address` in a containerd shim's arguments, if any. */
+export function shimAddress(args: readonly string[]): string | undefined {
+  return argValue(args, 'address');
 }
 
 /**
@@ -108,13 +134,7 @@ export function shimAddress(args: readonly string[]): string | undefined {
  * if any.
  */
 export function conmonSocketDir(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--socket-dir-path') return args[i + 1];
-    const eq = /^--socket-dir-path=(.*)$/.exec(arg);
-    if (eq !== null) return eq[1];
-  }
-  return undefined;
+  return argValue(args, 'socket-dir-path');
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -160,7 +180,7 @@ function readProcTextSync(path: string): string | undefined {
 let constants: Promise<ProcConstants> | undefined;
 
 /** The real /proc. */
-export const procfs: ProcSource = {
+export const procfs: HostProcSource = {
   stat(pid) {
     const text = readProcTextSync(`/proc/${pid}/stat`);
     return Promise.resolve(text === undefined ? undefined : parseStat(text));
@@ -185,6 +205,18 @@ export const procfs: ProcSource = {
       if (first >= 48 && first <= 57) out.push(Number(name));
     }
     return Promise.resolve(out);
+  },
+  async environ(pid) {
+    // Reads the process's memory, as cmdline does: asynchronous. A zombie's environment reads
+    // as empty; another user's is refused (undefined).
+    try {
+      return await readFile(`/proc/${pid}/environ`);
+    } catch {
+      return undefined;
+    }
+  },
+  mountInfo(pid) {
+    return readText(`/proc/${pid}/mountinfo`);
   },
   async cmdline(pid) {
     const text = await readText(`/proc/${pid}/cmdline`);

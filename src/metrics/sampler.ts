@@ -32,14 +32,14 @@
  *
  * Samples never overlap: a sample still reading when the next is due delays it.
  */
-import { dirname } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import { contentionBetween, type HostSample, type ProcessCpu } from './host-contention.js';
 import { harnessProbe, type HarnessProbe, type HarnessRunFigures } from './process-metrics.js';
-import { conmonSocketDir, procfs, shimAddress, type ProcSource, type ProcStat } from './procfs.js';
+import { procfs, type ProcSource, type ProcStat } from './procfs.js';
 import type { ResourceSample, TargetSample, TargetSource } from './resource-sample.js';
 import { ResourceSeries, type ResourceSeriesData } from './resource-series.js';
+import { isLive, shimKindOf } from './shim-kind.js';
 
 /** What to sample as the target. */
 export interface TargetSpec {
@@ -72,35 +72,6 @@ const readsPerYield = 64;
 
 /** comm values are cut to 15 bytes by the kernel (TASK_COMM_LEN 16). */
 const commLength = 15;
-
-/** How the shims of one kind of daemon are told apart (see the module comment). */
-interface ShimKind {
-  /** comm prefix of the shims. */
-  readonly comm: string;
-  /** What in a shim's arguments names its daemon, if anything. */
-  readonly link: (args: readonly string[]) => string | undefined;
-  /** The link a shim of the daemon listening on `socket` has. */
-  readonly anchor: (socket: string) => string;
-}
-
-const containerdShims: ShimKind = {
-  comm: 'containerd-shim',
-  link: shimAddress,
-  anchor: (socket) => socket,
-};
-const crioShims: ShimKind = { comm: 'conmon', link: conmonSocketDir, anchor: dirname };
-
-/** The shims of a daemon with comm `comm`, or undefined when it has none. */
-function shimKindOf(comm: string): ShimKind | undefined {
-  if (comm.startsWith('containerd') && !comm.startsWith(containerdShims.comm)) {
-    return containerdShims;
-  }
-  return comm === 'crio' ? crioShims : undefined;
-}
-
-function isLive(stat: ProcStat | undefined): stat is ProcStat {
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
-}
 
 /**
  * Pids of live processes whose comm is `name` (cut to 15 bytes as the kernel does), oldest

@@ -66,6 +66,8 @@ export interface RunOutcome {
   readonly warnings: readonly string[];
   /** Outages of the runtime, ms since the run's start; none when absent. */
   readonly outages?: Report['outages'];
+  /** The leak audit; null or absent when there was none. */
+  readonly leaks?: Report['leaks'];
 }
 
 /** Inputs of {@link buildReport}. */
@@ -215,6 +217,7 @@ export function buildReport(input: BuildReportInput): Report {
             points: input.resources.points,
           },
     harness,
+    leaks: outcome.leaks ?? null,
     mergedFrom: null,
   };
 }

@@ -196,6 +196,7 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
     resources: null,
     // Each part's harness is its own process's; they do not add up.
     harness: null,
+    leaks: mergeLeaks(reports),
     mergedFrom,
   };
   return merged;
@@ -394,6 +395,15 @@ function reevaluate(
     );
     const known = lags.filter((l): l is number => typeof l === 'number');
     actual = known.length === lags.length ? Math.max(...known) : null;
+  } else if (t.metric.startsWith('leaked_') || t.metric.endsWith('_slope')) {
+    // Each part audited its own node: leaks add up, a daemon's growth is its worst node's.
+    const values = parts.map((r) => r.thresholds.find((p) => p.source === t.source)?.actual);
+    const known = values.filter((v): v is number => typeof v === 'number');
+    if (known.length === values.length) {
+      actual = t.metric.startsWith('leaked_')
+        ? known.reduce((a, b) => a + b, 0)
+        : Math.max(...known);
+    }
   } else if (t.metric === 'error_rate') {
     const ops =
       t.op === null ? (Object.keys(operations) as OpName[]).filter((o) => o !== 'cycle') : [t.op];
@@ -410,6 +420,41 @@ function reevaluate(
     actual = latency?.[t.metric as keyof LatencyMs] ?? null;
   }
   return { ...t, actual, ok: actual !== null && holds(t.comparator, actual, t.value) };
+}
+
+/**
+ * The parts' leak audits added up (each audited its own node): counts summed, unknown when a
+ * part's is; lists joined (each still at most 50); no trend, as each part sampled its own
+ * daemon. Null when a part had no audit.
+ */
+function mergeLeaks(reports: readonly Report[]): Report['leaks'] {
+  const audits = reports.map((r) => r.leaks);
+  if (audits.some((a) => a === null)) return null;
+  const all = audits as readonly NonNullable<Report['leaks']>[];
+  const total = (field: (a: NonNullable<Report['leaks']>) => number | null): number | null =>
+    all.every((a) => field(a) !== null) ? all.reduce((n, a) => n + (field(a) ?? 0), 0) : null;
+  const joined = <T>(list: (a: NonNullable<Report['leaks']>) => readonly T[]): T[] =>
+    all.flatMap(list).slice(0, 50);
+  return {
+    pods: total((a) => a.pods),
+    containers: total((a) => a.containers),
+    podIds: joined((a) => a.podIds),
+    containerIds: joined((a) => a.containerIds),
+    processes: total((a) => a.processes),
+    mounts: total((a) => a.mounts),
+    processList: joined((a) => a.processList),
+    mountList: joined((a) => a.mountList),
+    preexisting: all.every((a) => a.preexisting !== null)
+      ? {
+          processes: all.reduce((n, a) => n + (a.preexisting?.processes ?? 0), 0),
+          mounts: all.reduce((n, a) => n + (a.preexisting?.mounts ?? 0), 0),
+        }
+      : null,
+    roots: [...new Set(all.flatMap((a) => a.roots))],
+    target: null,
+    checks: [],
+    notes: reports.flatMap((r) => (r.leaks?.notes ?? []).map((n) => `${r.run.id}: ${n}`)),
+  };
 }
 
 function holds(comparator: ReportThreshold['comparator'], actual: number, bound: number): boolean {

@@ -204,13 +204,17 @@ const interval = z
 const threshold = z
   .object({
     source: z.string().describe('The threshold as written, e.g. p99(start) < 250ms.'),
-    metric: z.string().describe('p50 … p999, max, mean, error_rate, throughput or dropped.'),
+    metric: z
+      .string()
+      .describe(
+        'p50 … p999, max, mean, error_rate, throughput, dropped, dropped_ratio, harness_lag_p99, leaked_pods, leaked_containers, leaked_processes, leaked_mounts, target_rss_slope, target_fds_slope or target_threads_slope.',
+      ),
     op: opName.nullable().describe('The operation; null for run-wide metrics.'),
     comparator: z.enum(['<', '<=', '>', '>=', '==']).describe('Comparison operator.'),
     value: z
       .number()
       .describe(
-        'The bound, in the metric base unit: ms for latency, a fraction for error_rate, per second for throughput, a count for dropped.',
+        'The bound, in the metric base unit: ms for latency, a fraction for error_rate, per second for throughput, a count for dropped and leaked_…, % per hour for target_…_slope.',
       ),
     actual: z
       .number()
@@ -415,6 +419,109 @@ const harness = z
   })
   .meta({ id: 'Harness', description: "churn's own health over the run." });
 
+const gaugeTrend = z
+  .object({
+    baseline: z.number().describe("The fitted line's value at the start of the span."),
+    last: z.number().describe('The last reading.'),
+    slopePerHour: z.number().describe('Slope of the least-squares line, units per hour.'),
+    slopePctPerHour: z
+      .number()
+      .describe('The slope as a share of the baseline, % per hour (what target_…_slope reads).'),
+  })
+  .meta({ id: 'GaugeTrend', description: "A gauge's least-squares trend over a span." });
+
+const leaks = z
+  .object({
+    pods: count
+      .nullable()
+      .describe("The run's pods still listed after the cleanup sweep; null: could not be listed."),
+    containers: count
+      .nullable()
+      .describe("The run's containers still listed after the sweep; null: could not be listed."),
+    podIds: z.array(z.string()).describe('Their ids (at most 50).'),
+    containerIds: z.array(z.string()).describe('Their ids (at most 50).'),
+    processes: count
+      .nullable()
+      .describe(
+        "Processes left on the host: the runtime's shims and the built-in core's task processes whose container or pod is gone, and zombies of the runtime or its shims; only those that appeared during the run. null: the host was not scanned (notes say why).",
+      ),
+    mounts: count
+      .nullable()
+      .describe(
+        "Mounts under the runtime's state directories that belong to no live container or pod, appeared during the run; null: not scanned.",
+      ),
+    processList: z
+      .array(
+        z.object({
+          pid: count.describe('Process id.'),
+          comm: z.string().describe('Command name (/proc/<pid>/comm).'),
+          kind: z
+            .enum(['shim', 'task', 'zombie'])
+            .describe(
+              "shim (containerd-shim, conmon), task (a process of the core's tasks) or zombie.",
+            ),
+          owner: z
+            .string()
+            .nullable()
+            .describe('The container or pod it served, when it names one.'),
+        }),
+      )
+      .describe('The leaked processes (at most 50).'),
+    mountList: z.array(z.string()).describe('The leaked mount points (at most 50).'),
+    preexisting: z
+      .object({
+        processes: count.describe('Orphaned processes found when the run started.'),
+        mounts: count.describe('Orphaned mounts found when the run started.'),
+      })
+      .nullable()
+      .describe(
+        'What was orphaned already before the run (not counted as its leaks); null: no baseline.',
+      ),
+    roots: z
+      .array(z.string())
+      .describe("The runtime's state directories mounts were looked for under."),
+    target: z
+      .object({
+        name: z.string().describe('The target label (containerd, churn-core, …).'),
+        pid: count.describe('The process the trend is of (its latest, after a restart).'),
+        fromMs: nonNegative.describe('First point of the trend, ms after resources.start.'),
+        toMs: nonNegative.describe('Last point of the trend, ms after resources.start.'),
+        points: count.describe('Resource points the trend is drawn through.'),
+        rssBytes: gaugeTrend.nullable().describe('Resident memory, bytes; null: too few points.'),
+        openFds: gaugeTrend.nullable().describe('Open file descriptors; null: too few points.'),
+        threads: gaugeTrend.nullable().describe('Threads; null: too few points.'),
+      })
+      .nullable()
+      .describe(
+        "The runtime daemon's growth after warm-up (the resource target), as least-squares trends; null when no target was sampled.",
+      ),
+    checks: z
+      .array(
+        z.object({
+          atMs: nonNegative.describe('When the check was taken, ms since the run started.'),
+          pods: count.nullable().describe("The run's pods present (in-flight cycles' included)."),
+          containers: count.nullable().describe("The run's containers present."),
+          processes: count
+            .nullable()
+            .describe(
+              "The runtime's shims, task processes and zombies that appeared since the run started (not judged as leaks: a steady soak keeps them flat); null: not scanned.",
+            ),
+          mounts: count
+            .nullable()
+            .describe(
+              "The runtime's mounts under its state directories that appeared since the run started; null: not scanned.",
+            ),
+        }),
+      )
+      .describe('The checks during the run (leaks.checkInterval), oldest first.'),
+    notes: z.array(z.string()).describe('What could not be checked, and why.'),
+  })
+  .meta({
+    id: 'Leaks',
+    description:
+      'What the run left in the runtime and on the host after its own cleanup, and how the runtime daemon grew (docs/reports.md).',
+  });
+
 /** The report, schema version 1, as it is written and read. */
 export const reportSchema = z
   .object({
@@ -515,6 +622,12 @@ export const reportSchema = z
       .describe(
         'How healthy churn itself was over the run, and the bound it was judged by; null when not measured.',
       ),
+    leaks: leaks
+      .nullable()
+      .default(null)
+      .describe(
+        'The leak audit after the cleanup; null when the run never reached its runtime, in merged reports, and in reports written before it existed.',
+      ),
     mergedFrom: z
       .array(mergedPart)
       .nullable()
@@ -558,6 +671,8 @@ export type ReportThreshold = DeepReadonly<z.output<typeof threshold>>;
 export type ReportResources = DeepReadonly<z.output<typeof resources>>;
 /** churn's own health over a run. */
 export type ReportHarness = DeepReadonly<z.output<typeof harness>>;
+/** The leak audit of a run. */
+export type ReportLeaks = DeepReadonly<z.output<typeof leaks>>;
 /** churn's and the host's health in one interval. */
 export type ReportIntervalHarness = NonNullable<ReportInterval['harness']>;
 /** One run a merged report adds up. */

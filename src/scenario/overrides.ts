@@ -20,6 +20,7 @@
  *   --max-dropped R       integrity.maxDroppedRatio
  *   --max-outage D        integrity.maxOutage
  *   --allow MARK     integrity.allow (repeatable; replaces the file's list)
+ *   --leak-check-interval D   leaks.checkInterval
  */
 import { defaultPhasesInput } from './schema.js';
 import {
@@ -57,6 +58,8 @@ export interface ScenarioOverrides {
   readonly maxOutage?: string;
   /** Run marks that do not fail the run: integrity.allow. */
   readonly allow?: readonly string[];
+  /** A duration such as `10m`: leaks.checkInterval. */
+  readonly leakCheckInterval?: string;
 }
 
 /** One overriding flag: its spelling, what --help says, and how yargs should parse it. */
@@ -126,6 +129,11 @@ export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFla
     'a run mark that does not fail the run: harness-bound or overloaded (repeatable)',
     true,
   ),
+  leakCheckInterval: flag(
+    'leak-check-interval',
+    'string',
+    'also audit leaks this often during the run, e.g. 10m (default 0: only at the end)',
+  ),
 };
 
 /**
@@ -162,6 +170,7 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
     maxDropped: text(args['maxDropped']),
     maxOutage: text(args['maxOutage']),
     allow: list(args['allow']),
+    leakCheckInterval: text(args['leakCheckInterval']),
   };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
@@ -235,6 +244,7 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   set('maxDropped', ['integrity', 'maxDroppedRatio'], overrides.maxDropped);
   set('maxOutage', ['integrity', 'maxOutage'], overrides.maxOutage);
   set('allow', ['integrity', 'allow'], overrides.allow);
+  set('leakCheckInterval', ['leaks', 'checkInterval'], overrides.leakCheckInterval);
 
   const workloads = root['workloads'];
   if (Array.isArray(workloads)) {

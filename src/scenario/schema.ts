@@ -527,7 +527,7 @@ const thresholdText = z
     return parsed.expr;
   })
   .describe(
-    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0, dropped_ratio < 1%, harness_lag_p99 < 50ms.',
+    'A threshold expression: p50|p90|p95|p99|p999|max|mean(op) < 250ms, error_rate < 0.1%, error_rate(op) <= 1%, throughput(op) > 20 (successful calls/s), dropped == 0, dropped_ratio < 1%, harness_lag_p99 < 50ms, leaked_containers == 0 (also leaked_pods, leaked_processes, leaked_mounts), target_rss_slope < 5%/h (also target_fds_slope, target_threads_slope).',
   );
 
 const threshold = z
@@ -612,6 +612,22 @@ const integrity = z.strictObject({
     ),
 });
 
+/** Default of `leaks.timeout`, as written. */
+export const defaultLeakTimeout = '30s';
+
+const leaks = z.strictObject({
+  checkInterval: duration
+    .prefault('0s')
+    .describe(
+      "How often the leak audit also checks during the run (the run's pods and containers present, the runtime's processes and mounts that appeared since the run started), e.g. 10m for a soak; 0: only at the end.",
+    ),
+  timeout: positiveDuration
+    .prefault(defaultLeakTimeout)
+    .describe(
+      'Longest the end-of-run leak audit may take (listing, host scan, waiting for processes on their way out); what it could not check is reported as not measured.',
+    ),
+});
+
 /** The scenario file's schema, before cross-key resolution. */
 export const scenarioInputSchema = z
   .strictObject({
@@ -648,6 +664,11 @@ export const scenarioInputSchema = z
       .prefault({})
       .describe(
         'When a run is not a fair measurement of its scenario: bounds on harness lag and dropped arrivals, and which verdicts to allow.',
+      ),
+    leaks: leaks
+      .prefault({})
+      .describe(
+        "The leak audit: what the run left in the runtime and on the host after its cleanup (the report's leaks section, the leaked_… and target_…_slope thresholds).",
       ),
     report: report.prefault({}).describe('Where the report goes and what it is labelled with.'),
   })
@@ -699,6 +720,7 @@ export interface Scenario {
   };
   readonly thresholds: readonly ThresholdSpec[];
   readonly integrity: Integrity;
+  readonly leaks: LeakAuditSettings;
   readonly report: {
     readonly dir: string;
     readonly labels: Readonly<Record<string, string>>;
@@ -716,6 +738,14 @@ export interface Integrity {
   readonly maxOutageMs: number;
   /** Marks that do not fail the run. */
   readonly allow: readonly RunMark[];
+}
+
+/** The leak audit's settings; see `leaks` in docs/scenarios.md. */
+export interface LeakAuditSettings {
+  /** Period of the checks during the run, ms; 0: only at the end. */
+  readonly checkIntervalMs: number;
+  /** Longest the end-of-run audit may take, ms. */
+  readonly timeoutMs: number;
 }
 
 /** Fault injection of one operation, resolved. */
@@ -959,6 +989,7 @@ function resolve(s: ScenarioInput): Scenario {
       maxOutageMs: s.integrity.maxOutage,
       allow: [...new Set(s.integrity.allow)],
     },
+    leaks: { checkIntervalMs: s.leaks.checkInterval, timeoutMs: s.leaks.timeout },
     report: { dir: s.report.dir, labels: s.report.labels, intervalMs: s.report.interval },
   };
 }

@@ -1,6 +1,9 @@
 /**
  * Threshold expressions: `p99(start) < 250ms`, `error_rate < 0.1%`, `error_rate(start) <= 1%`,
- * `throughput(cycle) > 20`, `dropped == 0`, `dropped_ratio < 1%`, `harness_lag_p99 < 50ms`.
+ * `throughput(cycle) > 20`, `dropped == 0`, `dropped_ratio < 1%`, `harness_lag_p99 < 50ms`,
+ * and the leak audit's `leaked_containers == 0` (also `leaked_pods`, `leaked_processes`,
+ * `leaked_mounts`) and `target_rss_slope < 5%/h` (also `target_fds_slope`,
+ * `target_threads_slope`: growth of the runtime daemon after warm-up, % of its baseline per hour).
  * Parsed once at load time into a {@link Threshold};
  * an unknown metric or operation is an error then, never a silent pass at the end.
  */
@@ -13,6 +16,20 @@ export const latencyStats = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] 
 /** A latency statistic; see {@link latencyStats}. */
 export type LatencyStat = (typeof latencyStats)[number];
 
+/** What the leak audit found left after the run's cleanup, as counts. */
+export const leakCountMetrics = [
+  'leaked_pods',
+  'leaked_containers',
+  'leaked_processes',
+  'leaked_mounts',
+] as const;
+/** The runtime daemon's growth after warm-up, % of its baseline per hour. */
+export const leakSlopeMetrics = [
+  'target_rss_slope',
+  'target_fds_slope',
+  'target_threads_slope',
+] as const;
+
 /** Every metric a threshold can name. */
 export const thresholdMetrics = [
   ...latencyStats,
@@ -21,9 +38,17 @@ export const thresholdMetrics = [
   'dropped',
   'dropped_ratio',
   'harness_lag_p99',
+  ...leakCountMetrics,
+  ...leakSlopeMetrics,
 ] as const;
 /** Metrics of the whole run that take no operation. */
-const runWideMetrics: readonly ThresholdMetric[] = ['dropped', 'dropped_ratio', 'harness_lag_p99'];
+const runWideMetrics: readonly ThresholdMetric[] = [
+  'dropped',
+  'dropped_ratio',
+  'harness_lag_p99',
+  ...leakCountMetrics,
+  ...leakSlopeMetrics,
+];
 /** A threshold metric; see {@link thresholdMetrics}. */
 export type ThresholdMetric = (typeof thresholdMetrics)[number];
 
@@ -33,9 +58,10 @@ export type Comparator = '<' | '<=' | '>' | '>=' | '==';
 /**
  * A parsed threshold. `value` is in the metric's base unit: milliseconds for latency and
  * harness_lag_p99, a fraction (0.001 for 0.1%) for error_rate and dropped_ratio, successful
- * operations per second of recorded time for throughput, a count for dropped. `op` is
- * undefined for run-wide metrics (error_rate over all operations, dropped, dropped_ratio,
- * harness_lag_p99).
+ * operations per second of recorded time for throughput, a count for dropped and the leaked_
+ * metrics, percent of the baseline per hour for the target_…_slope metrics (5 for `5%/h`). `op`
+ * is undefined for run-wide metrics (error_rate over all operations, dropped, dropped_ratio,
+ * harness_lag_p99, the leak metrics).
  */
 export interface ThresholdExpr {
   readonly source: string;
@@ -110,6 +136,14 @@ export function parseThreshold(source: string): ThresholdParse {
     if (value > 1) {
       return fail(`threshold "${source.trim()}": "${valueText}" is more than 100%`);
     }
+  } else if ((leakSlopeMetrics as readonly string[]).includes(metric)) {
+    const slope = /^(-?\d+(?:\.\d+)?)\s*%\/h$/.exec(valueText);
+    if (slope === null) {
+      return fail(
+        `threshold "${source.trim()}": "${valueText}" is not a growth per hour (e.g. 5%/h: percent of the baseline per hour)`,
+      );
+    }
+    value = Number(slope[1]);
   } else {
     const text = metric === 'throughput' ? valueText.replace(/\s*\/s$/, '') : valueText;
     value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;

@@ -1,14 +1,21 @@
 /**
  * The cri driver against the private containerd: what it reports, full cycles on each of the
  * two runtime handlers with host networking and nothing left behind, and a daemon restart.
+ * Then churn run's leak audit there: a clean run leaves nothing (containerd's shims, zombies
+ * and mounts under its root and state dirs checked), and a mount left under its state dir is
+ * found.
  */
-import { readlink } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, readlink, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isChurnError } from '../../src/common/errors.js';
 import { CriDriver } from '../../src/drivers/cri.js';
 import type { ContainerSpec } from '../../src/drivers/driver.js';
+import type { Report } from '../../src/report/schema.js';
+import { startChurn } from '../support/churn-process.js';
 import { containerdForTests } from '../support/containerd.js';
-import { processesWithMarker } from '../support/core-fixtures.js';
+import { processesWithMarker, tempDir } from '../support/core-fixtures.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const containerd = await containerdForTests();
@@ -121,5 +128,100 @@ describe.skipIf(containerd.skipReason !== undefined)('cri driver against contain
     await driver.stopPod(podId);
     await driver.removePod(podId);
     expect(await driver.listPods({ labelSelector: labels })).toEqual([]);
+  });
+});
+
+describe.skipIf(containerd.skipReason !== undefined)("churn run's leak audit on containerd", () => {
+  /**
+   * Runs 6 s of the default cycle against the private containerd with the leak thresholds and
+   * a check every second; `during` runs once cycles are going. Resolves the exit code, stderr
+   * and the report.
+   */
+  async function auditedRun(during?: () => Promise<void>) {
+    const dir = await tempDir('churn-e2e-');
+    const file = join(dir, 'leaks.yaml');
+    await writeFile(
+      file,
+      [
+        'name: leaks-containerd',
+        'load:',
+        '  phases: [{ duration: 6s, concurrency: 2 }]',
+        'leaks: { checkInterval: 1s }',
+        'thresholds:',
+        '  - leaked_pods == 0',
+        '  - leaked_containers == 0',
+        '  - leaked_processes == 0',
+        '  - leaked_mounts == 0',
+        '',
+      ].join('\n'),
+    );
+    const run = startChurn(
+      [
+        'run',
+        file,
+        '--driver',
+        'cri',
+        '--endpoint',
+        containerd.endpoint,
+        '--report-dir',
+        'out',
+        '--allow',
+        'harness-bound',
+      ],
+      dir,
+    );
+    if (during !== undefined) {
+      while (!/ · cycles \d+ ok/.test(run.stderr()) && run.child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await during();
+    }
+    const code = await run.exited;
+    const path = /^report: (.+)$/m.exec(run.stdout())?.[1];
+    expect(path, run.stderr()).toBeDefined();
+    const report = JSON.parse(await readFile(path!, 'utf8')) as Report;
+    return { code, stderr: run.stderr(), report };
+  }
+
+  it('a clean run reports zero leaks, with the host side measured', async () => {
+    const { code, stderr, report } = await auditedRun();
+    expect(code, stderr).toBe(0);
+    expect(report.leaks).toMatchObject({
+      pods: 0,
+      containers: 0,
+      processes: 0,
+      mounts: 0,
+      processList: [],
+      mountList: [],
+      notes: [],
+    });
+    // containerd's root and state, read from its command line and config file.
+    expect(report.leaks!.roots).toEqual([
+      join(containerd.paths.dir, 'root'),
+      join(containerd.paths.dir, 'state'),
+    ]);
+    expect(report.leaks!.target).toMatchObject({ name: 'containerd', pid: await containerd.pid() });
+    // The checks saw the run's pods in flight and scanned the host each time.
+    expect(report.leaks!.checks.some((k) => (k.pods ?? 0) > 0)).toBe(true);
+    for (const k of report.leaks!.checks) {
+      expect(k.processes).not.toBeNull();
+      expect(k.mounts).not.toBeNull();
+    }
+  });
+
+  it("a mount left under containerd's state dir during the run is found", async () => {
+    const mountPoint = join(containerd.paths.dir, 'state', `churn-leak-test-${process.pid}`);
+    const { code, stderr, report } = await auditedRun(async () => {
+      await mkdir(mountPoint, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', 'churn-leak-test', mountPoint]);
+      onTestFinished(async () => {
+        execFileSync('umount', [mountPoint]);
+        await rmdir(mountPoint);
+      });
+    });
+    expect(code, stderr).toBe(1);
+    expect(stderr).toContain('threshold(s) failed: leaked_mounts == 0');
+    expect(report.leaks).toMatchObject({ pods: 0, containers: 0, processes: 0, mounts: 1 });
+    expect(report.leaks!.mountList).toEqual([mountPoint]);
   });
 });

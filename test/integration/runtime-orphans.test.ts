@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { systemClock } from '../../src/common/clock.js';
 import { RuncExecutor } from '../../src/runtime/executors/runc-executor.js';
-import { coreKeyOf, taskMarker } from '../../src/runtime/executors/task-marker.js';
+import { taskMarker } from '../../src/common/task-mark.js';
+import { coreKeyOf } from '../../src/runtime/executors/task-marker.js';
 import type { RuntimeService } from '../../src/runtime/service.js';
 import {
   containerConfig,

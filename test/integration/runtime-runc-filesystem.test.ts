@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
-import { parseMountInfo } from '../../src/runtime/executors/oci-mounts.js';
+import { parseMountInfo } from '../../src/common/procfs-parse.js';
 import type { RuntimeService } from '../../src/runtime/service.js';
 import type { ContainerConfig } from '../../src/runtime/types.js';
 import { WritableLayers } from '../../src/runtime/executors/writable-layer.js';

@@ -42,10 +42,27 @@ export function formatThresholdActual(t: Pick<ReportThreshold, 'metric' | 'actua
     case 'throughput':
       return `${formatRate(t.actual)}/s`;
     case 'dropped':
+    case 'leaked_pods':
+    case 'leaked_containers':
+    case 'leaked_processes':
+    case 'leaked_mounts':
       return String(t.actual);
+    case 'target_rss_slope':
+    case 'target_fds_slope':
+    case 'target_threads_slope':
+      return formatSlope(t.actual);
     default:
       return formatMs(t.actual);
   }
+}
+
+/** A growth per hour: +1.23%/h, -0.50%/h, 0%/h. */
+export function formatSlope(pctPerHour: number): string {
+  if (pctPerHour === 0) return '0%/h';
+  const sign = pctPerHour > 0 ? '+' : '-';
+  const abs = Math.abs(pctPerHour);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return `${sign}${abs.toFixed(digits)}%/h`;
 }
 
 function significant(value: number): string {

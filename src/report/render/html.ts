@@ -18,6 +18,7 @@ import {
 } from './format.js';
 import { harnessBanner, harnessSection } from './html-harness.js';
 import { facts, htmlPage, section, table } from './html-page.js';
+import { leakDetails, leakedTotal, leakLine, targetGrowthLine } from './leaks.js';
 import {
   esc,
   lineChart,
@@ -65,6 +66,7 @@ export function renderReportHtml(report: Report): string {
     resourcesSection(report),
     ...harnessSection(report),
     thresholdsSection(report),
+    ...leaksSection(report),
     environmentSection(report),
   ];
   return htmlPage(
@@ -533,6 +535,45 @@ function thresholdsSection(report: Report): string {
       })),
     ),
   );
+}
+
+/** What the leak audit found, and the checks during the run; none without an audit. */
+function leaksSection(report: Report): string[] {
+  const leaks = report.leaks;
+  if (leaks === null) return [];
+  const total = leakedTotal(leaks);
+  const head = `<p class="${total === 0 ? 'ok' : 'bad'}">${esc(leakLine(leaks))}</p>`;
+  const growth = targetGrowthLine(leaks);
+  const details = leakDetails(leaks, 50);
+  const checks =
+    leaks.checks.length === 0
+      ? ''
+      : table(
+          ['check at', 'run pods', 'run containers', 'runtime processes', 'runtime mounts'],
+          leaks.checks.map((k) => ({
+            cells: [
+              esc(formatDuration(k.atMs)),
+              ...[k.pods, k.containers, k.processes, k.mounts].map((n) =>
+                n === null ? '-' : String(n),
+              ),
+            ],
+          })),
+        );
+  return [
+    section(
+      'leaks',
+      'Leaks',
+      head +
+        (growth === undefined ? '' : `<p>${esc(growth)}</p>`) +
+        (details.length === 0
+          ? ''
+          : `<ul>${details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`) +
+        (leaks.roots.length === 0
+          ? ''
+          : `<p class="muted">mounts looked for under ${esc(leaks.roots.join(', '))}</p>`) +
+        checks,
+    ),
+  ];
 }
 
 function environmentSection(report: Report): string {

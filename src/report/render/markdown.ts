@@ -1,6 +1,6 @@
 /**
  * A report as Markdown (a pull-request comment, a CI summary): run facts, the operations table,
- * errors by code, scheduling, thresholds, environment. Pure: report in, string out.
+ * errors by code, scheduling, thresholds, leaks, environment. Pure: report in, string out.
  */
 import type { OpName } from '../../common/operations.js';
 import type { Report, ReportOperation } from '../schema.js';
@@ -11,6 +11,7 @@ import {
   formatThresholdActual,
   formatTime,
 } from './format.js';
+import { leakDetails, leakLine, targetGrowthLine } from './leaks.js';
 
 /** Renders `report` as GitHub-flavoured Markdown. */
 export function renderReportMarkdown(report: Report): string {
@@ -73,6 +74,15 @@ export function renderReportMarkdown(report: Report): string {
     for (const t of report.thresholds) {
       out.push(`| ${t.ok ? '✅' : '❌'} | \`${t.source}\` | ${formatThresholdActual(t)} |`);
     }
+  }
+
+  if (report.leaks !== null) {
+    const leaks = report.leaks;
+    out.push('', '### Leaks', '', escape(leakLine(leaks)));
+    const growth = targetGrowthLine(leaks);
+    if (growth !== undefined) out.push('', escape(growth));
+    const details = leakDetails(leaks);
+    if (details.length > 0) out.push('', ...details.map((d) => `- ${escape(d)}`));
   }
 
   if (report.mergedFrom !== null) {

@@ -1,8 +1,8 @@
 /**
  * The summary printed at the end of `churn run` and by `churn report`: a table per operation
  * (count, errors, ops/s, p50, p90, p99, p99.9, max) in step order with `cycle` last, errors by
- * code, scheduling figures for open loop, thresholds with ✓/✗ and their actual values, and
- * churn's own health: its marks (harness-bound, overloaded) loud under the title, stalls and a
+ * code, scheduling figures for open loop, thresholds with ✓/✗ and their actual values, what
+ * the leak audit found left and how the runtime daemon grew, and churn's own health: its marks (harness-bound, overloaded) loud under the title, stalls and a
  * line of harness and host figures at the end. Pure: report in, string out; colour only when
  * asked.
  */
@@ -10,6 +10,7 @@ import pc from 'picocolors';
 import type { OpName } from '../../common/operations.js';
 import type { Report, ReportHarness, ReportOperation } from '../schema.js';
 import { harnessWarnings, markMessages } from '../verdicts.js';
+import { leakDetails, leakedTotal, leakLine, targetGrowthLine } from './leaks.js';
 import {
   formatDuration,
   formatMs,
@@ -118,6 +119,14 @@ export function renderTerminalSummary(report: Report, options: TerminalRenderOpt
       '',
       c.red(`left behind: ${cl.remainingPods} pods, ${cl.remainingContainers} containers`),
     );
+  }
+  if (report.leaks !== null) {
+    const leaks = report.leaks;
+    const total = leakedTotal(leaks);
+    lines.push('', total === 0 ? leakLine(leaks) : c.red(leakLine(leaks)));
+    const growth = targetGrowthLine(leaks);
+    if (growth !== undefined) lines.push(c.dim(growth));
+    for (const detail of leakDetails(leaks, 5)) lines.push(`  ${detail}`);
   }
   if (report.harness !== null) lines.push('', c.dim(harnessLine(report.harness)));
   for (const warning of report.warnings) lines.push(c.yellow(`warning: ${warning}`));

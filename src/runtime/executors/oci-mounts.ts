@@ -12,6 +12,7 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { parseMountInfo, type MountInfo } from '../../common/procfs-parse.js';
 import type { Mount } from '../types.js';
 
 /** A mount of an OCI runtime spec. */
@@ -80,31 +81,6 @@ function sortByDepth<T extends Mount>(mounts: readonly T[]): T[] {
       .split('/')
       .filter((p) => p !== '').length;
   return [...mounts].sort((a, b) => depth(a) - depth(b));
-}
-
-/** One line of /proc/<pid>/mountinfo, the parts churn uses. */
-export interface MountInfo {
-  readonly mountPoint: string;
-  /** Optional fields: `shared:N`, `master:N`, `propagate_from:N`, `unbindable`. */
-  readonly optional: readonly string[];
-}
-
-/** Parses /proc/<pid>/mountinfo; lines it cannot read are skipped. */
-export function parseMountInfo(text: string): MountInfo[] {
-  const out: MountInfo[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-', 6);
-    const mountPoint = fields[4];
-    if (dash < 0 || mountPoint === undefined) continue;
-    out.push({ mountPoint: unescapeOctal(mountPoint), optional: fields.slice(6, dash) });
-  }
-  return out;
-}
-
-/** mountinfo escapes space, tab, newline and backslash as `\ooo`. */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
 /**

@@ -49,7 +49,8 @@ import { signalTree, trySignal } from './process-tree.js';
 import { tapTaskStdio } from './task-stdio.js';
 import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
-import { coreKeyOf, findMarkedProcesses, taskMarker } from './task-marker.js';
+import { taskMarker } from '../../common/task-mark.js';
+import { coreKeyOf, findMarkedProcesses } from './task-marker.js';
 import { changesUser, taskIdentity, type TaskUserPolicy } from './task-user.js';
 import {
   adoptedTaskExit,

@@ -1,7 +1,7 @@
 /**
  * The mark a core puts on every process of its `process` executor's tasks, so that it can find
  * them when the process tree no longer leads to them: an environment variable
- * `CHURN_CORE_TASK=<coreKey>/<containerId>`, inherited by whatever the task forks, including
+ * `CHURN_CORE_TASK=<coreKey>/<containerId>` (common/task-mark.ts writes and reads it), inherited by whatever the task forks, including
  * processes that left its process group or session (setsid) and were re-parented to init.
  * `coreKey` names the core by its state directory (real path), so a core reopened on the same
  * directory, as `churn cleanup` does, recognises what an earlier one left. A process that
@@ -16,9 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-
-/** The environment variable that marks a task's processes. */
-export const taskMarkerVariable = 'CHURN_CORE_TASK';
+import { markedContainerId } from '../../common/task-mark.js';
 
 /** Processes whose environment is read per turn of the event loop during a scan. */
 const scanBatch = 32;
@@ -33,28 +31,6 @@ export interface MarkedProcess {
 export async function coreKeyOf(stateDir: string): Promise<string> {
   const real = await realpath(stateDir);
   return createHash('sha256').update(real).digest('hex').slice(0, 16);
-}
-
-/** The `KEY=VALUE` entry that marks the processes of container `containerId` of core `coreKey`. */
-export function taskMarker(coreKey: string, containerId: string): string {
-  return `${taskMarkerVariable}=${coreKey}/${containerId}`;
-}
-
-/**
- * The container named by `coreKey`'s mark in `environ` (the NUL-separated bytes of
- * /proc/<pid>/environ), or undefined when it carries none. Only a whole variable counts: the
- * mark's text inside another variable's value does not.
- */
-export function markedContainerId(environ: Buffer, coreKey: string): string | undefined {
-  const prefix = `${taskMarkerVariable}=${coreKey}/`;
-  for (let at = environ.indexOf(prefix); at >= 0; at = environ.indexOf(prefix, at + 1)) {
-    if (at > 0 && environ[at - 1] !== 0) continue;
-    const start = at + prefix.length;
-    const nul = environ.indexOf(0, start);
-    const id = environ.toString('latin1', start, nul < 0 ? environ.length : nul);
-    return id === '' ? undefined : id;
-  }
-  return undefined;
 }
 
 /**

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChurnError } from '../../common/errors.js';
-import { parseMountInfo } from './oci-mounts.js';
+import { parseMountInfo } from '../../common/procfs-parse.js';
 
 /** How writable layers are made: an overlay mount, or a copy of the image's rootfs. */
 export type WritableLayerKind = 'overlay' | 'copy';

@@ -99,4 +99,28 @@ describe('churn run --dry-run header', () => {
       'about    one pod with one container per cycle, the default 7-step cycle, 2 workers for 10 s',
     );
   });
+
+  it('says when leaks are audited during the run, and --leak-check-interval changes it', async () => {
+    const soak = await churn('run', 'scenarios/soak-compressed.yaml', '--dry-run');
+    expect(soak.stdout).toContain('\nleaks    audited every 30s and after the cleanup\n');
+    const smoke = await churn('run', 'scenarios/smoke.yaml', '--dry-run');
+    expect(smoke.stdout).not.toContain('leaks ');
+    const checked = await churn(
+      'run',
+      'scenarios/smoke.yaml',
+      '--leak-check-interval',
+      '2m',
+      '--dry-run',
+    );
+    expect(checked.stdout).toContain('\nleaks    audited every 2m and after the cleanup\n');
+    const bad = await churn(
+      'run',
+      'scenarios/smoke.yaml',
+      '--leak-check-interval',
+      '2',
+      '--dry-run',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--leak-check-interval');
+  });
 });

@@ -386,6 +386,35 @@ describe('runner: failures and cleanup', () => {
     expect(result.cleanup).toMatchObject({ sweptPods: 2, remainingPods: 2 });
   });
 
+  it('a scenario gating on leaked objects judges what stays by its thresholds, not as broken', async () => {
+    const sc = scenario({
+      load: { phases: [{ duration: '1h', concurrency: 1 }], iterations: 2 },
+      thresholds: ['leaked_pods == 0', 'leaked_containers == 0', 'leaked_processes == 0'],
+    });
+    const h = harness(sc, { fail: (op) => (op === 'remove_pod' ? 'INTERNAL' : undefined) });
+    const result = await run(h, sc);
+    expect(result.state).toBe('completed');
+    expect(result.cleanup).toMatchObject({ remainingPods: 2 });
+    expect(result.leaks).toMatchObject({ pods: 2, processes: null });
+    expect(result.leaks?.podIds).toHaveLength(2);
+    expect(result.warnings.some((w) => w.startsWith('cleanup left 2 pods'))).toBe(true);
+    expect(result.thresholds.map((t) => [t.source, t.actual, t.ok])).toEqual([
+      ['leaked_pods == 0', 2, false],
+      // The stop_pod of each pod stopped its containers and removing them worked.
+      ['leaked_containers == 0', 0, true],
+      // Without a host probe the host is not scanned: nothing to measure, so it fails.
+      ['leaked_processes == 0', undefined, false],
+    ]);
+  });
+
+  it('a run that left nothing reports zero leaks', async () => {
+    const sc = scenario({ load: { phases: [{ duration: '1h', concurrency: 2 }], iterations: 10 } });
+    const h = harness(sc);
+    const result = await run(h, sc);
+    expect(result.leaks).toMatchObject({ pods: 0, containers: 0, podIds: [], notes: [] });
+    expectNothingLeft(h, result);
+  });
+
   it('a runtime that cannot be reached makes a broken run that touched nothing', async () => {
     const sc = scenario({ load: { phases: [{ duration: '1h', concurrency: 1 }] } });
     const h = harness(sc, { connectError: 'UNAVAILABLE' });

@@ -44,6 +44,14 @@ const stats: ThresholdStats = {
   dropped: 3,
   droppedRatio: 3 / 1003,
   harnessLagP99Ms: 12.5,
+  leaks: {
+    leaked_pods: 0,
+    leaked_containers: 2,
+    leaked_processes: 1,
+    leaked_mounts: 0,
+    target_rss_slope: 3.5,
+    target_fds_slope: -1.25,
+  },
   counts: (op: OpName) => counts.get(op) ?? { count: 0, errors: 0 },
   latencyUs: (op: OpName) =>
     op === 'start' ? latency(200) : op === 'cycle' ? latency(900) : undefined,
@@ -75,6 +83,15 @@ describe('threshold evaluation', () => {
     ['dropped_ratio < 0.1%', 3 / 1003, false],
     ['harness_lag_p99 < 20ms', 12.5, true],
     ['harness_lag_p99 < 10ms', 12.5, false],
+    ['leaked_containers == 0', 2, false],
+    ['leaked_containers <= 2', 2, true],
+    ['leaked_pods == 0', 0, true],
+    ['leaked_processes == 0', 1, false],
+    ['leaked_mounts == 0', 0, true],
+    ['target_rss_slope < 5%/h', 3.5, true],
+    ['target_rss_slope < 3%/h', 3.5, false],
+    ['target_fds_slope < 0%/h', -1.25, true],
+    ['target_fds_slope > -1%/h', -1.25, false],
   ] as const)('%s → actual %d, ok %s', (source, actual, ok) => {
     const result = evaluateThreshold(spec(source), stats);
     expect(result.actual).toBeCloseTo(actual, 9);
@@ -87,6 +104,7 @@ describe('threshold evaluation', () => {
     'error_rate(stop) < 1%',
     'dropped_ratio < 1%',
     'harness_lag_p99 < 1s',
+    'target_threads_slope < 5%/h',
   ])('%s with nothing measured has no value and fails', (source) => {
     const result = evaluateThreshold(spec(source), {
       ...stats,
@@ -94,6 +112,15 @@ describe('threshold evaluation', () => {
       harnessLagP99Ms: undefined,
     });
     expect(result).toMatchObject({ actual: undefined, ok: false });
+  });
+
+  it('the leak metrics have no value without an audit (and so fail)', () => {
+    for (const source of ['leaked_containers == 0', 'target_rss_slope < 5%/h']) {
+      expect(evaluateThreshold(spec(source), { ...stats, leaks: undefined })).toMatchObject({
+        actual: undefined,
+        ok: false,
+      });
+    }
   });
 
   it('aborts on the first failing abortOnFail threshold once its delay has passed', () => {

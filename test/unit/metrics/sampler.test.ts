@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
 import type { HarnessProbe } from '../../../src/metrics/process-metrics.js';
-import type { ProcConstants, ProcSource, ProcStat } from '../../../src/metrics/procfs.js';
 import type { HarnessSample, ResourceSample } from '../../../src/metrics/resource-sample.js';
 import {
   describeTargetPid,
@@ -13,69 +12,7 @@ import {
   ResourceSampler,
 } from '../../../src/metrics/sampler.js';
 import { FakeClock } from '../../support/fake-clock.js';
-
-interface FakeProcess {
-  stat: ProcStat;
-  fds?: number;
-  args?: string[];
-  sockets?: string[];
-}
-
-/** /proc as a map of processes. */
-class FakeProc implements ProcSource {
-  readonly procs = new Map<number, FakeProcess>();
-  pidsCalls = 0;
-  /** Pids whose stat was read, in order, since the last {@link FakeProc.takeStatReads}. */
-  statReads: number[] = [];
-
-  add(
-    pid: number,
-    comm: string,
-    stat: Partial<ProcStat> = {},
-    extra: Omit<FakeProcess, 'stat'> = {},
-  ): void {
-    this.procs.set(pid, {
-      stat: {
-        comm,
-        state: 'S',
-        ppid: 1,
-        cpuTicks: 0,
-        threads: 1,
-        startTime: String(pid * 10),
-        rssPages: 0,
-        ...stat,
-      },
-      ...extra,
-    });
-  }
-
-  stat(pid: number): Promise<ProcStat | undefined> {
-    this.statReads.push(pid);
-    return Promise.resolve(this.procs.get(pid)?.stat);
-  }
-  /** The pids read since the last call, sorted, each once. */
-  takeStatReads(): number[] {
-    const reads = [...new Set(this.statReads)].sort((a, b) => a - b);
-    this.statReads = [];
-    return reads;
-  }
-  openFds(pid: number): Promise<number | undefined> {
-    return Promise.resolve(this.procs.get(pid)?.fds);
-  }
-  pids(): Promise<number[]> {
-    this.pidsCalls++;
-    return Promise.resolve([...this.procs.keys()]);
-  }
-  cmdline(pid: number): Promise<string[] | undefined> {
-    return Promise.resolve(this.procs.get(pid)?.args);
-  }
-  listeningSockets(pid: number): Promise<ReadonlySet<string>> {
-    return Promise.resolve(new Set(this.procs.get(pid)?.sockets ?? []));
-  }
-  constants(): Promise<ProcConstants> {
-    return Promise.resolve({ pageSizeBytes: 4096, clockTicksPerSec: 100 });
-  }
-}
+import { FakeHostProc } from '../../support/fake-proc.js';
 
 const harnessSample: HarnessSample = {
   cpuSeconds: 1,
@@ -95,7 +32,7 @@ const harness: HarnessProbe = {
 };
 
 function sampler(
-  proc: FakeProc,
+  proc: FakeHostProc,
   onSample?: (s: ResourceSample) => void,
 ): { s: ResourceSampler; clock: FakeClock } {
   const clock = new FakeClock({ startMs: 0, auto: false });
@@ -105,7 +42,7 @@ function sampler(
 
 describe('ResourceSampler: the target', () => {
   it('reads CPU seconds, memory, descriptors and threads of a pid', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'runtimed', { cpuTicks: 250, rssPages: 1000, threads: 12 }, { fds: 40 });
     const { s } = sampler(proc);
     s.setTarget({ source: 'pid', pid: 100, name: 'runtimed' });
@@ -128,12 +65,12 @@ describe('ResourceSampler: the target', () => {
   });
 
   it('no target yet: samples churn only', async () => {
-    const { s } = sampler(new FakeProc());
+    const { s } = sampler(new FakeHostProc());
     expect((await s.sample()).target).toBeUndefined();
   });
 
   it('a fixed pid reused by another process counts as gone, not as its figures', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'crio', { cpuTicks: 100 });
     const { s } = sampler(proc);
     s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
@@ -147,7 +84,7 @@ describe('ResourceSampler: the target', () => {
   });
 
   it('a zombie is gone', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'crio', { state: 'Z' });
     const { s } = sampler(proc);
     s.setTarget({ source: 'pid', pid: 100, name: 'crio' });
@@ -155,7 +92,7 @@ describe('ResourceSampler: the target', () => {
   });
 
   it('a named target is found again after it restarts under another pid', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'containerd', { cpuTicks: 500 });
     const { s } = sampler(proc);
     s.setTarget({ source: 'process', pid: 100, name: 'containerd' });
@@ -168,7 +105,7 @@ describe('ResourceSampler: the target', () => {
   });
 
   it("a driver's daemon is found again by its comm, unless several processes have it", async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'churn');
     const { s } = sampler(proc);
     s.setTarget({ source: 'driver', pid: 100, name: 'churn-core' });
@@ -184,7 +121,7 @@ describe('ResourceSampler: the target', () => {
 
 describe('ResourceSampler: containerd shims', () => {
   it('counts live shims that are its children or serve its socket, and adds their memory', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     const sock = '/run/containerd/containerd.sock';
     proc.add(10, 'containerd', { rssPages: 100 }, { sockets: [sock, `${sock}.ttrpc`], fds: 9 });
     const shimArgs = (address: string): string[] => [
@@ -213,7 +150,7 @@ describe('ResourceSampler: containerd shims', () => {
   });
 
   it('without its sockets, only children count', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(10, 'containerd');
     proc.add(20, 'containerd-shim', { ppid: 1 }, { args: ['-address', '/x.sock'] });
     proc.add(21, 'containerd-shim', { ppid: 10 });
@@ -225,7 +162,7 @@ describe('ResourceSampler: containerd shims', () => {
 
 describe('ResourceSampler: CRI-O conmons', () => {
   it("counts live conmons that are its children or use its socket's directory", async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(10, 'crio', { rssPages: 100 }, { sockets: ['/var/run/crio/crio.sock'] });
     const conmonArgs = (socketDir: string): string[] => [
       '/usr/bin/conmon',
@@ -256,8 +193,8 @@ describe('ResourceSampler: the shim scan reads what changes', () => {
   const sock = '/run/containerd/containerd.sock';
   const shimArgs = ['containerd-shim-runc-v2', '-address', sock];
 
-  function host(): FakeProc {
-    const proc = new FakeProc();
+  function host(): FakeHostProc {
+    const proc = new FakeHostProc();
     proc.add(10, 'containerd', {}, { sockets: [sock] });
     proc.add(11, 'sshd');
     proc.add(12, 'bash');
@@ -319,7 +256,7 @@ describe('ResourceSampler: the shim scan reads what changes', () => {
 
 describe('ResourceSampler: the loop', () => {
   it('samples at once, every interval, and once more when stopped', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(100, 'crio');
     const seen: number[] = [];
     const { s, clock } = sampler(proc, (sample) => seen.push(sample.atMs));
@@ -337,7 +274,7 @@ describe('ResourceSampler: the loop', () => {
 
 describe('finding the target by name', () => {
   it('matches comm as the kernel cuts it (15 bytes), oldest first, never churn itself', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(300, 'containerd', { startTime: '30' });
     proc.add(200, 'containerd', { startTime: '900' });
     proc.add(400, 'containerd', { state: 'Z' });
@@ -348,7 +285,7 @@ describe('finding the target by name', () => {
   });
 
   it('--target-process wants exactly one match; --target-pid a live process', async () => {
-    const proc = new FakeProc();
+    const proc = new FakeHostProc();
     proc.add(300, 'containerd');
     proc.add(301, 'crio');
     proc.add(302, 'crio');

@@ -11,8 +11,40 @@ import { renderReportHtml } from '../../../src/report/render/html.js';
 import { renderCompareJson } from '../../../src/report/render/json.js';
 import { renderJunit } from '../../../src/report/render/junit.js';
 import { renderReportMarkdown } from '../../../src/report/render/markdown.js';
+import type { Report } from '../../../src/report/schema.js';
 import { expectGolden } from '../../support/golden.js';
 import { defaultOps, syntheticReport, withRunHealth } from '../../support/synthetic-report.js';
+
+/** A leak audit that found one container and a shim left, with a daemon that grew. */
+const leaks: NonNullable<Report['leaks']> = {
+  pods: 0,
+  containers: 1,
+  podIds: [],
+  containerIds: ['c0ffee01'],
+  processes: 1,
+  mounts: 0,
+  processList: [{ pid: 4242, comm: 'containerd-shim', kind: 'shim', owner: 'abad1dea' }],
+  mountList: [],
+  preexisting: { processes: 2, mounts: 0 },
+  roots: ['/var/lib/containerd', '/run/containerd'],
+  target: {
+    name: 'containerd',
+    pid: 100,
+    fromMs: 2000,
+    toMs: 62_000,
+    points: 61,
+    rssBytes: {
+      baseline: 52_428_800,
+      last: 53_477_376,
+      slopePerHour: 62_914_560,
+      slopePctPerHour: 120,
+    },
+    openFds: { baseline: 48, last: 48, slopePerHour: 0, slopePctPerHour: 0 },
+    threads: null,
+  },
+  checks: [{ atMs: 30_000, pods: 4, containers: 4, processes: 0, mounts: 0 }],
+  notes: [],
+};
 
 const report = syntheticReport({
   seed: 5,
@@ -73,7 +105,7 @@ const comparison = compareReports(
 
 describe('golden output', () => {
   it('renders a report as Markdown', () => {
-    expectGolden('report.md.golden', renderReportMarkdown(report));
+    expectGolden('report.md.golden', renderReportMarkdown({ ...report, leaks }));
   });
 
   it('renders a report as HTML: axes end at the data, phase markers, max markers', () => {
@@ -94,7 +126,7 @@ describe('golden output', () => {
         },
       },
     });
-    expectGolden('report.html.golden', renderReportHtml(phased));
+    expectGolden('report.html.golden', renderReportHtml({ ...phased, leaks }));
   });
 
   it('renders a report as JUnit XML, thresholds as test cases', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseMountInfo } from '../../../src/common/procfs-parse.js';
 import {
   criBindMounts,
   mergeMounts,
   mountOf,
-  parseMountInfo,
   propagationProblem,
   type ResolvedMount,
 } from '../../../src/runtime/executors/oci-mounts.js';

@@ -6,7 +6,7 @@ import {
   markedContainerId,
   taskMarker,
   taskMarkerVariable,
-} from '../../../src/runtime/executors/task-marker.js';
+} from '../../../src/common/task-mark.js';
 
 const key = '0123456789abcdef';
 

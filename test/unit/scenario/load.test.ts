@@ -133,7 +133,7 @@ describe('parseScenario: where problems point', () => {
   it('follows aliases to the value they stand for', () => {
     const text = 'phase: &p { duration: 1s }\nload:\n  phases: [*p]\n';
     expect(problems(text)).toEqual([
-      '1:1 phase: unknown key: use one of $schema, name, description, target, faults, seed, workload, workloads, load, thresholds, integrity, report',
+      '1:1 phase: unknown key: use one of $schema, name, description, target, faults, seed, workload, workloads, load, thresholds, integrity, leaks, report',
       '1:11 load.phases[0]: a phase needs concurrency (closed loop), arrivalRate (open loop) or pause',
     ]);
   });

@@ -16,6 +16,7 @@ const shipped = [
   'mixed-workloads.yaml',
   'pod-density.yaml',
   'smoke.yaml',
+  'soak-compressed.yaml',
   'soak-nightly.yaml',
 ];
 /** Scenarios for containerd's native API (driver containerd), not for the core or CRI. */
@@ -174,6 +175,27 @@ describe('shipped scenarios', () => {
     expect(execSteps(s).every((st) => st.timeoutMs <= 60_000)).toBe(true);
     expect(s.thresholds.filter((t) => t.abortOnFail).length).toBeGreaterThanOrEqual(2);
     expect(s.report.intervalMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('soak-compressed: a million operations of the full cycle, then zero errors and zero leaks', async () => {
+    const s = await load('soak-compressed.yaml');
+    const [w] = s.workloads;
+    expect(s.workloads).toHaveLength(1);
+    expect(w!.steps).toEqual(defaultSteps.map((op) => ({ kind: 'op', op })));
+    expect(w!.containersPerPod).toBe(1);
+    // Each cycle is 7 operations; the cap, not the (bounding) phase, ends the run.
+    expect(s.load.iterations! * w!.steps.length).toBeGreaterThanOrEqual(1_000_000);
+    expect(s.load.iterations! * w!.steps.length).toBeLessThan(1_000_007);
+    expect(s.load.phases).toHaveLength(1);
+    expect(s.load.phases[0]).toMatchObject({ kind: 'closed', concurrency: 16, record: true });
+    expect(s.leaks.checkIntervalMs).toBeGreaterThan(0);
+    expect(s.thresholds.map((t) => t.expr.source).sort()).toEqual([
+      'error_rate == 0',
+      'leaked_containers == 0',
+      'leaked_mounts == 0',
+      'leaked_pods == 0',
+      'leaked_processes == 0',
+    ]);
   });
 
   it('soak-nightly: --duration shortens it for a rehearsal, keeping its shape', async () => {

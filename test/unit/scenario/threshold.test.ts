@@ -26,6 +26,13 @@ describe('parseThreshold', () => {
     ['dropped_ratio <= 0.05', 'dropped_ratio', undefined, '<=', 0.05],
     ['harness_lag_p99 < 50ms', 'harness_lag_p99', undefined, '<', 50],
     ['harness_lag_p99 <= 1s', 'harness_lag_p99', undefined, '<=', 1000],
+    ['leaked_containers == 0', 'leaked_containers', undefined, '==', 0],
+    ['leaked_pods <= 1', 'leaked_pods', undefined, '<=', 1],
+    ['leaked_processes == 0', 'leaked_processes', undefined, '==', 0],
+    ['leaked_mounts < 3', 'leaked_mounts', undefined, '<', 3],
+    ['target_rss_slope < 5%/h', 'target_rss_slope', undefined, '<', 5],
+    ['target_fds_slope <= 0.5 %/h', 'target_fds_slope', undefined, '<=', 0.5],
+    ['target_threads_slope > -10%/h', 'target_threads_slope', undefined, '>', -10],
   ])('%j', (source, metric, op, comparator, value) => {
     expect(parsed(source)).toEqual({ source: source.trim(), metric, op, comparator, value });
   });
@@ -37,7 +44,7 @@ describe('parseThreshold', () => {
     ],
     [
       'p98(start) < 5ms',
-      'unknown threshold metric "p98" (did you mean "p90", "p95" or "p99"?): use one of p50, p90, p95, p99, p999, max, mean, error_rate, throughput, dropped, dropped_ratio, harness_lag_p99',
+      'unknown threshold metric "p98" (did you mean "p90", "p95" or "p99"?): use one of p50, p90, p95, p99, p999, max, mean, error_rate, throughput, dropped, dropped_ratio, harness_lag_p99, leaked_pods, leaked_containers, leaked_processes, leaked_mounts, target_rss_slope, target_fds_slope, target_threads_slope',
     ],
     [
       'p99(Start) < 5ms',
@@ -72,6 +79,23 @@ describe('parseThreshold', () => {
     ],
     ['error_rate < 101%', 'threshold "error_rate < 101%": "101%" is more than 100%'],
     ['dropped < few', 'threshold "dropped < few": "few" is not a number'],
+    [
+      'leaked_container == 0',
+      'unknown threshold metric "leaked_container" (did you mean "leaked_containers"?): use one of p50, p90, p95, p99, p999, max, mean, error_rate, throughput, dropped, dropped_ratio, harness_lag_p99, leaked_pods, leaked_containers, leaked_processes, leaked_mounts, target_rss_slope, target_fds_slope, target_threads_slope',
+    ],
+    [
+      'leaked_containers(start) == 0',
+      'threshold "leaked_containers(start) == 0": leaked_containers is of the whole run and takes no operation',
+    ],
+    ['leaked_mounts == none', 'threshold "leaked_mounts == none": "none" is not a number'],
+    [
+      'target_rss_slope < 5%',
+      'threshold "target_rss_slope < 5%": "5%" is not a growth per hour (e.g. 5%/h: percent of the baseline per hour)',
+    ],
+    [
+      'target_rss_slope < 5',
+      'threshold "target_rss_slope < 5": "5" is not a growth per hour (e.g. 5%/h: percent of the baseline per hour)',
+    ],
   ])('refuses %j', (source, message) => {
     expect(parseThreshold(source)).toEqual({ ok: false, message });
   });
