@@ -64,6 +64,11 @@ export interface RunOutcome {
   readonly warnings: readonly string[];
   /** Outages of the runtime, ms since the run's start; none when absent. */
   readonly outages?: Report['outages'];
+  /**
+   * Set for a checkpoint (state `running`): which one, and the run's checkpoint interval, ms.
+   * The checkpoint's time is `endWallMs`.
+   */
+  readonly checkpoint?: { readonly index: number; readonly intervalMs: number };
 }
 
 /** Inputs of {@link buildReport}. */
@@ -151,6 +156,14 @@ export function buildReport(input: BuildReportInput): Report {
           : { code: outcome.error.code, message: outcome.error.message },
       abortedBy: outcome.abortedBy?.source ?? null,
       marks,
+      checkpoint:
+        outcome.checkpoint === undefined
+          ? null
+          : {
+              at: new Date(outcome.endWallMs).toISOString(),
+              index: outcome.checkpoint.index,
+              intervalMs: outcome.checkpoint.intervalMs,
+            },
     },
     environment: {
       churnVersion: host.churnVersion,

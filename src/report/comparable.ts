@@ -14,6 +14,7 @@
  */
 import { ChurnError } from '../common/errors.js';
 import type { Scenario } from '../scenario/schema.js';
+import { isCheckpoint } from './checkpoint.js';
 import { runMarks } from './run-health.js';
 import type { Report } from './schema.js';
 
@@ -145,7 +146,8 @@ export function scenarioDifference(a: Scenario, b: Scenario): string | undefined
 
 /**
  * Why `report` cannot be the baseline of a run of `scenario` (for `--baseline latest`), e.g.
- * `partial`, `different load.phases[0].concurrency`, `harness-bound`; undefined when it can.
+ * `checkpoint` (of a run still running, or killed), `partial`, `different
+ * load.phases[0].concurrency`, `harness-bound`; undefined when it can.
  * A marked run (harness-bound, overloaded) is skipped unless `allowMarked`.
  */
 export function baselineSkipReason(
@@ -153,6 +155,7 @@ export function baselineSkipReason(
   scenario: Scenario,
   allowMarked: boolean,
 ): string | undefined {
+  if (isCheckpoint(report)) return 'checkpoint';
   if (report.run.partial) return 'partial';
   const path = scenarioDifference(scenario, report.scenario);
   if (path !== undefined) return `different ${path}`;

@@ -13,11 +13,19 @@ import { criEndpointProblem } from '../common/cri-endpoint.js';
 import { runtimeErrorCodes } from '../common/errors.js';
 import { runMarks, type RunMark } from '../common/run-marks.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
+import {
+  autoCheckpointIntervalMs,
+  minCheckpointIntervalMs,
+  parseCheckpointInterval,
+  resolveCheckpointIntervalMs,
+  type CheckpointSetting,
+} from './checkpoint-interval.js';
 import { parseThreshold, type ThresholdExpr } from './threshold.js';
 import {
   durationPattern,
   explainBadDuration,
   explainLongDuration,
+  formatDurationMs,
   maxDurationMs,
   parseDurationMs,
   parseRatio,
@@ -572,6 +580,18 @@ const report = z.strictObject({
   interval: positiveDuration
     .prefault('1s')
     .describe("Width of the report's timeline intervals (coarsened as a long run grows)."),
+  checkpointInterval: z
+    .union([z.string(), z.number()])
+    .default('auto')
+    .transform((value, ctx): CheckpointSetting => {
+      const parsed = parseCheckpointInterval(value);
+      if (parsed.ok) return parsed.setting;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    })
+    .describe(
+      `How often the run writes its report so far, marked as a checkpoint, to the path its final report will have (which then replaces it), so a run killed mid-way leaves its figures: a duration (at least ${formatDurationMs(minCheckpointIntervalMs)}); auto: every ${formatDurationMs(autoCheckpointIntervalMs)} for a run planned longer than that, never for a shorter one; off or 0: never.`,
+    ),
 });
 
 /** Default of `integrity.maxHarnessLagP99`, as written (see docs/scenarios.md for why). */
@@ -696,6 +716,11 @@ export interface Scenario {
     readonly dir: string;
     readonly labels: Readonly<Record<string, string>>;
     readonly intervalMs: number;
+    /**
+     * Period of the run's checkpoints, ms; 0: none. `auto` resolved against the phases'
+     * planned length (checkpoint-interval.ts).
+     */
+    readonly checkpointIntervalMs: number;
   };
 }
 
@@ -946,6 +971,14 @@ function resolve(s: ScenarioInput): Scenario {
       maxOutageMs: s.integrity.maxOutage,
       allow: [...new Set(s.integrity.allow)],
     },
-    report: { dir: s.report.dir, labels: s.report.labels, intervalMs: s.report.interval },
+    report: {
+      dir: s.report.dir,
+      labels: s.report.labels,
+      intervalMs: s.report.interval,
+      checkpointIntervalMs: resolveCheckpointIntervalMs(
+        s.report.checkpointInterval,
+        phases.reduce((totalMs, p) => totalMs + p.durationMs, 0),
+      ),
+    },
   };
 }

@@ -21,6 +21,7 @@
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, environmentWarnings } from '../comparable.js';
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import { contentionWarning, markWarnings, runMarks } from '../run-health.js';
 import { benjaminiHochberg } from './benjamini-hochberg.js';
 import { BlockGrid } from './block-grid.js';
@@ -105,6 +106,8 @@ export interface ComparisonRun {
   readonly runId: string;
   readonly start: string;
   readonly partial: boolean;
+  /** A checkpoint of a run still running or killed, not its final report. */
+  readonly checkpoint: boolean;
   readonly runtime: string;
   /** The run's marks (`harness-bound`, `overloaded`); [] for none. */
   readonly marks: readonly string[];
@@ -163,7 +166,10 @@ export function compareReports(
   if (contention !== undefined) warnings.push(contention);
   warnings.push(...environmentWarnings(all));
   for (const { report, source } of all) {
-    if (report.run.partial) {
+    if (isCheckpoint(report)) {
+      // Given explicitly (`latest` never picks one as the base): compared, and said loudly.
+      warnings.unshift(`${source} is a ${checkpointNotice(report)}`);
+    } else if (report.run.partial) {
       warnings.push(`${source} is a partial run (${report.run.exitReason})`);
     }
   }
@@ -254,6 +260,7 @@ export function compareReports(
       runId: report.run.id,
       start: report.run.start,
       partial: report.run.partial,
+      checkpoint: isCheckpoint(report),
       marks: runMarks(report),
       runtime:
         [report.environment.runtime.name, report.environment.runtime.version]

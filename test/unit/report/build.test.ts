@@ -83,6 +83,7 @@ describe('buildReport', () => {
       error: null,
       abortedBy: null,
       marks: [],
+      checkpoint: null,
     });
     expect(report.environment).toEqual({
       ...host,
