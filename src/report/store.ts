@@ -34,9 +34,26 @@ export function reportPath(dir: string, report: Report): string {
  * the path. Throws IO when it cannot.
  */
 export async function writeReport(dir: string, report: Report): Promise<string> {
+  return writeSerializedReport(dir, report, serializeReport(report));
+}
+
+/**
+ * Writes `text`, the serialized `report`, to {@link reportPath} atomically; returns the path.
+ * Throws IO when it cannot.
+ */
+export async function writeSerializedReport(
+  dir: string,
+  report: Report,
+  text: string,
+): Promise<string> {
   const path = reportPath(dir, report);
-  await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(path, text);
   return path;
+}
+
+/** A report as the store writes it: 2-space JSON with a final newline. */
+export function serializeReport(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
 
 /** A report file in the store, as its path tells. */
