@@ -20,26 +20,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Clock } from '../src/common/clock.js';
 import { systemClock } from '../src/common/clock.js';
-import type { OpName } from '../src/common/operations.js';
 import { runScenario, type RunCheckpoint } from '../src/load/runner.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import type { ResourcePoint, ResourceSeriesData } from '../src/metrics/resource-series.js';
 import type { RunOutcome } from '../src/report/build.js';
 import { writeCheckpointReport, type CheckpointWrite } from '../src/report/checkpoint-write.js';
 import { collectHostInfo } from '../src/report/host-info.js';
-import { scenarioSchema } from '../src/scenario/schema.js';
+import { defaultSteps, scenarioSchema } from '../src/scenario/schema.js';
 import type { BenchContext, BenchRecord } from './bench-types.js';
 import { NoopDriver } from './harness.bench.js';
-
-const cycleOps: readonly OpName[] = [
-  'run_pod',
-  'create',
-  'start',
-  'stop',
-  'remove',
-  'stop_pod',
-  'remove_pod',
-];
 
 /** A clock the bench moves by hand: the soak's 8 hours take a second of recording. */
 class VirtualClock implements Clock {
@@ -109,7 +98,7 @@ async function longRunCheckpoint(ctx: BenchContext): Promise<BenchRecord[]> {
   });
   const clock = new VirtualClock();
   const recorder = new Recorder({ clock, intervalMs: scenario.report.intervalMs });
-  const slots = cycleOps.map((op) => recorder.slot('default', op));
+  const slots = defaultSteps.map((op) => recorder.slot('default', op));
   const cycleSlot = recorder.slot('default', 'cycle');
   ctx.log(`long run: recording 8 h at ${cyclesPerSec} cycles/s in virtual time`);
   recorder.startRecording(0);

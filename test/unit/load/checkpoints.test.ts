@@ -2,7 +2,12 @@
 // hands to `write` at each one.
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointWarning, runCheckpoints } from '../../../src/load/checkpoints.js';
-import { runScenario, type RunCheckpoint } from '../../../src/load/runner.js';
+import {
+  runScenario,
+  type RunCheckpoint,
+  type RunOptions,
+  type RunResult,
+} from '../../../src/load/runner.js';
 import { Recorder } from '../../../src/metrics/recorder.js';
 import { scenarioSchema } from '../../../src/scenario/schema.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -105,27 +110,41 @@ afterEach(() => {
   for (const r of recorders.splice(0)) r.release();
 });
 
+/**
+ * Runs one closed phase of `duration` (2 workers, 20 ms cycles) on a virtual clock, with the
+ * checkpoints `checkpoint` makes for that clock.
+ */
+async function runWith(
+  duration: string,
+  checkpoint: (clock: FakeClock) => NonNullable<RunOptions['checkpoint']>,
+  extra: Record<string, unknown> = {},
+): Promise<RunResult> {
+  const scenario = scenarioSchema.parse({
+    name: 'cp',
+    seed: 1,
+    load: { phases: [{ duration, concurrency: 2 }] },
+    ...extra,
+  });
+  const clock = new FakeClock({ startMs: 0 });
+  const recorder = new Recorder({ clock, intervalMs: scenario.report.intervalMs });
+  recorders.push(recorder);
+  return runScenario({
+    scenario,
+    driver: new FakeDriver({ clock, latencyMs: { start: 10, stop: 10 } }),
+    recorder,
+    clock,
+    runId: 'r1',
+    checkpoint: checkpoint(clock),
+  });
+}
+
 describe('runner: checkpoints', () => {
   it('hands the run so far to write every interval, and returns only after the last write', async () => {
-    const sc = scenarioSchema.parse({
-      name: 'cp',
-      seed: 1,
-      load: { phases: [{ duration: '5s', concurrency: 2 }] },
-      thresholds: ['error_rate < 1%'],
-    });
-    const clock = new FakeClock({ startMs: 0 });
-    const recorder = new Recorder({ clock, intervalMs: sc.report.intervalMs });
-    recorders.push(recorder);
-    const driver = new FakeDriver({ clock, latencyMs: { start: 10, stop: 10 } });
     const taken: RunCheckpoint[] = [];
     let writing = 0;
-    const result = await runScenario({
-      scenario: sc,
-      driver,
-      recorder,
-      clock,
-      runId: 'r1',
-      checkpoint: {
+    const result = await runWith(
+      '5s',
+      (clock) => ({
         intervalMs: 1200,
         write: async (progress) => {
           writing++;
@@ -133,8 +152,9 @@ describe('runner: checkpoints', () => {
           await clock.sleep(300);
           writing--;
         },
-      },
-    });
+      }),
+      { thresholds: ['error_rate < 1%'] },
+    );
     expect(writing).toBe(0);
     expect(result.state).toBe('completed');
     expect(taken.map((c) => [c.checkpoint.index, c.durationMs])).toEqual([
@@ -162,25 +182,10 @@ describe('runner: checkpoints', () => {
   });
 
   it('a write that fails is a warning of the run, not a failure', async () => {
-    const sc = scenarioSchema.parse({
-      name: 'cp',
-      seed: 1,
-      load: { phases: [{ duration: '2500ms', concurrency: 1 }] },
-    });
-    const clock = new FakeClock({ startMs: 0 });
-    const recorder = new Recorder({ clock, intervalMs: sc.report.intervalMs });
-    recorders.push(recorder);
-    const result = await runScenario({
-      scenario: sc,
-      driver: new FakeDriver({ clock, latencyMs: { start: 10 } }),
-      recorder,
-      clock,
-      runId: 'r1',
-      checkpoint: {
-        intervalMs: 1000,
-        write: () => Promise.reject(new Error('cannot write r.json: ENOSPC')),
-      },
-    });
+    const result = await runWith('2500ms', () => ({
+      intervalMs: 1000,
+      write: () => Promise.reject(new Error('cannot write r.json: ENOSPC')),
+    }));
     expect(result.state).toBe('completed');
     expect(result.warnings).toEqual([
       '2 of 2 checkpoints could not be written (a kill would have lost more of the run than its checkpoint interval); the first: cannot write r.json: ENOSPC',
@@ -188,29 +193,15 @@ describe('runner: checkpoints', () => {
   });
 
   it('takes none with an interval of 0', async () => {
-    const sc = scenarioSchema.parse({
-      name: 'cp',
-      seed: 1,
-      load: { phases: [{ duration: '3s', concurrency: 1 }] },
-    });
-    const clock = new FakeClock({ startMs: 0 });
-    const recorder = new Recorder({ clock, intervalMs: sc.report.intervalMs });
-    recorders.push(recorder);
     let writes = 0;
-    await runScenario({
-      scenario: sc,
-      driver: new FakeDriver({ clock, latencyMs: { start: 10 } }),
-      recorder,
-      clock,
-      runId: 'r1',
-      checkpoint: {
-        intervalMs: 0,
-        write: () => {
-          writes++;
-          return Promise.resolve();
-        },
+    const result = await runWith('3s', () => ({
+      intervalMs: 0,
+      write: () => {
+        writes++;
+        return Promise.resolve();
       },
-    });
+    }));
+    expect(result.state).toBe('completed');
     expect(writes).toBe(0);
   });
 });
