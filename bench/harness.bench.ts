@@ -33,7 +33,7 @@ import type { BenchContext, BenchRecord } from './bench-types.js';
 const batch = 1000;
 
 /** A runtime that does nothing and answers at once: what remains is the harness. */
-class NoopDriver implements Driver {
+export class NoopDriver implements Driver {
   readonly kind = 'builtin' as const;
   #next = 0;
   /** Clock times of the first and the last RunPodSandbox: a cycle's first step, its release. */

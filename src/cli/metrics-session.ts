@@ -333,6 +333,14 @@ export class RunMetrics {
     return this.#finished;
   }
 
+  /**
+   * The resource series and churn's own figures so far, for a checkpoint: the sampler goes
+   * on, nothing is pushed or stopped.
+   */
+  progress(): Pick<RunMetricsResult, 'resources' | 'harness'> {
+    return { resources: this.#sampler.series(), harness: this.#sampler.harnessRun() };
+  }
+
   /** churn's event-loop lag p99 over the run so far (stall-corrected), ms. */
   harnessLagP99Ms(): number {
     return this.#sampler.harnessRun().lagP99Ms;

@@ -68,6 +68,11 @@ export function renderPlan(
   if (scenario.thresholds.length > 0) {
     lines.push(`thresholds ${scenario.thresholds.map((th) => th.expr.source).join(' · ')}`);
   }
+  if (scenario.report.checkpointIntervalMs > 0) {
+    lines.push(
+      `checkpoint every ${formatDurationHuman(scenario.report.checkpointIntervalMs)}: the report so far, at the report's path, until the final report replaces it`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -26,11 +26,12 @@ import { Recorder } from '../metrics/recorder.js';
 import { buildReport } from '../report/build.js';
 import { gateOnBaseline, resolveBaseline } from '../report/compare/baseline.js';
 import type { LocatedReport } from '../report/locate.js';
-import { collectHostInfo } from '../report/host-info.js';
+import { collectHostInfo, type HostInfo } from '../report/host-info.js';
 import { formatThresholdActual } from '../report/render/format.js';
 import { renderTerminalSummary } from '../report/render/terminal.js';
 import type { Report } from '../report/schema.js';
-import { writeReport } from '../report/store.js';
+import { reportPath, writeReport } from '../report/store.js';
+import { writeCheckpointReport } from '../report/checkpoint-write.js';
 import { markMessages } from '../report/verdicts.js';
 import { defaultScenario } from '../scenario/default-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
@@ -165,6 +166,11 @@ async function runWithMetrics(
   });
   const status =
     options.output === 'human' ? new StatusPrinter(io.stderr, () => systemClock.now()) : undefined;
+  // The host's facts are read once, at the first checkpoint or at the end.
+  let hostInfo: Promise<HostInfo> | undefined;
+  const host = (): Promise<HostInfo> =>
+    (hostInfo ??= churnGitCommit().then((commit) => collectHostInfo(churnVersion(), commit)));
+  const checkpoints = { written: 0 };
 
   let result: RunResult;
   try {
@@ -174,6 +180,9 @@ async function runWithMetrics(
           `${scenario.target.driver === 'cri' ? ` ${scenario.target.endpoint}` : scenario.target.driver === 'containerd' ? ` ${scenario.target.address}` : ''} · run ${runId}\n` +
           (temporaryStateDir !== undefined
             ? `core state ${temporaryStateDir} (temporary, removed at the end)\n`
+            : '') +
+          (scenario.report.checkpointIntervalMs > 0
+            ? `checkpoint every ${formatDurationHuman(scenario.report.checkpointIntervalMs)} to the report's path under ${reportDir} (replaced by the final report)\n`
             : ''),
       );
     }
@@ -193,6 +202,18 @@ async function runWithMetrics(
         readFile: (path) => readFile(path, 'utf8').catch(() => undefined),
       },
       targetTrend: (sinceMs) => metrics.targetTrend(sinceMs),
+      checkpoint: {
+        intervalMs: scenario.report.checkpointIntervalMs,
+        write: async (progress) => {
+          await writeCheckpointReport(reportDir, {
+            outcome: progress,
+            scenario,
+            host: await host(),
+            ...metrics.progress(),
+          });
+          checkpoints.written++;
+        },
+      },
       onStatus: (s) => {
         metrics.live(s);
         status?.update(s);
@@ -218,7 +239,7 @@ async function runWithMetrics(
     report = buildReport({
       outcome: { ...result, warnings: [...result.warnings, ...measured.warnings] },
       scenario,
-      host: collectHostInfo(churnVersion(), await churnGitCommit()),
+      host: await host(),
       resources: measured.resources,
       harness: measured.harness,
     });
@@ -240,6 +261,13 @@ async function runWithMetrics(
     );
   }
   const path = stored.path ?? '(not written)';
+  if (checkpoints.written > 0 && stored.error !== undefined) {
+    // The final report went elsewhere (or nowhere): the last checkpoint stays in the store,
+    // marked as one; say where the figures of the whole run are.
+    io.stderr.write(
+      `churn: the store keeps the run's last checkpoint at ${reportPath(reportDir, report)}, marked partial; the whole run's figures are ${stored.path === undefined ? 'in the summary only' : `in ${stored.path}`}\n`,
+    );
+  }
 
   switch (options.output) {
     case 'json':

@@ -13,14 +13,15 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Writes `data` to `path` via a temporary file in the same directory and a rename, creating
+ * Writes `data` (a list of strings is written one after the other, never joined into one) to
+ * `path` via a temporary file in the same directory and a rename, creating
  * the directory if needed. With `durable` (the default) the data is fsynced first and the
  * directory after, so the file survives a machine crash too. Throws IO on failure and leaves
  * no temporary file behind.
  */
 export async function writeFileAtomic(
   path: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | readonly string[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
@@ -30,7 +31,10 @@ export async function writeFileAtomic(
     await mkdir(dir, { recursive: true });
     const handle = await open(tmp, 'w', options.mode ?? 0o644);
     try {
-      await handle.writeFile(data);
+      // writeFile on a handle writes all of its data from the current position on, so
+      // slices follow one another.
+      if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+      else for (const slice of data) await handle.writeFile(slice);
       if (durable) await handle.sync();
     } finally {
       await handle.close();

@@ -64,6 +64,7 @@ import {
   statsFromWindow,
   type ThresholdResult,
 } from './threshold-eval.js';
+import { checkpointWarning, runCheckpoints, type CheckpointTally } from './checkpoints.js';
 import { OutageTracker, type Outage } from './outages.js';
 import { LeakAudit, leakFigures, type LeakAuditResult, type LeakHostProbe } from './leak-audit.js';
 import { sweep } from './sweep.js';
@@ -114,6 +115,16 @@ export interface RunOptions {
    * series), for the leak audit's target slopes; without it they are not measured.
    */
   readonly targetTrend?: (sinceMs: number) => TargetTrend | undefined;
+  /**
+   * Checkpoints: every `intervalMs` (0: none) from the end of the set-up until scheduling
+   * ends, the run so far goes to `write` (which writes the report, marked a checkpoint). One at
+   * a time; a rejection becomes a warning, never a failure of the run; the run's result comes
+   * after the last write has settled, so the final report always lands last.
+   */
+  readonly checkpoint?: {
+    readonly intervalMs: number;
+    readonly write: (progress: RunCheckpoint) => Promise<void>;
+  };
 }
 
 /** How late past `startAtWallMs` the phases may begin before the report warns about it, ms. */
@@ -178,6 +189,23 @@ export interface RunResultBase {
   /** What the leak audit found after the cleanup; null when the run never connected. */
   readonly leaks: LeakAuditResult | null;
 }
+
+/** What the final sweep found, removed and left. */
+interface SweepOutcome {
+  readonly sweptPods: number;
+  readonly sweptContainers: number;
+  readonly remainingPods: number;
+  readonly remainingContainers: number;
+}
+
+/**
+ * The run so far, handed to {@link RunOptions.checkpoint}'s `write`: state `running`, which
+ * checkpoint it is, and every figure as of now (no sweep yet: its counts are 0).
+ */
+export type RunCheckpoint = RunResultBase & {
+  readonly state: 'running';
+  readonly checkpoint: { readonly index: number; readonly intervalMs: number };
+};
 
 /** One outage of a run; see {@link RunResultBase.outages}. */
 export interface RunOutage {
@@ -320,12 +348,15 @@ class Run {
     this.#o.cutSignal?.addEventListener('abort', onCut, { once: true });
     const statusDone = new AbortController();
     let statusLoop: Promise<void> | undefined;
+    const checkpointsDone = new AbortController();
+    let checkpointLoop: Promise<CheckpointTally> | undefined;
     try {
       if (!this.#stop.signal.aborted) {
         await this.#setUp(signal);
         if (this.#runtime !== undefined) await this.#leaks.begin(this.#runtime);
         await this.#waitForStartAt(signal);
         statusLoop = this.#statusLoop(statusDone.signal, startMs);
+        checkpointLoop = this.#checkpoints(checkpointsDone.signal, startWallMs, startMs);
         await this.#runPhases();
         this.#requestStop('plan');
       }
@@ -336,6 +367,8 @@ class Run {
         this.#fail(toChurnError(err, 'RUN_BROKEN'));
       }
     }
+    // Scheduling has ended: the final report is near, and replaces any checkpoint.
+    checkpointsDone.abort();
     this.#stage = 'draining';
     await this.#drain();
     // A stop signal during the drain still interrupts the run: the user asked it to stop
@@ -351,7 +384,40 @@ class Run {
       runtime === undefined ? null : await this.#leaks.finish(this.#recordingStartMs ?? startMs);
     statusDone.abort();
     await statusLoop;
+    const tally = await checkpointLoop;
+    const failedCheckpoints = tally === undefined ? undefined : checkpointWarning(tally);
+    if (failedCheckpoints !== undefined) this.#warnings.push(failedCheckpoints);
     const endMs = clock.now();
+    for (const o of this.#outages.outages()) this.#warnings.push(describeOutage(o, startMs));
+    const base = this.#resultBase({
+      startWallMs,
+      startMs,
+      endMs,
+      swept,
+      leaks,
+      warnings: this.#warnings,
+    });
+    if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
+    if (this.#abortedBy !== undefined)
+      return { ...base, state: 'aborted', abortedBy: this.#abortedBy };
+    if (this.#stopReason === 'signal' || this.#signalled) return { ...base, state: 'interrupted' };
+    return {
+      ...base,
+      state: 'completed',
+      endedBy: this.#stopReason === 'iterations' ? 'iterations' : 'plan',
+    };
+  }
+
+  /** What every result (and every checkpoint) holds, as of `endMs`; see {@link RunResultBase}. */
+  #resultBase(at: {
+    readonly startWallMs: number;
+    readonly startMs: number;
+    readonly endMs: number;
+    readonly swept: SweepOutcome | undefined;
+    readonly leaks: LeakAuditResult | null;
+    readonly warnings: readonly string[];
+  }): RunResultBase {
+    const { startWallMs, startMs, endMs, swept, leaks } = at;
     const snapshot = this.#o.recorder.snapshot({ histograms: true, nowMs: endMs });
     const thresholds = evaluateThresholds(
       this.#o.scenario.thresholds,
@@ -362,9 +428,7 @@ class Run {
         leaks: leaks === null ? undefined : leakFigures(leaks),
       }),
     );
-    const outages = this.#outages.outages();
-    for (const o of outages) this.#warnings.push(describeOutage(o, startMs));
-    const base: RunResultBase = {
+    return {
       runId: this.#o.runId,
       seed: this.#seed,
       startWallMs,
@@ -374,7 +438,7 @@ class Run {
         this.#phasesStartMs === undefined
           ? undefined
           : startWallMs + (this.#phasesStartMs - startMs),
-      runtime,
+      runtime: this.#runtime,
       plan: this.#plan,
       phasesRun: this.#phasesRun,
       cycles: {
@@ -396,23 +460,49 @@ class Run {
       },
       snapshot,
       thresholds,
-      warnings: this.#warnings,
-      outages: outages.map((o) => ({
+      warnings: at.warnings,
+      outages: this.#outages.outages().map((o) => ({
         startMs: o.startMs - startMs,
         endMs: o.endMs === null ? null : o.endMs - startMs,
         failedCycles: o.failedCycles,
       })),
       leaks,
     };
-    if (this.#broken !== undefined) return { ...base, state: 'broken', error: this.#broken };
-    if (this.#abortedBy !== undefined)
-      return { ...base, state: 'aborted', abortedBy: this.#abortedBy };
-    if (this.#stopReason === 'signal' || this.#signalled) return { ...base, state: 'interrupted' };
-    return {
-      ...base,
-      state: 'completed',
-      endedBy: this.#stopReason === 'iterations' ? 'iterations' : 'plan',
-    };
+  }
+
+  /**
+   * The checkpoint schedule (checkpoints.ts), when the caller asked for one: each checkpoint is
+   * the run so far, state `running`, handed to the caller's `write`.
+   */
+  #checkpoints(
+    done: AbortSignal,
+    startWallMs: number,
+    startMs: number,
+  ): Promise<CheckpointTally> | undefined {
+    const checkpoint = this.#o.checkpoint;
+    if (checkpoint === undefined || !(checkpoint.intervalMs > 0)) return undefined;
+    const { intervalMs, write } = checkpoint;
+    return runCheckpoints({
+      clock: this.#clock,
+      intervalMs,
+      done,
+      take: (index) => {
+        const endMs = this.#clock.now();
+        const warnings = [
+          ...this.#warnings,
+          ...this.#outages.outages().map((o) => describeOutage(o, startMs)),
+        ];
+        const base = this.#resultBase({
+          startWallMs,
+          startMs,
+          endMs,
+          swept: undefined,
+          leaks: null,
+          warnings,
+        });
+        return write({ ...base, state: 'running', checkpoint: { index, intervalMs } });
+      },
+    });
   }
 
   #workloadRun(workload: Workload): WorkloadRun {
@@ -660,12 +750,7 @@ class Run {
   }
 
   /** Removes everything labelled with the run id, then checks nothing is left. */
-  async #sweep(): Promise<{
-    sweptPods: number;
-    sweptContainers: number;
-    remainingPods: number;
-    remainingContainers: number;
-  }> {
+  async #sweep(): Promise<SweepOutcome> {
     const { driver, runId } = this.#o;
     try {
       const { sweptPods, sweptContainers, remainingPods, remainingContainers } = await sweep(

@@ -68,6 +68,11 @@ export interface RunOutcome {
   readonly outages?: Report['outages'];
   /** The leak audit; null or absent when there was none. */
   readonly leaks?: Report['leaks'];
+  /**
+   * Set for a checkpoint (state `running`): which one, and the run's checkpoint interval, ms.
+   * The checkpoint's time is `endWallMs`.
+   */
+  readonly checkpoint?: { readonly index: number; readonly intervalMs: number };
 }
 
 /** Inputs of {@link buildReport}. */
@@ -159,6 +164,14 @@ export function buildReport(input: BuildReportInput): Report {
           : { code: outcome.error.code, message: outcome.error.message },
       abortedBy: outcome.abortedBy?.source ?? null,
       marks,
+      checkpoint:
+        outcome.checkpoint === undefined
+          ? null
+          : {
+              at: new Date(outcome.endWallMs).toISOString(),
+              index: outcome.checkpoint.index,
+              intervalMs: outcome.checkpoint.intervalMs,
+            },
     },
     environment: {
       churnVersion: host.churnVersion,

@@ -18,6 +18,7 @@
 import { ChurnError } from '../common/errors.js';
 import { defaultImageFor } from '../common/default-images.js';
 import type { Scenario } from '../scenario/schema.js';
+import { isCheckpoint } from './checkpoint.js';
 import { runMarks } from './run-health.js';
 import {
   runtimeIdentity,
@@ -228,14 +229,16 @@ export interface BaselineSkipOptions {
 
 /**
  * Why `report` cannot be the baseline of a run of `scenario` (for `--baseline latest`), e.g.
- * `partial`, `different load.phases[0].concurrency`, `other runtime cri-o (driver cri)`,
- * `harness-bound`; undefined when it can. See {@link BaselineSkipOptions}.
+ * `checkpoint` (of a run still running, or killed), `partial`, `different
+ * load.phases[0].concurrency`, `other runtime cri-o (driver cri)`, `harness-bound`; undefined
+ * when it can. See {@link BaselineSkipOptions}.
  */
 export function baselineSkipReason(
   report: Report,
   scenario: Scenario,
   options: BaselineSkipOptions = {},
 ): string | undefined {
+  if (isCheckpoint(report)) return 'checkpoint';
   if (report.run.partial) return 'partial';
   const across = options.acrossRuntimes === true;
   const path = scenarioDifference(scenario, report.scenario, { acrossRuntimes: across });

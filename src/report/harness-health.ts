@@ -55,9 +55,18 @@ export function harnessByInterval(
         previous === undefined ? 0 : Math.max(0, p.harnessCpuSeconds - previous.harnessCpuSeconds),
     };
   });
+  // Spans follow one another in time, and so do the intervals (oldest first): each interval
+  // starts its scan at the first span that does not end before it and stops at the first that
+  // starts after it, so the whole is linear, not intervals × points (512 × 512 in a soak's
+  // report, built again at every checkpoint).
+  let first = 0;
+  let previousStartMs = -Infinity;
   return intervals.map((interval) => {
     const s = interval.startMs;
     const e = interval.startMs + interval.durationMs;
+    if (s < previousStartMs) first = 0;
+    previousStartMs = s;
+    while (first < spans.length && spans[first]!.endMs <= s) first++;
     let any = false;
     let lagP99 = 0;
     let lagMax = 0;
@@ -66,7 +75,9 @@ export function harnessByInterval(
     const load1: Weighted = { sum: 0, weight: 0 };
     const steal: Weighted = { sum: 0, weight: 0 };
     const other: Weighted = { sum: 0, weight: 0 };
-    for (const span of spans) {
+    for (let k = first; k < spans.length; k++) {
+      const span = spans[k]!;
+      if (span.startMs >= e) break;
       const p: ResourcePoint = span.point;
       if (p.spanMs <= 0) continue;
       const overlapMs = Math.min(e, span.endMs) - Math.max(s, span.startMs);

@@ -4,7 +4,7 @@
  * draws them).
  */
 import { hostContention, isBusy, runMarks, type HostContention } from './run-health.js';
-import type { Report } from './schema.js';
+import type { Report, ReportCheckpoint } from './schema.js';
 
 /** One run in the history. */
 export interface HistoryRow {
@@ -14,6 +14,11 @@ export interface HistoryRow {
   readonly start: string;
   readonly exitReason: Report['run']['exitReason'];
   readonly partial: boolean;
+  /**
+   * Set when the file is a checkpoint (a run still running, or killed before its final
+   * report): when, which, at what interval; null for a final report.
+   */
+  readonly checkpoint: ReportCheckpoint | null;
   readonly recordedMs: number;
   readonly cycles: number;
   /**
@@ -72,6 +77,7 @@ export function historyRow(path: string, report: Report, tags: readonly string[]
     start: report.run.start,
     exitReason: report.run.exitReason,
     partial: report.run.partial,
+    checkpoint: report.run.checkpoint,
     recordedMs: report.run.recordedMs,
     cycles: cycle?.count ?? report.cycles.succeeded,
     noCycleSucceeded: report.cycles.succeeded === 0,

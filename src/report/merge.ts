@@ -17,6 +17,7 @@ import { ChurnError } from '../common/errors.js';
 import { opNames, type OpName } from '../common/operations.js';
 import { mergeEncoded, summarizeEncoded } from '../metrics/hdr.js';
 import { latencyMs } from './build.js';
+import { checkpointNotice, isCheckpoint } from './checkpoint.js';
 import { assertComparable, environmentWarnings } from './comparable.js';
 import { overlapWarning } from './merge-overlap.js';
 import type {
@@ -44,11 +45,14 @@ export interface MergeOptions {
   readonly maxIntervals?: number;
 }
 
+// A checkpoint's run had not finished (still running, or killed): worse than completed,
+// milder than a run that ended stopped or broken.
 const severity: Readonly<Record<ExitReason, number>> = {
   completed: 0,
-  interrupted: 1,
-  aborted: 2,
-  broken: 3,
+  running: 1,
+  interrupted: 2,
+  aborted: 3,
+  broken: 4,
 };
 
 /**
@@ -98,6 +102,9 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
   const warnings = [
     ...new Set([
       ...(overlap === undefined ? [] : [overlap]),
+      ...parts
+        .filter((p) => isCheckpoint(p.report))
+        .map((p) => `${p.source}: ${checkpointNotice(p.report)}`),
       ...environmentWarnings(parts).map((w) => `parts' ${w}`),
       ...reports.flatMap((r) => r.warnings.map((w) => `${r.run.id}: ${w}`)),
     ]),
@@ -144,6 +151,8 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
       abortedBy: reports.find((r) => r.run.abortedBy !== null)?.run.abortedBy ?? null,
       // A mark of any part marks the whole.
       marks: runMarks.filter((m) => reports.some((r) => r.run.marks.includes(m))),
+      // Set when the merged exit reason is a part's `running`: that part's checkpoint.
+      checkpoint: worst.run.checkpoint,
     },
     environment: { ...first.report.environment, labels },
     scenario: first.report.scenario,

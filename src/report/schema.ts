@@ -44,10 +44,24 @@ const histogram = z
 const opName = z.enum(opNames);
 
 const exitReason = z
-  .enum(['completed', 'interrupted', 'aborted', 'broken'])
+  .enum(['completed', 'interrupted', 'aborted', 'broken', 'running'])
   .describe(
-    'How the run ended: completed (plan or iterations cap), interrupted (SIGINT/SIGTERM/SIGHUP), aborted (an abortOnFail threshold), broken (the run could not go on). Anything but completed makes the report partial.',
+    'How the run ended: completed (plan or iterations cap), interrupted (SIGINT/SIGTERM/SIGHUP), aborted (an abortOnFail threshold), broken (the run could not go on); running for a checkpoint (run.checkpoint), written while the run went on. Anything but completed makes the report partial.',
   );
+
+const checkpoint = z
+  .object({
+    at: isoTime.describe('When the checkpoint was taken (ISO 8601, UTC); also run.end.'),
+    index: z.number().int().min(1).describe("The checkpoint's number in its run: 1 for the first."),
+    intervalMs: nonNegative.describe(
+      "The run's checkpoint interval (report.checkpointInterval), ms.",
+    ),
+  })
+  .meta({
+    id: 'Checkpoint',
+    description:
+      'A checkpoint: the report so far of a run that had not finished when it was written. It is still running, or it was killed before it could write its final report, which would have replaced this file.',
+  });
 
 const latencyMs = z
   .object({
@@ -118,6 +132,12 @@ const run = z
       .default([])
       .describe(
         "Verdicts on the run's figures: harness-bound (churn's event-loop lag p99 exceeded harness.lagBoundMs), overloaded (an open-loop run dropped more arrivals than the scenario's integrity.maxDroppedRatio). Empty for a fair run.",
+      ),
+    checkpoint: checkpoint
+      .nullable()
+      .default(null)
+      .describe(
+        'Set when this file is a checkpoint (exitReason running, partial), not the final report; null for a final report.',
       ),
   })
   .describe('The run itself.');
@@ -657,6 +677,8 @@ export type ExitReason = Parsed['run']['exitReason'];
 export type LatencyMs = DeepReadonly<z.output<typeof latencyMs>>;
 /** One operation, over all workloads or in one. */
 export type ReportOperation = DeepReadonly<z.output<typeof reportOperation>>;
+/** A checkpoint's facts: when, which, at what interval. */
+export type ReportCheckpoint = DeepReadonly<z.output<typeof checkpoint>>;
 /** The run itself. */
 export type ReportRun = DeepReadonly<Parsed['run']>;
 /** Where the run ran. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { ChurnError } from '../common/errors.js';
 import type { Report } from './schema.js';
+import { serializeReport } from './serialize.js';
 
 /** `2025-01-31T12:03:04.567Z` → `20250131T120304Z`: sortable, and safe in a file name. */
 export function compactIso(iso: string): string {
@@ -34,8 +35,20 @@ export function reportPath(dir: string, report: Report): string {
  * the path. Throws IO when it cannot.
  */
 export async function writeReport(dir: string, report: Report): Promise<string> {
+  return writeSerializedReport(dir, report, serializeReport(report));
+}
+
+/**
+ * Writes `text`, the serialized `report` (whole, or as slices in order), to {@link reportPath}
+ * atomically; returns the path. Throws IO when it cannot.
+ */
+export async function writeSerializedReport(
+  dir: string,
+  report: Report,
+  text: string | readonly string[],
+): Promise<string> {
   const path = reportPath(dir, report);
-  await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(path, text);
   return path;
 }
 

@@ -16,6 +16,7 @@
  *   --seed N         seed
  *   --report-dir D   report.dir
  *   --label k=v      report.labels.k (repeatable)
+ *   --checkpoint-interval D   report.checkpointInterval
  *   --max-harness-lag D   integrity.maxHarnessLagP99
  *   --max-dropped R       integrity.maxDroppedRatio
  *   --max-outage D        integrity.maxOutage
@@ -50,6 +51,8 @@ export interface ScenarioOverrides {
   readonly reportDir?: string;
   /** `key=value` pairs for report.labels. */
   readonly labels?: readonly string[];
+  /** A duration such as `5m`, `auto` or `off`: report.checkpointInterval. */
+  readonly checkpointInterval?: string;
   /** A duration such as `250ms`: integrity.maxHarnessLagP99. */
   readonly maxHarnessLag?: string;
   /** A ratio such as `5%`: integrity.maxDroppedRatio. */
@@ -108,6 +111,11 @@ export const overrideFlags: Readonly<Record<keyof ScenarioOverrides, OverrideFla
   seed: flag('seed', 'number', 'seed for arrivals, workload mix and faults'),
   reportDir: flag('report-dir', 'string', 'directory of the report store'),
   labels: flag('label', 'string', 'report label key=value (repeatable)', true),
+  checkpointInterval: flag(
+    'checkpoint-interval',
+    'string',
+    'write the report so far (marked a checkpoint) every this long, where the final report goes (default auto: 5m for runs planned longer than 5m; 0 or off: never)',
+  ),
   maxHarnessLag: flag(
     'max-harness-lag',
     'string',
@@ -166,6 +174,7 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Scen
     seed: number(args['seed']),
     reportDir: text(args['reportDir']),
     labels: list(label),
+    checkpointInterval: text(args['checkpointInterval']),
     maxHarnessLag: text(args['maxHarnessLag']),
     maxDropped: text(args['maxDropped']),
     maxOutage: text(args['maxOutage']),
@@ -240,6 +249,7 @@ export function applyOverrides(raw: unknown, overrides: ScenarioOverrides): Appl
   set('seed', ['seed'], overrides.seed);
   set('iterations', ['load', 'iterations'], overrides.iterations);
   set('reportDir', ['report', 'dir'], overrides.reportDir);
+  set('checkpointInterval', ['report', 'checkpointInterval'], overrides.checkpointInterval);
   set('maxHarnessLag', ['integrity', 'maxHarnessLagP99'], overrides.maxHarnessLag);
   set('maxDropped', ['integrity', 'maxDroppedRatio'], overrides.maxDropped);
   set('maxOutage', ['integrity', 'maxOutage'], overrides.maxOutage);

@@ -14,11 +14,19 @@ import { builtinDefaultImage, criDefaultImage, defaultImageFor } from '../common
 import { runtimeErrorCodes } from '../common/errors.js';
 import { runMarks, type RunMark } from '../common/run-marks.js';
 import { opNames, runtimeOps, type RuntimeOp } from '../common/operations.js';
+import {
+  autoCheckpointIntervalMs,
+  minCheckpointIntervalMs,
+  parseCheckpointInterval,
+  resolveCheckpointIntervalMs,
+  type CheckpointSetting,
+} from './checkpoint-interval.js';
 import { parseThreshold, type ThresholdExpr } from './threshold.js';
 import {
   durationPattern,
   explainBadDuration,
   explainLongDuration,
+  formatDurationMs,
   maxDurationMs,
   parseDurationMs,
   parseRatio,
@@ -579,6 +587,18 @@ const report = z.strictObject({
   interval: positiveDuration
     .prefault('1s')
     .describe("Width of the report's timeline intervals (coarsened as a long run grows)."),
+  checkpointInterval: z
+    .union([z.string(), z.number()])
+    .default('auto')
+    .transform((value, ctx): CheckpointSetting => {
+      const parsed = parseCheckpointInterval(value);
+      if (parsed.ok) return parsed.setting;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    })
+    .describe(
+      `How often the run writes its report so far, marked as a checkpoint, to the path its final report will have (which then replaces it), so a run killed mid-way leaves its figures: a duration (at least ${formatDurationMs(minCheckpointIntervalMs)}); auto: every ${formatDurationMs(autoCheckpointIntervalMs)} for a run planned longer than that, never for a shorter one; off or 0: never.`,
+    ),
 });
 
 /** Default of `integrity.maxHarnessLagP99`, as written (see docs/scenarios.md for why). */
@@ -725,6 +745,11 @@ export interface Scenario {
     readonly dir: string;
     readonly labels: Readonly<Record<string, string>>;
     readonly intervalMs: number;
+    /**
+     * Period of the run's checkpoints, ms; 0: none. `auto` resolved against the phases'
+     * planned length (checkpoint-interval.ts).
+     */
+    readonly checkpointIntervalMs: number;
   };
 }
 
@@ -990,6 +1015,14 @@ function resolve(s: ScenarioInput): Scenario {
       allow: [...new Set(s.integrity.allow)],
     },
     leaks: { checkIntervalMs: s.leaks.checkInterval, timeoutMs: s.leaks.timeout },
-    report: { dir: s.report.dir, labels: s.report.labels, intervalMs: s.report.interval },
+    report: {
+      dir: s.report.dir,
+      labels: s.report.labels,
+      intervalMs: s.report.interval,
+      checkpointIntervalMs: resolveCheckpointIntervalMs(
+        s.report.checkpointInterval,
+        phases.reduce((totalMs, p) => totalMs + p.durationMs, 0),
+      ),
+    },
   };
 }

@@ -49,6 +49,8 @@ export interface SyntheticOptions {
   readonly runtime?: { readonly name: string; readonly version: string; readonly handler?: string };
   readonly thresholds?: readonly ThresholdOutcome[];
   readonly state?: RunOutcome['state'];
+  /** With state `running`: a checkpoint, this one of the run's (at the report's end). */
+  readonly checkpoint?: { readonly index: number; readonly intervalMs: number };
   /** Open-loop arrivals dropped, spread over the run. */
   readonly dropped?: number;
   /** Record a scheduler lag per cycle (open loop). */
@@ -179,6 +181,7 @@ export function syntheticReport(options: SyntheticOptions): Report {
       snapshot,
       thresholds: options.thresholds ?? [],
       warnings: [],
+      ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
     };
     return buildReport({ outcome, scenario, host: { ...syntheticHost, ...options.host } });
   } finally {

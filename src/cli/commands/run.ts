@@ -188,7 +188,7 @@ export const runCommand = defineCommand<RunArgs>({
         group: 'Regression gate:',
       })
       .epilogue(
-        'Ctrl-C stops scheduling and drains in-flight cycles; a second Ctrl-C cuts them off. Either way everything the run created is removed and the report is written, marked partial.\nExit codes: 0 ok · 1 a threshold failed, the run aborted, no cycle succeeded, the run was marked harness-bound or overloaded (unless integrity.allow says so), or --baseline found a regression · 2 bad scenario or flags · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.',
+        'Ctrl-C stops scheduling and drains in-flight cycles; a second Ctrl-C cuts them off. Either way everything the run created is removed and the report is written, marked partial.\nCheckpoints: every --checkpoint-interval (default auto: 5m for a run planned longer than 5m, none for a shorter one; 0 or off: none) the report so far is written atomically to the path of the final report, marked a checkpoint (exitReason running, partial); the final report replaces it, and a run killed mid-way (kill -9) leaves its last checkpoint, which churn report, history and compare read and say what it is.\nExit codes: 0 ok · 1 a threshold failed, the run aborted, no cycle succeeded, the run was marked harness-bound or overloaded (unless integrity.allow says so), or --baseline found a regression · 2 bad scenario or flags · 3 the run broke · 130/143 stopped by SIGINT/SIGTERM.',
       );
   },
   run(args, io) {

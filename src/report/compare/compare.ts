@@ -25,6 +25,7 @@
 import { ChurnError } from '../../common/errors.js';
 import type { OpName } from '../../common/operations.js';
 import { assertComparable, defaultImagesNote, environmentWarnings } from '../comparable.js';
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import { contentionWarning, markWarnings, runMarks } from '../run-health.js';
 import {
   checkSideRuntimes,
@@ -120,6 +121,8 @@ export interface ComparisonRun {
   readonly runId: string;
   readonly start: string;
   readonly partial: boolean;
+  /** A checkpoint of a run still running or killed, not its final report. */
+  readonly checkpoint: boolean;
   readonly runtime: string;
   /** The run's marks (`harness-bound`, `overloaded`); [] for none. */
   readonly marks: readonly string[];
@@ -196,7 +199,10 @@ export function compareReports(
     );
   }
   for (const { report, source } of all) {
-    if (report.run.partial) {
+    if (isCheckpoint(report)) {
+      // Given explicitly (`latest` never picks one as the base): compared, and said loudly.
+      warnings.unshift(`${source} is a ${checkpointNotice(report)}`);
+    } else if (report.run.partial) {
       warnings.push(`${source} is a partial run (${report.run.exitReason})`);
     }
   }
@@ -297,6 +303,7 @@ export function compareReports(
       runId: report.run.id,
       start: report.run.start,
       partial: report.run.partial,
+      checkpoint: isCheckpoint(report),
       marks: runMarks(report),
       runtime:
         [report.environment.runtime.name, report.environment.runtime.version]

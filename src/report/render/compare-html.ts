@@ -39,7 +39,11 @@ export function renderCompareHtml(
         r.side,
         esc(r.source),
         esc(r.runId) +
-          (r.partial ? ' <span class="bad">(partial)</span>' : '') +
+          (r.checkpoint
+            ? ' <span class="bad">(checkpoint, partial)</span>'
+            : r.partial
+              ? ' <span class="bad">(partial)</span>'
+              : '') +
           (r.marks.length === 0 ? '' : ` <span class="bad">(${esc(r.marks.join(', '))})</span>`),
         esc(formatTime(r.start)),
         esc(r.runtime),

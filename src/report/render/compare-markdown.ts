@@ -45,7 +45,7 @@ export function renderCompareMarkdown(comparison: Comparison): string {
   ] as const) {
     for (const run of runs) {
       out.push(
-        `| ${label} | \`${escape(run.source)}\` | \`${run.runId}\`${run.partial ? ' (partial)' : ''}${run.marks.length === 0 ? '' : ` **(${run.marks.join(', ')})**`} | ${formatTime(run.start)} | ${escape(run.runtime)} |`,
+        `| ${label} | \`${escape(run.source)}\` | \`${run.runId}\`${run.checkpoint ? ' (checkpoint, partial)' : run.partial ? ' (partial)' : ''}${run.marks.length === 0 ? '' : ` **(${run.marks.join(', ')})**`} | ${formatTime(run.start)} | ${escape(run.runtime)} |`,
       );
     }
   }

@@ -37,7 +37,7 @@ export function renderCompareTerminal(
   ] as const) {
     for (const run of runs) {
       const line = c.dim(
-        `${label.padEnd(9)}  ${run.source}  run ${run.runId}  ${formatTime(run.start)}  ${run.runtime}${run.partial ? '  (partial)' : ''}`,
+        `${label.padEnd(9)}  ${run.source}  run ${run.runId}  ${formatTime(run.start)}  ${run.runtime}${run.checkpoint ? '  (checkpoint, partial)' : run.partial ? '  (partial)' : ''}`,
       );
       // A marked run is said where the run is named, not only among the warnings at the end.
       lines.push(

@@ -71,6 +71,11 @@ export function renderHistory(
   const rows = histories.flatMap((h) => h.rows);
   const legend = [
     ...(rows.some((r) => r.partial) ? ['* partial run.'] : []),
+    ...(rows.some((r) => r.checkpoint !== null || r.exitReason === 'running')
+      ? [
+          'checkpoint: the last checkpoint of a run that had not finished when it was written (still running, or killed before its final report).',
+        ]
+      : []),
     ...(rows.some((r) => !r.partial && r.noCycleSucceeded)
       ? ['failed: completed, but no cycle succeeded (exit 1).']
       : []),
@@ -97,8 +102,12 @@ function hostOf(r: HistoryRow): string {
   return parts.length === 0 ? '-' : parts.join(',');
 }
 
-/** The state column: how the run ended, `*` when partial, `failed` when no cycle succeeded. */
+/**
+ * The state column: how the run ended, `*` when partial, `checkpoint*` for a checkpoint, `failed`
+ * when no cycle succeeded.
+ */
 function stateOf(r: HistoryRow): string {
+  if (r.checkpoint !== null || r.exitReason === 'running') return 'checkpoint*';
   if (r.partial) return `${r.exitReason}*`;
   return r.noCycleSucceeded ? 'failed' : r.exitReason;
 }

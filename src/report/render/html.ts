@@ -6,6 +6,7 @@
  * sampled, thresholds, errors by code and the environment. Pure: report in, string out.
  */
 import type { OpName } from '../../common/operations.js';
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import { Distribution } from '../distribution.js';
 import type { Report, ReportOperation } from '../schema.js';
 import {
@@ -71,7 +72,7 @@ export function renderReportHtml(report: Report): string {
   ];
   return htmlPage(
     `churn report · ${run.scenario}`,
-    `run ${run.id} · ${run.exitReason}${run.partial ? ' (partial)' : ''} · ${formatTime(run.start)} · ${formatDuration(run.durationMs)} · ${runtime} · driver ${env.driver}`,
+    `run ${run.id} · ${isCheckpoint(report) ? 'checkpoint' : run.exitReason}${run.partial ? ' (partial)' : ''} · ${formatTime(run.start)} · ${formatDuration(run.durationMs)} · ${runtime} · driver ${env.driver}`,
     sections,
   );
 }
@@ -242,9 +243,11 @@ function summarySection(report: Report, ops: readonly [OpName, ReportOperation][
           cells: [esc(op), `<span class="bad">${esc(code)}</span>`, String(n)],
         })),
   );
-  const state = run.partial
-    ? `<span class="bad">${esc(run.exitReason)} (partial)</span>${run.error === null ? '' : ` — ${esc(run.error.code)}: ${esc(run.error.message)}`}${run.abortedBy === null ? '' : ` — aborted by ${esc(run.abortedBy)}`}`
-    : '<span class="ok">completed</span>';
+  const state = isCheckpoint(report)
+    ? `<span class="bad">${esc(checkpointNotice(report))}</span>`
+    : run.partial
+      ? `<span class="bad">${esc(run.exitReason)} (partial)</span>${run.error === null ? '' : ` — ${esc(run.error.code)}: ${esc(run.error.message)}`}${run.abortedBy === null ? '' : ` — aborted by ${esc(run.abortedBy)}`}`
+      : '<span class="ok">completed</span>';
   const c = report.cycles;
   return section(
     'summary',

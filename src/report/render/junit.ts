@@ -1,8 +1,10 @@
 /**
  * A report as JUnit XML for CI systems: one test suite per run, one test case per threshold
  * (failed when it did not hold, with the actual value), and a test case `run completed` that
- * fails when the run was interrupted, aborted or broke or left objects behind.
+ * fails when the run was interrupted, aborted or broke or left objects behind, or when the
+ * report is a checkpoint of a run that had not finished.
  */
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import type { Report } from '../schema.js';
 import { formatThresholdActual } from './format.js';
 
@@ -12,8 +14,9 @@ export function renderJunit(report: Report): string {
   const suite = `churn.${run.scenario}`;
   const cases: string[] = [];
   const left = report.cleanup.remainingPods + report.cleanup.remainingContainers;
-  const runProblem =
-    run.exitReason !== 'completed'
+  const runProblem = isCheckpoint(report)
+    ? checkpointNotice(report)
+    : run.exitReason !== 'completed'
       ? `the run ended ${run.exitReason}${run.error === null ? '' : `: ${run.error.code} ${run.error.message}`}${run.abortedBy === null ? '' : ` by threshold "${run.abortedBy}"`}`
       : left > 0
         ? `left behind ${report.cleanup.remainingPods} pods and ${report.cleanup.remainingContainers} containers`

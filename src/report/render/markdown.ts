@@ -3,6 +3,7 @@
  * errors by code, scheduling, thresholds, leaks, environment. Pure: report in, string out.
  */
 import type { OpName } from '../../common/operations.js';
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import type { Report, ReportOperation } from '../schema.js';
 import {
   formatDuration,
@@ -28,6 +29,7 @@ export function renderReportMarkdown(report: Report): string {
   );
   if (run.error !== null)
     out.push('', `**Error** \`${run.error.code}\`: ${escape(run.error.message)}`);
+  if (isCheckpoint(report)) out.push('', `> ⚠ ${escape(checkpointNotice(report))}`);
   out.push('');
 
   const ops = Object.entries(report.operations) as [OpName, ReportOperation][];
@@ -135,6 +137,8 @@ function stateText(report: Report): string {
       return `**aborted** by \`${run.abortedBy ?? 'a threshold'}\` (partial)`;
     case 'broken':
       return '**broken** (partial)';
+    case 'running':
+      return '**checkpoint** (partial)';
   }
 }
 

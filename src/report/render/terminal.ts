@@ -8,6 +8,7 @@
  */
 import pc from 'picocolors';
 import type { OpName } from '../../common/operations.js';
+import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
 import type { Report, ReportHarness, ReportOperation } from '../schema.js';
 import { harnessWarnings, markMessages } from '../verdicts.js';
 import { leakDetails, leakedTotal, leakLine, targetGrowthLine } from './leaks.js';
@@ -46,6 +47,7 @@ export function renderTerminalSummary(report: Report, options: TerminalRenderOpt
     ),
   );
   if (run.error !== null) lines.push(c.red(`error ${run.error.code}: ${run.error.message}`));
+  if (isCheckpoint(report)) lines.push(c.bold(c.yellow(`⚠ ${checkpointNotice(report)}`)));
   for (const { text } of markMessages(report)) lines.push(c.bold(c.red(`⚠ ${text}`)));
   for (const text of harnessWarnings(report)) lines.push(c.yellow(`⚠ ${text}`));
   lines.push('');
@@ -161,6 +163,8 @@ function stateText(report: Report, c: ReturnType<typeof pc.createColors>): strin
       return c.red(`aborted by ${run.abortedBy ?? 'a threshold'} (partial)`);
     case 'broken':
       return c.red('broken (partial)');
+    case 'running':
+      return c.yellow('checkpoint (partial)');
   }
 }
 

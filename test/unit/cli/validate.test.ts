@@ -48,7 +48,7 @@ describe('churn validate', () => {
       [
         `✗ ${broken}/unknown-key-nested.yaml: 2 problems`,
         `  ${broken}/unknown-key-nested.yaml:5:3 target.drivr: unknown key (did you mean "driver"?)`,
-        `  ${broken}/unknown-key-nested.yaml:7:3 report.colour: unknown key: use one of dir, labels, interval`,
+        `  ${broken}/unknown-key-nested.yaml:7:3 report.colour: unknown key: use one of dir, labels, interval, checkpointInterval`,
         '',
       ].join('\n'),
     );

@@ -85,6 +85,7 @@ describe('buildReport', () => {
       error: null,
       abortedBy: null,
       marks: [],
+      checkpoint: null,
     });
     expect(report.environment).toEqual({
       ...host,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HarnessRunFigures } from '../../../src/metrics/process-metrics.js';
 import type { ResourcePoint, ResourceSeriesData } from '../../../src/metrics/resource-series.js';
@@ -36,6 +37,36 @@ function series(points: ResourcePoint[]): ResourceSeriesData {
 }
 
 describe('harnessByInterval', () => {
+  it('scans in one pass what interval by interval it would find alone', () => {
+    // Samples of varying spans (coarsened ones are wider) and intervals of varying widths,
+    // both in time order: the one-pass scan must agree with each interval scanned on its own.
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: -3000, max: 3000 }),
+        (spans, widths, originMs) => {
+          let atMs = 0;
+          const pts = [point(0, 0)];
+          spans.forEach((spanMs, i) => {
+            atMs += spanMs;
+            pts.push(point(atMs, spanMs, { eventLoopLagSpanP99Ms: i, load1: i % 3 }));
+          });
+          let startMs = 0;
+          const intervals = widths.map((durationMs) => {
+            const interval = { startMs, durationMs };
+            startMs += durationMs;
+            return interval;
+          });
+          const s = series(pts);
+          expect(harnessByInterval(s, originMs, intervals)).toEqual(
+            intervals.map((i) => harnessByInterval(s, originMs, [i])[0]),
+          );
+        },
+      ),
+    );
+  });
+
   const points = [
     point(0, 0),
     point(1000, 1000),

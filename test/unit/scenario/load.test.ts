@@ -68,7 +68,12 @@ describe('parseScenario: defaults', () => {
     });
     expect(s.workloads[0]!.steps).toEqual(defaultSteps.map((op) => ({ kind: 'op', op })));
     expect(s.thresholds).toEqual([]);
-    expect(s.report).toEqual({ dir: 'reports', labels: {}, intervalMs: 1000 });
+    expect(s.report).toEqual({
+      dir: 'reports',
+      labels: {},
+      intervalMs: 1000,
+      checkpointIntervalMs: 0,
+    });
     expect(s.faults).toEqual({});
   });
 
@@ -114,7 +119,7 @@ describe('parseScenario: where problems point', () => {
 
   it('lists the allowed keys when no key is close', () => {
     expect(problems('report:\n  colour: blue\n')).toEqual([
-      '2:3 report.colour: unknown key: use one of dir, labels, interval',
+      '2:3 report.colour: unknown key: use one of dir, labels, interval, checkpointInterval',
     ]);
   });
 
