@@ -617,6 +617,7 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
     );
   } catch (err) {
     // The logs outlive the failed start, for whoever reads the error.
+    await rm(`${p.dir}.failed-logs`, { recursive: true, force: true });
     await cp(p.logs, `${p.dir}.failed-logs`, { recursive: true }).catch(() => undefined);
     await cp(p.containerd.log, `${p.dir}.failed-logs/containerd.log`).catch(() => undefined);
     await stopCluster(p).catch(() => undefined);

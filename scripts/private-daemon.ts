@@ -70,11 +70,30 @@ export async function daemonPid(
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  // A process in the middle of execve (nsenter becoming the daemon, say) shows an empty
+  // cmdline for a moment: its new memory has no arguments yet. Read again rather than call
+  // it gone; a zombie or a kernel thread stays empty and is not the daemon.
+  for (let attempt = 0; attempt < 40; attempt++) {
+    let cmdline: string;
+    try {
+      cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    if (cmdline !== '') return words.every((word) => cmdline.includes(word)) ? pid : undefined;
+    if (await isZombie(pid)) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}
+
+async function isZombie(pid: number): Promise<boolean> {
   try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return words.every((word) => cmdline.includes(word)) ? pid : undefined;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ...: comm may hold spaces and parentheses, so read after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
-    return undefined;
+    return true;
   }
 }
 

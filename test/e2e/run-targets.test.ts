@@ -49,6 +49,29 @@ function runShortened(scenario: string, targetArgs: readonly string[], dir: stri
   );
 }
 
+/** Latency metrics: what a shortened run on a loaded machine cannot be held to. */
+const latencyMetric = /^(p\d+|max|mean)$/;
+
+/**
+ * A shipped scenario's latency thresholds are goals for its full length on a node that runs it
+ * alone; shortened to 4 s (a handful of cycles, so p99 is the slowest one) beside the rest of
+ * the suite, one slow start can miss them. Such a miss may fail the run (exit 1, named on
+ * stderr); every other threshold must hold, and the run must otherwise be clean.
+ */
+function expectCleanBarLatency(code: number, stderr: string, report: Report): void {
+  const missed = report.thresholds.filter((t) => !t.ok);
+  for (const t of missed) expect(t.metric, t.source).toMatch(latencyMetric);
+  if (missed.length === 0) {
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  } else {
+    expect(stderr).toBe(
+      `churn: ${missed.length} threshold(s) failed: ${missed.map((t) => t.source).join('; ')}\n`,
+    );
+    expect(code).toBe(1);
+  }
+}
+
 async function onlyReport(dir: string): Promise<Report> {
   const files: string[] = [];
   for (const scenario of await readdir(dir)) {
@@ -210,9 +233,8 @@ describe.skipIf(containerd.skipReason !== undefined)(
       const text = await readFile(join(repoRoot, 'scenarios', file), 'utf8');
       await writeFile(scenario, text.replace(/address: .*/, `address: ${containerd.socketPath}`));
       const { code, stdout, stderr } = await runShortened(scenario, [], dir);
-      expect(stderr).toBe('');
-      expect(code).toBe(0);
       const report = JSON.parse(stdout) as Report;
+      expectCleanBarLatency(code, stderr, report);
       expect(report.operations.cycle!.count).toBeGreaterThan(0);
       expect(report.operations.cycle!.errors).toBe(0);
       expect(report.cleanup).toMatchObject({ remainingPods: 0, remainingContainers: 0 });
@@ -237,9 +259,8 @@ describe.skipIf(containerd.skipReason !== undefined)(
         args,
         dir,
       );
-      expect(stderr).toBe('');
-      expect(code).toBe(0);
       const report = JSON.parse(stdout) as Report;
+      expectCleanBarLatency(code, stderr, report);
       expect(report.operations.cycle!.count).toBeGreaterThan(0);
       expect(report.cleanup).toMatchObject({ remainingPods: 0, remainingContainers: 0 });
     });
