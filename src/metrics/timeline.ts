@@ -8,13 +8,17 @@
  * run keeps between maxIntervals/2 and maxIntervals intervals. Merging is exact: counts add and
  * histograms add.
  *
+ * A coarsening does not merge its maxIntervals/2 pairs at once: the width doubles at once, and
+ * each later close merges the next {@link pairsPerClose} pairs, oldest first, so the pairs are
+ * merged long before the next coarsening. (At once, thousands of series merged in one burst
+ * stalled the event loop and left garbage that glibc kept as RSS; see docs/performance.md.)
+ * Whatever reads the intervals as data ({@link Timeline.intervals}) first merges what is left,
+ * so every snapshot is what merging at once would give.
+ *
  * Closed intervals hold encoded histograms (a few hundred bytes to a few KB each), not live
  * ones; only the open interval of each series holds a live (WebAssembly) histogram. Each keeps
  * its uncompressed V2 encoding, which merges add in plain JavaScript (hdr-v2.ts: no WebAssembly,
- * no zlib, so a coarsening of thousands of series takes milliseconds and leaves no garbage
- * behind), and its compressed form for reports, made when the interval closes or, for a merged
- * one, one interval per later close, so neither a coarsening nor a report builds them all at
- * once.
+ * no zlib), and its compressed form for reports, made when the interval closes or is merged.
  */
 import type { OpName } from '../common/operations.js';
 import { assert } from '../common/assert.js';
@@ -184,6 +188,12 @@ export interface TimelineSpan {
   readonly closed: readonly ClosedInterval[];
 }
 
+/**
+ * Pairs a coarsening merges per later close. With 2, the maxIntervals/2 pairs are merged after
+ * maxIntervals/4 closes, when maxIntervals/4 closes remain before the next coarsening.
+ */
+const pairsPerClose = 2;
+
 /** Intervals of fixed, doubling width; see the module comment. */
 export class Timeline {
   readonly baseIntervalMs: number;
@@ -205,8 +215,10 @@ export class Timeline {
   readonly lag = new TimelineSeries();
   readonly #series = new Map<OpName, TimelineSeries>();
   readonly #closed: ClosedInterval[] = [];
-  /** Merged intervals whose histograms are still to be compressed, oldest first. */
-  #uncompressed: ClosedInterval[] = [];
+  /** Closed intervals before #pending: merged by the coarsening under way. */
+  #merged = 0;
+  /** Pairs of closed intervals (from #merged on) the coarsening under way is still to merge. */
+  #pending = 0;
 
   constructor(options: TimelineOptions) {
     assert(options.intervalMs > 0, 'timeline interval must be positive');
@@ -232,7 +244,10 @@ export class Timeline {
     return series;
   }
 
-  /** Closed intervals, oldest first. */
+  /**
+   * Closed intervals, oldest first. While a coarsening is under way, the oldest are merged and
+   * the next ones not yet (see the module comment); {@link intervals} finishes it first.
+   */
   get closed(): readonly ClosedInterval[] {
     return this.#closed;
   }
@@ -242,6 +257,7 @@ export class Timeline {
    * holds anything; with `encode`, each series carries its compressed histogram.
    */
   intervals(nowMs: number, encode: boolean): TimelineInterval[] {
+    this.#mergePending(Infinity);
     const out: TimelineInterval[] = this.#closed.map((interval) => {
       const ops: Partial<Record<OpName, IntervalSeries>> = {};
       for (const [op, series] of Object.entries(interval.ops) as [OpName, ClosedSeries][]) {
@@ -262,7 +278,8 @@ export class Timeline {
   rebase(nowMs: number): boolean {
     if (this.#closed.some((i) => !isEmpty(i))) return false;
     this.#closed.length = 0;
-    this.#uncompressed = [];
+    this.#merged = 0;
+    this.#pending = 0;
     this.widthMs = this.baseIntervalMs;
     this.originMs = nowMs;
     this.openStartMs = nowMs;
@@ -276,10 +293,7 @@ export class Timeline {
       const closed = this.#closeOpen(this.widthMs);
       compressAll(closed);
       this.#closed.push(closed);
-      // A coarsening leaves maxIntervals/2 merged intervals to compress, and the next one
-      // comes maxIntervals/2 closes later: one per close finishes them in time.
-      const merged = this.#uncompressed.shift();
-      if (merged !== undefined) compressAll(merged);
+      this.#mergePending(pairsPerClose);
       this.openStartMs = this.openEndMs;
       if (this.#closed.length >= this.maxIntervals) this.#coarsen();
       this.openEndMs = this.openStartMs + this.widthMs;
@@ -353,15 +367,25 @@ export class Timeline {
     return interval;
   }
 
+  /** Starts a coarsening: the width doubles now, the pairs merge over the next closes. */
   #coarsen(): void {
-    const merged: ClosedInterval[] = [];
-    for (let i = 0; i + 1 < this.#closed.length; i += 2) {
-      merged.push(mergeIntervals(this.#closed[i]!, this.#closed[i + 1]!));
-    }
-    this.#closed.length = 0;
-    this.#closed.push(...merged);
-    this.#uncompressed = [...merged];
+    this.#mergePending(Infinity);
+    assert(this.#closed.length % 2 === 0, 'timeline coarsens an even number of intervals');
+    this.#merged = 0;
+    this.#pending = this.#closed.length / 2;
     this.widthMs *= 2;
+  }
+
+  /** Merges up to `pairs` pairs of the coarsening under way, oldest first. */
+  #mergePending(pairs: number): void {
+    for (let n = 0; n < pairs && this.#pending > 0; n++) {
+      const at = this.#merged;
+      const merged = mergeIntervals(this.#closed[at]!, this.#closed[at + 1]!);
+      compressAll(merged);
+      this.#closed.splice(at, 2, merged);
+      this.#merged++;
+      this.#pending--;
+    }
   }
 }
 
