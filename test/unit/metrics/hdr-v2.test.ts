@@ -19,7 +19,7 @@ const recorded = fc.array(
   { maxLength: 200 },
 );
 
-function withHistogram<T>(
+function withCounts<T>(
   values: readonly (readonly [number, number])[],
   fn: (h: LatencyHistogram) => T,
 ): T {
@@ -59,14 +59,14 @@ describe('hdr-v2', () => {
   it('adds two encodings into the bytes the histogram library writes for their sum', () => {
     fc.assert(
       fc.property(recorded, recorded, (a, b) => {
-        const ea = withHistogram(a, (h) => h.encode());
-        const eb = withHistogram(b, (h) => h.encode());
+        const ea = withCounts(a, (h) => h.encode());
+        const eb = withCounts(b, (h) => h.encode());
         const ours = addV2(ea, eb);
         expect(Buffer.from(ours).toString('hex')).toBe(
           Buffer.from(librarySum(ea, eb)).toString('hex'),
         );
         expect(Buffer.from(ours).toString('hex')).toBe(
-          Buffer.from(withHistogram([...a, ...b], (h) => h.encode())).toString('hex'),
+          Buffer.from(withCounts([...a, ...b], (h) => h.encode())).toString('hex'),
         );
         expect(totalCountV2(ours)).toBe([...a, ...b].reduce((sum, [, count]) => sum + count, 0));
       }),
@@ -83,7 +83,7 @@ describe('hdr-v2', () => {
           reused.reset();
           for (const [value, count] of a) reused.recordValueWithCount(value, count);
           const ea = reused.encode();
-          const eb = withHistogram(b, (h) => h.encode());
+          const eb = withCounts(b, (h) => h.encode());
           expect(Buffer.from(addV2(ea, eb)).toString('hex')).toBe(
             Buffer.from(librarySum(ea, eb)).toString('hex'),
           );
@@ -98,7 +98,7 @@ describe('hdr-v2', () => {
   it('reads the values at percentiles the histogram library reads', () => {
     fc.assert(
       fc.property(recorded, percentiles, (values, ps) => {
-        withHistogram(values, (h) => {
+        withCounts(values, (h) => {
           const got = valuesAtPercentilesV2(h.encode(), ps);
           expect(got).toEqual(ps.map((p) => h.getValueAtPercentile(p)));
         });
@@ -110,14 +110,14 @@ describe('hdr-v2', () => {
   it('rounds a percentile’s rank up as the library does, not past a float error', () => {
     // (99.9 / 100) × 1000 is 999.0000000000001 in floating point: the rank is 999, not 1000.
     const values = Array.from({ length: 1000 }, (_, i) => [i + 1, 1] as const);
-    withHistogram(values, (h) => {
+    withCounts(values, (h) => {
       expect(h.getValueAtPercentile(99.9)).toBe(999);
       expect(valuesAtPercentilesV2(h.encode(), [99.9])).toEqual([999]);
     });
   });
 
   it('reads 0 at every percentile of an empty histogram, and its count as 0', () => {
-    withHistogram([], (h) => {
+    withCounts([], (h) => {
       expect(valuesAtPercentilesV2(h.encode(), [0, 50, 100])).toEqual([0, 0, 0]);
       expect(totalCountV2(h.encode())).toBe(0);
       const twice = addV2(h.encode(), h.encode());
@@ -126,14 +126,14 @@ describe('hdr-v2', () => {
   });
 
   it('refuses a truncated encoding, another layout and descending percentiles (INTERNAL)', () => {
-    const encoded = withHistogram(
+    const encoded = withCounts(
       [
         [100, 1],
         [200_000, 70_000],
       ],
       (h) => h.encode(),
     );
-    const other = withHistogram([[100, 1]], (h) => {
+    const other = withCounts([[100, 1]], (h) => {
       const copy = h.encode();
       copy[15] = 2; // significant digits 3 → 2
       return copy;

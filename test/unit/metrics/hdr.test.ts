@@ -3,29 +3,17 @@ import fc from 'fast-check';
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import {
   compressV2,
-  createHistogram,
   decodeHistogram,
   encodeHistogram,
   highestTrackableUs,
   mergeEncoded,
-  recordUs,
   releaseHistogram,
   summarize,
   summarizeEncoded,
   toRecordableUs,
-  type LatencyHistogram,
 } from '../../../src/metrics/hdr.js';
 import { isChurnError } from '../../../src/common/errors.js';
-
-function withHistogram<T>(values: readonly number[], fn: (h: LatencyHistogram) => T): T {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return fn(h);
-  } finally {
-    releaseHistogram(h);
-  }
-}
+import { withHistogram } from '../../support/histograms.js';
 
 const latencies = fc.array(fc.integer({ min: 1, max: 600_000_000 }), {
   minLength: 1,

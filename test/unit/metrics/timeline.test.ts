@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  createHistogram,
-  encodeHistogram,
-  recordUs,
-  releaseHistogram,
-} from '../../../src/metrics/hdr.js';
+import { encodeHistogram, recordUs } from '../../../src/metrics/hdr.js';
 import { Timeline } from '../../../src/metrics/timeline.js';
+import { withHistogram } from '../../support/histograms.js';
 
 /** What one interval should hold: merging at once, as the timeline's contract says. */
 interface ModelInterval {
@@ -53,29 +49,8 @@ class Model {
   }
 }
 
-function encodedOf(values: readonly number[]): string {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return encodeHistogram(h);
-  } finally {
-    releaseHistogram(h);
-  }
-}
-
-function percentilesOf(values: readonly number[]): [number, number, number, number] {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return [50, 90, 99, 100].map((p) => h.getValueAtPercentile(p)) as [
-      number,
-      number,
-      number,
-      number,
-    ];
-  } finally {
-    releaseHistogram(h);
-  }
+function percentilesOf(values: readonly number[]): number[] {
+  return withHistogram(values, (h) => [50, 90, 99, 100].map((p) => h.getValueAtPercentile(p)));
 }
 
 /** Steps of a run: a success of some µs, a failure, or a read of the intervals, each at a time. */
@@ -130,7 +105,7 @@ describe('Timeline', () => {
                   }
                   const [p50, p90, p99, max] = percentilesOf(want.values);
                   expect(got?.latencyUs).toEqual({ p50, p90, p99, max });
-                  expect(got?.histogram).toBe(encodedOf(want.values));
+                  expect(got?.histogram).toBe(withHistogram(want.values, encodeHistogram));
                 });
               }
             }
