@@ -12,6 +12,7 @@
  * Encoding is the standard HdrHistogram V2 compressed form (big-endian cookie, length, zlib
  * deflate of the V2 encoding) in base64, byte-compatible with hdr-histogram-js's
  * `encodeIntoCompressedBase64` and HdrHistogram's other ports; the deflate runs in node:zlib.
+ * Uncompressed V2 encodings are added and read in plain JavaScript by hdr-v2.ts.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { initWebAssemblySync, WasmHistogram, type Histogram } from 'hdr-histogram-js';
@@ -48,6 +49,14 @@ export interface LatencySummaryUs {
 /** V2 compressed encoding cookie, with the word-size nibble hdr-histogram-js writes. */
 const compressedCookie = 0x1c849314;
 const compressedCookieBase = 0x1c849304;
+
+/**
+ * Output chunk of node:zlib calls. Its default (16 KB) is a fresh buffer per call, freed only
+ * by the next garbage collection: thousands of calls in a row (a timeline coarsening, a report)
+ * then leave tens of MB for glibc to keep. 1 KB comes from Buffer's pool and holds a typical
+ * encoding; larger ones take more chunks. The compressed bytes are the same for any size.
+ */
+const zlibChunkBytes = 1024;
 
 let wasmReady = false;
 
@@ -129,7 +138,12 @@ export function summarize(histogram: LatencyHistogram): LatencySummaryUs | undef
 
 /** Encodes `histogram` as compressed base64 (HdrHistogram V2 compressed, as hdr-histogram-js). */
 export function encodeHistogram(histogram: LatencyHistogram): string {
-  const compressed = deflateSync(histogram.encode());
+  return compressV2(histogram.encode());
+}
+
+/** Compressed base64 (as {@link encodeHistogram}) of an uncompressed V2 encoding. */
+export function compressV2(v2: Uint8Array): string {
+  const compressed = deflateSync(v2, { chunkSize: zlibChunkBytes });
   const out = Buffer.allocUnsafe(8 + compressed.length);
   out.writeInt32BE(compressedCookie | 0, 0);
   out.writeInt32BE(compressed.length, 4);
@@ -151,7 +165,7 @@ export function decodeHistogram(text: string): LatencyHistogram {
     if ((cookie & ~0xf0) !== compressedCookieBase) throw new Error('unknown encoding cookie');
     const length = data.readInt32BE(4);
     if (length < 0 || 8 + length > data.length) throw new Error('truncated');
-    bytes = inflateSync(data.subarray(8, 8 + length));
+    bytes = inflateSync(data.subarray(8, 8 + length), { chunkSize: zlibChunkBytes });
   } catch (err) {
     throw new ChurnError(
       'REPORT_INVALID',
@@ -159,6 +173,15 @@ export function decodeHistogram(text: string): LatencyHistogram {
       { cause: err },
     );
   }
+  return decodeV2(bytes);
+}
+
+/**
+ * Decodes an uncompressed V2 encoding (as `histogram.encode()` or hdr-v2.ts write it). Throws
+ * REPORT_INVALID when `bytes` is not one. Release the result.
+ */
+export function decodeV2(bytes: Uint8Array): LatencyHistogram {
+  ensureWasm();
   let histogram: Histogram;
   try {
     histogram = WasmHistogram.decode(bytes, 32);

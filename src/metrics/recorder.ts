@@ -33,6 +33,7 @@ import {
 import {
   summarizeSpan,
   Timeline,
+  type ClosedInterval,
   type TimelineInterval,
   type TimelineSeries,
   type TimelineSpan,
@@ -361,7 +362,7 @@ export class Recorder {
   }
 
   /** The most recently closed timeline interval, if any. */
-  lastInterval(): TimelineInterval | undefined {
+  lastInterval(): ClosedInterval | undefined {
     const closed = this.#timeline.closed;
     return closed[closed.length - 1];
   }
@@ -435,9 +436,7 @@ export class Recorder {
           encode,
         );
       }
-      const timeline = [...this.#timeline.closed];
-      const open = this.#timeline.openInterval(nowMs, encode);
-      if (open !== undefined) timeline.push(open);
+      const timeline = this.#timeline.intervals(nowMs, encode);
       return {
         takenAtMs: nowMs,
         originMs: this.#timeline.originMs,

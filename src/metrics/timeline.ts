@@ -8,15 +8,26 @@
  * run keeps between maxIntervals/2 and maxIntervals intervals. Merging is exact: counts add and
  * histograms add.
  *
+ * A coarsening does not merge its maxIntervals/2 pairs at once: the width doubles at once, and
+ * each later close merges the next {@link pairsPerClose} pairs, oldest first, so the pairs are
+ * merged long before the next coarsening. (At once, thousands of series merged in one burst
+ * stalled the event loop and left garbage that glibc kept as RSS; see docs/performance.md.)
+ * Whatever reads the intervals as data ({@link Timeline.intervals}) first merges what is left,
+ * so every snapshot is what merging at once would give.
+ *
  * Closed intervals hold encoded histograms (a few hundred bytes to a few KB each), not live
- * ones; only the open interval of each series holds a live (WebAssembly) histogram.
+ * ones; only the open interval of each series holds a live (WebAssembly) histogram. Each keeps
+ * its uncompressed V2 encoding, which merges add in plain JavaScript (hdr-v2.ts: no WebAssembly,
+ * no zlib), and its compressed form for reports, made when the interval closes or is merged.
  */
 import type { OpName } from '../common/operations.js';
 import { assert } from '../common/assert.js';
+import { addV2, valuesAtPercentilesV2 } from './hdr-v2.js';
 import {
   addInto,
+  compressV2,
   createHistogram,
-  decodeHistogram,
+  decodeV2,
   encodeHistogram,
   releaseHistogram,
   summarize,
@@ -44,8 +55,62 @@ export interface IntervalSeries {
   readonly histogram: string | undefined;
 }
 
-/** One interval of the timeline. */
-export interface TimelineInterval {
+/**
+ * A series of a closed interval: {@link IntervalSeries} whose histogram is also kept
+ * uncompressed, and compressed on first use when it was not yet.
+ */
+export class ClosedSeries implements IntervalSeries {
+  readonly count: number;
+  readonly errors: number;
+  readonly latencyUs: IntervalLatencyUs | undefined;
+  /** The histogram's uncompressed HdrHistogram V2 encoding; undefined when count is 0. */
+  readonly v2: Uint8Array | undefined;
+  #histogram: string | undefined;
+
+  /** `histogram`, when given, is `v2` compressed. */
+  constructor(
+    counts: { readonly count: number; readonly errors: number },
+    latencyUs: IntervalLatencyUs | undefined,
+    v2: Uint8Array | undefined,
+    histogram?: string,
+  ) {
+    this.count = counts.count;
+    this.errors = counts.errors;
+    this.latencyUs = latencyUs;
+    this.v2 = v2;
+    this.#histogram = histogram;
+  }
+
+  get histogram(): string | undefined {
+    this.compress();
+    return this.#histogram;
+  }
+
+  /** Makes the compressed histogram now, unless it is made or there is none. */
+  compress(): void {
+    if (this.#histogram === undefined && this.v2 !== undefined) {
+      this.#histogram = compressV2(this.v2);
+    }
+  }
+
+  /** A series with this one's histogram and `counts` (its sum with one without successes). */
+  withCounts(counts: { readonly count: number; readonly errors: number }): ClosedSeries {
+    return new ClosedSeries(counts, this.latencyUs, this.v2, this.#histogram);
+  }
+
+  /** The series as plain data; with `encode` false, without its histogram. */
+  toSeries(encode: boolean): IntervalSeries {
+    return {
+      count: this.count,
+      errors: this.errors,
+      latencyUs: this.latencyUs,
+      histogram: encode ? this.histogram : undefined,
+    };
+  }
+}
+
+/** One interval of the timeline, its series of type `S`. */
+export interface IntervalOf<S extends IntervalSeries> {
   /** Start, in milliseconds after the timeline's origin. */
   readonly startMs: number;
   /** Width; the last interval of a snapshot may be shorter (it was still open). */
@@ -53,10 +118,16 @@ export interface TimelineInterval {
   /** Open-loop arrivals dropped in the interval. */
   readonly dropped: number;
   /** Operations with any success or error in the interval, in first-seen order. */
-  readonly ops: Partial<Record<OpName, IntervalSeries>>;
+  readonly ops: Partial<Record<OpName, S>>;
   /** Open-loop scheduler lag, when any arrival was released in the interval. */
-  readonly lag: IntervalSeries | undefined;
+  readonly lag: S | undefined;
 }
+
+/** One interval of the timeline as plain data (a snapshot's). */
+export type TimelineInterval = IntervalOf<IntervalSeries>;
+
+/** A closed interval, as the timeline keeps it. */
+export type ClosedInterval = IntervalOf<ClosedSeries>;
 
 /** Options of a {@link Timeline}. */
 export interface TimelineOptions {
@@ -88,6 +159,13 @@ export class TimelineSeries {
     };
   }
 
+  /** The open interval's series as a closed one, or undefined when empty. */
+  close(): ClosedSeries | undefined {
+    if (this.count === 0 && this.errors === 0) return undefined;
+    if (this.count === 0) return new ClosedSeries(this, undefined, undefined);
+    return new ClosedSeries(this, intervalLatency(this.hot), this.hot.encode());
+  }
+
   /** Empties the open interval. */
   reset(): void {
     if (this.count > 0) this.hot.reset();
@@ -107,8 +185,14 @@ export interface TimelineSpan {
   /** From the span's start to the time it was taken, ms. */
   readonly durationMs: number;
   /** Closed intervals in the span. */
-  readonly closed: readonly TimelineInterval[];
+  readonly closed: readonly ClosedInterval[];
 }
+
+/**
+ * Pairs a coarsening merges per later close. With 2, the maxIntervals/2 pairs are merged after
+ * maxIntervals/4 closes, when maxIntervals/4 closes remain before the next coarsening.
+ */
+const pairsPerClose = 2;
 
 /** Intervals of fixed, doubling width; see the module comment. */
 export class Timeline {
@@ -130,7 +214,11 @@ export class Timeline {
   /** The scheduler lag of the open interval. */
   readonly lag = new TimelineSeries();
   readonly #series = new Map<OpName, TimelineSeries>();
-  readonly #closed: TimelineInterval[] = [];
+  readonly #closed: ClosedInterval[] = [];
+  /** Closed intervals before #pending: merged by the coarsening under way. */
+  #merged = 0;
+  /** Pairs of closed intervals (from #merged on) the coarsening under way is still to merge. */
+  #pending = 0;
 
   constructor(options: TimelineOptions) {
     assert(options.intervalMs > 0, 'timeline interval must be positive');
@@ -156,9 +244,30 @@ export class Timeline {
     return series;
   }
 
-  /** Closed intervals, oldest first. */
-  get closed(): readonly TimelineInterval[] {
+  /**
+   * Closed intervals, oldest first. While a coarsening is under way, the oldest are merged and
+   * the next ones not yet (see the module comment); {@link intervals} finishes it first.
+   */
+  get closed(): readonly ClosedInterval[] {
     return this.#closed;
+  }
+
+  /**
+   * Every interval as plain data: the closed ones, then the open one ending at `nowMs` when it
+   * holds anything; with `encode`, each series carries its compressed histogram.
+   */
+  intervals(nowMs: number, encode: boolean): TimelineInterval[] {
+    this.#mergePending(Infinity);
+    const out: TimelineInterval[] = this.#closed.map((interval) => {
+      const ops: Partial<Record<OpName, IntervalSeries>> = {};
+      for (const [op, series] of Object.entries(interval.ops) as [OpName, ClosedSeries][]) {
+        ops[op] = series.toSeries(encode);
+      }
+      return { ...interval, ops, lag: interval.lag?.toSeries(encode) };
+    });
+    const open = this.openInterval(nowMs, encode);
+    if (open !== undefined) out.push(open);
+    return out;
   }
 
   /**
@@ -169,6 +278,8 @@ export class Timeline {
   rebase(nowMs: number): boolean {
     if (this.#closed.some((i) => !isEmpty(i))) return false;
     this.#closed.length = 0;
+    this.#merged = 0;
+    this.#pending = 0;
     this.widthMs = this.baseIntervalMs;
     this.originMs = nowMs;
     this.openStartMs = nowMs;
@@ -179,7 +290,10 @@ export class Timeline {
   /** Closes every interval that ended at or before `nowMs`. */
   roll(nowMs: number): void {
     while (nowMs >= this.openEndMs) {
-      this.#closed.push(this.#closeOpen(this.widthMs));
+      const closed = this.#closeOpen(this.widthMs);
+      compressAll(closed);
+      this.#closed.push(closed);
+      this.#mergePending(pairsPerClose);
       this.openStartMs = this.openEndMs;
       if (this.#closed.length >= this.maxIntervals) this.#coarsen();
       this.openEndMs = this.openStartMs + this.widthMs;
@@ -233,16 +347,16 @@ export class Timeline {
     this.lag.release();
   }
 
-  #closeOpen(durationMs: number): TimelineInterval {
-    const ops: Partial<Record<OpName, IntervalSeries>> = {};
+  #closeOpen(durationMs: number): ClosedInterval {
+    const ops: Partial<Record<OpName, ClosedSeries>> = {};
     for (const [op, series] of this.#series) {
-      const stats = series.stats(true);
-      if (stats !== undefined) ops[op] = stats;
+      const closed = series.close();
+      if (closed !== undefined) ops[op] = closed;
       series.reset();
     }
-    const lag = this.lag.stats(true);
+    const lag = this.lag.close();
     this.lag.reset();
-    const interval: TimelineInterval = {
+    const interval: ClosedInterval = {
       startMs: this.openStartMs - this.originMs,
       durationMs,
       dropped: this.dropped,
@@ -253,26 +367,43 @@ export class Timeline {
     return interval;
   }
 
+  /** Starts a coarsening: the width doubles now, the pairs merge over the next closes. */
   #coarsen(): void {
-    const merged: TimelineInterval[] = [];
-    for (let i = 0; i + 1 < this.#closed.length; i += 2) {
-      merged.push(mergeIntervals(this.#closed[i]!, this.#closed[i + 1]!));
-    }
-    this.#closed.length = 0;
-    this.#closed.push(...merged);
+    this.#mergePending(Infinity);
+    assert(this.#closed.length % 2 === 0, 'timeline coarsens an even number of intervals');
+    this.#merged = 0;
+    this.#pending = this.#closed.length / 2;
     this.widthMs *= 2;
+  }
+
+  /** Merges up to `pairs` pairs of the coarsening under way, oldest first. */
+  #mergePending(pairs: number): void {
+    for (let n = 0; n < pairs && this.#pending > 0; n++) {
+      const at = this.#merged;
+      const merged = mergeIntervals(this.#closed[at]!, this.#closed[at + 1]!);
+      compressAll(merged);
+      this.#closed.splice(at, 2, merged);
+      this.#merged++;
+      this.#pending--;
+    }
   }
 }
 
-function isEmpty(interval: TimelineInterval): boolean {
+/** Makes the compressed histogram of every series of `interval` now. */
+function compressAll(interval: ClosedInterval): void {
+  for (const series of Object.values(interval.ops)) series.compress();
+  interval.lag?.compress();
+}
+
+function isEmpty(interval: ClosedInterval): boolean {
   return (
     interval.dropped === 0 && interval.lag === undefined && Object.keys(interval.ops).length === 0
   );
 }
 
 /** Merges two adjacent intervals exactly (counts add, histograms add). */
-export function mergeIntervals(a: TimelineInterval, b: TimelineInterval): TimelineInterval {
-  const ops: Partial<Record<OpName, IntervalSeries>> = {};
+function mergeIntervals(a: ClosedInterval, b: ClosedInterval): ClosedInterval {
+  const ops: Partial<Record<OpName, ClosedSeries>> = {};
   const names = new Set<OpName>([
     ...(Object.keys(a.ops) as OpName[]),
     ...(Object.keys(b.ops) as OpName[]),
@@ -287,35 +418,21 @@ export function mergeIntervals(a: TimelineInterval, b: TimelineInterval): Timeli
   };
 }
 
-function mergeSeries(a: IntervalSeries | undefined, b: IntervalSeries | undefined): IntervalSeries {
+function mergeSeries(a: ClosedSeries | undefined, b: ClosedSeries | undefined): ClosedSeries {
   if (a === undefined) return b!;
   if (b === undefined) return a;
-  if (a.histogram === undefined || b.histogram === undefined) {
-    return {
-      count: a.count + b.count,
-      errors: a.errors + b.errors,
-      latencyUs: a.latencyUs ?? b.latencyUs,
-      histogram: a.histogram ?? b.histogram,
-    };
+  const counts = { count: a.count + b.count, errors: a.errors + b.errors };
+  if (a.v2 === undefined || b.v2 === undefined) {
+    // At most one holds successes: its histogram is the sum's.
+    return (a.v2 === undefined ? b : a).withCounts(counts);
   }
-  const sum = decodeHistogram(a.histogram);
-  try {
-    const other = decodeHistogram(b.histogram);
-    try {
-      addInto(sum, other);
-    } finally {
-      releaseHistogram(other);
-    }
-    return {
-      count: a.count + b.count,
-      errors: a.errors + b.errors,
-      latencyUs: intervalLatency(sum),
-      histogram: encodeHistogram(sum),
-    };
-  } finally {
-    releaseHistogram(sum);
-  }
+  const sum = addV2(a.v2, b.v2);
+  const [p50, p90, p99, max] = valuesAtPercentilesV2(sum, latencyPercentiles);
+  return new ClosedSeries(counts, { p50: p50!, p90: p90!, p99: p99!, max: max! }, sum);
 }
+
+/** The percentiles of {@link IntervalLatencyUs}, ascending. */
+const latencyPercentiles = [50, 90, 99, 100] as const;
 
 /** p50, p90, p99 and max of a non-empty histogram. */
 export function intervalLatency(histogram: LatencyHistogram): IntervalLatencyUs {
@@ -333,21 +450,16 @@ export function intervalLatency(histogram: LatencyHistogram): IntervalLatencyUs 
  */
 export function summarizeSpan(
   span: TimelineSpan,
-  pick: (interval: TimelineInterval) => IntervalSeries | undefined,
+  pick: (interval: ClosedInterval) => ClosedSeries | undefined,
   open: TimelineSeries | undefined,
 ): LatencySummaryUs | undefined {
-  const sum = createHistogram();
+  let closedSum: Uint8Array | undefined;
+  for (const interval of span.closed) {
+    const v2 = pick(interval)?.v2;
+    if (v2 !== undefined) closedSum = closedSum === undefined ? v2 : addV2(closedSum, v2);
+  }
+  const sum = closedSum === undefined ? createHistogram() : decodeV2(closedSum);
   try {
-    for (const interval of span.closed) {
-      const series = pick(interval);
-      if (series?.histogram === undefined) continue;
-      const part = decodeHistogram(series.histogram);
-      try {
-        addInto(sum, part);
-      } finally {
-        releaseHistogram(part);
-      }
-    }
     if (open !== undefined && open.count > 0) addInto(sum, open.hot);
     return summarize(sum);
   } finally {

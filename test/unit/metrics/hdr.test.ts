@@ -2,29 +2,18 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import {
-  createHistogram,
+  compressV2,
   decodeHistogram,
   encodeHistogram,
   highestTrackableUs,
   mergeEncoded,
-  recordUs,
   releaseHistogram,
   summarize,
   summarizeEncoded,
   toRecordableUs,
-  type LatencyHistogram,
 } from '../../../src/metrics/hdr.js';
 import { isChurnError } from '../../../src/common/errors.js';
-
-function withHistogram<T>(values: readonly number[], fn: (h: LatencyHistogram) => T): T {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return fn(h);
-  } finally {
-    releaseHistogram(h);
-  }
-}
+import { withHistogram } from '../../support/histograms.js';
 
 const latencies = fc.array(fc.integer({ min: 1, max: 600_000_000 }), {
   minLength: 1,
@@ -90,6 +79,31 @@ describe('hdr', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it('writes the bytes the library writes, also when the compressed form spans zlib chunks', () => {
+    const wide = fc.array(fc.integer({ min: 1, max: 600_000_000 }), { maxLength: 5_000 });
+    fc.assert(
+      fc.property(wide, (values) => {
+        withHistogram(values, (h) => {
+          const ours = encodeHistogram(h);
+          expect(ours).toBe(encodeIntoCompressedBase64(h));
+          expect(compressV2(h.encode())).toBe(ours);
+        });
+      }),
+      { numRuns: 30 },
+    );
+    // Large enough that the compressed payload is several of the 1 KB output chunks.
+    let seed = 12345;
+    const many = Array.from({ length: 50_000 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 1 + (seed % 100_000);
+    });
+    withHistogram(many, (h) => {
+      const ours = encodeHistogram(h);
+      expect(Buffer.from(ours, 'base64').length).toBeGreaterThan(2 * 1024);
+      expect(ours).toBe(encodeIntoCompressedBase64(h));
+    });
   });
 
   it('merges exactly: the merge of parts equals the histogram of the whole', () => {

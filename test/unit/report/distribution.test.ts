@@ -3,33 +3,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isChurnError } from '../../../src/common/errors.js';
-import {
-  createHistogram,
-  encodeHistogram,
-  recordUs,
-  releaseHistogram,
-  summarize,
-} from '../../../src/metrics/hdr.js';
+import { encodeHistogram, summarize } from '../../../src/metrics/hdr.js';
 import { Distribution, rankAtPercentile } from '../../../src/report/distribution.js';
+import { withHistogram } from '../../support/histograms.js';
 
 function encoded(values: readonly number[]): string {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return encodeHistogram(h);
-  } finally {
-    releaseHistogram(h);
-  }
+  return withHistogram(values, encodeHistogram);
 }
 
 function summaryOf(values: readonly number[]) {
-  const h = createHistogram();
-  try {
-    for (const v of values) recordUs(h, v);
-    return summarize(h)!;
-  } finally {
-    releaseHistogram(h);
-  }
+  return withHistogram(values, (h) => summarize(h)!);
 }
 
 const latencies = fc.array(fc.integer({ min: 1, max: 3_600_000_000 }), {
