@@ -29,6 +29,7 @@ import { collectHostInfo } from '../src/report/host-info.js';
 import { defaultSteps, scenarioSchema } from '../src/scenario/schema.js';
 import type { BenchContext, BenchRecord } from './bench-types.js';
 import { NoopDriver } from './harness.bench.js';
+import { nothingLeftCleanup } from '../test/support/synthetic-report.js';
 
 /** A clock the bench moves by hand: the soak's 8 hours take a second of recording. */
 class VirtualClock implements Clock {
@@ -142,15 +143,7 @@ async function longRunCheckpoint(ctx: BenchContext): Promise<BenchRecord[]> {
           runtimeHandler: '',
         },
         cycles: { started: cycles, succeeded: cycles, failed: 0, cut: 0, dropped: 0, arrivals: 0 },
-        cleanup: {
-          calls: 0,
-          failures: 0,
-          failuresByCode: {},
-          sweptPods: 0,
-          sweptContainers: 0,
-          remainingPods: 0,
-          remainingContainers: 0,
-        },
+        cleanup: nothingLeftCleanup,
         snapshot,
         thresholds: [],
         warnings: [],

@@ -25,6 +25,8 @@ import {
   type BuiltArchive,
   type LayerEntry,
 } from './oci-image.js';
+import { importArchive } from './containerd.js';
+import { runIfScript } from './run-if-script.js';
 
 const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -158,29 +160,6 @@ export async function buildChurnImage(options: ChurnImageOptions): Promise<Built
   });
 }
 
-/** Imports `archive` into containerd at `socket`, namespace `namespace` (k8s.io: the kubelet's). */
-export async function importImage(
-  archive: string,
-  socket: string,
-  namespace = 'k8s.io',
-): Promise<void> {
-  await run(
-    'ctr',
-    [
-      '--address',
-      socket,
-      '--namespace',
-      namespace,
-      'images',
-      'import',
-      '--snapshotter',
-      'overlayfs',
-      archive,
-    ],
-    { maxBuffer: 16 << 20 },
-  );
-}
-
 /** The CLI; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
@@ -199,7 +178,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   process.stdout.write(`${built.out} ${built.imageId} ${built.refs.join(' ')}\n`);
   if (values.import !== undefined) {
-    await importImage(built.out, values.import, values.namespace);
+    await importArchive(built.out, values.namespace, values.import);
     process.stderr.write(
       `churn-image.ts: imported into ${values.import} (namespace ${values.namespace})\n`,
     );
@@ -207,15 +186,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href
-) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`churn-image.ts: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfScript(import.meta.url, 'churn-image.ts', main);

@@ -43,7 +43,6 @@ import {
   killRuncContainers,
   processesMentioning,
   removeAllPods,
-  runIfScript,
   spawnDaemon,
   tail,
   unmountUnder,
@@ -52,6 +51,7 @@ import {
   which,
   type StartResult,
 } from './private-daemon.js';
+import { runIfScript } from './run-if-script.js';
 
 const run = promisify(execFile);
 
@@ -296,7 +296,7 @@ export async function startContainerd(
     });
     // Unpacked into the snapshotter CRI uses, so the first container needs no unpack.
     for (const archive of [images.busybox, images.pause]) {
-      await importArchive(archive, 'k8s.io', p);
+      await importArchive(archive, 'k8s.io', p.socket);
     }
     await waitForCri(p.endpoint, 30_000, stillRunning);
   } catch (err) {
@@ -342,13 +342,13 @@ export const nativeNamespace = 'churn-native';
 export async function importArchive(
   archive: string,
   namespace = 'k8s.io',
-  p = containerdPaths(),
+  socket = containerdPaths().socket,
 ): Promise<void> {
   await run(
     'ctr',
     [
       '--address',
-      p.socket,
+      socket,
       '--namespace',
       namespace,
       'images',
@@ -370,7 +370,7 @@ export async function importNativeImage(
   namespace = nativeNamespace,
   p = containerdPaths(),
 ): Promise<void> {
-  await importArchive(join(p.images, 'busybox.tar'), namespace, p);
+  await importArchive(join(p.images, 'busybox.tar'), namespace, p.socket);
 }
 
 /** Shell exports for the running instance. */

@@ -53,7 +53,6 @@ import {
   killRuncContainers,
   processesMentioning,
   removeAllPods,
-  runIfScript,
   spawnDaemon,
   tail,
   unmountUnder,
@@ -62,6 +61,7 @@ import {
   which,
   type StartResult,
 } from './private-daemon.js';
+import { runIfScript } from './run-if-script.js';
 
 const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -25,6 +25,7 @@ import {
   type LayerEntry,
   type LayerSource,
 } from './oci-image.js';
+import { runIfScript } from './run-if-script.js';
 
 /** One image critest pulls: its references and config. */
 export interface CritestImage {
@@ -205,15 +206,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href
-) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`critest-images: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfScript(import.meta.url, 'critest-images', main);

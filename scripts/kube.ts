@@ -54,13 +54,13 @@ import {
   daemonMain,
   daemonPid,
   killAndWait,
-  runIfScript,
   spawnDaemon,
   tail,
   waitFor,
   which,
   type StartResult,
 } from './private-daemon.js';
+import { runIfScript } from './run-if-script.js';
 
 const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -20,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { defaultPath } from '../src/runtime/executors/command-path.js';
 import { normalizeReference } from '../src/runtime/images/reference.js';
+import { runIfScript } from './run-if-script.js';
 
 /** One entry of a layer given as a list. `whiteout` and `opaque` make OCI whiteout markers. */
 export type LayerEntry =
@@ -454,15 +455,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (
-  process.argv[1] !== undefined &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href
-) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`oci-image: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfScript(import.meta.url, 'oci-image', main);

@@ -331,21 +331,3 @@ export async function daemonMain(argv: readonly string[], cli: DaemonCli): Promi
       return 2;
   }
 }
-
-/** Runs `main` with the arguments when `moduleUrl` is the script node was started with. */
-export function runIfScript(
-  moduleUrl: string,
-  name: string,
-  main: (argv: readonly string[]) => Promise<number>,
-): void {
-  if (process.argv[1] === undefined || moduleUrl !== new URL(`file://${process.argv[1]}`).href) {
-    return;
-  }
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`${name}: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

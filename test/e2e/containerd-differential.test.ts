@@ -502,7 +502,7 @@ describe.skipIf(containerd.skipReason !== undefined)(
         const [tag = ''] = image.refs;
         fromContainerdRmi ??= daemonAnswers('containerd-rmi', containerd.endpoint, (client, id) =>
           runImageRemovalSequence(client, id, image, () =>
-            importArchive(image.out, 'k8s.io', containerd.paths),
+            importArchive(image.out, 'k8s.io', containerd.paths.socket),
           ),
         );
         const expected = await fromContainerdRmi;

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerdClient } from '../../src/drivers/containerd/client.js';
 import { parseReport } from '../../src/report/read.js';
 import type { Report } from '../../src/report/schema.js';
-import { buildChurnImage, churnImageRef, importImage } from '../../scripts/churn-image.js';
+import { buildChurnImage, churnImageRef } from '../../scripts/churn-image.js';
+import { importArchive } from '../../scripts/containerd.js';
 import { nativeNamespace } from '../../scripts/containerd.js';
 import { runChurn } from '../support/churn-process.js';
 import { tempDir } from '../support/core-fixtures.js';
@@ -62,7 +63,7 @@ describe.skipIf(kube.skipReason !== undefined)('churn on Kubernetes (private clu
   beforeAll(async () => {
     const archive = join(kube.paths.dir, 'churn-image.tar');
     await buildChurnImage({ out: archive });
-    await importImage(archive, kube.containerdSocket, 'k8s.io');
+    await importArchive(archive, 'k8s.io', kube.containerdSocket);
   });
 
   it('passes server-side dry-run: base, job and overlays/test', async () => {

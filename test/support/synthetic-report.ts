@@ -65,6 +65,17 @@ export interface SyntheticOptions {
 }
 
 /** The host every synthetic report ran on. */
+/** The cleanup of a run that left nothing: no sweep, no call failed (`calls` to set). */
+export const nothingLeftCleanup: RunOutcome['cleanup'] = {
+  calls: 0,
+  failures: 0,
+  failuresByCode: {},
+  sweptPods: 0,
+  sweptContainers: 0,
+  remainingPods: 0,
+  remainingContainers: 0,
+};
+
 export const syntheticHost: HostInfo = {
   churnVersion: '0.1.0',
   gitCommit: '0123456789abcdef0123456789abcdef01234567',
@@ -169,15 +180,7 @@ export function syntheticReport(options: SyntheticOptions): Report {
         runtimeHandler: options.runtime?.handler ?? '',
       },
       cycles: { started: cycles, succeeded, failed, cut: 0, dropped, arrivals: null },
-      cleanup: {
-        calls: failed,
-        failures: 0,
-        failuresByCode: {},
-        sweptPods: 0,
-        sweptContainers: 0,
-        remainingPods: 0,
-        remainingContainers: 0,
-      },
+      cleanup: { ...nothingLeftCleanup, calls: failed },
       snapshot,
       thresholds: options.thresholds ?? [],
       warnings: [],

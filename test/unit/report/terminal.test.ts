@@ -14,6 +14,7 @@ import type { Report } from '../../../src/report/schema.js';
 import { Recorder } from '../../../src/metrics/recorder.js';
 import { scenarioSchema } from '../../../src/scenario/schema.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { nothingLeftCleanup } from '../../support/synthetic-report.js';
 
 const host: HostInfo = {
   churnVersion: '0.1.0',
@@ -87,15 +88,7 @@ function fixedReport(overrides: Partial<RunOutcome> = {}): Report {
       runtimeHandler: '',
     },
     cycles: { started: 105, succeeded: 100, failed: 5, cut: 0, dropped: 3, arrivals: null },
-    cleanup: {
-      calls: 10,
-      failures: 0,
-      failuresByCode: {},
-      sweptPods: 0,
-      sweptContainers: 0,
-      remainingPods: 0,
-      remainingContainers: 0,
-    },
+    cleanup: { ...nothingLeftCleanup, calls: 10 },
     snapshot,
     thresholds: [
       {
