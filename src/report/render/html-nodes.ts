@@ -2,7 +2,8 @@
  * The "Nodes" section of a merged report's HTML page: every part (a node of a cluster run)
  * side by side — its run's outcome, cycles, throughput, errors, cycle latency percentiles and
  * how far its phases began from the earliest part's — with a failed part's row and a part
- * that stands out (report/part-outliers.ts) marked, and the figure that stands out in red.
+ * that stands out (report/part-outliers.ts) marked, the figure that stands out in red, and
+ * why in a list under the table.
  * Pure: report in, HTML out; nothing for a single run.
  */
 import { judgeParts, type PartMark, type PartView } from '../part-outliers.js';
@@ -34,7 +35,9 @@ export function nodesSection(report: Report): string[] {
     const c = v.part.cycles;
     const ops = v.part.operations;
     const flag = (figure: PartMark['figure'], text: string): string =>
-      v.marks.some((m) => m.figure === figure) ? `<span class="bad">${text}</span>` : text;
+      v.marks.some((m) => m.figure === figure)
+        ? `<span class="bad" data-mark="${figure}">${text}</span>`
+        : text;
     const offset =
       v.part.phasesStart === null || earliest === null
         ? '-'
@@ -86,6 +89,7 @@ export function nodesSection(report: Report): string[] {
           ],
           rows,
         ) +
+        marksList(views) +
         (codes.length === 0
           ? ''
           : `<h3>Errors by node and code</h3>${table(['node', 'code', 'count'], codes)}`) +
@@ -100,12 +104,23 @@ function rowClass(v: PartView): string | undefined {
   return undefined;
 }
 
+/** The last cell of a node's row: ✓, or whether it failed or stands out (the list says why). */
 function marksCell(marks: readonly PartMark[]): string {
   if (marks.length === 0) return '<span class="ok">✓</span>';
-  return marks
+  return marks.some((m) => m.kind === 'failed')
+    ? '<span class="bad">✗ failed</span>'
+    : '<span class="bad">⚠ stands out</span>';
+}
+
+/** Why each marked node is marked, one item a node. */
+function marksList(views: readonly PartView[]): string {
+  const items = views
+    .filter((v) => v.marks.length > 0)
     .map(
-      (m) =>
-        `<span class="bad" data-mark="${esc(m.figure)}">${m.kind === 'failed' ? '✗ failed' : '⚠ stands out'}: ${esc(m.text)}</span>`,
-    )
-    .join('<br>');
+      (v) =>
+        `<li><b>${esc(v.name)}</b>: ${v.marks
+          .map((m) => `${m.kind === 'failed' ? '✗ failed' : '⚠ stands out'}: ${esc(m.text)}`)
+          .join('; ')}</li>`,
+    );
+  return items.length === 0 ? '' : `<ul class="node-marks">${items.join('')}</ul>`;
 }

@@ -250,12 +250,20 @@ describe('the nodes of a merged report', () => {
     );
     expect(rows.map((r) => r[2])).toEqual([undefined, 'node-outlier', 'node-failed']);
     expect(rows[0]![4]).toContain('<span class="ok">✓</span>');
+    // The figures that stand out, in red in their cells; why, in the list under the table.
     expect([...rows[1]![4]!.matchAll(/data-mark="(\w+)"/g)].map((m) => m[1])).toEqual([
-      'p99',
       'errors',
+      'p99',
     ]);
-    expect(rows[1]![4]).toMatch(/⚠ stands out: p99\(cycle\) [\d.]+× the other nodes' median/);
-    expect(rows[2]![4]).toContain('✗ failed: run aborted');
+    expect(rows[1]![4]).toContain('<span class="bad">⚠ stands out</span>');
+    expect(rows[2]![4]).toContain('<span class="bad" data-mark="run">aborted</span>');
+    expect(rows[2]![4]).toContain('<span class="bad">✗ failed</span>');
+    const why = [...nodes.matchAll(/<li><b>([^<]*)<\/b>: ([^<]*)<\/li>/g)].map((m) => [m[1], m[2]]);
+    expect(why.map(([name]) => name)).toEqual(['node-b', 'node-&lt;c&gt;']);
+    expect(why[0]![1]).toMatch(
+      /^⚠ stands out: p99\(cycle\) [\d.]+× the other nodes' median; ⚠ stands out: error ratio [\d.]+% vs 0% on the other nodes$/,
+    );
+    expect(why[1]![1]).toBe('✗ failed: run aborted');
     expect(nodes).toContain('<h3>Errors by node and code</h3>');
     expect(nodes).toMatch(
       new RegExp(
