@@ -71,24 +71,7 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
   const worst = reports.reduce((a, r) =>
     severity[r.run.exitReason] > severity[a.run.exitReason] ? r : a,
   );
-  const mergedFrom: ReportMergedPart[] = reports.flatMap(
-    (r) =>
-      r.mergedFrom ?? [
-        {
-          id: r.run.id,
-          start: r.run.start,
-          end: r.run.end,
-          kernel: r.environment.kernel,
-          labels: r.environment.labels,
-          phasesStart: r.run.phasesStart,
-          cycles: {
-            succeeded: r.cycles.succeeded,
-            failed: r.cycles.failed,
-            p99Ms: r.operations.cycle?.latencyMs?.p99 ?? null,
-          },
-        },
-      ],
-  );
+  const mergedFrom: ReportMergedPart[] = reports.flatMap((r) => r.mergedFrom ?? [mergedPart(r)]);
   const runId =
     options.runId ??
     `merged-${createHash('sha256')
@@ -209,6 +192,37 @@ export function mergeReports(parts: readonly MergeInput[], options: MergeOptions
     mergedFrom,
   };
   return merged;
+}
+
+/** What a merged report keeps of one single-run part: its own figures, for a per-node view. */
+export function mergedPart(r: Report): ReportMergedPart {
+  const cycle = r.operations.cycle;
+  const runtimeOps = Object.entries(r.operations).filter(([op]) => op !== 'cycle');
+  return {
+    id: r.run.id,
+    start: r.run.start,
+    end: r.run.end,
+    kernel: r.environment.kernel,
+    labels: r.environment.labels,
+    phasesStart: r.run.phasesStart,
+    exitReason: r.run.exitReason,
+    partial: r.run.partial,
+    cycles: {
+      succeeded: r.cycles.succeeded,
+      failed: r.cycles.failed,
+      perSec: cycle?.throughputPerSec ?? null,
+      p50Ms: cycle?.latencyMs?.p50 ?? null,
+      p90Ms: cycle?.latencyMs?.p90 ?? null,
+      p99Ms: cycle?.latencyMs?.p99 ?? null,
+      maxMs: cycle?.latencyMs?.max ?? null,
+    },
+    operations: {
+      attempts: sum(runtimeOps, ([, o]) => o.count + o.errors),
+      errors: sum(runtimeOps, ([, o]) => o.errors),
+      errorsByCode: addCounts(runtimeOps.map(([, o]) => o.errorsByCode)),
+    },
+    thresholdsFailed: r.thresholds.filter((t) => !t.ok).length,
+  };
 }
 
 /**

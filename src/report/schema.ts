@@ -311,15 +311,53 @@ const mergedPart = z.object({
     .nullable()
     .default(null)
     .describe("When the part's first phase began; null when none began or not recorded."),
+  exitReason: exitReason
+    .nullable()
+    .default(null)
+    .describe("How the part's run ended; null in older merges."),
+  partial: z
+    .boolean()
+    .nullable()
+    .default(null)
+    .describe("Whether the part's report is partial; null in older merges."),
   cycles: z
     .object({
       succeeded: count.describe('Cycles of the part whose every step succeeded.'),
       failed: count.describe('Cycles of the part with a failed step.'),
+      perSec: nonNegative
+        .nullable()
+        .default(null)
+        .describe("The part's successful cycles per second; null: no cycle, or an older merge."),
+      p50Ms: nonNegative
+        .nullable()
+        .default(null)
+        .describe("The part's p50 cycle latency, ms; null: no cycle, or an older merge."),
+      p90Ms: nonNegative
+        .nullable()
+        .default(null)
+        .describe("The part's p90 cycle latency, ms; null: no cycle, or an older merge."),
       p99Ms: nonNegative.nullable().describe("The part's p99 cycle latency, ms; null: no cycle."),
+      maxMs: nonNegative
+        .nullable()
+        .default(null)
+        .describe("The part's longest cycle, ms; null: no cycle, or an older merge."),
     })
     .nullable()
     .default(null)
     .describe("The part's own cycle figures (a per-node breakdown); null in older merges."),
+  operations: z
+    .object({
+      attempts: count.describe("The part's runtime operations (cycle excluded), failed or not."),
+      errors: count.describe("The part's failed runtime operations."),
+      errorsByCode: countsByCode.describe("The part's failed runtime operations by error code."),
+    })
+    .nullable()
+    .default(null)
+    .describe("The part's runtime operations and their errors; null in older merges."),
+  thresholdsFailed: count
+    .nullable()
+    .default(null)
+    .describe('Thresholds the part failed on its own figures; null in older merges.'),
 });
 
 const nullableCount = count.nullable();

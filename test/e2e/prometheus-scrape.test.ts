@@ -1,7 +1,9 @@
 /**
  * A real Prometheus (Debian's, on loopback, scrape interval 1 s) scrapes live `churn run`s
  * (the built CLI, --metrics-port 0) driving `churn serve` with known faults:
- * - every PromQL expression of dashboards/churn.json and dashboards/alerts.yaml returns data;
+ * - every PromQL expression of dashboards/churn.json and dashboards/alerts.yaml returns data
+ *   (the targets labelled with a `node`, as the PodMonitor of deploy/kubernetes labels them;
+ *   the per-node outlier alerts, which compare a node with the others, on two nodes);
  * - the scraped values agree with the run's report;
  * - two instances aggregate in histogram_quantile(… sum by (le) …) where the merged HDR
  *   histograms of their reports say.
@@ -184,6 +186,17 @@ function withoutThreshold(expr: string): string | undefined {
   return match?.[1];
 }
 
+/** The alerts that compare a node with the other nodes: they need two nodes to have a value. */
+const comparesNodes = new Set(['ChurnNodeErrorRatioOutlier', 'ChurnNodeLatencyOutlier']);
+
+/** The rules of dashboards/alerts.yaml. */
+async function alertRules(): Promise<{ alert: string; expr: string }[]> {
+  const rules = parseYaml(await readFile(join(root, 'dashboards/alerts.yaml'), 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
+  return rules.groups.flatMap((g) => g.rules);
+}
+
 /** True when some series of the matrix has a finite value. */
 function hasData(series: readonly { values: readonly (readonly [number, number])[] }[]): boolean {
   return series.some((s) => s.values.some(([, v]) => Number.isFinite(v)));
@@ -225,7 +238,8 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
       '--allow',
       'overloaded',
     ]);
-    await prom.setTargets([run.instance]);
+    // Labelled as deploy/kubernetes/components/podmonitor labels a node's churn.
+    await prom.setTargets([{ target: run.instance, labels: { node: 'node-a' } }]);
     const report = await reportOf(run);
     await scrapedFinal(prom, run);
     const instance = `instance="${run.instance}"`;
@@ -283,6 +297,7 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
     const variables = {
       scenario: 'metrics-e2e',
       driver: 'cri',
+      node: '.*',
       instance: '.*',
       op: 'cycle',
       __rate_interval: '5s',
@@ -313,13 +328,11 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
         empty.push(`variable ${variable.name}: ${variable.definition ?? ''}`);
     }
 
-    // Every alert expression, without its threshold, has data too.
-    const rules = parseYaml(await readFile(join(root, 'dashboards/alerts.yaml'), 'utf8')) as {
-      groups: { rules: { alert: string; expr: string }[] }[];
-    };
-    const alerts = rules.groups.flatMap((g) => g.rules);
+    // Every alert expression, without its threshold, has data too (those comparing a node
+    // with the others: in the two-node test below).
+    const alerts = await alertRules();
     expect(alerts.length).toBeGreaterThanOrEqual(4);
-    for (const rule of alerts) {
+    for (const rule of alerts.filter((r) => !comparesNodes.has(r.alert))) {
       const expr = withoutThreshold(rule.expr);
       expect(expr, `${rule.alert}: expression ends with a comparison`).toBeDefined();
       if (!hasData(await prom.queryRange(expr!, startSec, endSec, 1)))
@@ -346,7 +359,9 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
       startRun(dir, [...common, '--endpoint', fast]),
       startRun(dir, [...common, '--endpoint', slow]),
     ]);
-    await prom.setTargets(runs.map((r) => r.instance));
+    await prom.setTargets(
+      runs.map((r, i) => ({ target: r.instance, labels: { node: i === 0 ? 'fast' : 'slow' } })),
+    );
     const reports = await Promise.all(runs.map(reportOf));
     await Promise.all(runs.map((r) => scrapedFinal(prom, r)));
 
@@ -401,6 +416,35 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
       )[0]!.value;
     expect(await both(0.9)).toBeGreaterThan(await alone(runs[0], 0.9));
     expect(await both(0.5)).toBeLessThan(await alone(runs[1], 0.5));
+
+    // The alerts that compare a node with the other nodes have a value for each node, the one
+    // each node's figures give when queried apart (the other nodes' are the scenario's minus
+    // the node's): no errors (none injected), and p99(cycle) over the other node's. Latencies
+    // on a loaded machine order either way, so no order is asserted.
+    const rules = (await alertRules()).filter((r) => comparesNodes.has(r.alert));
+    expect(rules.map((r) => r.alert).sort()).toEqual([...comparesNodes].sort());
+    const atSec = Math.floor(Date.now() / 1000);
+    const p99Of = async (node: string): Promise<number> =>
+      (
+        await prom.query(
+          `histogram_quantile(0.99, sum by (le) (rate(churn_operation_duration_seconds_bucket{node="${node}", op="cycle"}[10m])))`,
+          atSec,
+        )
+      )[0]!.value;
+    const p99 = { fast: await p99Of('fast'), slow: await p99Of('slow') };
+    for (const rule of rules) {
+      const values = await prom.query(withoutThreshold(rule.expr)!, atSec);
+      const byNode: Record<string, number> = Object.fromEntries(
+        values.map((v) => [v.metric['node'] ?? '', v.value]),
+      );
+      expect(Object.keys(byNode).sort(), rule.alert).toEqual(['fast', 'slow']);
+      if (rule.alert === 'ChurnNodeErrorRatioOutlier') {
+        expect(byNode).toEqual({ fast: 0, slow: 0 });
+      } else {
+        expect(byNode['slow']).toBeCloseTo(p99.slow / p99.fast, 9);
+        expect(byNode['fast']).toBeCloseTo(p99.fast / p99.slow, 9);
+      }
+    }
 
     expect(await Promise.all(runs.map(stopRun))).toEqual([0, 0]);
   });

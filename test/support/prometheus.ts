@@ -168,13 +168,20 @@ interface ApiResponse {
   };
 }
 
+/** A scrape target: `host:port`, or that and labels for its series. */
+export type ScrapeTarget =
+  string | { readonly target: string; readonly labels: Readonly<Record<string, string>> };
+
 /** A Prometheus started for a test. */
 export interface TestPrometheus {
   /** `http://127.0.0.1:port`. */
   readonly url: string;
   readonly dir: string;
-  /** Replaces the scrape targets of job `churn` (`host:port` each). */
-  setTargets(targets: readonly string[]): Promise<void>;
+  /**
+   * Replaces the scrape targets of job `churn`: `host:port` each, or with labels Prometheus
+   * adds to its series (as a Kubernetes scrape's relabeling adds `node`).
+   */
+  setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
   /** Instant query at `timeSec` (unix seconds; default now). */
   query(expr: string, timeSec?: number): Promise<VectorSample[]>;
   /** Range query. */
@@ -264,7 +271,10 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       output: daemon.output,
       async setTargets(targets) {
         const tmp = `${targetsFile}.tmp`;
-        await writeFile(tmp, `${JSON.stringify([{ targets: [...targets] }])}\n`);
+        const groups = targets.map((t) =>
+          typeof t === 'string' ? { targets: [t] } : { targets: [t.target], labels: t.labels },
+        );
+        await writeFile(tmp, `${JSON.stringify(groups)}\n`);
         await rename(tmp, targetsFile);
       },
       async query(expr, timeSec) {

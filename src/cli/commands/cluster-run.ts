@@ -155,10 +155,12 @@ async function finish(
     }
   }
   if (parts.length === 0) return ExitCode.broken;
-  const merged =
+  const merged = noteMissingNodes(
     parts.length === 1
       ? parts[0]!.report
-      : mergeReports(parts, { runId: `cluster-${result.runId}` });
+      : mergeReports(parts, { runId: `cluster-${result.runId}` }),
+    result,
+  );
   const path = await writeReport(reportDir, merged);
   io.stdout.write(renderTerminalSummary(merged, { color: useColor(io, io.stdout) }));
   io.stdout.write(`\n${nodeTable(result)}`);
@@ -174,6 +176,17 @@ async function finish(
     if (code === ExitCode.ok) code = ExitCode.failed;
   }
   return code;
+}
+
+/**
+ * `report` (the merged one) with a warning for each node that gave no report, so the merged
+ * report, whose parts are the nodes that did, still says which node failed and why.
+ */
+export function noteMissingNodes(report: Report, result: ClusterRunResult): Report {
+  const missing = result.nodes
+    .filter((n) => n.report === undefined)
+    .map((n) => `node ${n.node} gave no report: ${n.error ?? 'no report'}`);
+  return missing.length === 0 ? report : { ...report, warnings: [...report.warnings, ...missing] };
 }
 
 /** One line per node: cycles, errors, p99 and how far its phases began from the start instant. */

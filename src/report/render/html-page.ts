@@ -23,6 +23,7 @@ td:first-child, th:first-child, td.l, th.l { text-align: left; }
 tr.cycle td { font-weight: 600; }
 .ok { color: #1a7f37; } .bad { color: #cf222e; font-weight: 600; } .muted { color: #8a93a3; }
 .regression td { background: #fff0f0; } .improvement td { background: #effaf1; }
+.node-failed td { background: #fff0f0; } .node-outlier td { background: #fff8e5; }
 .verdict-regression { color: #cf222e; font-weight: 700; } .verdict-improvement { color: #1a7f37; font-weight: 700; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 svg.chart { background: #fff; max-width: 100%; height: auto; }

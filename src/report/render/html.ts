@@ -1,9 +1,10 @@
 /**
- * A report as one self-contained HTML page (render/html-page.ts): the operations table, the
- * latency percentile distribution of every operation (HDR-style: log-scaled distance to 100%,
- * recomputed from the encoded histograms), latency over time per operation, throughput,
- * errors and drops over time, scheduler lag (open loop), the runtime daemon's resources when
- * sampled, thresholds, errors by code and the environment. Pure: report in, string out.
+ * A report as one self-contained HTML page (render/html-page.ts): the operations table, each
+ * node of a merged report side by side (html-nodes.ts), the latency percentile distribution of
+ * every operation (HDR-style: log-scaled distance to 100%, recomputed from the encoded
+ * histograms), latency over time per operation, throughput, errors and drops over time,
+ * scheduler lag (open loop), the runtime daemon's resources when sampled, thresholds, errors
+ * by code and the environment. Pure: report in, string out.
  */
 import type { OpName } from '../../common/operations.js';
 import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
@@ -18,6 +19,7 @@ import {
   formatTime,
 } from './format.js';
 import { harnessBanner, harnessSection } from './html-harness.js';
+import { nodesSection } from './html-nodes.js';
 import { facts, htmlPage, section, table } from './html-page.js';
 import { leakDetails, leakedTotal, leakLine, targetGrowthLine } from './leaks.js';
 import {
@@ -51,6 +53,7 @@ export function renderReportHtml(report: Report): string {
   const sections = [
     ...harnessBanner(report),
     summarySection(report, ops),
+    ...nodesSection(report),
     section(
       'distribution',
       'Latency distribution',

@@ -4,6 +4,7 @@
  */
 import type { OpName } from '../../common/operations.js';
 import { checkpointNotice, isCheckpoint } from '../checkpoint.js';
+import { judgeParts } from '../part-outliers.js';
 import type { Report, ReportOperation } from '../schema.js';
 import {
   formatDuration,
@@ -89,8 +90,19 @@ export function renderReportMarkdown(report: Report): string {
 
   if (report.mergedFrom !== null) {
     out.push('', `### Merged from ${report.mergedFrom.length} runs`, '');
-    for (const p of report.mergedFrom)
-      out.push(`- \`${p.id}\` ${formatTime(p.start)} (${p.kernel})`);
+    for (const { part: p, name, marks } of judgeParts(report.mergedFrom)) {
+      const node = name === p.id ? '' : `node ${escape(name)} · `;
+      const cycles =
+        p.cycles === null
+          ? ''
+          : ` · cycles ${p.cycles.succeeded} ok, ${p.cycles.failed} failed, p99 ${formatMs(p.cycles.p99Ms)}`;
+      const marked = marks
+        .map((m) => `${m.kind === 'failed' ? '✗ failed' : '⚠ stands out'}: ${m.text}`)
+        .join('; ');
+      out.push(
+        `- \`${p.id}\` ${node}${formatTime(p.start)} (${p.kernel})${cycles}${marked === '' ? '' : ` · **${escape(marked)}**`}`,
+      );
+    }
   }
 
   out.push('', '### Environment', '', '| | |', '|---|---|');

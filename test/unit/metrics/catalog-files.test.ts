@@ -88,10 +88,13 @@ describe('dashboards and alert rules use only catalogued metrics', () => {
           problems.push(`${name} is not in the catalog: ${expr}`);
           continue;
         }
+        // instance and job from Prometheus; node from the scrape's relabeling on Kubernetes
+        // (deploy/kubernetes/components/podmonitor).
         const known = new Set([
           ...spec.labels,
           'instance',
           'job',
+          'node',
           ...(name.endsWith('_bucket') ? ['le'] : []),
         ]);
         for (const label of labels) {
@@ -129,19 +132,42 @@ describe('dashboards/churn.json', () => {
     }
   });
 
-  it('has scenario, driver and instance variables, and every query is filtered by instance', () => {
-    for (const name of ['scenario', 'driver', 'instance']) {
+  it('has scenario, driver, node and instance variables, and every query is filtered by node and instance', () => {
+    for (const name of ['scenario', 'driver', 'node', 'instance']) {
       const v = dashboard.templating.list.find((x) => x.name === name);
       expect(v, name).toMatchObject({ type: 'query', includeAll: true, allValue: '.*' });
       expect(v?.definition, name).toMatch(/^label_values\(churn_run_info/);
     }
     for (const expr of dashboardExprs) {
-      expect(expr).toContain('instance=~"$instance"');
+      expect(expr).toContain('node=~"$node", instance=~"$instance"');
       if (/churn_(operation|cycles|inflight|scheduler|run)/.test(expr)) {
         expect(expr).toContain('scenario=~"$scenario"');
         expect(expr).toContain('driver=~"$driver"');
       }
     }
+  });
+
+  it('takes its node variable from the label the PodMonitor sets, with panels by node', () => {
+    const monitor = parseYaml(read('deploy/kubernetes/components/podmonitor/podmonitor.yaml')) as {
+      spec: { podMetricsEndpoints: { relabelings?: unknown[] }[] };
+    };
+    expect(monitor.spec.podMetricsEndpoints[0]!.relabelings).toContainEqual({
+      sourceLabels: ['__meta_kubernetes_pod_node_name'],
+      targetLabel: 'node',
+    });
+    const node = dashboard.templating.list.find((v) => v.name === 'node');
+    expect(node?.definition).toBe(
+      'label_values(churn_run_info{scenario=~"$scenario", driver=~"$driver"}, node)',
+    );
+    const byNode = panels.filter((p) =>
+      (p.targets ?? []).some((t) => /\bby \((le, )?node\)/.test(t.expr ?? '')),
+    );
+    expect(byNode.map((p) => p.title)).toEqual([
+      'Nodes side by side',
+      'Cycle rate by node',
+      'p99(cycle) by node',
+      'Error ratio by node',
+    ]);
   });
 
   it('has the panels issue 5 asks for', () => {
@@ -205,6 +231,18 @@ describe('dashboards/provisioning and alerts.yaml', () => {
     );
     expect(byName.get('ChurnTargetFdsGrowing')?.expr).toMatch(/churn_target_open_fds/);
     expect(byName.get('ChurnNoProgress')?.expr).toMatch(/churn_cycles_total/);
+    // Per node (issue 15): only series with a node, compared by node.
+    for (const alert of [
+      'ChurnNodeLost',
+      'ChurnNodeErrorRatioOutlier',
+      'ChurnNodeLatencyOutlier',
+    ]) {
+      const expr = byName.get(alert)?.expr ?? '';
+      expect(expr, alert).toMatch(/by \((le, )?node, scenario(, le)?\)/);
+      for (const selector of expr.matchAll(/churn_[a-z_]+\{([^}]*)\}/g)) {
+        expect(selector[1], alert).toContain('node!=""');
+      }
+    }
     for (const rule of byName.values()) {
       expect(rule.expr.trim(), rule.alert).toMatch(/(==|!=|>=|<=|>|<)\s*-?[0-9][0-9.eE+-]*$/);
       expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);

@@ -2,6 +2,7 @@
 // overlays both distributions per operation.
 import { describe, expect, it } from 'vitest';
 import { compareReports } from '../../../src/report/compare/compare.js';
+import { mergeReports } from '../../../src/report/merge.js';
 import { renderCompareHtml } from '../../../src/report/render/compare-html.js';
 import {
   outageBands,
@@ -15,6 +16,8 @@ import {
   percentileBounds,
   percentileDecades,
 } from '../../../src/report/render/svg-chart.js';
+import { formatMs } from '../../../src/report/render/format.js';
+import { renderReportMarkdown } from '../../../src/report/render/markdown.js';
 import type { Report } from '../../../src/report/schema.js';
 import { defaultOps, syntheticReport } from '../../support/synthetic-report.js';
 
@@ -175,6 +178,112 @@ describe('renderReportHtml', () => {
   it('escapes what it shows', () => {
     const nasty = { ...report, warnings: ['<b>bold</b> & "quoted"'] };
     expect(renderReportHtml(nasty)).toContain('&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;');
+  });
+});
+
+/** `r` as run on node `node` (the label a cluster run gives its nodes' runs). */
+function onNode(r: Report, node: string): Report {
+  return { ...r, environment: { ...r.environment, labels: { ...r.environment.labels, node } } };
+}
+
+describe('the nodes of a merged report', () => {
+  /** A node's report whose phases began `phasesMs` after 10:00:00 (null: not recorded). */
+  const nodeReport = (
+    seed: number,
+    runId: string,
+    phasesMs: number | null,
+    start: object = {},
+  ): Report => {
+    const r = syntheticReport({ seed, runId, ops: defaultOps({ start }), durationMs: 4000 });
+    const phasesStart =
+      phasesMs === null ? null : new Date(Date.UTC(2025, 2, 1, 10) + phasesMs).toISOString();
+    return { ...r, run: { ...r.run, phasesStart } };
+  };
+  const a = onNode(nodeReport(11, 'cl-0', 100), 'node-a');
+  // Four times slower starts, 5% of which fail: p99 and errors stand out.
+  const b = onNode(nodeReport(12, 'cl-1', 350, { scale: 4, errorRate: 0.05 }), 'node-b');
+  const broken = onNode(nodeReport(13, 'cl-2', null), 'node-<c>');
+  const c: Report = { ...broken, run: { ...broken.run, exitReason: 'aborted', partial: true } };
+  const merged = mergeReports([
+    { report: a, source: 'a.json' },
+    { report: b, source: 'b.json' },
+    { report: c, source: 'c.json' },
+  ]);
+  const page = renderReportHtml(merged);
+  const nodes = /<section id="nodes">[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+  // The rows of the first table (the nodes; the second is their errors by code).
+  const rows = [
+    ...(/<table>[\s\S]*?<\/table>/.exec(nodes)?.[0] ?? '').matchAll(
+      /<tr( class="([^"]+)")?><td>([^<]*)<\/td>([\s\S]*?)<\/tr>/g,
+    ),
+  ];
+
+  it('has no nodes section for a single run', () => {
+    expect(renderReportHtml(a)).not.toContain('<section id="nodes">');
+  });
+
+  it('shows every node side by side, after the operations and before the charts', () => {
+    expect(page.indexOf('<section id="summary">')).toBeLessThan(
+      page.indexOf('<section id="nodes">'),
+    );
+    expect(page.indexOf('<section id="nodes">')).toBeLessThan(
+      page.indexOf('<section id="distribution">'),
+    );
+    expect(rows.map((r) => r[3])).toEqual(['node-a', 'node-b', 'node-&lt;c&gt;']);
+    // Each node's own figures: its cycles and p99(cycle).
+    for (const [row, report, began] of [
+      [rows[0]!, a, '+0 ms'],
+      [rows[1]!, b, '+250 ms'],
+      [rows[2]!, c, '-'],
+    ] as const) {
+      const cells = [...row[4]!.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => m[1]!);
+      expect(cells[0]).toContain(report.run.exitReason);
+      expect(cells[1]).toBe(String(report.cycles.succeeded));
+      expect(cells[8]).toContain(formatMs(report.operations.cycle!.latencyMs!.p99));
+      expect(cells[10]).toBe(began);
+    }
+  });
+
+  it('marks the node that failed and the one that stands out, and the figures that do', () => {
+    expect(nodes).toContain(
+      '3 nodes · <span class="bad">1 failed</span> · <span class="bad">1 stands out</span>',
+    );
+    expect(rows.map((r) => r[2])).toEqual([undefined, 'node-outlier', 'node-failed']);
+    expect(rows[0]![4]).toContain('<span class="ok">✓</span>');
+    // The figures that stand out, in red in their cells; why, in the list under the table.
+    expect([...rows[1]![4]!.matchAll(/data-mark="(\w+)"/g)].map((m) => m[1])).toEqual([
+      'errors',
+      'p99',
+    ]);
+    expect(rows[1]![4]).toContain('<span class="bad">⚠ stands out</span>');
+    expect(rows[2]![4]).toContain('<span class="bad" data-mark="run">aborted</span>');
+    expect(rows[2]![4]).toContain('<span class="bad">✗ failed</span>');
+    const why = [...nodes.matchAll(/<li><b>([^<]*)<\/b>: ([^<]*)<\/li>/g)].map((m) => [m[1], m[2]]);
+    expect(why.map(([name]) => name)).toEqual(['node-b', 'node-&lt;c&gt;']);
+    expect(why[0]![1]).toMatch(
+      /^⚠ stands out: p99\(cycle\) [\d.]+× the other nodes' median; ⚠ stands out: error ratio [\d.]+% vs 0% on the other nodes$/,
+    );
+    expect(why[1]![1]).toBe('✗ failed: run aborted');
+    expect(nodes).toContain('<h3>Errors by node and code</h3>');
+    expect(nodes).toMatch(
+      new RegExp(
+        `<td>node-b</td><td><span class="bad">UNAVAILABLE</span></td><td>${b.operations.start!.errors}</td>`,
+      ),
+    );
+  });
+
+  it('lists the nodes with their marks in the Markdown report too', () => {
+    const md = renderReportMarkdown(merged);
+    const lines = md.split('\n').filter((l) => l.startsWith('- `cl-'));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain(`node node-a · `);
+    expect(lines[0]).toContain(`cycles ${a.cycles.succeeded} ok`);
+    expect(lines[0]).not.toContain('**');
+    expect(lines[1]).toMatch(
+      /\*\*⚠ stands out: p99\(cycle\) [\d.]+× the other nodes' median; ⚠ stands out: error ratio/,
+    );
+    expect(lines[2]).toContain('node node-\\<c\\> · ');
+    expect(lines[2]).toContain('**✗ failed: run aborted**');
   });
 });
 

@@ -148,10 +148,27 @@ describe('mergeReports', () => {
       [merged.mergedFrom![0]!, a],
       [merged.mergedFrom![1]!, b],
     ] as const) {
+      const cycle = report.operations.cycle!;
       expect(part.cycles).toEqual({
         succeeded: report.cycles.succeeded,
         failed: report.cycles.failed,
-        p99Ms: report.operations.cycle!.latencyMs!.p99,
+        perSec: cycle.throughputPerSec,
+        p50Ms: cycle.latencyMs!.p50,
+        p90Ms: cycle.latencyMs!.p90,
+        p99Ms: cycle.latencyMs!.p99,
+        maxMs: cycle.latencyMs!.max,
+      });
+      const runtimeOps = Object.entries(report.operations).filter(([op]) => op !== 'cycle');
+      expect(part.operations).toEqual({
+        attempts: runtimeOps.reduce((s, [, o]) => s + o.count + o.errors, 0),
+        errors: runtimeOps.reduce((s, [, o]) => s + o.errors, 0),
+        errorsByCode: { UNAVAILABLE: report.operations.start!.errors },
+      });
+      expect(part.operations!.errors).toBeGreaterThan(0);
+      expect(part).toMatchObject({
+        exitReason: 'completed',
+        partial: false,
+        thresholdsFailed: report.thresholds.filter((t) => !t.ok).length,
       });
       expect(part.phasesStart).toBe(report.run.phasesStart);
     }
