@@ -2,7 +2,9 @@
  * A client of containerd's native gRPC API (v1.6 protos under proto/, loaded with
  * @grpc/proto-loader as src/cri/proto-loader.ts loads CRI): one channel, the services the
  * `containerd` driver uses, every call carrying the `containerd-namespace` metadata header and a
- * deadline. Failures become ChurnErrors coded by the gRPC status name (NOT_FOUND, UNAVAILABLE, …)
+ * deadline. Unary calls go to the channel directly, as the CRI client's do (cri/unary-call.ts,
+ * with the same channel options); server streams (only a run's start reads them) go through
+ * proto-loader's generated clients. Failures become ChurnErrors coded by the gRPC status name (NOT_FOUND, UNAVAILABLE, …)
  * through cri/status.ts, the one place gRPC statuses are converted.
  */
 import {
@@ -17,6 +19,7 @@ import { loadSync, type Options } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { ChurnError } from '../../common/errors.js';
 import { fromGrpcError } from '../../cri/status.js';
+import { channelOptions, unaryCall, unaryMethods, type UnaryMethod } from '../../cri/unary-call.js';
 
 /** proto-loader options: camelCase fields, int64 as strings, enums as names, defaults filled in. */
 const loaderOptions: Readonly<Options> = {
@@ -86,13 +89,6 @@ export interface ContainerdCallOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-type Callback = (err: Error | null, value?: unknown) => void;
-type UnaryFn = (
-  request: unknown,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: Callback,
-) => { cancel(): void };
 interface StreamCall {
   on(event: 'data', listener: (chunk: unknown) => void): void;
   on(event: 'error', listener: (err: Error) => void): void;
@@ -107,7 +103,10 @@ export class ContainerdClient {
   readonly namespace: string;
   private readonly channel: Channel;
   private readonly clients = new Map<ContainerdService, Record<string, unknown>>();
+  private readonly methods = new Map<ContainerdService, Readonly<Record<string, UnaryMethod>>>();
   private readonly callTimeoutMs: number;
+  /** The headers of every call (grpc-js copies them per call). */
+  private readonly metadata = new Metadata();
 
   /** Creates the channel (it connects lazily); USAGE for a relative address. */
   constructor(options: ContainerdClientOptions) {
@@ -121,7 +120,8 @@ export class ContainerdClient {
     this.address = address;
     this.namespace = options.namespace;
     this.callTimeoutMs = options.callTimeoutMs;
-    this.channel = new Channel(`unix:${address}`, credentials.createInsecure(), {});
+    this.metadata.set('containerd-namespace', options.namespace);
+    this.channel = new Channel(`unix:${address}`, credentials.createInsecure(), channelOptions);
   }
 
   private client(service: ContainerdService): Record<string, unknown> {
@@ -137,10 +137,17 @@ export class ContainerdClient {
     return client;
   }
 
-  private metadata(): Metadata {
-    const metadata = new Metadata();
-    metadata.set('containerd-namespace', this.namespace);
-    return metadata;
+  private unary(service: ContainerdService, method: string): UnaryMethod {
+    let methods = this.methods.get(service);
+    if (methods === undefined) {
+      methods = unaryMethods(serviceConstructor(service).service);
+      this.methods.set(service, methods);
+    }
+    const found = methods[method];
+    if (found === undefined) {
+      throw new ChurnError('INTERNAL', `containerd ${serviceNames[service]} has no ${method}`);
+    }
+    return found;
   }
 
   /** Calls unary `service.method`; rejects with a ChurnError coded by the gRPC status. */
@@ -150,25 +157,15 @@ export class ContainerdClient {
     request: object,
     options?: ContainerdCallOptions,
   ): Promise<T> {
-    const context = `containerd ${serviceNames[service]}.${method}`;
-    const signal = options?.signal;
-    if (signal?.aborted === true) {
-      return Promise.reject(
-        new ChurnError('CANCELLED', `${context}: cancelled before it was sent`),
-      );
-    }
-    const client = this.client(service);
-    const fn = client[method] as UnaryFn;
-    const deadline = new Date(Date.now() + (options?.timeoutMs ?? this.callTimeoutMs));
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => call.cancel();
-      const call = fn.call(client, request, this.metadata(), { deadline }, (err, value) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err !== null) reject(fromGrpcError(err, context));
-        else resolve(value as T);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return unaryCall({
+      channel: this.channel,
+      method: this.unary(service, method),
+      request,
+      metadata: this.metadata,
+      timeoutMs: options?.timeoutMs ?? this.callTimeoutMs,
+      signal: options?.signal,
+      context: () => `containerd ${serviceNames[service]}.${method}`,
+    }) as Promise<T>;
   }
 
   /** Calls server-streaming `service.method` and collects every message. */
@@ -184,7 +181,7 @@ export class ContainerdClient {
     const deadline = new Date(Date.now() + (options?.timeoutMs ?? this.callTimeoutMs));
     return new Promise<T[]>((resolve, reject) => {
       const out: T[] = [];
-      const call = fn.call(client, request, this.metadata(), { deadline });
+      const call = fn.call(client, request, this.metadata.clone(), { deadline });
       const onAbort = (): void => call.cancel();
       options?.signal?.addEventListener('abort', onAbort, { once: true });
       call.on('data', (chunk) => out.push(chunk as T));
