@@ -5,7 +5,7 @@
 import yargs from 'yargs';
 import { ChurnError, isChurnError } from '../common/errors.js';
 import type { Command } from './command.js';
-import { commands } from './commands/index.js';
+import { loadCommand, loadCommands } from './commands/index.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { describeUnknownFlags, findUnknownFlags, type KnownFlags } from './unknown-flags.js';
@@ -55,7 +55,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .exitProcess(false);
 
-  for (const command of commands) {
+  // The command argv names, alone, unless help is asked for; else (help, no or an unknown
+  // command: yargs lists or suggests commands) all of them.
+  const named = wantsHelp(argv) ? undefined : await loadCommand(argv[0] ?? '');
+  for (const command of named !== undefined ? [named] : await loadCommands()) {
     register(
       parser,
       command,
