@@ -8,7 +8,9 @@
  * wait, delete) — scenarios/containerd-stress.yaml for churn — each tool in a namespace of its
  * own with busybox imported. CPU is the whole process's user + system time (start-up and
  * connect included for both), read with the shell's `times` after the tool exits; churn runs
- * its built CLI (dist/), as `churn run` does, with its sampler and recorder.
+ * its built CLI (dist/), as `churn run` does, with its sampler and recorder. churn's record
+ * also gives its CPU per container from connecting on (its report's `harness.cpuSeconds`),
+ * which leaves out start-up.
  *
  * Skipped with a note when not root, no private containerd, or no containerd-stress binary.
  */
@@ -43,6 +45,8 @@ interface ToolRun {
   readonly seconds: number;
   /** Own CPU (user + system) of the tool's process, in ms. */
   readonly cpuMs: number;
+  /** churn only: its CPU from connecting to the end of the run (its report's), in ms. */
+  readonly runCpuMs?: number;
 }
 
 /** Runs `command` under sh and returns its stdout and its children's CPU from `times`. */
@@ -95,6 +99,7 @@ async function runChurnNative(
     failures: cycle?.errors ?? 0,
     seconds: durationMs / 1000,
     cpuMs,
+    ...(report.harness !== null ? { runCpuMs: report.harness.cpuSeconds * 1000 } : {}),
   };
 }
 
@@ -149,6 +154,10 @@ export default async function containerdNativeBench(ctx: BenchContext): Promise<
           ...detail,
           errors: churn.failures,
           cpuMsPerContainer: cpu(churn),
+          // Without start-up (module loading, connect): what a longer run tends to.
+          ...(churn.runCpuMs !== undefined
+            ? { runCpuMsPerContainer: churn.runCpuMs / Math.max(1, churn.containers) }
+            : {}),
         },
         {
           name: `throughput churn/stress c=${workers}`,

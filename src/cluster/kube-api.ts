@@ -2,14 +2,12 @@
  * The few Kubernetes API calls `churn cluster` makes, behind an interface so the coordinator is
  * tested without a cluster; {@link connectKube} implements it with @kubernetes/client-node and
  * the user's kubeconfig ($KUBECONFIG, ~/.kube/config, or the in-cluster service account).
+ *
+ * @kubernetes/client-node is imported when `churn cluster` connects, never at start-up: loading
+ * it and what it pulls in (fetch, WebSocket, proxy and JSONPath libraries) costs more CPU than
+ * the rest of churn's modules together, and every other command would pay for it.
  */
-import {
-  BatchV1Api,
-  CoreV1Api,
-  KubeConfig,
-  V1Namespace,
-  V1ObjectMeta,
-} from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ChurnError } from '../common/errors.js';
 import type { KubeObject } from './objects.js';
 
@@ -49,9 +47,12 @@ export interface KubeApi {
   namespacesWith(labelSelector: string): Promise<string[]>;
 }
 
-/** Connects with the kubeconfig at `path`, else the default one; throws ENDPOINT_INVALID. */
-export function connectKube(path?: string): KubeApi {
-  const kc = new KubeConfig();
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/** Connects with the kubeconfig at `path`, else the default one; rejects ENDPOINT_INVALID. */
+export async function connectKube(path?: string): Promise<KubeApi> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
   try {
     if (path !== undefined) kc.loadFromFile(path);
     else kc.loadFromDefault();
@@ -68,19 +69,22 @@ export function connectKube(path?: string): KubeApi {
       `kubeconfig ${path ?? '(default)'}: no current cluster (set KUBECONFIG or --kubeconfig)`,
     );
   }
-  return new ClientNodeApi(kc, cluster.server);
+  return new ClientNodeApi(k8s, kc, cluster.server);
 }
 
 class ClientNodeApi implements KubeApi {
+  readonly #k8s: ClientNode;
   readonly #core: CoreV1Api;
   readonly #batch: BatchV1Api;
 
   constructor(
+    k8s: ClientNode,
     kc: KubeConfig,
     readonly server: string,
   ) {
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#batch = kc.makeApiClient(BatchV1Api);
+    this.#k8s = k8s;
+    this.#core = kc.makeApiClient(k8s.CoreV1Api);
+    this.#batch = kc.makeApiClient(k8s.BatchV1Api);
   }
 
   async readyNodes(labelSelector?: string): Promise<string[]> {
@@ -108,8 +112,9 @@ class ClientNodeApi implements KubeApi {
 
   async ensureNamespace(name: string, labels: Readonly<Record<string, string>>): Promise<boolean> {
     if (await this.namespaceExists(name)) return false;
-    const metadata = Object.assign(new V1ObjectMeta(), { name, labels: { ...labels } });
-    await this.#core.createNamespace({ body: Object.assign(new V1Namespace(), { metadata }) });
+    const metadata = Object.assign(new this.#k8s.V1ObjectMeta(), { name, labels: { ...labels } });
+    const body = Object.assign(new this.#k8s.V1Namespace(), { metadata });
+    await this.#core.createNamespace({ body });
     return true;
   }
 

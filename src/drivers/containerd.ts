@@ -32,9 +32,9 @@ import { randomBytes } from 'node:crypto';
 import { ChurnError, isChurnError } from '../common/errors.js';
 import { socketOwnerPid } from '../cri/socket-owner.js';
 import { pauseSecurity } from '../runtime/executors/oci-security.js';
-import { ociSpec } from '../runtime/executors/oci-spec.js';
 import { ContainerdClient, type ContainerdCallOptions } from './containerd/client.js';
 import { resolveImage, type ResolvedImage } from './containerd/image.js';
+import { OciSpecTemplate } from './containerd/spec-template.js';
 import type {
   CallOptions,
   ContainerInfo,
@@ -100,6 +100,16 @@ interface CreatedSnapshot {
   readonly mounts: readonly unknown[];
 }
 
+/** The spec template of the last container spec seen, with what it was made from. */
+interface TemplateEntry {
+  readonly image: ResolvedImage;
+  readonly command: ContainerSpec['command'];
+  readonly args: ContainerSpec['args'];
+  readonly env: ContainerSpec['env'];
+  readonly workingDir: string;
+  readonly template: OciSpecTemplate;
+}
+
 interface Pod {
   readonly id: string;
   readonly name: string;
@@ -119,11 +129,56 @@ export class ContainerdDriver implements Driver {
    * churn's CPU). Containers made elsewhere (a sweep after a crash) are looked up.
    */
   private readonly snapshots = new Map<string, CreatedSnapshot>();
+  private lastTemplate: TemplateEntry | undefined;
 
   /** Creates the driver (connects lazily); USAGE for a relative address. */
   constructor(options: ContainerdDriverOptions) {
     this.options = options;
     this.client = new ContainerdClient(options);
+  }
+
+  /**
+   * The spec template of `spec`'s containers: the last one made, when `spec` has the same image,
+   * command, arguments, environment and working directory objects (a workload's cycles pass
+   * the same ones), else a new one.
+   */
+  private specTemplate(spec: ContainerSpec, image: ResolvedImage): OciSpecTemplate {
+    const last = this.lastTemplate;
+    if (
+      last !== undefined &&
+      last.image === image &&
+      last.command === spec.command &&
+      last.args === spec.args &&
+      last.env === spec.env &&
+      last.workingDir === spec.workingDir
+    ) {
+      return last.template;
+    }
+    const command = [...spec.command, ...spec.args];
+    const template = new OciSpecTemplate({
+      rootfs: 'rootfs',
+      binds: [],
+      args: command.length > 0 ? command : [...image.defaultArgs],
+      env: [...image.env, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)],
+      cwd:
+        spec.workingDir !== '' ? spec.workingDir : image.workingDir !== '' ? image.workingDir : '/',
+      pid: { kind: 'new' },
+      ipc: { kind: 'new' },
+      uts: { kind: 'new' },
+      network: { kind: 'new' },
+      security: pauseSecurity,
+      readonlyRoot: false,
+      tmpfsTmp: false,
+    });
+    this.lastTemplate = {
+      image,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+      workingDir: spec.workingDir,
+      template,
+    };
+    return template;
   }
 
   /** Asks containerd's Version; ENDPOINT_INVALID when it cannot be reached. */
@@ -192,24 +247,9 @@ export class ContainerdDriver implements Driver {
     const image = await this.image(spec.image, options);
     const id = `churn-${randomBytes(8).toString('hex')}`;
     const labels = { ...pod.labels, ...spec.labels, [podLabel]: podId, [nameLabel]: spec.name };
-    const command = [...spec.command, ...spec.args];
-    const env = [...image.env, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)];
-    const oci = ociSpec({
-      rootfs: 'rootfs',
-      binds: [],
-      args: command.length > 0 ? command : [...image.defaultArgs],
-      env,
-      cwd:
-        spec.workingDir !== '' ? spec.workingDir : image.workingDir !== '' ? image.workingDir : '/',
+    const oci = this.specTemplate(spec, image).bytes({
       hostname: id.slice(0, 63),
-      pid: { kind: 'new' },
-      ipc: { kind: 'new' },
-      uts: { kind: 'new' },
-      network: { kind: 'new' },
       cgroupsPath: `/${this.options.namespace}/${id}`,
-      security: pauseSecurity,
-      readonlyRoot: false,
-      tmpfsTmp: false,
     });
     const { snapshotter, runtime } = this.options;
     await this.client.call(
@@ -221,7 +261,7 @@ export class ContainerdDriver implements Driver {
           labels,
           image: spec.image,
           runtime: { name: runtime },
-          spec: { typeUrl: specTypeUrl, value: Buffer.from(JSON.stringify(oci)) },
+          spec: { typeUrl: specTypeUrl, value: oci },
           snapshotter,
           snapshotKey: id,
         },
@@ -422,6 +462,7 @@ export class ContainerdDriver implements Driver {
     this.pods.clear();
     this.images.clear();
     this.snapshots.clear();
+    this.lastTemplate = undefined;
     return Promise.resolve();
   }
 

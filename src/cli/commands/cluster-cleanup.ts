@@ -9,7 +9,7 @@ import type { ClusterArgs } from './cluster-args.js';
 
 /** Runs `churn cluster cleanup`; returns the exit code (3 when something could not be removed). */
 export async function clusterCleanup(args: ClusterArgs, io: CliIo): Promise<number> {
-  const api = connectKube(args.kubeconfig);
+  const api = await connectKube(args.kubeconfig);
   const namespaces = args.all
     ? await api.namespacesWith(churnSelector(args['run-id']))
     : [args.namespace];

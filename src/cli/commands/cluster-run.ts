@@ -70,7 +70,7 @@ export async function clusterRun(args: ClusterArgs, io: CliIo): Promise<number> 
   const reportDirText = args['report-dir'] ?? scenario.report.dir;
   const reportDir = isAbsolute(reportDirText) ? reportDirText : resolve(io.cwd, reportDirText);
 
-  const api = connectKube(args.kubeconfig);
+  const api = await connectKube(args.kubeconfig);
   const stop = new AbortController();
   let stoppedBy: StopSignalName | undefined;
   const unsubscribe = io.onStopSignal((signal) => {

@@ -1,22 +1,15 @@
 /**
  * A client of containerd's native gRPC API (v1.6 protos under proto/, loaded with
- * @grpc/proto-loader as src/cri/proto-loader.ts loads CRI): one channel, the services the
- * `containerd` driver uses, every call carrying the `containerd-namespace` metadata header and a
- * deadline. Failures become ChurnErrors coded by the gRPC status name (NOT_FOUND, UNAVAILABLE, …)
- * through cri/status.ts, the one place gRPC statuses are converted.
+ * @grpc/proto-loader for their serializers): the services the `containerd` driver uses, every
+ * call carrying the `containerd-namespace` header and a deadline, over one HTTP/2 session to
+ * containerd's socket (grpc-h2.ts says why not grpc-js). Failures become ChurnErrors coded by the
+ * gRPC status name (NOT_FOUND, UNAVAILABLE, …) through cri/status.ts, the one place gRPC
+ * statuses are converted.
  */
-import {
-  Channel,
-  credentials,
-  loadPackageDefinition,
-  Metadata,
-  type GrpcObject,
-  type ServiceClientConstructor,
-} from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type Options, type ServiceDefinition } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { ChurnError } from '../../common/errors.js';
-import { fromGrpcError } from '../../cri/status.js';
+import { GrpcH2 } from './grpc-h2.js';
 
 /** proto-loader options: camelCase fields, int64 as strings, enums as names, defaults filled in. */
 const loaderOptions: Readonly<Options> = {
@@ -46,27 +39,43 @@ const serviceNames: Readonly<Record<ContainerdService, string>> = {
   version: 'Version',
 };
 
-let cachedPackage: GrpcObject | undefined;
+/** A method as the client calls it. */
+interface Method {
+  readonly path: string;
+  readonly serialize: (request: object) => Buffer;
+  readonly deserialize: (bytes: Buffer) => unknown;
+  readonly responseStream: boolean;
+}
 
-function servicesPackage(): GrpcObject {
-  if (cachedPackage === undefined) {
+let cachedMethods: ReadonlyMap<string, Method> | undefined;
+
+/** Every method of the services, by `service.Method` (the protos are loaded once). */
+function methods(): ReadonlyMap<string, Method> {
+  if (cachedMethods === undefined) {
+    let definition: ReturnType<typeof loadSync>;
     try {
-      const definition = loadSync(serviceFiles, { ...loaderOptions, includeDirs: [protoRoot] });
-      cachedPackage = loadPackageDefinition(definition);
+      definition = loadSync(serviceFiles, { ...loaderOptions, includeDirs: [protoRoot] });
     } catch (err) {
       throw new ChurnError('INTERNAL', `cannot load containerd's API protos from ${protoRoot}`, {
         cause: err,
       });
     }
+    const out = new Map<string, Method>();
+    for (const [service, name] of Object.entries(serviceNames)) {
+      const methodsOf = definition[`containerd.services.${service}.v1.${name}`] as
+        ServiceDefinition | undefined;
+      for (const [method, d] of Object.entries(methodsOf ?? {})) {
+        out.set(`${service}.${method}`, {
+          path: d.path,
+          serialize: d.requestSerialize,
+          deserialize: d.responseDeserialize,
+          responseStream: d.responseStream,
+        });
+      }
+    }
+    cachedMethods = out;
   }
-  return cachedPackage;
-}
-
-function serviceConstructor(service: ContainerdService): ServiceClientConstructor {
-  const containerd = servicesPackage()['containerd'] as GrpcObject;
-  const services = containerd['services'] as GrpcObject;
-  const v1 = (services[service] as GrpcObject)['v1'] as GrpcObject;
-  return v1[serviceNames[service]] as ServiceClientConstructor;
+  return cachedMethods;
 }
 
 /** Options of a {@link ContainerdClient}. */
@@ -86,30 +95,14 @@ export interface ContainerdCallOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-type Callback = (err: Error | null, value?: unknown) => void;
-type UnaryFn = (
-  request: unknown,
-  metadata: Metadata,
-  options: { deadline: Date },
-  callback: Callback,
-) => { cancel(): void };
-interface StreamCall {
-  on(event: 'data', listener: (chunk: unknown) => void): void;
-  on(event: 'error', listener: (err: Error) => void): void;
-  on(event: 'end', listener: () => void): void;
-  cancel(): void;
-}
-type StreamFn = (request: unknown, metadata: Metadata, options: { deadline: Date }) => StreamCall;
-
 /** A client of containerd's native API in one namespace; see the module comment. */
 export class ContainerdClient {
   readonly address: string;
   readonly namespace: string;
-  private readonly channel: Channel;
-  private readonly clients = new Map<ContainerdService, Record<string, unknown>>();
+  private readonly connection: GrpcH2;
   private readonly callTimeoutMs: number;
 
-  /** Creates the channel (it connects lazily); USAGE for a relative address. */
+  /** Creates the client (it connects lazily); USAGE for a relative address. */
   constructor(options: ContainerdClientOptions) {
     const address = options.address.replace(/^unix:\/\//, '');
     if (!address.startsWith('/')) {
@@ -121,54 +114,18 @@ export class ContainerdClient {
     this.address = address;
     this.namespace = options.namespace;
     this.callTimeoutMs = options.callTimeoutMs;
-    this.channel = new Channel(`unix:${address}`, credentials.createInsecure(), {});
-  }
-
-  private client(service: ContainerdService): Record<string, unknown> {
-    let client = this.clients.get(service);
-    if (client === undefined) {
-      const Ctor = serviceConstructor(service);
-      const channel = this.channel;
-      client = new Ctor(`unix:${this.address}`, credentials.createInsecure(), {
-        channelOverride: channel,
-      });
-      this.clients.set(service, client);
-    }
-    return client;
-  }
-
-  private metadata(): Metadata {
-    const metadata = new Metadata();
-    metadata.set('containerd-namespace', this.namespace);
-    return metadata;
+    this.connection = new GrpcH2(address, { 'containerd-namespace': options.namespace });
   }
 
   /** Calls unary `service.method`; rejects with a ChurnError coded by the gRPC status. */
-  call<T>(
+  async call<T>(
     service: ContainerdService,
     method: string,
     request: object,
     options?: ContainerdCallOptions,
   ): Promise<T> {
-    const context = `containerd ${serviceNames[service]}.${method}`;
-    const signal = options?.signal;
-    if (signal?.aborted === true) {
-      return Promise.reject(
-        new ChurnError('CANCELLED', `${context}: cancelled before it was sent`),
-      );
-    }
-    const client = this.client(service);
-    const fn = client[method] as UnaryFn;
-    const deadline = new Date(Date.now() + (options?.timeoutMs ?? this.callTimeoutMs));
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => call.cancel();
-      const call = fn.call(client, request, this.metadata(), { deadline }, (err, value) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err !== null) reject(fromGrpcError(err, context));
-        else resolve(value as T);
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const [response] = await this.invoke(service, method, request, options, false);
+    return response as T;
   }
 
   /** Calls server-streaming `service.method` and collects every message. */
@@ -178,31 +135,60 @@ export class ContainerdClient {
     request: object,
     options?: ContainerdCallOptions,
   ): Promise<T[]> {
-    const context = `containerd ${serviceNames[service]}.${method}`;
-    const client = this.client(service);
-    const fn = client[method] as StreamFn;
-    const deadline = new Date(Date.now() + (options?.timeoutMs ?? this.callTimeoutMs));
-    return new Promise<T[]>((resolve, reject) => {
-      const out: T[] = [];
-      const call = fn.call(client, request, this.metadata(), { deadline });
-      const onAbort = (): void => call.cancel();
-      options?.signal?.addEventListener('abort', onAbort, { once: true });
-      call.on('data', (chunk) => out.push(chunk as T));
-      call.on('error', (err) => {
-        options?.signal?.removeEventListener('abort', onAbort);
-        reject(fromGrpcError(err, context));
-      });
-      call.on('end', () => {
-        options?.signal?.removeEventListener('abort', onAbort);
-        resolve(out);
-      });
-    });
+    return this.invoke(service, method, request, options, true) as Promise<T[]>;
   }
 
-  /** Closes the channel. */
+  private async invoke(
+    service: ContainerdService,
+    method: string,
+    request: object,
+    options: ContainerdCallOptions | undefined,
+    stream: boolean,
+  ): Promise<unknown[]> {
+    const context = (): string => `containerd ${serviceNames[service]}.${method}`;
+    const m = methods().get(`${service}.${method}`);
+    if (m === undefined || m.responseStream !== stream) {
+      throw new ChurnError(
+        'INTERNAL',
+        `${context()}: no such ${stream ? 'server-streaming' : 'unary'} method`,
+      );
+    }
+    let message: Buffer;
+    try {
+      message = m.serialize(request);
+    } catch (err) {
+      throw new ChurnError(
+        'INTERNAL',
+        `${context()}: request message serialization failure: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const messages = await this.connection.call({
+      path: m.path,
+      message,
+      timeoutMs: options?.timeoutMs ?? this.callTimeoutMs,
+      signal: options?.signal,
+      context,
+    });
+    if (!stream && messages.length !== 1) {
+      throw new ChurnError(
+        'UNIMPLEMENTED',
+        `${context()}: ${messages.length === 0 ? 'no response message' : 'too many response messages'}`,
+      );
+    }
+    try {
+      return messages.map((b) => m.deserialize(b));
+    } catch (err) {
+      throw new ChurnError(
+        'INTERNAL',
+        `${context()}: response message parsing error: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Closes the connection; calls in flight fail. */
   close(): void {
-    // The clients share this channel: closing it once ends them all.
-    this.clients.clear();
-    this.channel.close();
+    this.connection.close();
   }
 }

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/cli.js';
-import { commands } from '../../../src/cli/commands/index.js';
+import { commandNames, loadCommands } from '../../../src/cli/commands/index.js';
 import {
   describeUnknownFlags,
   findUnknownFlags,
@@ -67,7 +67,11 @@ describe('every command suggests the flag a typo meant', () => {
     return { code, stdout: io.stdout(), stderr: io.stderr() };
   }
 
-  const names = commands.map((c) => c.command.split(' ')[0]!);
+  const names = commandNames;
+  it('has each command under the name its module gives it', async () => {
+    expect((await loadCommands()).map((c) => c.command.split(' ')[0])).toEqual(names);
+  });
+
   it.each(names)('churn %s --hepl', async (name) => {
     const { code, stdout, stderr } = await churn(name, '--hepl');
     expect(code).toBe(2);
