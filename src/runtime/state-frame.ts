@@ -8,11 +8,9 @@
  *
  * A file is an 8-byte magic (its kind and format version), a header frame (sequence number 0,
  * JSON), then frames. A record or snapshot object's payload is `{"k": kind, "id": id, "v":
- * value}` with the value encoded by state-codec.ts (null deletes). A durable journal is
- * preallocated: zeros follow its last frame, space written ahead so that an fdatasync has no
- * file size or block allocation to commit ({@link writtenLength} tells where the frames end).
- * Reading never throws on damage: {@link scanFrames} returns the valid frames and, between
- * them, the byte ranges that are not, so recovery can say what it lost.
+ * value}` with the value encoded by state-codec.ts (null deletes). Reading never
+ * throws on damage: {@link scanFrames} returns the valid frames and, between them, the byte
+ * ranges that are not, so recovery can say what it lost.
  */
 
 /** Magic of a journal file, format 2. */
@@ -89,17 +87,6 @@ export function encodeSnapshot(
     );
   }
   return Buffer.concat(frames);
-}
-
-/**
- * Where the bytes written to a file end: before the zeros that close it, if any (a durable
- * journal's preallocated space). No frame ends with a zero byte, since every payload written
- * is JSON text, so these zeros are never part of a frame, whole or torn.
- */
-export function writtenLength(bytes: Buffer): number {
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--;
-  return end;
 }
 
 /** A valid frame found by {@link scanFrames}. */

@@ -104,10 +104,8 @@ export class StateJournal {
   #recovery!: StateRecovery;
   #gen: number;
   #fd: number;
-  /** Bytes of the current journal that hold whole frames: where the next group goes. */
+  /** Bytes of the current journal that hold whole frames. */
   #size: number;
-  /** Length of the current journal: #size and the zeros preallocated after it. */
-  #allocated: number;
   /** Sequence number of the next record. */
   #nextSeq: number;
   /** Generation of the newest snapshot written: older files go once a newer one is written. */
@@ -129,7 +127,7 @@ export class StateJournal {
   private constructor(
     dir: string,
     gen: number,
-    opened: OpenedJournal,
+    opened: { fd: number; size: number },
     nextSeq: number,
     options: StateJournalOptions,
   ) {
@@ -137,7 +135,6 @@ export class StateJournal {
     this.#gen = gen;
     this.#fd = opened.fd;
     this.#size = opened.size;
-    this.#allocated = opened.allocated;
     this.#nextSeq = nextSeq;
     this.#keepFrom = gen;
     this.#durable = options.durable ?? true;
@@ -242,16 +239,13 @@ export class StateJournal {
     }
     const bytes = Buffer.concat(group.map((p, i) => encodeFrame(this.#nextSeq + i, p.payload)));
     try {
-      writeFully(this.#fd, bytes, this.#size);
+      writeFully(this.#fd, bytes);
     } catch (err) {
       const failure = this.#writeFailed(err, group.length);
       for (const p of group) p.reject(failure);
       return;
     }
     this.#size += bytes.length;
-    this.#allocated = Math.max(this.#allocated, this.#size);
-    if (this.#durable && this.#allocated - this.#size < preallocateBytes / 2)
-      this.#allocated = preallocate(this.#fd, this.#allocated);
     this.#nextSeq += group.length;
     this.#lines += group.length;
     for (const p of group) {
@@ -305,7 +299,6 @@ export class StateJournal {
     let cut = 'cut back off the journal';
     try {
       ftruncateSync(this.#fd, this.#size);
-      this.#allocated = this.#size;
     } catch (truncateErr) {
       // Left as a damaged range that recovery skips: the records after it still count.
       cut = `left partly written (truncate failed: ${(truncateErr as Error).message})`;
@@ -323,7 +316,7 @@ export class StateJournal {
     if (this.#compacting !== undefined || this.#closed || this.#failed !== undefined) return;
     const gen = this.#gen + 1;
     // Synchronous from here to the switch: the snapshot is exactly what the old journals say.
-    let opened: OpenedJournal;
+    let opened: { fd: number; size: number };
     try {
       opened = openJournalFile(this.#dir, gen, this.#nextSeq, this.#durable);
     } catch (err) {
@@ -334,7 +327,6 @@ export class StateJournal {
     const old = this.#fd;
     this.#fd = opened.fd;
     this.#size = opened.size;
-    this.#allocated = opened.allocated;
     this.#gen = gen;
     this.#lines = 0;
     this.#compacting = (async () => {
@@ -358,64 +350,25 @@ export class StateJournal {
   }
 }
 
-/** Writes all of `bytes` to `fd` at `position`, however many calls that takes. */
-function writeFully(fd: number, bytes: Buffer, position: number): void {
+/** Writes all of `bytes` at the end of `fd`, however many calls that takes. */
+function writeFully(fd: number, bytes: Buffer): void {
   let offset = 0;
-  while (offset < bytes.length)
-    offset += writeSync(fd, bytes, offset, bytes.length - offset, position + offset);
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
-/**
- * Zeros a durable journal is extended by, ahead of its records: a group written over them
- * changes neither the file's size nor its blocks, so its fdatasync flushes the data and commits
- * no metadata (on ext4, one cache flush instead of a journal commit). Written synchronously, so
- * no record can land in the range while it is being zeroed: a few hundred microseconds, once
- * per ~1,000 records. Recovery reads zeros after the last frame as unused space.
- */
-const preallocateBytes = 1024 * 1024;
-let zeroChunk: Buffer | undefined;
-
-/**
- * Extends journal `fd` of length `length` with zeros; its new length. A failure (a full disk)
- * only costs the speed-up: the zeros written are kept, and the records go on as appends.
- */
-function preallocate(fd: number, length: number): number {
-  zeroChunk ??= Buffer.alloc(preallocateBytes);
-  let written = 0;
-  try {
-    while (written < zeroChunk.length)
-      written += writeSync(fd, zeroChunk, written, zeroChunk.length - written, length + written);
-  } catch {
-    // Zeros are no record: whatever part was written stays unused space.
-  }
-  return length + written;
-}
-
-/** An open journal file: its fd, the bytes its frames fill, and its length. */
-interface OpenedJournal {
-  readonly fd: number;
-  readonly size: number;
-  readonly allocated: number;
-}
-
-/**
- * Creates journal `gen` (0600) with its header, preallocated when `durable`; synced, and its
- * directory entry too.
- */
+/** Creates journal `gen` (0600) with its header; synced, and its directory entry too. */
 function openJournalFile(
   dir: string,
   gen: number,
   firstSeq: number,
   durable: boolean,
-): OpenedJournal {
+): { fd: number; size: number } {
   const path = join(dir, `journal.${gen}`);
   const fd = openSync(path, 'wx', 0o600);
   try {
     const header = encodeJournalHeader(gen, firstSeq);
-    writeFully(fd, header, 0);
-    let allocated = header.length;
+    writeFully(fd, header);
     if (durable) {
-      allocated = preallocate(fd, allocated);
       fsyncSync(fd);
       const dirFd = openSync(dir, 'r');
       try {
@@ -424,7 +377,7 @@ function openJournalFile(
         closeSync(dirFd);
       }
     }
-    return { fd, size: header.length, allocated };
+    return { fd, size: header.length };
   } catch (err) {
     closeSync(fd);
     unlinkSync(path);

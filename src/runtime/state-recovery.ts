@@ -17,7 +17,6 @@ import {
   readFrame,
   scanFrames,
   snapshotMagic,
-  writtenLength,
   type ScannedDamage,
   type ScannedFrame,
 } from './state-frame.js';
@@ -324,10 +323,8 @@ class Reader {
     return { gen, lastSeq: header.lastSeq, objects: checked };
   }
 
-  #readJournalV2(n: number, file: Buffer, newest: boolean): void {
+  #readJournalV2(n: number, bytes: Buffer, newest: boolean): void {
     const name = `journal.${n}`;
-    // The zeros after the last frame are preallocated space, never written: not a torn tail.
-    const bytes = file.subarray(0, writtenLength(file));
     const header = journalHeader(bytes);
     let start = 8;
     if (typeof header === 'string') {

@@ -9,7 +9,6 @@ import {
   maxFramePayloadBytes,
   readFrame,
   scanFrames,
-  writtenLength,
 } from '../../../src/runtime/state-frame.js';
 
 /** Frames with sequence numbers `seqs` and payloads `p<seq>`, concatenated, with their offsets. */
@@ -161,17 +160,5 @@ describe('scanFrames', () => {
       ),
       { numRuns: 500 },
     );
-  });
-});
-
-describe('writtenLength', () => {
-  it('ends before the zeros that close a file, and nowhere inside a frame', () => {
-    const { bytes } = frames([1, 2, 3]);
-    expect(writtenLength(bytes)).toBe(bytes.length);
-    expect(writtenLength(Buffer.concat([bytes, Buffer.alloc(5000)]))).toBe(bytes.length);
-    expect(writtenLength(Buffer.alloc(10))).toBe(0);
-    // A frame's last byte is its payload's, never zero; a torn one keeps what was written.
-    const torn = Buffer.concat([bytes, encodeFrame(4, '{"p":4}').subarray(0, 9), Buffer.alloc(8)]);
-    expect(writtenLength(torn)).toBe(bytes.length + 9);
   });
 });

@@ -121,52 +121,6 @@ describe('recoverState', () => {
     expect(reading.problems[0]).toContain('pod/c');
   });
 
-  it('reads the zeros after the last frame of a preallocated journal as unused space', () => {
-    const { bytes } = journal(0, 1, [
-      ['pod', 'a', pod('a')],
-      ['pod', 'b', pod('b')],
-    ]);
-    const older = journal(1, 3, [['pod', 'c', pod('c')]]).bytes;
-    const newest = journal(2, 4, [['pod', 'a', pod('a', 'NOTREADY')]]).bytes;
-    const reading = recover({
-      'snapshot.0': snapshot(0, 0, []),
-      'journal.0': Buffer.concat([bytes, Buffer.alloc(4096)]),
-      'journal.1': Buffer.concat([older, Buffer.alloc(100)]),
-      'journal.2': Buffer.concat([newest, Buffer.alloc(1 << 20)]),
-    });
-    // A crash before snapshot.2 was written, as during a compaction: the only problem, the
-    // zeros after each journal's frames are none.
-    expect(reading.problems).toEqual([
-      'snapshot.2 is missing (a crash during a compaction, or deleted)',
-    ]);
-    expect(reading.lost).toBe(0);
-    expect(reading.lastSeq).toBe(4);
-    expect(loaded(reading)).toEqual({
-      'pod/a': pod('a', 'NOTREADY'),
-      'pod/b': pod('b'),
-      'pod/c': pod('c'),
-    });
-  });
-
-  it('reports a record torn inside preallocated space by the bytes written, not the zeros', () => {
-    const { bytes, at } = journal(0, 1, [
-      ['pod', 'a', pod('a')],
-      ['pod', 'b', pod('b')],
-    ]);
-    const torn = Buffer.concat([bytes, Buffer.alloc(64 * 1024)]);
-    // Record 2's second half never reached the disk: zeros, as preallocated.
-    const half = at[1]! + Math.floor((bytes.length - at[1]!) / 2);
-    torn.fill(0, half, bytes.length);
-    const reading = recover({ 'snapshot.0': snapshot(0, 0, []), 'journal.0': torn });
-    expect(Object.keys(loaded(reading))).toEqual(['pod/a']);
-    expect(reading.lost).toBe(0);
-    expect(reading.problems).toHaveLength(1);
-    const size = Number(/torn tail of (\d+) bytes/.exec(reading.problems[0]!)?.[1]);
-    expect(size).toBeGreaterThan(0);
-    expect(size).toBeLessThanOrEqual(half - at[1]!);
-    expect(reading.problems[0]).toContain(`at offset ${at[1]!}`);
-  });
-
   it('skips a record with a flipped byte, keeps the records after it, and names what was lost', () => {
     const { bytes, at } = journal(0, 1, [
       ['pod', 'a', pod('a')],
