@@ -14,9 +14,20 @@
  * commit: what `churn serve` and a `--state-dir` run do) give
  *
  *   durable_to_nosync_ratio  durable cycles/s / unsynced cycles/s (issue 12: ≥ 0.8)
+ *   state_fdatasync_latency  one journal-sized append + fdatasync in the same temporary
+ *                            directory's file system, measured between the rounds (mean: a
+ *                            cycle's time adds the syncs up; the median is a detail)
+ *   durable_ratio_bound      at concurrency 1, what the ratio can be at most with that latency:
+ *                            a cycle acknowledges 7 changes one after the other, each synced
+ *                            before its reply, so it takes 7 syncs longer than an unsynced one
+ *                            (docs/state.md, "What durability costs")
  * The measurements alternate in short rounds so a noisy neighbour hits them alike.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { BuiltinDriver } from '../src/drivers/builtin.js';
 import type { ContainerSpec, PodSpec } from '../src/drivers/driver.js';
 import type { ExecutorName } from '../src/runtime/executors/executor.js';
@@ -51,6 +62,43 @@ async function spawnAndKill(): Promise<void> {
     child.once('exit', () => resolve());
     child.once('error', reject);
   });
+}
+
+const fdatasyncAsync = promisify(fdatasync);
+
+/** Changes a cycle acknowledges one after the other, each synced before its reply. */
+const changesPerCycle = 7;
+
+/**
+ * Microseconds of `count` appends of a journal-sized record (700 bytes) each followed by an
+ * fdatasync on the thread pool, as the journal does it, in a fresh directory under `dir`.
+ */
+async function syncLatencies(dir: string, count: number): Promise<number[]> {
+  const own = mkdtempSync(join(dir, 'churn-bench-sync-'));
+  const fd = openSync(join(own, 'journal'), 'wx', 0o600);
+  const record = Buffer.alloc(700, 0x61);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      writeSync(fd, record);
+      await fdatasyncAsync(fd);
+      out.push((performance.now() - started) * 1000);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(own, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
 let podSeq = 0;
@@ -122,6 +170,7 @@ export default async function coreBench(ctx: { durationMs: number }): Promise<Be
     drivers.set(key, driver);
   }
   const totals = new Map<string, { count: number; elapsedMs: number }>();
+  const syncs: number[] = [];
   const add = (key: string, r: { count: number; elapsedMs: number }): void => {
     const t = totals.get(key) ?? { count: 0, elapsedMs: 0 };
     totals.set(key, { count: t.count + r.count, elapsedMs: t.elapsedMs + r.elapsedMs });
@@ -132,6 +181,7 @@ export default async function coreBench(ctx: { durationMs: number }): Promise<Be
         add(`spawn/${c}`, await closedLoop(sliceMs, c, spawnAndKill));
         for (const [name, driver] of drivers)
           add(`${name}/${c}`, await closedLoop(sliceMs, c, cycleOf(driver)));
+        syncs.push(...(await syncLatencies(tmpdir(), 20)));
       }
     }
   } finally {
@@ -142,7 +192,17 @@ export default async function coreBench(ctx: { durationMs: number }): Promise<Be
     const t = totals.get(key)!;
     return t.count / (t.elapsedMs / 1000);
   };
-  const results: BenchRecord[] = [];
+  const syncUs = mean(syncs);
+  const results: BenchRecord[] = [
+    {
+      name: 'state_fdatasync_latency',
+      value: syncUs,
+      unit: 'µs',
+      median: Math.round(median(syncs)),
+      samples: syncs.length,
+      dir: tmpdir(),
+    },
+  ];
   for (const c of concurrencies) {
     const ceiling = rate(`spawn/${c}`);
     results.push({
@@ -199,6 +259,18 @@ export default async function coreBench(ctx: { durationMs: number }): Promise<Be
         why: 'a durable state (fdatasync before each acknowledgement) keeps ≥ 0.8 of the unsynced cycles/s (issue 12)',
       },
     });
+    if (c === 1) {
+      // 7 syncs in a row per cycle: the unsynced cycle's time plus 7 sync latencies.
+      const cycleUs = 1e6 / rate(`process/${c}`);
+      results.push({
+        name: 'durable_ratio_bound',
+        value: cycleUs / (cycleUs + changesPerCycle * syncUs),
+        unit: 'ratio',
+        concurrency: c,
+        executor: 'process',
+        syncsPerCycle: changesPerCycle,
+      });
+    }
   }
   return results;
 }
