@@ -51,6 +51,12 @@ import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { taskMarker } from '../../common/task-mark.js';
 import { coreKeyOf, findMarkedProcesses } from './task-marker.js';
+import {
+  findSupervisorTools,
+  spawnSupervised,
+  supervisable,
+  type SupervisorTools,
+} from './task-supervisor.js';
 import { changesUser, taskIdentity, type TaskUserPolicy } from './task-user.js';
 import {
   adoptedTaskExit,
@@ -96,7 +102,15 @@ export class ProcessExecutor implements Executor {
   #lastSweepMs = Number.NEGATIVE_INFINITY;
   #closed = false;
 
-  private constructor(options: ProcessExecutorOptions, coreKey: string) {
+  /** What running tasks under a supervisor needs, when this host has it. */
+  readonly #supervisor: SupervisorTools | undefined;
+
+  private constructor(
+    options: ProcessExecutorOptions,
+    coreKey: string,
+    supervisor: SupervisorTools | undefined,
+  ) {
+    this.#supervisor = supervisor;
     this.#clock = options.clock;
     this.#coreKey = coreKey;
     this.#taskUsers = options.taskUsers;
@@ -104,7 +118,11 @@ export class ProcessExecutor implements Executor {
 
   /** An executor for the core on `options.stateDir` (which must exist). */
   static async open(options: ProcessExecutorOptions): Promise<ProcessExecutor> {
-    return new ProcessExecutor(options, await coreKeyOf(options.stateDir));
+    const [coreKey, supervisor] = await Promise.all([
+      coreKeyOf(options.stateDir),
+      findSupervisorTools(),
+    ]);
+    return new ProcessExecutor(options, coreKey, supervisor);
   }
 
   /** Pods have no process of their own here: nothing to share but the host. */
@@ -125,17 +143,12 @@ export class ProcessExecutor implements Executor {
     this.#checkOpen();
     const prepared = await this.#prepare(spec, spec.argv);
     const logs = spec.logPath === '' ? undefined : await CriLogWriter.open(spec.logPath);
-    let child: ChildProcess;
+    let spawned: Spawned;
     try {
       // Checked again next to the spawn: a close that began meanwhile has swept already.
       this.#checkOpen();
       this.#own(spec.containerId);
-      child = await spawnChecked(spec.argv, {
-        ...prepared,
-        env: this.#markedEnv(spec),
-        stdio:
-          spec.stdin === true ? 'pipe' : logs === undefined ? 'ignore' : ['ignore', 'pipe', 'pipe'],
-      }).catch((err: unknown) => {
+      spawned = await this.#spawnTask(spec, prepared, logs !== undefined).catch((err: unknown) => {
         this.#disown(spec.containerId);
         throw err;
       });
@@ -143,24 +156,27 @@ export class ProcessExecutor implements Executor {
       await logs?.close();
       throw err;
     }
-    const pid = child.pid!;
+    const { child, pid } = spawned;
     const startedAtNs = wallClockNs();
     const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
     const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     // Whether the tree was killed (frozen and walked) while the main process lived.
     const killed = { tree: false };
-    const exited = new Promise<ExitStatus>((resolve) => {
-      child.once('exit', (code, signal) => {
-        const status: ExitStatus = {
-          exitCode: exitCodeOf(code, signal),
-          finishedAtNs: wallClockNs(),
-        };
-        // What the main process left behind dies with it; what left its group, by the sweep.
-        killGroup(pid, 'SIGKILL');
-        this.#disown(spec.containerId);
-        if (!killed.tree) this.#requestSweep();
-        void drainOutput().then(() => resolve(status));
-      });
+    const alive = { task: true };
+    const exited = spawned.exited.then((code) => {
+      alive.task = false;
+      const status: ExitStatus = {
+        exitCode: code ?? 255,
+        finishedAtNs: wallClockNs(),
+        ...(code === undefined
+          ? { reason: 'Unknown', message: "exit status lost: the task's supervisor died" }
+          : {}),
+      };
+      // What the main process left behind dies with it; what left its group, by the sweep.
+      killGroup(pid, 'SIGKILL');
+      this.#disown(spec.containerId);
+      if (!killed.tree) this.#requestSweep();
+      return drainOutput().then(() => status);
     });
     const stat = readProcStatSync(pid);
     const task: Task = {
@@ -170,7 +186,7 @@ export class ProcessExecutor implements Executor {
       ...(tapped === undefined ? {} : { stdio: tapped.stdio }),
       ...(logs === undefined ? {} : { reopenLog: () => logs.reopen() }),
       kill: (signal) => {
-        if (child.exitCode === null && child.signalCode === null) {
+        if (alive.task) {
           signalTree(pid, signal);
           if (signal === 'SIGKILL') killed.tree = true;
         }
@@ -179,6 +195,36 @@ export class ProcessExecutor implements Executor {
     };
     this.#live.add(task);
     return task;
+  }
+
+  /**
+   * Spawns the task of `spec`: under a supervisor, so that it is no child of the core, when the
+   * host and the task allow it (task-supervisor.ts), else as a child of the core.
+   */
+  async #spawnTask(spec: TaskSpec, prepared: Prepared, output: boolean): Promise<Spawned> {
+    const env = this.#markedEnv(spec);
+    const runnable = runnablePath(prepared.file, prepared.cwd, prepared.rootfs);
+    if (
+      this.#supervisor !== undefined &&
+      spec.stdin !== true &&
+      supervisable(runnable, spec.argv, env)
+    ) {
+      return spawnSupervised(this.#supervisor, runnable, spec.argv, {
+        cwd: prepared.cwd,
+        ...prepared.user,
+        env: envObject(env),
+        output,
+      });
+    }
+    const child = await spawnChecked(spec.argv, {
+      ...prepared,
+      env,
+      stdio: spec.stdin === true ? 'pipe' : output ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
+    });
+    return { child, pid: child.pid!, exited };
   }
 
   async exec(
@@ -428,6 +474,15 @@ export function runnablePath(file: string, cwd: string, rootfs: string): string 
  */
 export function fromOwnCwd(runnable: string): string {
   return runnable.startsWith('/') ? runnable : `/proc/self/cwd/${runnable.replace(/^\.\//, '')}`;
+}
+
+/** A task's process once spawned (see ProcessExecutor's #spawnTask). */
+interface Spawned {
+  /** The core's child: the task, or its supervisor's launcher; its stdio is the task's. */
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** The task's exit code; undefined when it was lost. */
+  readonly exited: Promise<number | undefined>;
 }
 
 interface SpawnOptions extends Prepared {
