@@ -51,12 +51,7 @@ import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { taskMarker } from '../../common/task-mark.js';
 import { coreKeyOf, findMarkedProcesses } from './task-marker.js';
-import {
-  findSupervisorTools,
-  spawnSupervised,
-  supervisable,
-  type SupervisorTools,
-} from './task-supervisor.js';
+import { findSupervisorTools, spawnSupervised, type SupervisorTools } from './task-supervisor.js';
 import { changesUser, taskIdentity, type TaskUserPolicy } from './task-user.js';
 import {
   adoptedTaskExit,
@@ -204,15 +199,14 @@ export class ProcessExecutor implements Executor {
   async #spawnTask(spec: TaskSpec, prepared: Prepared, output: boolean): Promise<Spawned> {
     const env = this.#markedEnv(spec);
     const runnable = runnablePath(prepared.file, prepared.cwd, prepared.rootfs);
-    if (
-      this.#supervisor !== undefined &&
-      spec.stdin !== true &&
-      supervisable(runnable, spec.argv, env)
-    ) {
+    if (this.#supervisor !== undefined && spec.stdin !== true) {
+      const mark = taskMarker(this.#coreKey, spec.containerId);
+      const eq = mark.indexOf('=');
       return spawnSupervised(this.#supervisor, runnable, spec.argv, {
         cwd: prepared.cwd,
         ...prepared.user,
         env: envObject(env),
+        mark: [mark.slice(0, eq), mark.slice(eq + 1)],
         output,
       });
     }

@@ -5,32 +5,28 @@
  * (docs/performance.md, "Cost per live container"). Here, as containerd does with its shims, a
  * supervisor stands between the core and the task:
  *
- *   core ── spawn ──> setsid --fork ──> sh (supervisor, own session, re-parented to init)
- *                       (exits at once)     └─ fork: setsid ─> sh ─> exec the task
+ *   core ─ spawn ─> setsid --fork ─> sh: the supervisor (own session, re-parented to init)
+ *                   (exits at once)   └─ & setsid perl ─ exec ─> the task (own session)
  *
- * The core's own child lives only for the instant of the fork. The supervisor runs the task in
- * the foreground, waits for it and writes `exit <code>` (128 + signal for a signal, as
- * {@link exitCodeOf} says) on file descriptor 3, a pipe the core reads; the task writes
- * `pid <pid>` there itself once it has called setsid() (so the core never signals a group that
- * does not exist yet), then execs with descriptor 3 closed. The supervisor's own stderr goes to
- * /dev/null (dash reports "Killed" there), the task's to the log. The task leads its own
- * session and process group, outside the supervisor's, so signals to the task's group never
- * reach the supervisor.
+ * The core's own child lives only for the instant of the fork. The supervisor (dash, ~0.1 MB
+ * private memory) writes the task's pid on descriptor 3, a pipe the core reads, waits for it
+ * and writes `exit <code>` there (128 + signal for a signal, as exitCodeOf says). The task's
+ * process calls setsid() (util-linux setsid, which does not fork there), then a few lines of
+ * perl set its exact environment, stderr and signal dispositions and exec the executable with
+ * the task's argv[0]: no shell stands in the way of what the task sees. Descriptor 5 closes
+ * at that exec, so the core knows the task leads its session and runs its executable before
+ * start returns. The task leads its own session and process group, outside the supervisor's,
+ * so signals to the task's group never reach the supervisor. The supervisor's own stderr goes
+ * to /dev/null, the task's to the log; neither the supervisor's command line nor its
+ * environment (only the core's mark) shows the task's words.
  *
- * A shell passes through what it is given, with exceptions that decide when this path is taken
- * ({@link supervisable}); otherwise the task is spawned directly, as before:
- * - dash's `exec` cannot set argv[0]: the task sees the path it was run by (`./usr/bin/sleep`),
- *   so only when that path's last component is argv[0]'s (a multi-call binary such as busybox,
- *   reached through a resolved symlink, must see its applet's name);
- * - dash drops environment variables whose names are not shell identifiers and sets IFS,
- *   OPTIND, PPID and PWD itself: only environments without those;
- * - no stdin (an attached task's stdin needs the core's own pipe handling).
- * An executable the task's user may not run fails in the task (exit 126, the shell's message
- * in the log) rather than at start.
+ * Without /usr/bin/perl, a forking setsid or /bin/sh, and for a task with stdin (an attached
+ * task's stdin needs the core's own pipe handling), the task is spawned directly, as before.
+ * An executable that cannot run fails in the task (exit 127 or 126, the reason in the log)
+ * rather than at start (the core checked it exists and is executable first).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { access, constants as fsConstants } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChurnError } from '../../common/errors.js';
 import { shellCommandLine } from './streamed-exec.js';
@@ -40,59 +36,57 @@ import { shellCommandLine } from './streamed-exec.js';
  * in its environment, not its command line, so that only the task's shows the task's words.
  */
 const argvVariable = 'CHURN_TASK_ARGV';
-/** Environment names dash does not pass through unchanged, and the supervisor's own. */
-const shellOwnedNames = new Set(['IFS', 'OPTIND', 'PPID', 'PWD', argvVariable]);
-const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /**
- * The supervisor, run by `sh -c` with the task's shell script and argv in {@link argvVariable}. It
- * keeps the log's stderr on descriptor 4 for the task and silences its own (dash writes
- * "Killed" on the stderr a command was run with, hence no redirection around the command).
+ * The supervisor, run by `sh -c` with its argv in {@link argvVariable}: the perl script, then
+ * what the script takes. It starts the task in the background (the shell's SIGINT and SIGQUIT
+ * ignored there are reset by the script), reports its pid, keeps neither the log's stderr (on
+ * descriptor 4, for the task) nor the started pipe (5), silences its own stderr, waits for
+ * the task and reports its exit code.
  */
 const supervisorScript = (tools: SupervisorTools): string =>
-  `eval "set -- $${argvVariable}"; unset ${argvVariable}; c=$1; shift; exec 4>&2 2>/dev/null; ` +
-  `${tools.setsid} /bin/sh -c "$c" churn-task "$@"; echo "exit $?" >&3`;
-/** What the task's shell runs, after setsid(): report the pid, exec the task with the log as stderr. */
-const taskScript = 'echo "pid $$" >&3; exec "$@" 2>&4 3>&- 4>&-';
-
-/** Host paths of what supervising needs: a `setsid` that can fork, and a POSIX shell. */
-export interface SupervisorTools {
-  readonly setsid: string;
-}
-
-/** The tools, when this host has them (util-linux `setsid` with --fork, /bin/sh); else undefined. */
-export async function findSupervisorTools(): Promise<SupervisorTools | undefined> {
-  for (const setsid of ['/usr/bin/setsid', '/bin/setsid']) {
-    const help = await new Promise<string>((resolve) => {
-      execFile(setsid, ['--help'], { timeout: 5000 }, (_err, stdout) => resolve(stdout));
-    });
-    if (!help.includes('--fork')) continue;
-    try {
-      await access('/bin/sh', fsConstants.X_OK);
-    } catch {
-      return undefined;
-    }
-    return { setsid };
-  }
-  return undefined;
-}
+  `eval "set -- $${argvVariable}"; unset ${argvVariable}; p=$1; shift; exec 4>&2 2>/dev/null; ` +
+  `${tools.setsid} ${tools.perl} -e "$p" -- "$@" 3>&- & ` +
+  'echo "pid $!" >&3; exec 4>&- 5>&-; wait $!; echo "exit $?" >&3';
 
 /**
- * Whether a task run by `runnable` (the path it is exec'd by) for `argv` with `env` can be
- * supervised without a visible difference but argv[0]'s directory (see the module comment).
+ * What the task's process runs once it leads its own session (util-linux setsid, no fork as it
+ * leads no group): restore SIGINT and SIGQUIT, let descriptor 5 close at the exec (the core's
+ * sign that the task runs), make descriptor 4 its stderr, set the environment (a count, then
+ * KEY=VALUE pairs), and exec the executable (next argument) with the argv after it, argv[0]
+ * included. Exit 127 (no such file) or 126 (any other failure) as a shell would.
  */
-export function supervisable(
-  runnable: string,
-  argv: readonly string[],
-  env: readonly string[],
-): boolean {
-  if (basename(runnable) !== basename(argv[0] ?? '')) return false;
-  for (const kv of env) {
-    const eq = kv.indexOf('=');
-    const name = eq < 0 ? kv : kv.slice(0, eq);
-    if (!identifier.test(name) || shellOwnedNames.has(name)) return false;
+const taskScript = [
+  'open(my $k, ">&=", 5) or die; open(my $started, ">&", $k) or die; close($k);',
+  '$SIG{INT} = $SIG{QUIT} = "DEFAULT";',
+  'open(STDERR, ">&", 4) or die; open(my $l, ">&=", 4) and close($l);',
+  'my $n = shift; my %e; for (1 .. $n) { my $kv = shift; my $i = index($kv, "="); $e{substr($kv, 0, $i)} = substr($kv, $i + 1) }',
+  '%ENV = %e; my $f = shift;',
+  'exec { $f } @ARGV or do { my $c = $!{ENOENT} ? 127 : 126; print STDERR "exec $f: $!\n"; exit $c };',
+].join(' ');
+
+/** Host paths of what supervising needs: a `setsid` that can fork, perl and /bin/sh. */
+export interface SupervisorTools {
+  readonly setsid: string;
+  readonly perl: string;
+}
+
+/** The tools, when this host has them; else undefined. */
+export async function findSupervisorTools(): Promise<SupervisorTools | undefined> {
+  const output = (file: string, args: string[]): Promise<string> =>
+    new Promise((resolve) => {
+      execFile(file, args, { timeout: 5000 }, (_err, stdout) => resolve(stdout));
+    });
+  const perl = '/usr/bin/perl';
+  if ((await output(perl, ['-e', 'print "ok"'])) !== 'ok') return undefined;
+  try {
+    await access('/bin/sh', fsConstants.X_OK);
+  } catch {
+    return undefined;
   }
-  return true;
+  for (const setsid of ['/usr/bin/setsid', '/bin/setsid']) {
+    if ((await output(setsid, ['--help'])).includes('--fork')) return { setsid, perl };
+  }
+  return undefined;
 }
 
 /** What {@link spawnSupervised} needs besides the command. */
@@ -101,6 +95,8 @@ export interface SupervisedSpawn {
   readonly uid?: number;
   readonly gid?: number;
   readonly env: Record<string, string>;
+  /** The core's mark (name, value), for the supervisor's environment too (task-marker.ts). */
+  readonly mark?: readonly [string, string];
   /** Pipes for the task's stdout and stderr (else they go nowhere). */
   readonly output: boolean;
 }
@@ -125,6 +121,7 @@ export async function spawnSupervised(
   options: SupervisedSpawn,
 ): Promise<SupervisedTask> {
   const out = options.output ? 'pipe' : 'ignore';
+  const envPairs = Object.entries(options.env).map(([k, v]) => `${k}=${v}`);
   const child = spawn(
     tools.setsid,
     ['--fork', '/bin/sh', '-c', supervisorScript(tools), 'churn-supervisor'],
@@ -133,14 +130,21 @@ export async function spawnSupervised(
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
       env: {
-        ...options.env,
-        [argvVariable]: shellCommandLine([taskScript, runnable, ...argv.slice(1)]),
+        ...(options.mark === undefined ? {} : { [options.mark[0]]: options.mark[1] }),
+        [argvVariable]: shellCommandLine([
+          taskScript,
+          String(envPairs.length),
+          ...envPairs,
+          runnable,
+          ...argv,
+        ]),
       },
-      stdio: ['ignore', out, out, 'pipe'],
+      stdio: ['ignore', out, out, 'pipe', 'ignore', 'pipe'],
     },
   );
   const status = child.stdio[3] as Readable | null;
-  if (child.pid === undefined || status === null) {
+  const started = (child.stdio as unknown as (Readable | null)[])[5] ?? null;
+  if (child.pid === undefined || status === null || started === null) {
     const err = await new Promise<Error>((resolve) => child.once('error', resolve));
     throw new ChurnError(
       'FAILED_PRECONDITION',
@@ -177,6 +181,12 @@ export async function spawnSupervised(
       `cannot run ${argv[0] ?? runnable} (${runnable}): the task's supervisor exited ${code ?? 'without a status'} before the task ran`,
     );
   }
+  // The started pipe closes when the task execs (or dies first): as with a direct spawn, the
+  // task runs its own executable by the time start returns.
+  await new Promise<void>((resolve) => {
+    started.once('close', resolve);
+    started.resume();
+  });
   return {
     pid: taskPid,
     child,
