@@ -1,8 +1,10 @@
 /**
- * Executor `process`: a container's task is a child process of the core, with no namespaces of
- * its own. The executable is resolved inside the image's rootfs, the working directory is
- * inside it too, and the process leads its own process group so that signals reach whatever
- * it forked. Node reaps every child: no zombies.
+ * Executor `process`: a container's task is a process on the host, with no namespaces of
+ * its own: under a supervisor of its own, not a child of the core, where the host allows
+ * (task-supervisor.ts: a child per live task would make every exit cost O(live tasks) in
+ * libuv), else a child of the core. The executable is resolved inside the image's rootfs,
+ * the working directory is inside it too, and the process leads its own process group so that
+ * signals reach whatever it forked. Its supervisor, or Node, reaps it: no zombies.
  *
  * Its user (task-user.ts): a core that runs as root runs a task as the user its container
  * names, else as the task user (nobody by default), and never as root unless the task user is
