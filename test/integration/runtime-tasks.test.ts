@@ -73,6 +73,28 @@ describe('tasks of the process executor', () => {
     expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 143 });
   });
 
+  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes', async () => {
+    const c = await openCore();
+    const { id, pid } = await runIn(c, ['sleep', '3600'], { envs: [{ key: 'A', value: 'b c' }] });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const [ppid, pgrp, session] = stat
+      .slice(stat.lastIndexOf(')') + 4)
+      .split(' ')
+      .map(Number);
+    expect(ppid).not.toBe(process.pid);
+    expect([pgrp, session]).toEqual([pid, pid]);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1')).toBe('sleep\u00003600\u0000');
+    const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    expect(environ).toContain('A=b c');
+    expect(environ.some((kv) => kv.startsWith('CHURN_TASK_ARGV='))).toBe(false);
+    expect(ignoresSignal(pid, 2) || ignoresSignal(pid, 3)).toBe(false);
+    await c.stopContainer(id, 0);
+    expect((await c.containerStatus(id)).exitCode).toBe(137);
+    const exits = await runIn(c, ['sh', '-c', 'exit 3']);
+    await waitExited(c, exits.id);
+    expect((await c.containerStatus(exits.id)).exitCode).toBe(3);
+  });
+
   it('kills what the main process forked when it stops', async () => {
     const c = await openCore();
     const marker = `3599.${process.pid}1`;
