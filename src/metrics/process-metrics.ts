@@ -15,13 +15,19 @@
  * measured exactly either way; a 20 ms tick only samples it half as often (3,000 delays in
  * the 60 s p99 window), and a stall longer than a tick always delays one.
  *
- * Idle, the probe slows down (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a second): while
- * no call to the runtime is in flight, and for a second after the last one ended, it ticks
- * every 250 ms instead of 20 ms, and each idle tick is recorded with the twelve 20 ms ticks
- * that were due on time before it (so the p99 stays a share of time). What it gives up: a stall
- * shorter than 250 ms while nothing is measured (no call in flight) may go unseen; a longer one
- * always delays an idle tick and is recorded in full. The first call after idle puts the fast
- * tick back at once (RunMetrics tells the probe of every call the driver makes).
+ * Idle, the probe has no timer of its own (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a
+ * second): while no call to the runtime is in flight, and for a second after the last one
+ * ended, it waits on the 1 s heartbeat the sampler and the status loop share
+ * (common/heartbeat.ts), so an idle churn wakes once a second in all. Each idle second is read
+ * two ways: the beat's lateness (a stall going on when the beat was due), and the event loop's
+ * busy time since the last tick (`performance.eventLoopUtilization`), which bounds any stall
+ * that began and ended between two beats. Busy time over one 20 ms tick counts as a stall of
+ * that length: exact for one stall (a 500 ms busy-wait reads 500 ms), an upper bound when
+ * several callbacks add up to it; under a tick, idle housekeeping (the sampler's pass, a
+ * scrape) stays a 0. The second is recorded with the 20 ms ticks that were due on time besides
+ * it, so the p99 stays a share of time. The first call after idle puts the fast tick back at
+ * once (RunMetrics tells the probe of every call the driver makes), first recording the busy
+ * time since the last beat as a stall when it is over a tick.
  *
  * The same ticks feed a {@link LoopLagTally}: stall-corrected delays per sampling period and
  * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
@@ -29,6 +35,8 @@
  * is read as a delta at each sample: no timer of its own.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { systemClock } from '../common/clock.js';
+import { heartbeatOf } from '../common/heartbeat.js';
 import { LoopLagTally } from './loop-lag-tally.js';
 import { LoopLagWindow, type LoopLag } from './loop-lag-window.js';
 import type { ProcSource } from './procfs.js';
@@ -68,8 +76,6 @@ export interface HarnessRunFigures {
 
 /** Period of the event-loop timer while the harness calls its runtime, ms. */
 export const loopProbeTickMs = 20;
-/** Period of the event-loop timer once the harness has been idle for {@link loopProbeIdleAfterMs}, ms. */
-export const loopProbeIdleTickMs = 250;
 /** How long after its last runtime call ended the harness counts as idle, ms. */
 export const loopProbeIdleAfterMs = 1000;
 const tickMs = loopProbeTickMs;
@@ -77,69 +83,125 @@ const tickMs = loopProbeTickMs;
 /**
  * How late the event loop runs its probe timer; statistics in {@link LoopLagWindow}. The timer
  * ticks every {@link loopProbeTickMs} while a runtime call is in flight or ended less than
- * {@link loopProbeIdleAfterMs} ago, and every {@link loopProbeIdleTickMs} otherwise (see the
- * module comment): an idle tick is recorded as its own delay plus the 20 ms ticks that were
- * due, on time, before it, so the figures stay shares of time.
+ * {@link loopProbeIdleAfterMs} ago; otherwise the probe waits on the shared 1 s heartbeat and
+ * reads each idle second by the beat's lateness and the loop's busy time (see the module
+ * comment). An idle second is recorded as its delay plus the 20 ms ticks that were due, on
+ * time, besides it, so the figures stay shares of time.
  */
 class LoopDelay {
   #lastMs = performance.now();
-  /** Period of the timer now pending. */
-  #periodMs = tickMs;
+  /** Event-loop utilization at the last tick: the busy time since is a stall's upper bound. */
+  #lastElu = performance.eventLoopUtilization();
+  /** When the pending tick (a fast timer or a beat) is due. */
+  #dueMs = this.#lastMs + tickMs;
   readonly #window = new LoopLagWindow();
   readonly tally = new LoopLagTally(tickMs);
-  #timer: NodeJS.Timeout;
+  /** The fast timer, while not idle. */
+  #timer: NodeJS.Timeout | undefined;
+  /** Aborts the wait on the heartbeat, while idle. */
+  #idleWait: AbortController | undefined;
   #callsInFlight = 0;
   #lastCallEndMs = performance.now();
   #closed = false;
 
   constructor() {
-    this.#timer = this.#schedule(tickMs);
+    this.#scheduleFast();
   }
 
-  #schedule(periodMs: number): NodeJS.Timeout {
-    this.#periodMs = periodMs;
-    const timer = setTimeout(() => this.#tick(), periodMs);
+  #scheduleFast(): void {
+    this.#dueMs = this.#lastMs + tickMs;
+    const timer = setTimeout(() => this.#tick(), tickMs);
     // Sampling must never keep the process alive.
     timer.unref();
-    return timer;
+    this.#timer = timer;
+  }
+
+  /** Waits on the heartbeat (whose timer never keeps the process alive either). */
+  #scheduleIdle(): void {
+    const heartbeat = heartbeatOf(systemClock);
+    this.#dueMs = heartbeat.nextDueMs();
+    const wait = new AbortController();
+    this.#idleWait = wait;
+    heartbeat.next(wait.signal).then(
+      (beat) => {
+        if (this.#idleWait !== wait) return;
+        this.#idleWait = undefined;
+        this.#idleTick(beat.atMs - this.#dueMs);
+      },
+      () => undefined,
+    );
   }
 
   #tick(): void {
+    this.#timer = undefined;
     const now = performance.now();
-    this.#record(now, Math.max(0, now - this.#lastMs - this.#periodMs), this.#periodMs);
-    this.#lastMs = now;
-    if (this.#closed) return;
-    const idle = this.#callsInFlight === 0 && now - this.#lastCallEndMs >= loopProbeIdleAfterMs;
-    this.#timer = this.#schedule(idle ? loopProbeIdleTickMs : tickMs);
+    this.#settle(now, Math.max(0, now - this.#dueMs), 0);
+    this.#next(now);
   }
 
-  /** A tick `delayMs` late after a period of `periodMs`, with the on-time 20 ms ticks it stands for. */
-  #record(now: number, delayMs: number, periodMs: number): void {
-    for (let onTime = Math.round(periodMs / tickMs) - 1; onTime > 0; onTime--) {
+  /** A beat `lateMs` late; the loop's busy time since the last tick may show a shorter stall. */
+  #idleTick(lateMs: number): void {
+    const now = performance.now();
+    this.#settle(now, Math.max(0, lateMs), this.#busyMs());
+    this.#next(now);
+  }
+
+  #next(now: number): void {
+    if (this.#closed) return;
+    const idle = this.#callsInFlight === 0 && now - this.#lastCallEndMs >= loopProbeIdleAfterMs;
+    if (idle) this.#scheduleIdle();
+    else this.#scheduleFast();
+  }
+
+  /** The event loop's busy time since the last tick, ms. */
+  #busyMs(): number {
+    return performance.eventLoopUtilization(performance.eventLoopUtilization(), this.#lastElu)
+      .active;
+  }
+
+  /**
+   * Records the time from the last tick to `now`: a tick `lateMs` late, or, when the loop was
+   * busy for longer than a tick and than that (`busyMs`, idle only), a stall of `busyMs`; and
+   * the on-time 20 ms ticks the rest of the time stands for. Starts the next span at `now`.
+   */
+  #settle(now: number, lateMs: number, busyMs: number): void {
+    const delayMs = busyMs > tickMs && busyMs > lateMs ? busyMs : lateMs;
+    const spanMs = this.#dueMs - this.#lastMs + lateMs - delayMs;
+    for (let onTime = Math.round(spanMs / tickMs) - 1; onTime > 0; onTime--) {
       this.#window.record(now, 0);
       this.tally.record(0);
     }
     this.#window.record(now, delayMs);
     this.tally.record(delayMs);
+    this.#lastMs = now;
+    this.#lastElu = performance.eventLoopUtilization();
   }
 
   /** Marks a runtime call in flight until the returned function is called. */
   track(): () => void {
     this.#callsInFlight++;
-    if (this.#periodMs !== tickMs && !this.#closed) {
-      // Back to the fast tick at once: the idle tick's time so far counts as on-time ticks.
+    if (this.#idleWait !== undefined && !this.#closed) {
       const now = performance.now();
-      const elapsedMs = now - this.#lastMs;
-      if (elapsedMs > this.#periodMs + tickMs) {
-        // Late already: a stall is going on (we are called from inside it); the tick records it.
+      if (now > this.#dueMs + tickMs) {
+        // Late already: a stall is going on (we are called from inside it); the beat records it.
       } else {
-        clearTimeout(this.#timer);
-        for (let onTime = Math.floor(elapsedMs / tickMs); onTime > 0; onTime--) {
-          this.#window.record(now, 0);
-          this.tally.record(0);
+        // Back to the fast tick at once: the idle time so far counts as on-time ticks, or as a
+        // stall when the loop was busy for longer than a tick.
+        this.#idleWait.abort();
+        this.#idleWait = undefined;
+        const busyMs = this.#busyMs();
+        if (busyMs > tickMs) {
+          this.#dueMs = now;
+          this.#settle(now, 0, busyMs);
+        } else {
+          for (let onTime = Math.floor((now - this.#lastMs) / tickMs); onTime > 0; onTime--) {
+            this.#window.record(now, 0);
+            this.tally.record(0);
+          }
+          this.#lastMs = now;
+          this.#lastElu = performance.eventLoopUtilization();
         }
-        this.#lastMs = now;
-        this.#timer = this.#schedule(tickMs);
+        this.#scheduleFast();
       }
     }
     let ended = false;
@@ -157,13 +219,28 @@ class LoopDelay {
     return this.#window.take(now);
   }
 
-  /** Records a stall still going (the timer is over a tick late); returns now. */
+  /**
+   * Records a stall still going (the pending tick is over a tick late) or, while idle, one the
+   * loop's busy time shows since the last tick; returns now.
+   */
   flushPending(): number {
     const now = performance.now();
-    const pending = now - this.#lastMs - this.#periodMs;
-    if (pending > tickMs) {
-      this.#record(now, pending, this.#periodMs);
-      this.#lastMs = now;
+    if (this.#closed) return now;
+    const pendingMs = now - this.#dueMs;
+    if (pendingMs > tickMs) {
+      const idle = this.#idleWait !== undefined;
+      this.#settle(now, pendingMs, idle ? this.#busyMs() : 0);
+      // The pending tick, when it runs, reads only the rest of the stall.
+      this.#dueMs = idle ? now : now + tickMs;
+    } else if (this.#idleWait !== undefined) {
+      const busyMs = this.#busyMs();
+      if (busyMs > tickMs) {
+        // The beat still to come starts its span here.
+        const dueMs = this.#dueMs;
+        this.#dueMs = now;
+        this.#settle(now, 0, busyMs);
+        this.#dueMs = dueMs;
+      }
     }
     return now;
   }
@@ -171,6 +248,8 @@ class LoopDelay {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#idleWait?.abort();
+    this.#idleWait = undefined;
   }
 }
 
