@@ -167,14 +167,18 @@ class LoopDelay {
   #settle(now: number, lateMs: number, busyMs: number): void {
     const delayMs = busyMs > tickMs && busyMs > lateMs ? busyMs : lateMs;
     const spanMs = this.#dueMs - this.#lastMs + lateMs - delayMs;
-    for (let onTime = Math.round(spanMs / tickMs) - 1; onTime > 0; onTime--) {
-      this.#window.record(now, 0);
-      this.tally.record(0);
-    }
+    this.#recordOnTime(now, Math.round(spanMs / tickMs) - 1);
     this.#window.record(now, delayMs);
     this.tally.record(delayMs);
     this.#lastMs = now;
     this.#lastElu = performance.eventLoopUtilization();
+  }
+
+  /** `count` ticks on time at `now`: one entry of the window and of the tally for them all. */
+  #recordOnTime(now: number, count: number): void {
+    if (count <= 0) return;
+    this.#window.recordOnTime(now, count);
+    this.tally.recordOnTime(count);
   }
 
   /** Marks a runtime call in flight until the returned function is called. */
@@ -194,10 +198,7 @@ class LoopDelay {
           this.#dueMs = now;
           this.#settle(now, 0, busyMs);
         } else {
-          for (let onTime = Math.floor((now - this.#lastMs) / tickMs); onTime > 0; onTime--) {
-            this.#window.record(now, 0);
-            this.tally.record(0);
-          }
+          this.#recordOnTime(now, Math.floor((now - this.#lastMs) / tickMs));
           this.#lastMs = now;
           this.#lastElu = performance.eventLoopUtilization();
         }
