@@ -1,9 +1,9 @@
 /**
  * One shared beat for churn's periodic work (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a
  * second). Waking an idle Node process costs far more than the little each periodic task does
- * (docs/performance.md: ~250 µs a wakeup), so the resource sampler, the runner's status loop
- * and the event-loop probe's idle tick wait on the same beat: one timer, one wakeup a second,
- * for all of them.
+ * (docs/performance.md), so the resource sampler and the runner's status loop wait on the same
+ * 1 s beat, and the idle event-loop probe on its 250 ms sub-beats: one timer, and every fourth
+ * probe tick in the same wakeup as the beat.
  *
  * Beats fall on a fixed grid (origin + k·period, the origin being the heartbeat's creation), so
  * a waiter that arrives late, or whose work outlasted a period, waits for the next grid point
@@ -21,6 +21,7 @@ export interface Beat {
 }
 
 interface Waiter {
+  readonly dueMs: number;
   readonly resolve: (beat: Beat) => void;
   readonly reject: (reason: unknown) => void;
 }
@@ -30,7 +31,7 @@ export class Heartbeat {
   readonly #clock: Clock;
   readonly periodMs: number;
   readonly #originMs: number;
-  #waiters = new Set<Waiter>();
+  readonly #waiters = new Set<Waiter>();
   /** The armed timer's abort and due time, while anyone waits. */
   #armed: { readonly stop: AbortController; readonly dueMs: number } | undefined;
 
@@ -40,26 +41,33 @@ export class Heartbeat {
     this.#originMs = clock.now();
   }
 
-  /** When the beat after now is due (clock ms). */
-  nextDueMs(): number {
-    if (this.#armed !== undefined) return this.#armed.dueMs;
-    const sinceMs = this.#clock.now() - this.#originMs;
-    return this.#originMs + (Math.floor(sinceMs / this.periodMs) + 1) * this.periodMs;
+  /**
+   * When the next point of the grid is due (clock ms): the next beat, or with `divisions` > 1
+   * the next of `divisions` equal sub-beats per period (every beat is one of them).
+   */
+  nextDueMs(divisions = 1): number {
+    const stepMs = this.periodMs / divisions;
+    const steps = Math.floor((this.#clock.now() - this.#originMs) / stepMs) + 1;
+    // Whole periods first, so a sub-beat on a beat is the very same time.
+    return (
+      this.#originMs + Math.floor(steps / divisions) * this.periodMs + (steps % divisions) * stepMs
+    );
   }
 
   /**
-   * Resolves at the next beat (the one {@link nextDueMs} names); rejects with the signal's
-   * reason when `signal` aborts first.
+   * Resolves at the next beat (or sub-beat: {@link nextDueMs}); rejects with the signal's
+   * reason when `signal` aborts first. Waiters due at the same time share one timer.
    */
-  next(signal?: AbortSignal): Promise<Beat> {
+  next(signal?: AbortSignal, divisions = 1): Promise<Beat> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     return new Promise<Beat>((resolve, reject) => {
       const onAbort = (): void => {
         this.#waiters.delete(waiter);
         reject(abortReason(signal));
-        if (this.#waiters.size === 0) this.#disarm();
+        this.#arm();
       };
       const waiter: Waiter = {
+        dueMs: this.nextDueMs(divisions),
         resolve: (beat) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(beat);
@@ -72,27 +80,30 @@ export class Heartbeat {
     });
   }
 
+  /** Arms the timer for the earliest waiter (or none when nobody waits). */
   #arm(): void {
-    if (this.#armed !== undefined) return;
-    const dueMs = this.nextDueMs();
+    let dueMs = Infinity;
+    for (const waiter of this.#waiters) dueMs = Math.min(dueMs, waiter.dueMs);
+    if (this.#armed?.dueMs === dueMs) return;
+    this.#armed?.stop.abort();
+    this.#armed = undefined;
+    if (dueMs === Infinity) return;
     const armed = { stop: new AbortController(), dueMs };
     this.#armed = armed;
     this.#clock.sleep(dueMs - this.#clock.now(), armed.stop.signal, { unref: true }).then(
       () => {
         if (this.#armed !== armed) return;
         this.#armed = undefined;
-        const beat: Beat = { dueMs, atMs: this.#clock.now() };
-        const waiters = this.#waiters;
-        this.#waiters = new Set();
-        for (const waiter of waiters) waiter.resolve(beat);
+        const atMs = this.#clock.now();
+        for (const waiter of [...this.#waiters]) {
+          if (waiter.dueMs > dueMs) continue;
+          this.#waiters.delete(waiter);
+          waiter.resolve({ dueMs: waiter.dueMs, atMs });
+        }
+        this.#arm();
       },
       () => undefined,
     );
-  }
-
-  #disarm(): void {
-    this.#armed?.stop.abort();
-    this.#armed = undefined;
   }
 }
 

@@ -15,19 +15,21 @@
  * measured exactly either way; a 20 ms tick only samples it half as often (3,000 delays in
  * the 60 s p99 window), and a stall longer than a tick always delays one.
  *
- * Idle, the probe has no timer of its own (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a
- * second): while no call to the runtime is in flight, and for a second after the last one
- * ended, it waits on the 1 s heartbeat the sampler and the status loop share
- * (common/heartbeat.ts), so an idle churn wakes once a second in all. Each idle second is read
- * two ways: the beat's lateness (a stall going on when the beat was due), and the event loop's
- * busy time since the last tick (`performance.eventLoopUtilization`), which bounds any stall
- * that began and ended between two beats. Busy time over one 20 ms tick counts as a stall of
- * that length: exact for one stall (a 500 ms busy-wait reads 500 ms), an upper bound when
- * several callbacks add up to it; under a tick, idle housekeeping (the sampler's pass, a
- * scrape) stays a 0. The second is recorded with the 20 ms ticks that were due on time besides
- * it, so the p99 stays a share of time. The first call after idle puts the fast tick back at
- * once (RunMetrics tells the probe of every call the driver makes), first recording the busy
- * time since the last beat as a stall when it is over a tick.
+ * Idle, the probe slows down (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a second): while
+ * no call to the runtime is in flight, and for a second after the last one ended, it ticks
+ * every 250 ms instead of 20 ms, on the grid of the 1 s heartbeat the sampler and the status
+ * loop share (common/heartbeat.ts): every fourth idle tick is their beat, in the same wakeup,
+ * so an idle churn wakes 4 times a second in all. Each idle tick is recorded with the twelve
+ * 20 ms ticks that were due on time before it (so the p99 stays a share of time). What it gives
+ * up: a stall shorter than 250 ms while nothing is measured (no call in flight) may go unseen;
+ * a longer one always delays an idle tick and is read to within 250 ms (a 500 ms stall reads
+ * 250–500 ms idle, 480–500 ms otherwise). The first call after idle puts the fast tick back at
+ * once (RunMetrics tells the probe of every call the driver makes).
+ *
+ * Why not slower, and why not the loop's busy time instead: a 1 s idle tick would leave a
+ * 500 ms stall unseen; `eventLoopUtilization` (busy time since the last tick) cannot tell one
+ * stall from many short callbacks, and read a busy stretch with no call in flight (start-up,
+ * clean-up) as a stall of up to a second (tried: core-stall runs marked harness-bound).
  *
  * The same ticks feed a {@link LoopLagTally}: stall-corrected delays per sampling period and
  * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
@@ -76,23 +78,24 @@ export interface HarnessRunFigures {
 
 /** Period of the event-loop timer while the harness calls its runtime, ms. */
 export const loopProbeTickMs = 20;
+/** Period of the event-loop timer once the harness has been idle for {@link loopProbeIdleAfterMs}, ms. */
+export const loopProbeIdleTickMs = 250;
 /** How long after its last runtime call ended the harness counts as idle, ms. */
 export const loopProbeIdleAfterMs = 1000;
 const tickMs = loopProbeTickMs;
+/** Idle ticks per heartbeat (1 s). */
+const idleTicksPerBeat = 1000 / loopProbeIdleTickMs;
 
 /**
  * How late the event loop runs its probe timer; statistics in {@link LoopLagWindow}. The timer
  * ticks every {@link loopProbeTickMs} while a runtime call is in flight or ended less than
- * {@link loopProbeIdleAfterMs} ago; otherwise the probe waits on the shared 1 s heartbeat and
- * reads each idle second by the beat's lateness and the loop's busy time (see the module
- * comment). An idle second is recorded as its delay plus the 20 ms ticks that were due, on
- * time, besides it, so the figures stay shares of time.
+ * {@link loopProbeIdleAfterMs} ago, and every {@link loopProbeIdleTickMs} on the heartbeat's
+ * grid otherwise (see the module comment): an idle tick is recorded as its own delay plus the
+ * 20 ms ticks that were due, on time, before it, so the figures stay shares of time.
  */
 class LoopDelay {
   #lastMs = performance.now();
-  /** Event-loop utilization at the last tick: the busy time since is a stall's upper bound. */
-  #lastElu = performance.eventLoopUtilization();
-  /** When the pending tick (a fast timer or a beat) is due. */
+  /** When the pending tick (a fast timer or an idle tick) is due. */
   #dueMs = this.#lastMs + tickMs;
   readonly #window = new LoopLagWindow();
   readonly tally = new LoopLagTally(tickMs);
@@ -116,17 +119,17 @@ class LoopDelay {
     this.#timer = timer;
   }
 
-  /** Waits on the heartbeat (whose timer never keeps the process alive either). */
+  /** Waits for the heartbeat's next sub-beat (its timer never keeps the process alive either). */
   #scheduleIdle(): void {
     const heartbeat = heartbeatOf(systemClock);
-    this.#dueMs = heartbeat.nextDueMs();
+    this.#dueMs = heartbeat.nextDueMs(idleTicksPerBeat);
     const wait = new AbortController();
     this.#idleWait = wait;
-    heartbeat.next(wait.signal).then(
-      (beat) => {
+    heartbeat.next(wait.signal, idleTicksPerBeat).then(
+      () => {
         if (this.#idleWait !== wait) return;
         this.#idleWait = undefined;
-        this.#idleTick(beat.atMs - this.#dueMs);
+        this.#tick();
       },
       () => undefined,
     );
@@ -135,43 +138,22 @@ class LoopDelay {
   #tick(): void {
     this.#timer = undefined;
     const now = performance.now();
-    this.#settle(now, Math.max(0, now - this.#dueMs), 0);
-    this.#next(now);
-  }
-
-  /** A beat `lateMs` late; the loop's busy time since the last tick may show a shorter stall. */
-  #idleTick(lateMs: number): void {
-    const now = performance.now();
-    this.#settle(now, Math.max(0, lateMs), this.#busyMs());
-    this.#next(now);
-  }
-
-  #next(now: number): void {
+    this.#settle(now, Math.max(0, now - this.#dueMs));
     if (this.#closed) return;
     const idle = this.#callsInFlight === 0 && now - this.#lastCallEndMs >= loopProbeIdleAfterMs;
     if (idle) this.#scheduleIdle();
     else this.#scheduleFast();
   }
 
-  /** The event loop's busy time since the last tick, ms. */
-  #busyMs(): number {
-    return performance.eventLoopUtilization(performance.eventLoopUtilization(), this.#lastElu)
-      .active;
-  }
-
   /**
-   * Records the time from the last tick to `now`: a tick `lateMs` late, or, when the loop was
-   * busy for longer than a tick and than that (`busyMs`, idle only), a stall of `busyMs`; and
-   * the on-time 20 ms ticks the rest of the time stands for. Starts the next span at `now`.
+   * Records a tick `delayMs` late, with the on-time 20 ms ticks the time from the last tick to
+   * its due time stands for; the next span starts at `now`.
    */
-  #settle(now: number, lateMs: number, busyMs: number): void {
-    const delayMs = busyMs > tickMs && busyMs > lateMs ? busyMs : lateMs;
-    const spanMs = this.#dueMs - this.#lastMs + lateMs - delayMs;
-    this.#recordOnTime(now, Math.round(spanMs / tickMs) - 1);
+  #settle(now: number, delayMs: number): void {
+    this.#recordOnTime(now, Math.round((this.#dueMs - this.#lastMs) / tickMs) - 1);
     this.#window.record(now, delayMs);
     this.tally.record(delayMs);
     this.#lastMs = now;
-    this.#lastElu = performance.eventLoopUtilization();
   }
 
   /** `count` ticks on time at `now`: one entry of the window and of the tally for them all. */
@@ -187,21 +169,13 @@ class LoopDelay {
     if (this.#idleWait !== undefined && !this.#closed) {
       const now = performance.now();
       if (now > this.#dueMs + tickMs) {
-        // Late already: a stall is going on (we are called from inside it); the beat records it.
+        // Late already: a stall is going on (we are called from inside it); the tick records it.
       } else {
-        // Back to the fast tick at once: the idle time so far counts as on-time ticks, or as a
-        // stall when the loop was busy for longer than a tick.
+        // Back to the fast tick at once: the idle tick's time so far counts as on-time ticks.
         this.#idleWait.abort();
         this.#idleWait = undefined;
-        const busyMs = this.#busyMs();
-        if (busyMs > tickMs) {
-          this.#dueMs = now;
-          this.#settle(now, 0, busyMs);
-        } else {
-          this.#recordOnTime(now, Math.floor((now - this.#lastMs) / tickMs));
-          this.#lastMs = now;
-          this.#lastElu = performance.eventLoopUtilization();
-        }
+        this.#recordOnTime(now, Math.floor((now - this.#lastMs) / tickMs));
+        this.#lastMs = now;
         this.#scheduleFast();
       }
     }
@@ -220,28 +194,15 @@ class LoopDelay {
     return this.#window.take(now);
   }
 
-  /**
-   * Records a stall still going (the pending tick is over a tick late) or, while idle, one the
-   * loop's busy time shows since the last tick; returns now.
-   */
+  /** Records a stall still going (the pending tick is over a tick late); returns now. */
   flushPending(): number {
     const now = performance.now();
-    if (this.#closed) return now;
     const pendingMs = now - this.#dueMs;
-    if (pendingMs > tickMs) {
-      const idle = this.#idleWait !== undefined;
-      this.#settle(now, pendingMs, idle ? this.#busyMs() : 0);
+    if (pendingMs > tickMs && !this.#closed) {
+      const periodMs = this.#dueMs - this.#lastMs;
+      this.#settle(now, pendingMs);
       // The pending tick, when it runs, reads only the rest of the stall.
-      this.#dueMs = idle ? now : now + tickMs;
-    } else if (this.#idleWait !== undefined) {
-      const busyMs = this.#busyMs();
-      if (busyMs > tickMs) {
-        // The beat still to come starts its span here.
-        const dueMs = this.#dueMs;
-        this.#dueMs = now;
-        this.#settle(now, 0, busyMs);
-        this.#dueMs = dueMs;
-      }
+      this.#dueMs = now + periodMs;
     }
     return now;
   }

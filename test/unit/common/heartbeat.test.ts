@@ -48,6 +48,26 @@ describe('Heartbeat', () => {
     await expect(heartbeat.next(stop.signal)).rejects.toThrow(/aborted/);
   });
 
+  it('gives sub-beats on the same grid: a sub-beat on a beat shares its timer', async () => {
+    const clock = new FakeClock({ auto: false, startMs: 0 });
+    const heartbeat = new Heartbeat(clock, 1000);
+    await clock.advance(800);
+    const beat = heartbeat.next();
+    const quarter = heartbeat.next(undefined, 4);
+    expect(heartbeat.nextDueMs(4)).toBe(1000);
+    expect(clock.pending).toBe(1);
+    await clock.advance(200);
+    expect(await beat).toEqual({ dueMs: 1000, atMs: 1000 });
+    expect(await quarter).toEqual({ dueMs: 1000, atMs: 1000 });
+    const next = heartbeat.next(undefined, 4);
+    const later = heartbeat.next();
+    await clock.advance(250);
+    expect(await next).toEqual({ dueMs: 1250, atMs: 1250 });
+    expect(clock.pending).toBe(1);
+    await clock.advance(750);
+    expect(await later).toEqual({ dueMs: 2000, atMs: 2000 });
+  });
+
   it('is shared per clock and period', () => {
     const clock = new FakeClock();
     expect(heartbeatOf(clock)).toBe(heartbeatOf(clock, 1000));
