@@ -178,7 +178,9 @@ async function runOnRealPath(options: {
     verbose: false,
   });
   try {
-    const driver = metrics.observe(createDriver(scenario.target, { faults: scenario.faults }));
+    const driver = metrics.observe(
+      await createDriver(scenario.target, { faults: scenario.faults }),
+    );
     const recorder = new Recorder({
       clock: systemClock,
       intervalMs: scenario.report.intervalMs,
@@ -335,7 +337,7 @@ export default async function criBench(ctx: BenchContext): Promise<BenchRecord[]
   const tmp = await mkdtemp(join(tmpdir(), 'churn-bench-cri-'));
   try {
     // 1. In-process core vs the same core over CRI.
-    const builtin = createDriver({
+    const builtin = await createDriver({
       driver: 'builtin',
       endpoint: '',
       runtimeHandler: '',

@@ -75,8 +75,11 @@ async function appEntries(): Promise<LayerEntry[]> {
     ...(await entriesOfDir(join(repoRoot, 'dist'), { prefix: 'app/dist' })),
     ...(await entriesOfDir(join(repoRoot, 'scenarios'), { prefix: 'app/scenarios' })),
   ];
+  // Where node_modules really lives: the repository in a clone, the checkout the link points
+  // at in a git worktree whose node_modules is a symbolic link (npm ls reads the tree there).
+  const installRoot = dirname(await realpath(join(repoRoot, 'node_modules')));
   const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
-    cwd: repoRoot,
+    cwd: installRoot,
     maxBuffer: 16 << 20,
   });
   const packages = [
@@ -84,7 +87,7 @@ async function appEntries(): Promise<LayerEntry[]> {
   ].sort();
   const made = new Set<string>();
   for (const dir of packages) {
-    const inApp = `app/${relative(repoRoot, dir).split('\\').join('/')}`;
+    const inApp = `app/${relative(installRoot, dir).split('\\').join('/')}`;
     // Parent dirs (scopes, nested node_modules) before the package itself.
     const parents: string[] = [];
     for (let d = dirname(inApp); d !== 'app' && !made.has(d); d = dirname(d)) parents.unshift(d);

@@ -1,54 +1,62 @@
 /**
- * A private single-node Kubernetes cluster for churn's deployment tests, from the binaries in
+ * A private Kubernetes cluster for churn's deployment tests, from the binaries in
  * ../shared/tools/kubernetes (see its README): etcd from Debian, kube-apiserver,
- * kube-controller-manager, kube-scheduler and a kubelet on its own private containerd. Every
- * listener is on 127.0.0.1; everything it writes lives under one directory.
+ * kube-controller-manager, kube-scheduler and one kubelet per node, each node on its own
+ * private containerd (scripts/kube-node.ts). Two nodes by default (`127.0.0.1`, `127.0.0.2`);
+ * every listener is on loopback, on ports picked free at start (scripts/kube-ports.ts);
+ * everything it writes lives under one directory.
  *
  * Usage, as root: scripts/kube.sh start|stop|status|env (or npx tsx scripts/kube.ts …)
  *   start   installs etcd-server, containerd and runc from Debian if missing, unpacks the
  *           binaries, makes certificates and kubeconfigs, starts everything and waits until
- *           node `127.0.0.1` is Ready. Prints the admin kubeconfig. Does nothing if it runs.
- *   stop    stops the kubelet, the control plane and containerd (every pod removed, shims and
- *           containers killed), releases the mount namespace and deletes the directory.
+ *           every node is Ready. Prints the admin kubeconfig. Does nothing if it runs.
+ *   stop    stops the kubelets, the control plane and the containerds (every pod removed, shims
+ *           and containers killed), releases the mount namespaces and deletes the directory.
  *   status  `running <apiserver pid> <kubeconfig>` (exit 0) or `stopped` (exit 1).
- *   env     shell exports: KUBECONFIG, CHURN_KUBE_CRI_ENDPOINT, CHURN_KUBE_CONTAINERD_SOCKET.
+ *   env     shell exports: KUBECONFIG, CHURN_KUBE_CRI_ENDPOINT, CHURN_KUBE_CONTAINERD_SOCKET,
+ *           CHURN_KUBE_NODE_RUNTIME_SOCKET.
  * Environment: CHURN_KUBE_DIR (default /tmp/churn-kube), CHURN_KUBE_TOOLS (default
- * ../shared/tools/kubernetes beside the repository).
+ * ../shared/tools/kubernetes beside the repository), CHURN_KUBE_NODES (1 or 2, default 2). When
+ * node 2 does not come up the cluster runs on node 1 alone with a warning, unless CI=true,
+ * where that fails the start.
  *
  * The sandbox, and why:
- *   - Every daemon runs in one private mount namespace (held by a bind mount of its nsfs file at
- *     <dir>/ns/mnt). In it, <dir>/varlog is bind-mounted over /var/log (the kubelet writes pod
- *     logs to /var/log/pods, a fixed path), /var/lib is an overlay whose upper layer is
- *     <dir>/varlib (its device-plugin socket goes to /var/lib/kubelet, also fixed), and kernel tunables the kubelet insists on
- *     (vm.overcommit_memory=1, kernel.panic=10, …) read as the values it wants, from small files
- *     bind-mounted over /proc/sys/…: otherwise it would write them to the host. containerd runs
- *     in the same namespace, so the container logs it writes and the kubelet's volume mounts
- *     are the ones the kubelet sees.
- *   - containerd is scripts/containerd.ts's private instance under <dir>/containerd
- *     (restrict_oom_score_adj = true, a loopback-only CNI config that makes the node Ready;
- *     pods use hostNetwork), its busybox and pause images imported into `k8s.io` (the
- *     kubelet's namespace) and busybox into `churn-native` (churn's native driver's).
+ *   - Every node's daemons run in the node's private mount namespace (scripts/kube-namespace.ts;
+ *     node 1's also holds the control plane): /var/log and /var/lib of the node's own (the
+ *     kubelet's fixed /var/log/pods and /var/lib/kubelet/device-plugins), the kubelet's kernel
+ *     tunables read from files so it writes none to the host, and the node's containerd
+ *     directory at <dir>/node-runtime. containerd runs in its node's namespace, so the container
+ *     logs it writes and the kubelet's volume mounts are the ones its kubelet sees.
+ *   - Each containerd is scripts/containerd.ts's private instance (restrict_oom_score_adj =
+ *     true, a loopback-only CNI config that makes the node Ready; pods use hostNetwork), its
+ *     busybox and pause images imported into `k8s.io` (the kubelet's namespace) and busybox into
+ *     `churn-native` (churn's native driver's).
  *   - kubelet: cgroupfs, no QoS cgroups, no iptables, oomScoreAdj 0 (negative values are
  *     forbidden here), swap allowed, webhook authn/authz with the cluster's CA.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ensurePackages as ensureContainerdPackages, type ContainerdPaths } from './containerd.js';
+import { launcher, makeNamespace } from './kube-namespace.js';
 import {
-  containerdPaths,
-  ensurePackages as ensureContainerdPackages,
-  importNativeImage,
-  nativeNamespace,
-  pauseRef,
-  startContainerd,
-  stopContainerd,
-  type ContainerdPaths,
-} from './containerd.js';
+  kubeletAlive,
+  kubeletConfig,
+  kubeNode,
+  kubeNodes,
+  maxNodes,
+  nodeRuntimeSocket,
+  startKubelet,
+  startNodeRuntime,
+  stopKubelet,
+  stopNodeRuntime,
+  type KubeNode,
+} from './kube-node.js';
+import { loadPorts, pickPorts, savePorts, type ClusterPorts } from './kube-ports.js';
 import {
   aptInstall,
   daemonMain,
@@ -65,41 +73,22 @@ import { runIfScript } from './run-if-script.js';
 const run = promisify(execFile);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The node's name: the kubelet registers with its address as hostname. */
+/** The first node's name: the kubelet registers with its address as hostname. */
 export const nodeName = '127.0.0.1';
 
-/** Loopback ports the cluster listens on (checked free before start). */
-export const ports = {
-  etcd: 2379,
-  etcdPeer: 2380,
-  apiserver: 6443,
-  kubelet: 10250,
-  kubeletHealthz: 10248,
-  controllerManager: 10257,
-  scheduler: 10259,
-} as const;
-
-const components = [
-  'etcd',
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubelet',
-] as const;
+/** The control plane (run in node 1's mount namespace); kubelets are scripts/kube-node.ts's. */
+const components = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 type Component = (typeof components)[number];
 
-/**
- * Kernel tunables the kubelet sets unless they already have these values (its
- * setupKernelTunables); they read so in the cluster's mount namespace only.
- */
-const kubeletTunables: Readonly<Record<string, string>> = {
-  'vm/overcommit_memory': '1',
-  'vm/panic_on_oom': '0',
-  'kernel/panic': '10',
-  'kernel/panic_on_oops': '1',
-  'kernel/keys/root_maxkeys': '1000000',
-  'kernel/keys/root_maxbytes': '25000000',
-};
+/** How many nodes a start runs: $CHURN_KUBE_NODES (1 … maxNodes), default maxNodes. */
+export function nodeCount(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['CHURN_KUBE_NODES'];
+  if (raw === undefined || raw === '') return maxNodes;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > maxNodes)
+    throw new Error(`CHURN_KUBE_NODES=${raw}: a whole number from 1 to ${maxNodes}`);
+  return n;
+}
 
 /** Where everything of the private cluster lives. */
 export interface KubePaths {
@@ -109,12 +98,13 @@ export interface KubePaths {
   readonly pki: string;
   readonly logs: string;
   readonly run: string;
-  /** The nsfs bind mount that holds the mount namespace. */
-  readonly nsFile: string;
-  readonly varlog: string;
-  readonly kubeletRoot: string;
   readonly adminKubeconfig: string;
+  /** Node 1's containerd. */
   readonly containerd: ContainerdPaths;
+  /** The socket every node's pods see their own node's containerd at (scripts/kube-node.ts). */
+  readonly nodeRuntimeSocket: string;
+  /** Where the names of the nodes that came up are kept. */
+  readonly nodesFile: string;
 }
 
 /** The paths under `dir` (default: $CHURN_KUBE_DIR or /tmp/churn-kube). */
@@ -126,11 +116,10 @@ export function kubePaths(dir = process.env['CHURN_KUBE_DIR'] ?? '/tmp/churn-kub
     pki: join(dir, 'pki'),
     logs: join(dir, 'logs'),
     run: join(dir, 'run'),
-    nsFile: join(dir, 'ns', 'mnt'),
-    varlog: join(dir, 'varlog'),
-    kubeletRoot: join(dir, 'kubelet'),
     adminKubeconfig: join(dir, 'admin.kubeconfig'),
-    containerd: containerdPaths(join(dir, 'containerd')),
+    containerd: kubeNode(dir, 1).containerd,
+    nodeRuntimeSocket: nodeRuntimeSocket(dir),
+    nodesFile: join(dir, 'nodes'),
   };
 }
 
@@ -143,7 +132,7 @@ const logFile = (p: KubePaths, c: Component): string => join(p.logs, `${c}.log`)
 
 /** The pid of a running component, or undefined. */
 async function componentPid(p: KubePaths, c: Component): Promise<number | undefined> {
-  return daemonPid(pidFile(p, c), [c === 'etcd' ? 'etcd' : c, p.dir]);
+  return daemonPid(pidFile(p, c), [c, p.dir]);
 }
 
 /** The pid of the running apiserver, or undefined. */
@@ -151,38 +140,25 @@ export async function runningPid(p = kubePaths()): Promise<number | undefined> {
   return componentPid(p, 'kube-apiserver');
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
-
 /** Unpacks the four binaries from the tools directory (xz) into <dir>/bin, once. */
 async function unpackBinaries(p: KubePaths): Promise<void> {
   await mkdir(p.bin, { recursive: true });
   await Promise.all(
-    components
-      .filter((c) => c !== 'etcd')
-      .map(async (c) => {
-        const out = join(p.bin, c);
-        if (existsSync(out)) return;
-        const archive = join(p.tools, `${c}.xz`);
-        if (!existsSync(archive)) {
-          throw new Error(`${archive} is missing: see ../shared/tools/kubernetes/README.md`);
-        }
-        await run('sh', [
-          '-c',
-          `xz -dc "$1" > "$2.part" && chmod 755 "$2.part" && mv "$2.part" "$2"`,
-          'sh',
-          archive,
-          out,
-        ]);
-      }),
+    [...components.filter((c) => c !== 'etcd'), 'kubelet'].map(async (c) => {
+      const out = join(p.bin, c);
+      if (existsSync(out)) return;
+      const archive = join(p.tools, `${c}.xz`);
+      if (!existsSync(archive)) {
+        throw new Error(`${archive} is missing: see ../shared/tools/kubernetes/README.md`);
+      }
+      await run('sh', [
+        '-c',
+        `xz -dc "$1" > "$2.part" && chmod 755 "$2.part" && mv "$2.part" "$2"`,
+        'sh',
+        archive,
+        out,
+      ]);
+    }),
   );
 }
 
@@ -232,14 +208,25 @@ async function issue(
 const clientExt =
   'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
-/** The clients of the API server: file name → subject. */
+/** The clients of the API server besides the kubelets: file name → subject. */
 const clients = {
   admin: '/O=system:masters/CN=churn-admin',
   'apiserver-kubelet': '/O=system:masters/CN=kube-apiserver-kubelet-client',
   'controller-manager': '/CN=system:kube-controller-manager',
   scheduler: '/CN=system:kube-scheduler',
-  kubelet: `/O=system:nodes/CN=system:node:${nodeName}`,
 } as const;
+type Client = keyof typeof clients;
+
+/** Every client certificate: file name → subject (each possible node's kubelet's too). */
+function allClients(p: KubePaths): [string, string][] {
+  return [
+    ...Object.entries(clients),
+    ...kubeNodes(p.dir).map((n): [string, string] => [
+      n.clientCert,
+      `/O=system:nodes/CN=system:node:${n.name}`,
+    ]),
+  ];
+}
 
 /** The CA, the apiserver's serving certificate, the service-account keys and client certificates. */
 async function makePki(p: KubePaths): Promise<void> {
@@ -270,15 +257,14 @@ async function makePki(p: KubePaths): Promise<void> {
       'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
       'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n',
   );
-  for (const [name, subject] of Object.entries(clients))
-    await issue(p.pki, name, subject, clientExt);
+  for (const [name, subject] of allClients(p)) await issue(p.pki, name, subject, clientExt);
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key'], p.pki);
   await openssl(['ec', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], p.pki);
   await writeFile(join(p.pki, 'done'), '');
 }
 
-/** A kubeconfig for client `name` (certificate files by path). */
-function kubeconfig(p: KubePaths, name: keyof typeof clients): string {
+/** A kubeconfig for client certificate `name` (certificate files by path). */
+function kubeconfig(p: KubePaths, ports: ClusterPorts, name: string): string {
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -298,43 +284,11 @@ current-context: churn-kube
 `;
 }
 
-const kubeconfigPath = (p: KubePaths, name: keyof typeof clients): string =>
+const kubeconfigPath = (p: KubePaths, name: Client): string =>
   name === 'admin' ? p.adminKubeconfig : join(p.dir, `${name}.kubeconfig`);
 
-function kubeletConfig(p: KubePaths): string {
-  return `apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: 127.0.0.1
-port: ${ports.kubelet}
-healthzBindAddress: 127.0.0.1
-healthzPort: ${ports.kubeletHealthz}
-readOnlyPort: 0
-authentication:
-  anonymous: { enabled: false }
-  webhook: { enabled: true }
-  x509: { clientCAFile: ${join(p.pki, 'ca.crt')} }
-authorization: { mode: Webhook }
-cgroupDriver: cgroupfs
-cgroupsPerQOS: false
-enforceNodeAllocatable: []
-failSwapOn: false
-kernelMemcgNotification: false
-makeIPTablesUtilChains: false
-oomScoreAdj: 0
-volumePluginDir: ${join(p.dir, 'volume-plugins')}
-staticPodPath: ""
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-evictionHard:
-  memory.available: 1Mi
-  nodefs.available: 1%
-  nodefs.inodesFree: 1%
-  imagefs.available: 1%
-`;
-}
-
-/** Each component's command line (the kubelet's without the namespace launcher). */
-function commandLines(p: KubePaths): Record<Component, string[]> {
+/** Each control-plane component's command line (without the namespace launcher). */
+function commandLines(p: KubePaths, ports: ClusterPorts): Record<Component, string[]> {
   const pki = (f: string): string => join(p.pki, f);
   return {
     etcd: [
@@ -394,107 +348,22 @@ function commandLines(p: KubePaths): Record<Component, string[]> {
       '--leader-elect=false',
       `--cert-dir=${join(p.dir, 'scheduler-certs')}`,
     ],
-    kubelet: [
-      join(p.bin, 'kubelet'),
-      '--container-runtime=remote',
-      `--container-runtime-endpoint=${p.containerd.endpoint}`,
-      `--pod-infra-container-image=${pauseRef}`,
-      `--root-dir=${p.kubeletRoot}`,
-      `--cert-dir=${join(p.dir, 'kubelet-pki')}`,
-      `--hostname-override=${nodeName}`,
-      '--register-node=true',
-      `--kubeconfig=${kubeconfigPath(p, 'kubelet')}`,
-      `--config=${join(p.dir, 'kubelet.yaml')}`,
-    ],
   };
 }
 
-/** `nsenter` into the cluster's mount namespace: what every daemon is started under. */
-const launcher = (p: KubePaths): string[] => ['nsenter', `--mount=${p.nsFile}`, '--'];
-
-async function nsInode(p: KubePaths): Promise<number | undefined> {
-  try {
-    return (await stat(p.nsFile)).ino;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether <dir>/ns/mnt holds a mount namespace (an nsfs mount). */
-async function namespaceHeld(p: KubePaths): Promise<boolean> {
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-  return mountinfo
-    .split('\n')
-    .some((line) => line.split(' ')[4] === p.nsFile && line.includes(' nsfs '));
-}
-
-/**
- * Creates the private mount namespace (see the module comment): /var/log from <dir>/varlog, the
- * kubelet's kernel tunables as files. Nothing of it is visible on the host.
- */
-async function makeNamespace(p: KubePaths): Promise<void> {
-  if (await namespaceHeld(p)) return;
-  const nsDir = dirname(p.nsFile);
-  await mkdir(nsDir, { recursive: true });
-  await mkdir(join(p.varlog, 'pods'), { recursive: true });
-  await mkdir(join(p.varlog, 'containers'), { recursive: true });
-  // unshare --mount=FILE needs FILE on a private mount.
-  await run('mount', ['--bind', nsDir, nsDir]);
-  await run('mount', ['--make-private', nsDir]);
-  await writeFile(p.nsFile, '');
-  const tunables = join(p.dir, 'sysctl');
-  const varlib = join(p.dir, 'varlib');
-  await mkdir(join(varlib, 'upper'), { recursive: true });
-  await mkdir(join(varlib, 'work'), { recursive: true });
-  const binds: string[] = [
-    `mount --bind '${p.varlog}' /var/log`,
-    // The kubelet's device-plugin socket dir is fixed (/var/lib/kubelet/device-plugins).
-    `mount -t overlay overlay -o 'lowerdir=/var/lib,upperdir=${varlib}/upper,workdir=${varlib}/work' /var/lib`,
-  ];
-  for (const [key, value] of Object.entries(kubeletTunables)) {
-    const file = join(tunables, key.split('/').join('.'));
-    await mkdir(tunables, { recursive: true });
-    await writeFile(file, `${value}\n`);
-    binds.push(`mount --bind '${file}' /proc/sys/${key}`);
-  }
-  await run('unshare', [
-    `--mount=${p.nsFile}`,
-    '--propagation',
-    'private',
-    'sh',
-    '-ec',
-    binds.join('\n'),
-  ]);
-}
-
-/** Pids of every process in the cluster's mount namespace. */
-async function namespaceProcesses(p: KubePaths): Promise<number[]> {
-  const ino = await nsInode(p);
-  if (ino === undefined || !(await namespaceHeld(p))) return [];
-  const { readdir } = await import('node:fs/promises');
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if ((await stat(`/proc/${name}/ns/mnt`)).ino === ino) pids.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
-/** GET `path` on the API server as the admin; resolves the status and body. */
-export async function apiGet(
+/** A request to the API server as the admin; resolves the status and body. */
+export async function apiRequest(
   p: KubePaths,
+  method: 'GET' | 'DELETE',
   path: string,
 ): Promise<{ status: number; body: string }> {
   const [ca, cert, key] = await Promise.all(
     ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(p.pki, f))),
   );
+  const { apiserver } = await loadPorts(p.dir);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: ports.apiserver, path, ca, cert, key, timeout: 5000 },
+      { host: '127.0.0.1', port: apiserver, method, path, ca, cert, key, timeout: 5000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -508,9 +377,13 @@ export async function apiGet(
   });
 }
 
-async function nodeReady(p: KubePaths): Promise<boolean> {
+/** GET `path` on the API server as the admin. */
+export const apiGet = (p: KubePaths, path: string): Promise<{ status: number; body: string }> =>
+  apiRequest(p, 'GET', path);
+
+async function nodeReady(p: KubePaths, name: string): Promise<boolean> {
   try {
-    const { status, body } = await apiGet(p, `/api/v1/nodes/${nodeName}`);
+    const { status, body } = await apiGet(p, `/api/v1/nodes/${name}`);
     if (status !== 200) return false;
     const node = JSON.parse(body) as {
       status?: { conditions?: { type: string; status: string }[] };
@@ -539,7 +412,7 @@ async function startComponent(
 ): Promise<number> {
   const existing = await componentPid(p, c);
   if (existing !== undefined) return existing;
-  const [binary, ...rest] = [...launcher(p), ...args];
+  const [binary, ...rest] = [...launcher(kubeNode(p.dir, 1).ns), ...args];
   return spawnDaemon(binary!, rest, { log: logFile(p, c), pidFile: pidFile(p, c) });
 }
 
@@ -549,36 +422,106 @@ async function alive(p: KubePaths, c: Component): Promise<void> {
   }
 }
 
+/** The names of the nodes the running cluster has (as the last start left them). */
+export async function clusterNodes(p = kubePaths()): Promise<KubeNode[]> {
+  try {
+    const names = (await readFile(p.nodesFile, 'utf8')).split('\n').filter(Boolean);
+    return kubeNodes(p.dir).filter((n) => names.includes(n.name));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts node `node`'s kubelet once its runtime is up (`runtime`, started by the caller) and
+ * waits until the node is Ready.
+ */
+async function startNode(
+  p: KubePaths,
+  node: KubeNode,
+  since: () => string,
+  runtime: Promise<void>,
+): Promise<void> {
+  await runtime;
+  log(`node ${node.name}: containerd up after ${since()}`);
+  await startKubelet(node, p.bin);
+  await waitFor(`node ${node.name} Ready`, 120_000, async () => {
+    for (const c of components) await alive(p, c);
+    await kubeletAlive(node);
+    return nodeReady(p, node.name);
+  });
+  log(`node ${node.name} Ready after ${since()}`);
+}
+
+/**
+ * Starts node 2 … N (see the module comment). A node that fails is stopped and removed from
+ * the cluster, with a warning, and the cluster runs without it; under CI=true that throws.
+ * Resolves the nodes that came up.
+ */
+async function startMoreNodes(
+  p: KubePaths,
+  nodes: readonly KubeNode[],
+  since: () => string,
+): Promise<KubeNode[]> {
+  const up: KubeNode[] = [];
+  for (const node of nodes) {
+    try {
+      const images = kubeNode(p.dir, 1).containerd.images;
+      await startNode(p, node, since, startNodeRuntime(node, images));
+      up.push(node);
+    } catch (err) {
+      if (process.env['CI'] === 'true') throw err;
+      log(
+        `WARNING: node ${node.name} did not come up, so the cluster runs without it ` +
+          `(set CHURN_KUBE_NODES=1 to skip it; CI=true fails instead): ${(err as Error).message}`,
+      );
+      await stopKubelet(node);
+      await stopNodeRuntime(node).catch(() => undefined);
+      await apiRequest(p, 'DELETE', `/api/v1/nodes/${node.name}`).catch(() => undefined);
+    }
+  }
+  return up;
+}
+
 /** Starts the cluster (see the module comment); a no-op when it runs already. */
-export async function startCluster(p = kubePaths()): Promise<StartResult> {
+export async function startCluster(p = kubePaths(), count = nodeCount()): Promise<StartResult> {
   if (process.getuid?.() !== 0)
     throw new Error('the private cluster needs root: run scripts/kube.sh start as root');
   const existing = await runningPid(p);
-  if (existing !== undefined && (await componentPid(p, 'kubelet')) !== undefined) {
+  if (existing !== undefined && (await clusterNodes(p)).length > 0) {
     return { pid: existing, endpoint: p.adminKubeconfig, started: false };
   }
-  if (existing === undefined) {
-    for (const [name, port] of Object.entries(ports)) {
-      if (!(await portFree(port)))
-        throw new Error(`port 127.0.0.1:${port} (${name}) is in use: is another cluster running?`);
-    }
-  }
   await ensurePackages();
-  for (const sub of [p.logs, p.run, p.kubeletRoot, join(p.dir, 'volume-plugins')])
+  for (const sub of [p.logs, p.run, join(p.dir, 'volume-plugins')])
     await mkdir(sub, { recursive: true });
   const started = Date.now();
   const since = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const nodes = kubeNodes(p.dir, count);
+  const [first, ...more] = nodes as [KubeNode, ...KubeNode[]];
   try {
+    const ports =
+      existing !== undefined
+        ? await loadPorts(p.dir)
+        : await pickPorts(kubeNodes(p.dir).map((n) => n.name));
+    await savePorts(p.dir, ports);
     await Promise.all([unpackBinaries(p), makePki(p)]);
-    for (const name of Object.keys(clients) as (keyof typeof clients)[]) {
-      await writeFile(kubeconfigPath(p, name), kubeconfig(p, name), { mode: 0o600 });
+    for (const name of Object.keys(clients) as Client[]) {
+      await writeFile(kubeconfigPath(p, name), kubeconfig(p, ports, name), { mode: 0o600 });
     }
-    await writeFile(join(p.dir, 'kubelet.yaml'), kubeletConfig(p));
-    await makeNamespace(p);
-    const lines = commandLines(p);
+    for (const node of nodes) {
+      await writeFile(node.kubeconfig, kubeconfig(p, ports, node.clientCert), { mode: 0o600 });
+      await mkdir(dirname(node.kubeletConfig), { recursive: true });
+      await writeFile(
+        node.kubeletConfig,
+        kubeletConfig(node, ports.nodes[node.name]!, join(p.pki, 'ca.crt')),
+      );
+    }
+    // Node 1's namespace holds the control plane too.
+    await mkdir(first.containerd.dir, { recursive: true });
+    await makeNamespace(first.ns);
+    const lines = commandLines(p, ports);
 
     await startComponent(p, 'etcd', lines.etcd);
-    const containerd = startContainerd(p.containerd, { launcher: launcher(p) });
     await waitFor('etcd', 30_000, async () => {
       await alive(p, 'etcd');
       return fetch(`http://127.0.0.1:${ports.etcd}/health`).then(
@@ -588,6 +531,9 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
     });
     log(`etcd up after ${since()}`);
     await startComponent(p, 'kube-apiserver', lines['kube-apiserver']);
+    // Node 1's containerd starts meanwhile; a rejection is awaited below.
+    const firstRuntime = startNodeRuntime(first);
+    firstRuntime.catch(() => undefined);
     await waitFor('kube-apiserver /readyz', 90_000, async () => {
       await alive(p, 'kube-apiserver');
       return apiGet(p, '/readyz').then(
@@ -598,16 +544,9 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
     log(`apiserver ready after ${since()}`);
     await startComponent(p, 'kube-controller-manager', lines['kube-controller-manager']);
     await startComponent(p, 'kube-scheduler', lines['kube-scheduler']);
-    await containerd;
-    // The workload image of churn's native driver, in churn's namespace (never the kubelet's).
-    await importNativeImage(nativeNamespace, p.containerd);
-    log(`containerd up after ${since()}`);
-    await startComponent(p, 'kubelet', lines.kubelet);
-    await waitFor(`node ${nodeName} Ready`, 120_000, async () => {
-      for (const c of components) await alive(p, c);
-      return nodeReady(p);
-    });
-    log(`node ${nodeName} Ready after ${since()}`);
+    await startNode(p, first, since, firstRuntime);
+    const up = [first, ...(await startMoreNodes(p, more, since))];
+    await writeFile(p.nodesFile, up.map((n) => `${n.name}\n`).join(''));
     // Pods need the `default` ServiceAccount of their namespace, which the controller makes.
     await waitFor('the default ServiceAccount', 30_000, async () =>
       apiGet(p, '/api/v1/namespaces/default/serviceaccounts/default').then(
@@ -617,13 +556,16 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
     );
   } catch (err) {
     // The logs outlive the failed start, for whoever reads the error.
-    await rm(`${p.dir}.failed-logs`, { recursive: true, force: true });
-    await cp(p.logs, `${p.dir}.failed-logs`, { recursive: true }).catch(() => undefined);
-    await cp(p.containerd.log, `${p.dir}.failed-logs/containerd.log`).catch(() => undefined);
+    const kept = `${p.dir}.failed-logs`;
+    await rm(kept, { recursive: true, force: true });
+    await cp(p.logs, kept, { recursive: true }).catch(() => undefined);
+    for (const node of kubeNodes(p.dir)) {
+      await cp(node.containerd.log, join(kept, `containerd-${node.name}.log`)).catch(
+        () => undefined,
+      );
+    }
     await stopCluster(p).catch(() => undefined);
-    throw new Error(`${(err as Error).message}\n(logs kept in ${p.dir}.failed-logs)`, {
-      cause: err,
-    });
+    throw new Error(`${(err as Error).message}\n(logs kept in ${kept})`, { cause: err });
   }
   const pid = await runningPid(p);
   return { pid: pid ?? 0, endpoint: p.adminKubeconfig, started: true };
@@ -631,25 +573,15 @@ export async function startCluster(p = kubePaths()): Promise<StartResult> {
 
 /** Stops everything and deletes the directory (see the module comment). Idempotent. */
 export async function stopCluster(p = kubePaths()): Promise<void> {
-  // The kubelet first, so it restarts nothing; then the control plane.
-  for (const c of [
-    'kubelet',
-    'kube-scheduler',
-    'kube-controller-manager',
-    'kube-apiserver',
-    'etcd',
-  ] as const) {
+  // The kubelets first, so they restart nothing; then the control plane.
+  const nodes = kubeNodes(p.dir);
+  for (const node of nodes) await stopKubelet(node);
+  for (const c of [...components].reverse()) {
     const pid = await componentPid(p, c);
     if (pid !== undefined) await killAndWait(pid, 10_000);
   }
-  await stopContainerd(p.containerd);
-  for (const pid of await namespaceProcesses(p)) await killAndWait(pid, 2000);
-  if (await namespaceHeld(p)) await run('umount', [p.nsFile]).catch(() => undefined);
-  const nsDir = dirname(p.nsFile);
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-  if (mountinfo.split('\n').some((line) => line.split(' ')[4] === nsDir)) {
-    await run('umount', [nsDir]).catch(() => undefined);
-  }
+  // Node 1's namespace last: the others' were copied from the host while it was mounted.
+  for (const node of [...nodes].reverse()) await stopNodeRuntime(node);
   await rm(p.dir, { recursive: true, force: true });
 }
 
@@ -660,15 +592,17 @@ export function envLines(p = kubePaths()): string[] {
     `export KUBECONFIG=${p.adminKubeconfig}`,
     `export CHURN_KUBE_CRI_ENDPOINT=${p.containerd.endpoint}`,
     `export CHURN_KUBE_CONTAINERD_SOCKET=${p.containerd.socket}`,
+    `export CHURN_KUBE_NODE_RUNTIME_SOCKET=${p.nodeRuntimeSocket}`,
   ];
 }
 
 const usage = `usage, as root: scripts/kube.sh start|stop|status|env
-  scripts/kube.sh start    start a private single-node cluster (node ${nodeName}); prints the admin kubeconfig
-  eval "$(scripts/kube.sh env)"   KUBECONFIG, CHURN_KUBE_CRI_ENDPOINT, CHURN_KUBE_CONTAINERD_SOCKET
+  scripts/kube.sh start    start a private cluster (nodes 127.0.0.1 and 127.0.0.2); prints the admin kubeconfig
+  eval "$(scripts/kube.sh env)"   KUBECONFIG, CHURN_KUBE_CRI_ENDPOINT, CHURN_KUBE_CONTAINERD_SOCKET (node 1's),
+                                  CHURN_KUBE_NODE_RUNTIME_SOCKET (each node's own, as its pods see it)
   scripts/kube.sh status   running <apiserver pid> <kubeconfig> (exit 0) or stopped (exit 1)
-  scripts/kube.sh stop     stop the kubelet, control plane and containerd; delete the directory
-Directory: $CHURN_KUBE_DIR (default /tmp/churn-kube).
+  scripts/kube.sh stop     stop the kubelets, control plane and containerds; delete the directory
+Directory: $CHURN_KUBE_DIR (default /tmp/churn-kube). Nodes: $CHURN_KUBE_NODES (1 or ${maxNodes}, default ${maxNodes}).
 `;
 
 /** The CLI; returns the exit code. */

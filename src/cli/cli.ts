@@ -54,6 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new UsageError(usageError);
     })
     .exitProcess(false);
+  if (!wantsHelp(argv)) skipHelpCache(parser);
 
   // The command argv names, alone, unless help is asked for; else (help, no or an unknown
   // command: yargs lists or suggests commands) all of them.
@@ -92,6 +93,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 /** Whether `argv` asks for help (the only time yargs prints its help text for churn). */
 function wantsHelp(argv: readonly string[]): boolean {
   return argv.some((a) => a === '--help' || a === '-h');
+}
+
+/**
+ * Stops yargs from rendering the chosen command's help text when it runs the command: yargs
+ * caches it then, in case the handler shows help (churn's never do), and laying out `run`'s
+ * flags with cliui (string-width per cell) was ~60 ms of CPU before `churn run`'s first cycle
+ * on a loaded machine, even unwrapped. Through yargs' internal methods (its command runner
+ * calls them the same way); if a yargs release drops them, the help is rendered as before.
+ */
+function skipHelpCache(parser: object): void {
+  const internal = (parser as { getInternalMethods?: unknown }).getInternalMethods;
+  if (typeof internal !== 'function') return;
+  const usage = (
+    (internal as () => { getUsageInstance?: unknown }).call(parser).getUsageInstance as
+      (() => unknown) | undefined
+  )?.();
+  if (
+    typeof usage === 'object' &&
+    usage !== null &&
+    typeof (usage as { cacheHelpMessage?: unknown }).cacheHelpMessage === 'function'
+  ) {
+    (usage as { cacheHelpMessage: () => void }).cacheHelpMessage = () => undefined;
+  }
 }
 
 function register(

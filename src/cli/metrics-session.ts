@@ -11,15 +11,20 @@
  * the resource series and any warnings for the report. {@link RunMetrics.linger} keeps /metrics
  * up for `--metrics-linger` so the last scrape sees the final values; a stop signal ends it.
  * {@link RunMetrics.close} releases everything, on every path.
+ *
+ * The exporter, the /metrics server and the pusher (and with them prom-client) are imported
+ * only when --metrics-port or --pushgateway asks for them: a run without either never loads
+ * them, which spares it their start-up CPU (docs/performance.md).
  */
 import { hostname } from 'node:os';
 import type { Clock } from '../common/clock.js';
 import { ChurnError } from '../common/errors.js';
 import type { Driver, RuntimeInfo } from '../drivers/driver.js';
 import type { LiveStatus } from '../load/live-status.js';
-import { MetricsExporter } from '../metrics/exporter.js';
-import { MetricsServer } from '../metrics/metrics-server.js';
-import { MetricsPusher, checkPushgatewayUrl } from '../metrics/pushgateway.js';
+import type { MetricsExporter } from '../metrics/exporter.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
+import type { MetricsPusher } from '../metrics/pushgateway.js';
+import { checkPushgatewayUrl } from '../metrics/pushgateway-url.js';
 import type { RecorderObserver } from '../metrics/recorder.js';
 import type { ResourceSeriesData } from '../metrics/resource-series.js';
 import {
@@ -186,18 +191,10 @@ export class RunMetrics {
     flags: MetricsFlags,
     context: RunMetricsContext,
     target: TargetSpec | undefined,
+    exporter: MetricsExporter | undefined,
   ) {
     this.#flags = flags;
     this.#context = context;
-    const exported = flags.port !== undefined || flags.pushgateway !== undefined;
-    const exporter = exported
-      ? new MetricsExporter({
-          scenario: context.scenario,
-          driver: context.driver,
-          runId: context.runId,
-          churnVersion: context.churnVersion,
-        })
-      : undefined;
     this.#exporter = exporter;
     this.#sampler = new ResourceSampler({
       clock: context.clock,
@@ -226,7 +223,16 @@ export class RunMetrics {
         name: flags.targetProcess,
       };
     }
-    const metrics = new RunMetrics(flags, context, target);
+    const exported = flags.port !== undefined || flags.pushgateway !== undefined;
+    const exporter = exported
+      ? new (await import('../metrics/exporter.js')).MetricsExporter({
+          scenario: context.scenario,
+          driver: context.driver,
+          runId: context.runId,
+          churnVersion: context.churnVersion,
+        })
+      : undefined;
+    const metrics = new RunMetrics(flags, context, target, exporter);
     try {
       await metrics.#open();
     } catch (err) {
@@ -241,6 +247,7 @@ export class RunMetrics {
     const { io } = this.#context;
     const exporter = this.#exporter;
     if (exporter !== undefined && flags.port !== undefined) {
+      const { MetricsServer } = await import('../metrics/metrics-server.js');
       this.#server = await MetricsServer.listen({
         source: exporter,
         host: flags.host,
@@ -249,6 +256,7 @@ export class RunMetrics {
       io.stderr.write(`churn: metrics at ${this.#server.url}\n`);
     }
     if (exporter !== undefined && flags.pushgateway !== undefined) {
+      const { MetricsPusher } = await import('../metrics/pushgateway.js');
       this.#pusher = new MetricsPusher({
         url: flags.pushgateway,
         registry: exporter.registry,

@@ -10,28 +10,28 @@
  * --metrics-port or --pushgateway the recorder also feeds the Prometheus exporter. The final
  * push happens before the report is built (its failures become report warnings), and /metrics
  * lingers after the summary is printed, unless a stop signal ended the run.
+ *
+ * Start-up: what a run needs only at its end (the report builder and its zod schema, the
+ * terminal summary), only with a flag (the baseline comparison) or only for one driver (each
+ * driver's module, drivers/registry.ts) is imported when it is needed, not when churn starts:
+ * loading modules is most of churn's CPU before its first cycle (docs/performance.md).
  */
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../common/clock.js';
 import { randomHexId } from '../common/random-id.js';
-import { makeTemporaryStateDir } from '../drivers/builtin.js';
 import { checkDriverTarget, createDriver } from '../drivers/registry.js';
 import { planRun } from '../load/phases.js';
 import { runScenario, type RunResult } from '../load/runner.js';
 import type { ThresholdResult } from '../load/threshold-eval.js';
 import { procfs } from '../metrics/procfs.js';
 import { Recorder } from '../metrics/recorder.js';
-import { buildReport } from '../report/build.js';
-import { gateOnBaseline, resolveBaseline } from '../report/compare/baseline.js';
 import type { LocatedReport } from '../report/locate.js';
 import { collectHostInfo, type HostInfo } from '../report/host-info.js';
 import { formatThresholdActual } from '../report/render/format.js';
-import { renderTerminalSummary } from '../report/render/terminal.js';
 import type { Report } from '../report/schema.js';
 import { reportPath, writeReport } from '../report/store.js';
-import { writeCheckpointReport } from '../report/checkpoint-write.js';
 import { markMessages } from '../report/verdicts.js';
 import { defaultScenario } from '../scenario/default-scenario.js';
 import { loadScenarioFile } from '../scenario/load.js';
@@ -91,18 +91,21 @@ export async function runSession(options: RunSessionOptions, io: CliIo): Promise
     ? scenario.report.dir
     : resolve(io.cwd, scenario.report.dir);
   // The baseline is found and checked (readable, same scenario and load) before hours of soak
-  // run; null: `latest` with no earlier complete run yet.
-  const baseline =
-    options.baseline === undefined
-      ? undefined
-      : ((await resolveBaseline({
-          ref: options.baseline.ref,
-          scenario,
-          scenarioSource: options.scenarioPath ?? 'the built-in smoke scenario',
-          reportDir,
-          cwd: io.cwd,
-          nowMs: systemClock.wallNowMs(),
-        })) ?? null);
+  // run; null: `latest` with no earlier complete run yet. The comparison's code (the report
+  // reader, its schema, the statistics) is loaded only when a baseline is asked for.
+  let baseline: LocatedReport | null | undefined;
+  if (options.baseline !== undefined) {
+    const { resolveBaseline } = await import('../report/compare/baseline.js');
+    baseline =
+      (await resolveBaseline({
+        ref: options.baseline.ref,
+        scenario,
+        scenarioSource: options.scenarioPath ?? 'the built-in smoke scenario',
+        reportDir,
+        cwd: io.cwd,
+        nowMs: systemClock.wallNowMs(),
+      })) ?? null;
+  }
 
   const runId = options.runId ?? randomHexId(6);
   const metrics = await RunMetrics.start(options.metrics ?? metricsFlagsFromArgs({}), {
@@ -134,10 +137,10 @@ async function runWithMetrics(
   // kill -9 of churn and its core, `churn cleanup --driver builtin --all` finds it.
   const temporaryStateDir =
     scenario.target.driver === 'builtin' && scenario.target.stateDir === undefined
-      ? await makeTemporaryStateDir()
+      ? await (await import('../drivers/builtin.js')).makeTemporaryStateDir()
       : undefined;
   const driver = metrics.observe(
-    createDriver(scenario.target, {
+    await createDriver(scenario.target, {
       faults: scenario.faults,
       seed: scenario.seed,
       ...(temporaryStateDir !== undefined ? { temporaryStateDir } : {}),
@@ -205,6 +208,7 @@ async function runWithMetrics(
       checkpoint: {
         intervalMs: scenario.report.checkpointIntervalMs,
         write: async (progress) => {
+          const { writeCheckpointReport } = await import('../report/checkpoint-write.js');
           await writeCheckpointReport(reportDir, {
             outcome: progress,
             scenario,
@@ -236,6 +240,7 @@ async function runWithMetrics(
   }
   let report: Report;
   try {
+    const { buildReport } = await import('../report/build.js');
     report = buildReport({
       outcome: { ...result, warnings: [...result.warnings, ...measured.warnings] },
       scenario,
@@ -273,10 +278,12 @@ async function runWithMetrics(
     case 'json':
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       break;
-    case 'human':
+    case 'human': {
+      const { renderTerminalSummary } = await import('../report/render/terminal.js');
       io.stdout.write(renderTerminalSummary(report, { color: useColor(io, io.stdout) }));
       io.stdout.write(`\nreport: ${path}\n`);
       break;
+    }
     case 'quiet':
       io.stdout.write(`${path}\n`);
       break;
@@ -285,6 +292,7 @@ async function runWithMetrics(
   // Not stored where asked: the run's results are not where its user will look (exit 3).
   if (stored.error !== undefined && code === ExitCode.ok) code = ExitCode.broken;
   if (options.baseline !== undefined && baseline !== undefined && code === ExitCode.ok) {
+    const { gateOnBaseline } = await import('../report/compare/baseline.js');
     const gate = await gateOnBaseline({
       candidate: { report, path },
       // `latest` is chosen again now that the runtime is known (its name and handler come from

@@ -83,8 +83,8 @@ export class StatusPrinter {
 
   /** Shows `status`: in place on a TTY, else a new line when 10 s have passed. */
   update(status: LiveStatus): void {
-    const text = formatStatus(status);
     if (this.out.isTTY) {
+      const text = formatStatus(status);
       const width = Math.max(20, (this.out.columns ?? 120) - 1);
       this.out.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
       this.linePending = true;
@@ -93,7 +93,7 @@ export class StatusPrinter {
     const now = this.nowMs();
     if (now - this.lastPlainAtMs >= plainIntervalMs) {
       this.lastPlainAtMs = now;
-      this.out.write(`${text}\n`);
+      this.out.write(`${formatStatus(status)}\n`);
     }
   }
 

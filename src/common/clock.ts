@@ -3,6 +3,12 @@
  * drive it with a fake one and never wait on the wall clock.
  */
 
+/** Options of {@link Clock.sleep}. */
+export interface SleepOptions {
+  /** The wait alone does not keep the process alive. Default false. */
+  readonly unref?: boolean;
+}
+
 /** A source of time and of waiting. */
 export interface Clock {
   /** Monotonic time in milliseconds (fractional, sub-microsecond resolution), arbitrary origin. */
@@ -11,16 +17,17 @@ export interface Clock {
   wallNowMs(): number;
   /**
    * Resolves after `ms` milliseconds (at once for `ms` ≤ 0). Rejects with the signal's reason
-   * when `signal` aborts first.
+   * when `signal` aborts first. With `unref`, the wait does not keep the process alive (a real
+   * timer's `unref`; a virtual clock may ignore it).
    */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal, options?: SleepOptions): Promise<void>;
 }
 
 /** The real clock: `performance.now()` and timers. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNowMs: () => Date.now(),
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal, options?: SleepOptions): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -32,12 +39,14 @@ export const systemClock: Clock = {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
+      if (options?.unref === true) timer.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
 };
 
-function abortReason(signal: AbortSignal | undefined): Error {
+/** The reason an aborted `signal` gives, as an Error (an AbortError DOMException by default). */
+export function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error
     ? reason

@@ -230,7 +230,12 @@ export class BuiltinDriver implements Driver {
       runtimeApiVersion: version.runtimeApiVersion,
       runtimeHandler: this.#runtimeHandler,
       pid: this.#core.pid,
-      host: { roots: [realStateDir], taskMarkKey: await coreKeyOf(realStateDir) },
+      host: {
+        roots: [realStateDir],
+        taskMarkKey: await coreKeyOf(realStateDir),
+        // A temporary state directory was made new for this core (mkdtemp): no task has its mark.
+        ...(temporary ? { newTaskMark: true } : {}),
+      },
     };
   }
 

@@ -34,6 +34,12 @@ export interface RuntimeHostScope {
   readonly roots?: readonly string[];
   /** The built-in core's key in the CHURN_CORE_TASK mark of its tasks' processes. */
   readonly taskMarkKey?: string;
+  /**
+   * No process can carry taskMarkKey's mark yet: the key names a state directory made new for
+   * this core (a temporary one). The audit's baseline then skips reading every process's
+   * environment for the mark, the bulk of its cost on a host with many processes.
+   */
+  readonly newTaskMark?: boolean;
   /** The containerd namespace the driver's containers live in (shims carry it). */
   readonly shimNamespace?: string;
 }

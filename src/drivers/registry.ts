@@ -2,14 +2,15 @@
  * The one place a {@link Driver} is built from a scenario's `target`: `builtin` (the core
  * in a process of its own), `cri` (a CRI runtime over gRPC) or `containerd` (containerd's own API). Drivers are chosen here explicitly, never
  * registered on import.
+ *
+ * Each driver's module is imported only when a target picks it: the cri and containerd drivers
+ * bring gRPC, proto-loader and the CRI client with them, which a builtin run never uses and
+ * which would otherwise be loaded (and their CPU spent) at every start of churn.
  */
 import { ChurnError } from '../common/errors.js';
 import { coreIdentity, readHostAccounts, taskUserPolicy } from '../runtime/executors/task-user.js';
 import type { RuntimeFaults } from '../runtime/faults.js';
 import type { Compat } from '../runtime/lifecycle.js';
-import { BuiltinDriver } from './builtin.js';
-import { ContainerdDriver } from './containerd.js';
-import { CriDriver } from './cri.js';
 import type { Driver, DriverKind } from './driver.js';
 
 /**
@@ -56,13 +57,18 @@ export interface CreateDriverOptions {
 }
 
 /**
- * Builds the driver `target` names; nothing connects until `connect()`. Throws USAGE for
- * faults with the cri driver and ENDPOINT_INVALID for a malformed or off-machine endpoint.
+ * Builds the driver `target` names, importing its module; nothing connects until `connect()`.
+ * Rejects with USAGE for faults with the cri driver and ENDPOINT_INVALID for a malformed or
+ * off-machine endpoint.
  */
-export function createDriver(target: DriverTarget, options: CreateDriverOptions = {}): Driver {
+export async function createDriver(
+  target: DriverTarget,
+  options: CreateDriverOptions = {},
+): Promise<Driver> {
   switch (target.driver) {
-    case 'builtin':
+    case 'builtin': {
       checkDriverTarget(target);
+      const { BuiltinDriver } = await import('./builtin.js');
       return new BuiltinDriver({
         stateDir: target.stateDir ?? options.temporaryStateDir,
         stateDirIsTemporary:
@@ -75,13 +81,15 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
         seed: options.seed,
         compat: options.compat,
       });
-    case 'containerd':
+    }
+    case 'containerd': {
       if (options.faults !== undefined && Object.keys(options.faults).length > 0) {
         throw new ChurnError(
           'USAGE',
           'faults are injected by the builtin driver only, not with driver containerd',
         );
       }
+      const { ContainerdDriver } = await import('./containerd.js');
       return new ContainerdDriver({
         address: target.address ?? '/run/containerd/containerd.sock',
         namespace: target.namespace ?? 'churn-native',
@@ -89,18 +97,21 @@ export function createDriver(target: DriverTarget, options: CreateDriverOptions 
         runtime: 'io.containerd.runc.v2',
         callTimeoutMs: target.callTimeout,
       });
-    case 'cri':
+    }
+    case 'cri': {
       if (options.faults !== undefined && Object.keys(options.faults).length > 0) {
         throw new ChurnError(
           'USAGE',
           'faults are injected by the builtin driver only; with driver cri, give churn serve its --faults option',
         );
       }
+      const { CriDriver } = await import('./cri.js');
       return new CriDriver({
         endpoint: target.endpoint,
         runtimeHandler: target.runtimeHandler,
         callTimeoutMs: target.callTimeout,
       });
+    }
   }
 }
 

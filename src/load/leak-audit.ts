@@ -172,7 +172,12 @@ export class LeakAudit {
         shimNamespace: info.host?.shimNamespace,
       };
       const live = await this.#liveIds(signal);
-      const scan = await scanHost(probe.proc, scope, signal);
+      // A mark no process can carry yet is not looked for (RuntimeHostScope.newTaskMark).
+      const scan = await scanHost(
+        probe.proc,
+        info.host?.newTaskMark === true ? { ...scope, taskMarkKey: undefined } : scope,
+        signal,
+      );
       this.#host = { probe, scope, start: scan, baseline: orphansIn(scan, live) };
     });
   }

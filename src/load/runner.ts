@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { ChurnError, toChurnError } from '../common/errors.js';
 import { isAbortError, unboundedController } from '../common/abort.js';
+import { heartbeatOf } from '../common/heartbeat.js';
 import type { OpName } from '../common/operations.js';
 import {
   deriveSeed,
@@ -787,7 +788,9 @@ class Run {
     let lastMs = clock.now();
     let lastFinished = 0;
     let statusFailed = false;
-    while (await sleepUntil(clock, clock.now() + this.#statusIntervalMs, done)) {
+    // On the clock's shared heartbeat: one wakeup a second with the sampler and the idle probe.
+    const heartbeat = heartbeatOf(clock, this.#statusIntervalMs);
+    while (await heartbeat.next(done).then(beats, aborted)) {
       const nowMs = clock.now();
       recorder.tick(nowMs);
       this.#checkOutage(nowMs);
@@ -906,4 +909,12 @@ function describeOutage(o: Outage, runStartMs: number): string {
 /** `ms` to a tenth of a second, as people read it: `8.2s`, `1m5s`. */
 function seconds(ms: number): string {
   return formatDurationHuman(Math.max(100, Math.round(ms / 100) * 100));
+}
+
+function beats(): boolean {
+  return true;
+}
+
+function aborted(): boolean {
+  return false;
 }

@@ -26,6 +26,8 @@ export interface LagFigures {
 export class LoopLagTally {
   readonly #tickMs: number;
   #span: number[] = [];
+  /** On-time ticks of the span recorded by {@link recordOnTime} (not in #span). */
+  #spanOnTime = 0;
   #spanMaxMs = 0;
   readonly #buckets = new Map<number, number>();
   #runCount = 0;
@@ -50,15 +52,29 @@ export class LoopLagTally {
     }
   }
 
+  /** Records `count` ticks that ran on time (delay 0), as `count` calls of `record(0)` would. */
+  recordOnTime(count: number): void {
+    if (!(count > 0)) return;
+    this.#spanOnTime += count;
+    this.#runCount += count;
+    this.#buckets.set(0, (this.#buckets.get(0) ?? 0) + count);
+  }
+
   /** p99 and max of the span since the previous call (then a new span starts). */
   takeSpan(): LagFigures {
     const values = this.#span;
+    const onTime = this.#spanOnTime;
     const maxMs = this.#spanMaxMs;
     this.#span = [];
+    this.#spanOnTime = 0;
     this.#spanMaxMs = 0;
-    if (values.length === 0) return { p99Ms: 0, maxMs };
+    const n = values.length + onTime;
+    if (n === 0) return { p99Ms: 0, maxMs };
+    // The on-time ticks rank first.
+    const rank = nearestRank(n) - onTime;
+    if (rank <= 0) return { p99Ms: 0, maxMs };
     const sorted = Float64Array.from(values).sort();
-    return { p99Ms: sorted[nearestRank(sorted.length) - 1]!, maxMs };
+    return { p99Ms: sorted[rank - 1]!, maxMs };
   }
 
   /**

@@ -24,9 +24,11 @@ export interface LoopLag {
 /** Delays recorded with their times; see the module comment. */
 export class LoopLagWindow {
   readonly #windowMs: number;
-  // Parallel queues in time order; entries before #head are evicted (compacted in bulk).
+  // Parallel queues in time order; entries before #head are evicted (compacted in bulk). An
+  // entry is one delay, or a run of on-time ticks (delay 0) recorded at once with its count.
   #atMs: number[] = [];
   #delaysMs: number[] = [];
+  #counts: number[] = [];
   #head = 0;
   #maxSinceTakeMs = 0;
 
@@ -40,10 +42,13 @@ export class LoopLagWindow {
 
   /** Records a tick at monotonic time `atMs` that ran `delayMs` late; times never decrease. */
   record(atMs: number, delayMs: number): void {
-    this.#atMs.push(atMs);
-    this.#delaysMs.push(delayMs);
+    this.#push(atMs, delayMs, 1);
     if (delayMs > this.#maxSinceTakeMs) this.#maxSinceTakeMs = delayMs;
-    this.#evict(atMs);
+  }
+
+  /** Records `count` ticks at monotonic time `atMs` that ran on time (one entry for them all). */
+  recordOnTime(atMs: number, count: number): void {
+    if (count > 0) this.#push(atMs, 0, count);
   }
 
   /** p99 over the window ending at `nowMs`, and the max since the last take (then reset). */
@@ -51,12 +56,25 @@ export class LoopLagWindow {
     this.#evict(nowMs);
     const maxMs = this.#maxSinceTakeMs;
     this.#maxSinceTakeMs = 0;
-    const n = this.#delaysMs.length - this.#head;
+    let n = 0;
+    const late: number[] = [];
+    for (let i = this.#head; i < this.#delaysMs.length; i++) {
+      n += this.#counts[i]!;
+      if (this.#delaysMs[i]! > 0) late.push(this.#delaysMs[i]!);
+    }
     if (n === 0) return { p99Ms: 0, maxMs };
-    const sorted = Float64Array.from(this.#delaysMs.slice(this.#head)).sort();
-    // Nearest rank, as the report's percentiles.
-    const rank = Math.max(1, Math.ceil(0.99 * n));
+    // Nearest rank, as the report's percentiles; the on-time ticks rank first.
+    const rank = Math.max(1, Math.ceil(0.99 * n)) - (n - late.length);
+    if (rank <= 0) return { p99Ms: 0, maxMs };
+    const sorted = Float64Array.from(late).sort();
     return { p99Ms: sorted[rank - 1]!, maxMs };
+  }
+
+  #push(atMs: number, delayMs: number, count: number): void {
+    this.#atMs.push(atMs);
+    this.#delaysMs.push(delayMs);
+    this.#counts.push(count);
+    this.#evict(atMs);
   }
 
   #evict(nowMs: number): void {
@@ -65,6 +83,7 @@ export class LoopLagWindow {
     if (this.#head > 1024 && this.#head * 2 > this.#atMs.length) {
       this.#atMs = this.#atMs.slice(this.#head);
       this.#delaysMs = this.#delaysMs.slice(this.#head);
+      this.#counts = this.#counts.slice(this.#head);
       this.#head = 0;
     }
   }

@@ -17,11 +17,19 @@
  *
  * Idle, the probe slows down (issue 13: an idle run's fixed cost ≤ 1 ms of CPU a second): while
  * no call to the runtime is in flight, and for a second after the last one ended, it ticks
- * every 250 ms instead of 20 ms, and each idle tick is recorded with the twelve 20 ms ticks
- * that were due on time before it (so the p99 stays a share of time). What it gives up: a stall
- * shorter than 250 ms while nothing is measured (no call in flight) may go unseen; a longer one
- * always delays an idle tick and is recorded in full. The first call after idle puts the fast
- * tick back at once (RunMetrics tells the probe of every call the driver makes).
+ * every 250 ms instead of 20 ms, on the grid of the 1 s heartbeat the sampler and the status
+ * loop share (common/heartbeat.ts): every fourth idle tick is their beat, in the same wakeup,
+ * so an idle churn wakes 4 times a second in all. Each idle tick is recorded with the twelve
+ * 20 ms ticks that were due on time before it (so the p99 stays a share of time). What it gives
+ * up: a stall shorter than 250 ms while nothing is measured (no call in flight) may go unseen;
+ * a longer one always delays an idle tick and is read to within 250 ms (a 500 ms stall reads
+ * 250–500 ms idle, 480–500 ms otherwise). The first call after idle puts the fast tick back at
+ * once (RunMetrics tells the probe of every call the driver makes).
+ *
+ * Why not slower, and why not the loop's busy time instead: a 1 s idle tick would leave a
+ * 500 ms stall unseen; `eventLoopUtilization` (busy time since the last tick) cannot tell one
+ * stall from many short callbacks, and read a busy stretch with no call in flight (start-up,
+ * clean-up) as a stall of up to a second (tried: core-stall runs marked harness-bound).
  *
  * The same ticks feed a {@link LoopLagTally}: stall-corrected delays per sampling period and
  * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
@@ -29,6 +37,8 @@
  * is read as a delta at each sample: no timer of its own.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { systemClock } from '../common/clock.js';
+import { heartbeatOf } from '../common/heartbeat.js';
 import { LoopLagTally } from './loop-lag-tally.js';
 import { LoopLagWindow, type LoopLag } from './loop-lag-window.js';
 import type { ProcSource } from './procfs.js';
@@ -73,73 +83,100 @@ export const loopProbeIdleTickMs = 250;
 /** How long after its last runtime call ended the harness counts as idle, ms. */
 export const loopProbeIdleAfterMs = 1000;
 const tickMs = loopProbeTickMs;
+/** Idle ticks per heartbeat (1 s). */
+const idleTicksPerBeat = 1000 / loopProbeIdleTickMs;
 
 /**
  * How late the event loop runs its probe timer; statistics in {@link LoopLagWindow}. The timer
  * ticks every {@link loopProbeTickMs} while a runtime call is in flight or ended less than
- * {@link loopProbeIdleAfterMs} ago, and every {@link loopProbeIdleTickMs} otherwise (see the
- * module comment): an idle tick is recorded as its own delay plus the 20 ms ticks that were
- * due, on time, before it, so the figures stay shares of time.
+ * {@link loopProbeIdleAfterMs} ago, and every {@link loopProbeIdleTickMs} on the heartbeat's
+ * grid otherwise (see the module comment): an idle tick is recorded as its own delay plus the
+ * 20 ms ticks that were due, on time, before it, so the figures stay shares of time.
  */
 class LoopDelay {
   #lastMs = performance.now();
-  /** Period of the timer now pending. */
-  #periodMs = tickMs;
+  /** When the pending tick (a fast timer or an idle tick) is due. */
+  #dueMs = this.#lastMs + tickMs;
   readonly #window = new LoopLagWindow();
   readonly tally = new LoopLagTally(tickMs);
-  #timer: NodeJS.Timeout;
+  /** The fast timer, while not idle. */
+  #timer: NodeJS.Timeout | undefined;
+  /** Aborts the wait on the heartbeat, while idle. */
+  #idleWait: AbortController | undefined;
   #callsInFlight = 0;
   #lastCallEndMs = performance.now();
   #closed = false;
 
   constructor() {
-    this.#timer = this.#schedule(tickMs);
+    this.#scheduleFast();
   }
 
-  #schedule(periodMs: number): NodeJS.Timeout {
-    this.#periodMs = periodMs;
-    const timer = setTimeout(() => this.#tick(), periodMs);
+  #scheduleFast(): void {
+    this.#dueMs = this.#lastMs + tickMs;
+    const timer = setTimeout(() => this.#tick(), tickMs);
     // Sampling must never keep the process alive.
     timer.unref();
-    return timer;
+    this.#timer = timer;
+  }
+
+  /** Waits for the heartbeat's next sub-beat (its timer never keeps the process alive either). */
+  #scheduleIdle(): void {
+    const heartbeat = heartbeatOf(systemClock);
+    this.#dueMs = heartbeat.nextDueMs(idleTicksPerBeat);
+    const wait = new AbortController();
+    this.#idleWait = wait;
+    heartbeat.next(wait.signal, idleTicksPerBeat).then(
+      () => {
+        if (this.#idleWait !== wait) return;
+        this.#idleWait = undefined;
+        this.#tick();
+      },
+      () => undefined,
+    );
   }
 
   #tick(): void {
+    this.#timer = undefined;
     const now = performance.now();
-    this.#record(now, Math.max(0, now - this.#lastMs - this.#periodMs), this.#periodMs);
-    this.#lastMs = now;
+    this.#settle(now, Math.max(0, now - this.#dueMs));
     if (this.#closed) return;
     const idle = this.#callsInFlight === 0 && now - this.#lastCallEndMs >= loopProbeIdleAfterMs;
-    this.#timer = this.#schedule(idle ? loopProbeIdleTickMs : tickMs);
+    if (idle) this.#scheduleIdle();
+    else this.#scheduleFast();
   }
 
-  /** A tick `delayMs` late after a period of `periodMs`, with the on-time 20 ms ticks it stands for. */
-  #record(now: number, delayMs: number, periodMs: number): void {
-    for (let onTime = Math.round(periodMs / tickMs) - 1; onTime > 0; onTime--) {
-      this.#window.record(now, 0);
-      this.tally.record(0);
-    }
+  /**
+   * Records a tick `delayMs` late, with the on-time 20 ms ticks the time from the last tick to
+   * its due time stands for; the next span starts at `now`.
+   */
+  #settle(now: number, delayMs: number): void {
+    this.#recordOnTime(now, Math.round((this.#dueMs - this.#lastMs) / tickMs) - 1);
     this.#window.record(now, delayMs);
     this.tally.record(delayMs);
+    this.#lastMs = now;
+  }
+
+  /** `count` ticks on time at `now`: one entry of the window and of the tally for them all. */
+  #recordOnTime(now: number, count: number): void {
+    if (count <= 0) return;
+    this.#window.recordOnTime(now, count);
+    this.tally.recordOnTime(count);
   }
 
   /** Marks a runtime call in flight until the returned function is called. */
   track(): () => void {
     this.#callsInFlight++;
-    if (this.#periodMs !== tickMs && !this.#closed) {
-      // Back to the fast tick at once: the idle tick's time so far counts as on-time ticks.
+    if (this.#idleWait !== undefined && !this.#closed) {
       const now = performance.now();
-      const elapsedMs = now - this.#lastMs;
-      if (elapsedMs > this.#periodMs + tickMs) {
+      if (now > this.#dueMs + tickMs) {
         // Late already: a stall is going on (we are called from inside it); the tick records it.
       } else {
-        clearTimeout(this.#timer);
-        for (let onTime = Math.floor(elapsedMs / tickMs); onTime > 0; onTime--) {
-          this.#window.record(now, 0);
-          this.tally.record(0);
-        }
+        // Back to the fast tick at once: the idle tick's time so far counts as on-time ticks.
+        this.#idleWait.abort();
+        this.#idleWait = undefined;
+        this.#recordOnTime(now, Math.floor((now - this.#lastMs) / tickMs));
         this.#lastMs = now;
-        this.#timer = this.#schedule(tickMs);
+        this.#scheduleFast();
       }
     }
     let ended = false;
@@ -157,13 +194,15 @@ class LoopDelay {
     return this.#window.take(now);
   }
 
-  /** Records a stall still going (the timer is over a tick late); returns now. */
+  /** Records a stall still going (the pending tick is over a tick late); returns now. */
   flushPending(): number {
     const now = performance.now();
-    const pending = now - this.#lastMs - this.#periodMs;
-    if (pending > tickMs) {
-      this.#record(now, pending, this.#periodMs);
-      this.#lastMs = now;
+    const pendingMs = now - this.#dueMs;
+    if (pendingMs > tickMs && !this.#closed) {
+      const periodMs = this.#dueMs - this.#lastMs;
+      this.#settle(now, pendingMs);
+      // The pending tick, when it runs, reads only the rest of the stall.
+      this.#dueMs = now + periodMs;
     }
     return now;
   }
@@ -171,6 +210,8 @@ class LoopDelay {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#idleWait?.abort();
+    this.#idleWait = undefined;
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { Pushgateway, type Registry } from 'prom-client';
 import { ChurnError } from '../common/errors.js';
+import { checkPushgatewayUrl } from './pushgateway-url.js';
 
 /** The `job` of churn's pushes. */
 export const pushJobName = 'churn';
@@ -37,35 +38,6 @@ export interface PushReport {
   readonly finalError: string | undefined;
   /** Whether the group was deleted after the final push. */
   readonly deleted: boolean;
-}
-
-/**
- * Checks a Pushgateway URL (USAGE when it is not http(s) with a host) and returns it without a
- * trailing slash.
- */
-export function checkPushgatewayUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ChurnError(
-      'USAGE',
-      `--pushgateway ${text}: not a URL; use e.g. http://127.0.0.1:9091`,
-    );
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new ChurnError(
-      'USAGE',
-      `--pushgateway ${text}: use an http:// or https:// URL with a host, e.g. http://127.0.0.1:9091`,
-    );
-  }
-  if (url.search !== '' || url.hash !== '') {
-    throw new ChurnError(
-      'USAGE',
-      `--pushgateway ${text}: no query or fragment, only scheme, host, port and path`,
-    );
-  }
-  return url.href.replace(/\/+$/, '');
 }
 
 /** Pushes a registry periodically and at the end; see the module comment. */

@@ -30,9 +30,12 @@
  * previous sample (host-contention.ts); the target's CPU there includes its waited-for
  * children and its shims.
  *
- * Samples never overlap: a sample still reading when the next is due delays it.
+ * Samples fall on the clock's shared heartbeat (common/heartbeat.ts): the sampler wakes churn
+ * in the same timer as the runner's status loop and the idle event-loop probe. Samples never
+ * overlap: a sample still reading when the next beat comes skips that beat.
  */
 import type { Clock } from '../common/clock.js';
+import { heartbeatOf } from '../common/heartbeat.js';
 import { ChurnError } from '../common/errors.js';
 import { contentionBetween, type HostSample, type ProcessCpu } from './host-contention.js';
 import { harnessProbe, type HarnessProbe, type HarnessRunFigures } from './process-metrics.js';
@@ -265,12 +268,11 @@ export class ResourceSampler {
 
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
-    let nextMs = this.#clock.now();
+    const heartbeat = heartbeatOf(this.#clock, this.#intervalMs);
     while (!signal.aborted) {
       await this.sample();
-      nextMs = Math.max(nextMs + this.#intervalMs, this.#clock.now());
       try {
-        await this.#clock.sleep(nextMs - this.#clock.now(), signal);
+        await heartbeat.next(signal);
       } catch {
         return;
       }

@@ -216,7 +216,10 @@ export function scenarioDifference(
 
 /** Options of {@link baselineSkipReason}. */
 export interface BaselineSkipOptions {
-  /** Accept runs marked harness-bound or overloaded. Default false. */
+  /**
+   * Accept runs marked harness-bound or overloaded. Default false: only the marks the
+   * scenario's `integrity.allow` names are accepted.
+   */
   readonly allowMarked?: boolean;
   /** Accept only runs of this runtime (driver, runtime name, handler). Default any. */
   readonly runtime?: RuntimeIdentity;
@@ -247,7 +250,9 @@ export function baselineSkipReason(
   if (!across && options.runtime !== undefined && !sameRuntime(options.runtime, identity)) {
     return `other runtime ${runtimeLabel(identity)}`;
   }
-  const marks = runMarks(report);
+  // A mark the scenario allows (integrity.allow) does not disqualify its runs as baselines
+  // either: a run that exits 0 despite it is a run of the scenario as its owner defined it.
+  const marks = runMarks(report).filter((m) => !(scenario.integrity.allow as string[]).includes(m));
   if (options.allowMarked !== true && marks.length > 0) return marks.join(', ');
   return undefined;
 }

@@ -12,7 +12,7 @@ import { baselineSkipReason } from './comparable.js';
 import { readReport } from './read.js';
 import { runtimeIdentity, type RuntimeIdentity } from './runtime-identity.js';
 import type { Report } from './schema.js';
-import { listStoredReports } from './store.js';
+import { listStoredReports, type StoredReport } from './store.js';
 import { readTags, type Tag } from './tags.js';
 
 /** A report read from somewhere, with a name for messages. */
@@ -118,14 +118,11 @@ export async function findComparableRunBefore(
   const stored = await listStoredReports(dir, { scenario: scenario.name });
   const excluded = options.excludePath === undefined ? undefined : resolve(options.excludePath);
   const skipped: SkippedRun[] = [];
-  for (const entry of [...stored].reverse()) {
+  for await (const { entry, report: other } of readNewestFirst(
+    stored.filter((e) => resolve(e.path) !== excluded),
+  )) {
     const path = resolve(entry.path);
-    if (path === excluded) continue;
-    let other: Report;
-    try {
-      other = await readReport(entry.path);
-    } catch (err) {
-      if (!isChurnError(err)) throw err;
+    if (other === undefined) {
       skipped.push({ runId: basename(entry.path), source: entry.path, reason: 'unreadable' });
       continue;
     }
@@ -163,7 +160,66 @@ export async function findLatestRun(
   const stored = await listStoredReports(dir, scenario === undefined ? {} : { scenario });
   const last = stored[stored.length - 1];
   if (last === undefined) return undefined;
+  const sameSecond = stored.filter((e) => e.startCompact === last.startCompact);
+  if (sameSecond.length === 1) {
+    return { report: await readReport(last.path), path: resolve(last.path), source: last.path };
+  }
+  for await (const { entry, report } of readNewestFirst(sameSecond)) {
+    if (report !== undefined) return { report, path: resolve(entry.path), source: entry.path };
+  }
+  // None of the newest second's reports can be read: say why for the one the name put last.
   return { report: await readReport(last.path), path: resolve(last.path), source: last.path };
+}
+
+/** A stored report and its contents; `report` is undefined when the file cannot be read. */
+interface ReadStoredReport {
+  readonly entry: StoredReport;
+  readonly report: Report | undefined;
+}
+
+/**
+ * Reads `stored` (oldest first, as listStoredReports orders it) newest first. A file name holds
+ * its run's start to the second only, so runs that started in the same second are ordered by
+ * the start their reports record (to the millisecond), not by their random run ids; unreadable
+ * ones come last in their second. Reads lazily: a caller that stops early reads no further.
+ */
+async function* readNewestFirst(
+  stored: readonly StoredReport[],
+): AsyncGenerator<ReadStoredReport, void, undefined> {
+  let end = stored.length;
+  while (end > 0) {
+    const second = stored[end - 1]!.startCompact;
+    let begin = end - 1;
+    while (begin > 0 && stored[begin - 1]!.startCompact === second) begin -= 1;
+    const group = stored.slice(begin, end).reverse();
+    end = begin;
+    if (group.length === 1) {
+      yield { entry: group[0]!, report: await tryReadReport(group[0]!.path) };
+      continue;
+    }
+    const read: ReadStoredReport[] = [];
+    for (const entry of group) read.push({ entry, report: await tryReadReport(entry.path) });
+    // Stable: equal starts keep the names' order, newest name first.
+    yield* read.sort((a, b) => {
+      const [ma, mb] = [startMs(a), startMs(b)];
+      return ma === mb ? 0 : ma < mb ? 1 : -1;
+    });
+  }
+}
+
+function startMs(r: ReadStoredReport): number {
+  const ms = r.report === undefined ? Number.NaN : Date.parse(r.report.run.start);
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+/** The report at `path`, or undefined when it is not a readable report (any ChurnError). */
+async function tryReadReport(path: string): Promise<Report | undefined> {
+  try {
+    return await readReport(path);
+  } catch (err) {
+    if (!isChurnError(err)) throw err;
+    return undefined;
+  }
 }
 
 async function fileKind(path: string): Promise<'file' | 'directory' | undefined> {

@@ -81,6 +81,10 @@ describe.skipIf(containerd.skipReason !== undefined)('containerd driver (native 
         runId,
         '--report-dir',
         join(dir, 'reports'),
+        // A loaded machine may lag churn's loop past the bound (234 ms at p99 seen in CI at
+        // load 12): judged here is the runtime's work, not the harness's.
+        '--allow',
+        'harness-bound',
       ],
       dir,
     );

@@ -50,6 +50,8 @@ describe.each(executorsUnderTest())('BuiltinDriver with executor $name', ({ name
       runtimeApiVersion: 'v1',
       runtimeHandler: '',
     });
+    // Its temporary state directory is new: no process can carry its tasks' mark yet.
+    expect(info.host?.newTaskMark).toBe(true);
     expect(await driver.pullImage('host')).toMatch(/^sha256:/);
     const stateDir = driver.stateDir!;
     const pids: number[] = [];
@@ -73,7 +75,8 @@ describe.each(executorsUnderTest())('BuiltinDriver with executor $name', ({ name
     async () => {
       const driver = new BuiltinDriver({ executor: name, stateDir: await tempDir() });
       onTestFinished(() => driver.close());
-      await driver.connect();
+      // A state directory it was given may hold an earlier core's tasks: their mark is not new.
+      expect((await driver.connect()).host?.newTaskMark).toBeUndefined();
       const pod = cyclePod({ tier: 'a' });
       const podId = await driver.runPod(pod);
       const id = await driver.createContainer(podId, pod, sleepSpec);

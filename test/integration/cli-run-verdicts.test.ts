@@ -6,14 +6,22 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
-import { harnessProbe } from '../../src/metrics/process-metrics.js';
+import { systemClock } from '../../src/common/clock.js';
+import { heartbeatOf } from '../../src/common/heartbeat.js';
+import {
+  harnessProbe,
+  loopProbeIdleAfterMs,
+  loopProbeIdleTickMs,
+  loopProbeTickMs,
+  type HarnessProbe,
+} from '../../src/metrics/process-metrics.js';
 import { procfs } from '../../src/metrics/procfs.js';
 import type { Report } from '../../src/report/schema.js';
 import { bufferIo } from '../support/cli-io.js';
 import { tempDir } from '../support/core-fixtures.js';
 
-/** The probe's timer period, ms. */
-const tickMs = 20;
+/** The probe's timer period, ms (its fast tick; idle, it reads busy time to within one). */
+const tickMs = loopProbeTickMs;
 const stallMs = 500;
 
 /** Blocks this thread for `ms`, as a starved harness would be. */
@@ -57,29 +65,60 @@ const quiet = (extra = ''): string =>
     extra,
   ].join('\n');
 
+/**
+ * Busy-waits {@link stallMs}, lets the probe read it (`readWait`: until its next tick) and
+ * checks it read what the stall did to a timer due at its start: no more than that plus one
+ * fast tick, no less than that minus `belowMs` (the period of the tick the stall delayed).
+ */
+async function expectProbeReadsStall(
+  probe: HarnessProbe,
+  readWait: () => Promise<unknown>,
+  belowMs: number,
+): Promise<void> {
+  // What the stall did to a timer due at its start, read independently of the probe: the
+  // busy-wait, plus however long a loaded machine then took to run the loop again.
+  const dueMs = performance.now();
+  const lateness = new Promise<number>((resolve) =>
+    setTimeout(() => resolve(performance.now() - dueMs), 0),
+  );
+  busyWait(stallMs);
+  const heldMs = await lateness;
+  expect(heldMs).toBeGreaterThanOrEqual(stallMs);
+  await readWait();
+  const sample = await probe.sample();
+  const maxMs = sample.eventLoopLagMaxSeconds * 1000;
+  const context = `probe ${maxMs} ms, held ${heldMs} ms`;
+  expect(maxMs, context).toBeLessThanOrEqual(heldMs + tickMs);
+  expect(maxMs, context).toBeGreaterThanOrEqual(heldMs - belowMs);
+  expect(probe.run().lagMaxMs).toBeCloseTo(maxMs, 6);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('the event-loop probe', () => {
   it('reads a 500 ms busy-wait as 500 ms ± one tick', async () => {
     const probe = harnessProbe(procfs);
     onTestFinished(() => probe.close());
     await probe.sample();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // What the stall did to a timer due at its start, read independently of the probe: the
-    // busy-wait, plus however long a loaded machine then took to run the loop again.
-    const dueMs = performance.now();
-    const lateness = new Promise<number>((resolve) =>
-      setTimeout(() => resolve(performance.now() - dueMs), 0),
-    );
-    busyWait(stallMs);
-    const heldMs = await lateness;
-    expect(heldMs).toBeGreaterThanOrEqual(stallMs);
+    await sleep(100);
     // Let the timer run once after the stall, then read the period that held it.
-    await new Promise((resolve) => setTimeout(resolve, 3 * tickMs));
-    const sample = await probe.sample();
-    const maxMs = sample.eventLoopLagMaxSeconds * 1000;
-    expect(Math.abs(maxMs - heldMs), `probe ${maxMs} ms, held ${heldMs} ms`).toBeLessThanOrEqual(
-      tickMs,
+    await expectProbeReadsStall(probe, () => sleep(3 * tickMs), tickMs);
+  });
+
+  it('idle, reads a 500 ms busy-wait to within one idle tick', async () => {
+    const probe = harnessProbe(procfs);
+    onTestFinished(() => probe.close());
+    // Idle (no runtime call for a second): the probe ticks on the heartbeat's 250 ms grid.
+    await sleep(loopProbeIdleAfterMs + 100);
+    await probe.sample();
+    // Between two idle ticks, where the tick it delays was due up to one idle tick after it began.
+    await heartbeatOf(systemClock).next(undefined, 1000 / loopProbeIdleTickMs);
+    await sleep(loopProbeIdleTickMs / 2);
+    await expectProbeReadsStall(
+      probe,
+      () => sleep(loopProbeIdleTickMs + 3 * tickMs),
+      loopProbeIdleTickMs,
     );
-    expect(probe.run().lagMaxMs).toBeCloseTo(maxMs, 6);
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gateOnBaseline } from '../../src/report/compare/baseline.js';
-import { locateReport } from '../../src/report/locate.js';
+import { findComparableRunBefore, findLatestRun, locateReport } from '../../src/report/locate.js';
 import { readReport } from '../../src/report/read.js';
 import { listStoredReports, pruneReports, writeReport } from '../../src/report/store.js';
 import { readTags, setTag, tagsPath } from '../../src/report/tags.js';
@@ -163,6 +163,42 @@ describe('report store: reading, tags, retention, baselines', () => {
     });
     expect(bad).toMatchObject({ state: 'invalid-baseline', exitCode: 2 });
     expect(bad.text).toMatch(/no-such-tag: no such report file, and no tag/);
+  });
+
+  it('orders runs that started in the same second by their recorded start, not their ids', async () => {
+    const dir = await store();
+    // File names hold the start to the second, then the (random) run id: here the ids sort
+    // in the reverse order of the runs' starts.
+    const runs = [
+      ['zz', 100],
+      ['mm', 400],
+      ['aa', 800],
+    ] as const;
+    const reports = [];
+    for (const [runId, ms] of runs) {
+      const report = syntheticReport({
+        seed: ms,
+        runId,
+        ops: defaultOps(),
+        startWallMs: day(5) + ms,
+      });
+      reports.push(report);
+      await writeReport(dir, report);
+    }
+    // An unreadable file in the same second never wins over a readable one.
+    await writeFile(join(dir, 'synthetic', '20250305T100000Z_0corrupt.json'), '{');
+    expect((await findLatestRun(dir))?.report.run.id).toBe('aa');
+    const scenario = reports[0]!.scenario;
+    const before = async (ms: number): Promise<string | undefined> =>
+      (await findComparableRunBefore(dir, scenario, day(5) + ms)).found?.report.run.id;
+    expect(await before(900)).toBe('aa');
+    expect(await before(700)).toBe('mm');
+    expect(await before(300)).toBe('zz');
+    const latest = await findComparableRunBefore(dir, scenario, day(5) + 900, {
+      excludeRun: { id: 'aa', start: reports[2]!.run.start },
+    });
+    expect(latest.found?.report.run.id).toBe('mm');
+    expect(latest.skipped.map((s) => s.reason)).toEqual([]);
   });
 
   it('prunes by count and age from file names, sparing protected reports', async () => {

@@ -1,14 +1,16 @@
 /**
  * The private Kubernetes cluster for e2e tests (scripts/kube.ts): used when it runs already,
- * started otherwise and then stopped again after the file's tests. Where it cannot run (not
- * root, no etcd or kubectl, no ../shared/tools/kubernetes), tests skip — except in CI
- * (`CI=true`), where that is a failure.
+ * started otherwise (CHURN_KUBE_NODES nodes, default 2) and then stopped again after the
+ * file's tests. Where it cannot run (not root, no etcd or kubectl, no
+ * ../shared/tools/kubernetes), tests skip — except in CI (`CI=true`), where that is a failure,
+ * as is a node that did not come up.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  clusterNodes,
   kubePaths,
   runningPid,
   startCluster,
@@ -24,8 +26,12 @@ export interface TestKube {
   readonly paths: KubePaths;
   /** The admin kubeconfig. */
   readonly kubeconfig: string;
-  /** The node's containerd socket. */
+  /** Node 1's containerd socket. */
   readonly containerdSocket: string;
+  /** The nodes that are up: name, and the node's containerd socket as the host sees it. */
+  readonly nodes: readonly { readonly name: string; readonly containerdSocket: string }[];
+  /** Each node's own containerd socket as its pods see it (the same path on every node). */
+  readonly nodeRuntimeSocket: string;
   /** Runs kubectl with the admin kubeconfig; resolves its exit code and output. */
   kubectl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Stops the cluster if this call started it. */
@@ -60,8 +66,15 @@ export async function kubeForTests(): Promise<TestKube> {
     paths,
     kubeconfig: paths.adminKubeconfig,
     containerdSocket: paths.containerd.socket,
+    nodes: [],
+    nodeRuntimeSocket: paths.nodeRuntimeSocket,
     kubectl,
   };
+  const nodes = async (): Promise<TestKube['nodes']> =>
+    (await clusterNodes(paths)).map((n) => ({
+      name: n.name,
+      containerdSocket: n.containerd.socket,
+    }));
   const unavailable = (reason: string): TestKube => {
     if (process.env['CI'] === 'true')
       throw new Error(`the private Kubernetes cluster is required in CI but ${reason}`);
@@ -78,12 +91,22 @@ export async function kubeForTests(): Promise<TestKube> {
     return unavailable('kubectl is not on PATH');
   }
   if ((await runningPid(paths)) !== undefined) {
-    return { ...base, skipReason: undefined, release: () => Promise.resolve() };
+    return {
+      ...base,
+      nodes: await nodes(),
+      skipReason: undefined,
+      release: () => Promise.resolve(),
+    };
   }
   try {
     await startCluster(paths);
   } catch (err) {
     return unavailable(`it could not be started: ${(err as Error).message}`);
   }
-  return { ...base, skipReason: undefined, release: () => stopCluster(paths) };
+  return {
+    ...base,
+    nodes: await nodes(),
+    skipReason: undefined,
+    release: () => stopCluster(paths),
+  };
 }

@@ -126,7 +126,10 @@ function parseLevels(text: string): number[] {
 }
 
 async function runLevel(scenario: Scenario, concurrency: number, io: CliIo): Promise<BenchLevel> {
-  const driver = createDriver(scenario.target, { faults: scenario.faults, seed: scenario.seed });
+  const driver = await createDriver(scenario.target, {
+    faults: scenario.faults,
+    seed: scenario.seed,
+  });
   const recorder = new Recorder({ clock: systemClock, intervalMs: scenario.report.intervalMs });
   const stop = new AbortController();
   const unsubscribe = io.onStopSignal(() => stop.abort());

@@ -108,7 +108,7 @@ export const cleanupCommand = defineCommand<CleanupArgs>({
       address: args.address,
       namespace: args.namespace,
     };
-    const driver = createDriver(driverTarget);
+    const driver = await createDriver(driverTarget);
     try {
       await driver.connect();
       const result = await sweep(driver, target);

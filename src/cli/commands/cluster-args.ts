@@ -23,6 +23,7 @@ export interface ClusterArgs {
   readonly rate: number | undefined;
   readonly iterations: number | undefined;
   readonly label: string[] | undefined;
+  readonly allow: string[] | undefined;
   readonly all: boolean;
 }
 

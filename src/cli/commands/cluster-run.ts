@@ -51,6 +51,7 @@ export async function clusterRun(args: ClusterArgs, io: CliIo): Promise<number> 
     ...(args.rate !== undefined ? { rate: args.rate } : {}),
     ...(args.iterations !== undefined ? { iterations: args.iterations } : {}),
     ...(args.label !== undefined ? { labels: args.label } : {}),
+    ...(args.allow !== undefined ? { allow: args.allow } : {}),
   };
   const scenario = await loadScenarioFile(args.scenario, overrides, { cwd: io.cwd });
   const text = await readFile(resolve(io.cwd, args.scenario), 'utf8');
@@ -61,6 +62,7 @@ export async function clusterRun(args: ClusterArgs, io: CliIo): Promise<number> 
     ...(args.rate !== undefined ? ['--rate', String(args.rate)] : []),
     ...(args.iterations !== undefined ? ['--iterations', String(args.iterations)] : []),
     ...(args.label ?? []).flatMap((l) => ['--label', l]),
+    ...(args.allow ?? []).flatMap((mark) => ['--allow', mark]),
   ];
   const startDelayMs = durationFlag(args['start-delay'], '--start-delay');
   const timeoutMs =

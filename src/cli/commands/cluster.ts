@@ -117,6 +117,14 @@ export const clusterCommand = defineCommand<ClusterArgs>({
         group: 'Override the scenario:',
         describe: 'report label key=value (repeatable)',
       })
+      .option('allow', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        group: 'Override the scenario:',
+        describe:
+          "a run mark that does not fail a node's run: harness-bound or overloaded (repeatable)",
+      })
       .option('all', {
         type: 'boolean',
         default: false,

@@ -23,7 +23,7 @@ import { useColor } from '../color.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { numberFlag } from '../number-flag.js';
+import { numberFlag, parsePercent } from '../number-flag.js';
 
 interface CompareArgs {
   readonly reports: string[] | undefined;
@@ -270,14 +270,6 @@ async function sides(
     candidate: [await locate(positional[1]!)],
     notes: [],
   };
-}
-
-/** `5%`, `5` (percent) or `0.5%` → 5, 5, 0.5. Throws USAGE naming `flag`. */
-export function parsePercent(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  if (m === null)
-    throw new ChurnError('USAGE', `${flag} "${text}" is not a percentage: write e.g. 5%`);
-  return Number(m[1]);
 }
 
 function parseStats(list: readonly string[]): CompareStatistic[] {

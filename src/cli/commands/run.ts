@@ -10,9 +10,8 @@ import {
   type MetricsArgs,
 } from '../metrics-session.js';
 import { runSession } from '../run-session.js';
-import { parsePercent } from './compare.js';
 import { formatDurationMs } from '../../scenario/units.js';
-import { numberFlag } from '../number-flag.js';
+import { numberFlag, parsePercent } from '../number-flag.js';
 import { parseStartAt } from '../start-at.js';
 
 interface RunArgs extends MetricsArgs {

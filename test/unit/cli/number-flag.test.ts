@@ -1,7 +1,7 @@
 // Numeric flags: a bad value is refused as typed, before the command runs.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/cli.js';
-import { numberFlag } from '../../../src/cli/number-flag.js';
+import { numberFlag, parsePercent } from '../../../src/cli/number-flag.js';
 import { isChurnError } from '../../../src/common/errors.js';
 import { bufferIo } from '../../support/cli-io.js';
 
@@ -36,5 +36,28 @@ describe('numberFlag', () => {
     expect(io.stderr()).toContain('--alpha "zz": not a number');
     expect(io.stderr()).not.toContain('no-such-a.json');
     expect(io.stdout()).toBe('');
+  });
+});
+
+describe('parsePercent', () => {
+  it.each([
+    ['5%', 5],
+    ['5', 5],
+    [' 0.5 % ', 0.5],
+  ])('reads %j as %d', (text, value) => {
+    expect(parsePercent(text, '--min-effect')).toBe(value);
+  });
+
+  it.each(['abc', '-5%', '5%%', ''])('refuses %j naming the flag', (text) => {
+    let error: unknown;
+    try {
+      parsePercent(text, '--min-effect');
+    } catch (err) {
+      error = err;
+    }
+    expect(isChurnError(error, 'USAGE')).toBe(true);
+    expect((error as Error).message).toBe(
+      `--min-effect "${text}" is not a percentage: write e.g. 5%`,
+    );
   });
 });

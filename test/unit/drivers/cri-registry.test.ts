@@ -23,9 +23,9 @@ const pod: PodSpec = {
   logDirectory: '/var/log/churn/p',
 };
 
-function codeOf(fn: () => unknown): string {
+async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return isChurnError(err) ? err.code : 'not a ChurnError';
   }
@@ -33,19 +33,19 @@ function codeOf(fn: () => unknown): string {
 }
 
 describe('createDriver', () => {
-  it('builds the driver the target names, without connecting', () => {
-    expect(createDriver(target).kind).toBe('cri');
-    expect(createDriver(target)).toBeInstanceOf(CriDriver);
-    expect(createDriver({ ...target, driver: 'builtin' }).kind).toBe('builtin');
+  it('builds the driver the target names, without connecting', async () => {
+    expect((await createDriver(target)).kind).toBe('cri');
+    expect(await createDriver(target)).toBeInstanceOf(CriDriver);
+    expect((await createDriver({ ...target, driver: 'builtin' })).kind).toBe('builtin');
   });
 
-  it('refuses an off-machine endpoint with ENDPOINT_INVALID', () => {
-    expect(codeOf(() => createDriver({ ...target, endpoint: 'tcp://192.0.2.1:10010' }))).toBe(
+  it('refuses an off-machine endpoint with ENDPOINT_INVALID', async () => {
+    expect(await codeOf(() => createDriver({ ...target, endpoint: 'tcp://192.0.2.1:10010' }))).toBe(
       'ENDPOINT_INVALID',
     );
   });
 
-  it('refuses faults for the cri driver: a CRI runtime injects its own', () => {
+  it('refuses faults for the cri driver: a CRI runtime injects its own', async () => {
     const faults = {
       start: {
         latencyMs: { meanMs: 0, stddevMs: 0 },
@@ -53,8 +53,8 @@ describe('createDriver', () => {
         code: 'UNAVAILABLE' as const,
       },
     };
-    expect(codeOf(() => createDriver(target, { faults }))).toBe('USAGE');
-    expect(codeOf(() => createDriver(target, { faults: {} }))).toBe('OK');
+    expect(await codeOf(() => createDriver(target, { faults }))).toBe('USAGE');
+    expect(await codeOf(() => createDriver(target, { faults: {} }))).toBe('OK');
   });
 });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { RuntimeInfo } from '../../../src/drivers/driver.js';
 import { runIdLabel } from '../../../src/load/cycle.js';
 import { LeakAudit, leakFigures, type LeakHostProbe } from '../../../src/load/leak-audit.js';
+import { taskMarker } from '../../../src/common/task-mark.js';
 import type { TargetTrend } from '../../../src/metrics/trend.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeDriver } from '../../support/fake-driver.js';
@@ -88,6 +89,32 @@ describe('LeakAudit', () => {
     expect(result.roots).toEqual(['/tmp/ctd/state']);
     expect(result).toMatchObject({ pods: 0, containers: 0, notes: [], checks: [] });
   });
+
+  it.each([
+    [false, [150, 300]],
+    [true, []],
+  ])(
+    "a core's task processes: the baseline reads environments for the mark unless it is new (%s)",
+    async (newTaskMark, baselineEnvironReads) => {
+      const { clock, driver, proc, probe } = setup();
+      const core: RuntimeInfo = {
+        ...info,
+        host: { roots: [], taskMarkKey: 'k1', ...(newTaskMark ? { newTaskMark } : {}) },
+      };
+      proc.add(150, 'bash', {}, { environ: ['HOME=/root'] });
+      if (!newTaskMark) proc.add(300, 'sleep', {}, { environ: [taskMarker('k1', 'old')] });
+      const audit = new LeakAudit({ driver, runId, clock, host: probe, timeoutMs: 30_000 });
+      await audit.begin(core);
+      expect(proc.environReads).toEqual(baselineEnvironReads);
+      // A task of the run whose container is gone: found by the end-of-run audit either way.
+      proc.add(301, 'sleep', {}, { environ: [taskMarker('k1', 'gone')] });
+      const result = await audit.finish(clock.now());
+      expect(result.processList).toEqual([
+        { pid: 301, comm: 'sleep', kind: 'task', owner: 'gone' },
+      ]);
+      expect(result.preexisting?.processes).toBe(newTaskMark ? 0 : 1);
+    },
+  );
 
   it("lists the run's pods and containers still there after the sweep, and no one else's", async () => {
     const { clock, driver } = setup();

@@ -51,6 +51,28 @@ describe('LoopLagTally', () => {
     expect(t.run().maxMs).toBe(300);
   });
 
+  it('counts on-time ticks recorded at once as it counts them one by one', () => {
+    const counted = new LoopLagTally(20);
+    const single = new LoopLagTally(20);
+    for (const [onTime, delayMs] of [
+      [49, 3],
+      [0, 120],
+      [250, 0.4],
+      [1, 500],
+    ] as const) {
+      counted.recordOnTime(onTime);
+      for (let i = 0; i < onTime; i++) single.record(0);
+      counted.record(delayMs);
+      single.record(delayMs);
+      expect(counted.takeSpan()).toEqual(single.takeSpan());
+      expect(counted.run()).toEqual(single.run());
+    }
+    counted.recordOnTime(5000);
+    for (let i = 0; i < 5000; i++) single.record(0);
+    expect(counted.takeSpan()).toEqual({ p99Ms: 0, maxMs: 0 });
+    expect(counted.run()).toEqual(single.run());
+  });
+
   it('restarts the run: what came before (start-up) no longer counts, spans go on', () => {
     const t = tally([1, 300]);
     t.restartRun();

@@ -105,4 +105,28 @@ describe('LoopLagWindow', () => {
       }),
     );
   });
+
+  it('reads on-time ticks recorded as one run as it reads them one by one', () => {
+    const step = fc.record({
+      gapMs: fc.integer({ min: 0, max: 400 }),
+      delayMs: fc.double({ min: 0.01, max: 1_000, noNaN: true }),
+      onTime: fc.integer({ min: 0, max: 60 }),
+      take: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), (steps) => {
+        const counted = new LoopLagWindow(1_000);
+        const single = new LoopLagWindow(1_000);
+        let atMs = 0;
+        for (const s of steps) {
+          atMs += s.gapMs;
+          counted.recordOnTime(atMs, s.onTime);
+          for (let i = 0; i < s.onTime; i++) single.record(atMs, 0);
+          counted.record(atMs, s.delayMs);
+          single.record(atMs, s.delayMs);
+          if (s.take) expect(counted.take(atMs)).toEqual(single.take(atMs));
+        }
+      }),
+    );
+  });
 });

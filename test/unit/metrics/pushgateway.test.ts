@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { isChurnError } from '../../../src/common/errors.js';
-import { checkPushgatewayUrl, MetricsPusher } from '../../../src/metrics/pushgateway.js';
+import { MetricsPusher } from '../../../src/metrics/pushgateway.js';
+import { checkPushgatewayUrl } from '../../../src/metrics/pushgateway-url.js';
 
 describe('checkPushgatewayUrl', () => {
   it.each([

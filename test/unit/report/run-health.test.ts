@@ -141,4 +141,14 @@ describe('run health', () => {
   ])('baselineSkipReason: %s', (_, change, allowMarked, reason) => {
     expect(baselineSkipReason(change(plain), plain.scenario, { allowMarked })).toBe(reason);
   });
+
+  it('baselineSkipReason: a mark the scenario allows (integrity.allow) does not disqualify', () => {
+    const both = withRunHealth(plain, { marks: ['harness-bound', 'overloaded'] });
+    const allowing = (allow: string[]) =>
+      scenarioSchema.parse({ name: 'synthetic', integrity: { allow } });
+    expect(baselineSkipReason(both, allowing(['harness-bound']))).toBe('overloaded');
+    expect(baselineSkipReason(both, allowing(['overloaded']))).toBe('harness-bound');
+    expect(baselineSkipReason(both, allowing(['harness-bound', 'overloaded']))).toBeUndefined();
+    expect(baselineSkipReason(both, allowing([]))).toBe('harness-bound, overloaded');
+  });
 });
