@@ -44,6 +44,12 @@ export interface RuntimeServiceOptions {
    * root, else the core's own user; `0` runs them (and allows tasks that ask for it) as root.
    */
   readonly taskUser?: string;
+  /**
+   * Experimental, default false: the process executor runs tasks under a supervisor of their
+   * own instead of as children of the core (executors/task-supervisor.ts), so a task's exit no
+   * longer costs O(live tasks). Off by default until it passes critest's log specs.
+   */
+  readonly supervisedTasks?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -60,6 +66,7 @@ export interface ResolvedRuntimeServiceOptions {
   readonly runcPath: string;
   /** Who the process executor's tasks may run as, and run as by default. */
   readonly taskUserPolicy: TaskUserPolicy;
+  readonly supervisedTasks: boolean;
 }
 
 /** Fills defaults and checks values; throws INVALID_ARGUMENT saying what to use instead. */
@@ -113,5 +120,6 @@ export function resolveRuntimeServiceOptions(
     log: options.log ?? (() => undefined),
     runcPath: options.runcPath ?? 'runc',
     taskUserPolicy: policy,
+    supervisedTasks: options.supervisedTasks === true,
   };
 }

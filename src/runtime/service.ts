@@ -106,7 +106,12 @@ const executorFactories: Readonly<
   Record<ExecutorName, (options: ResolvedRuntimeServiceOptions) => Promise<Executor>>
 > = {
   process: (o) =>
-    ProcessExecutor.open({ stateDir: o.stateDir, clock: o.clock, taskUsers: o.taskUserPolicy }),
+    ProcessExecutor.open({
+      stateDir: o.stateDir,
+      clock: o.clock,
+      taskUsers: o.taskUserPolicy,
+      supervised: o.supervisedTasks,
+    }),
   runc: (o) => RuncExecutor.open({ stateDir: o.stateDir, runcPath: o.runcPath, clock: o.clock }),
 };
 

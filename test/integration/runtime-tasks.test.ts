@@ -73,8 +73,8 @@ describe('tasks of the process executor', () => {
     expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 143 });
   });
 
-  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes', async () => {
-    const c = await openCore();
+  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes (supervisedTasks, experimental)', async () => {
+    const c = await openCore({ supervisedTasks: true });
     const { id, pid } = await runIn(c, ['sleep', '3600'], { envs: [{ key: 'A', value: 'b c' }] });
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const [ppid, pgrp, session] = stat

@@ -1,10 +1,10 @@
 /**
- * Executor `process`: a container's task is a process on the host, with no namespaces of
- * its own: under a supervisor of its own, not a child of the core, where the host allows
- * (task-supervisor.ts: a child per live task would make every exit cost O(live tasks) in
- * libuv), else a child of the core. The executable is resolved inside the image's rootfs,
- * the working directory is inside it too, and the process leads its own process group so that
- * signals reach whatever it forked. Its supervisor, or Node, reaps it: no zombies.
+ * Executor `process`: a container's task is a child process of the core, with no namespaces of
+ * its own; or, with the experimental option `supervised` (off by default), a process under a
+ * supervisor of its own, not a child of the core (task-supervisor.ts: a child per live task
+ * makes every exit cost O(live tasks) in libuv). The executable is resolved inside the image's
+ * rootfs, the working directory is inside it too, and the process leads its own process group
+ * so that signals reach whatever it forked. Node, or its supervisor, reaps it: no zombies.
  *
  * Its user (task-user.ts): a core that runs as root runs a task as the user its container
  * names, else as the task user (nobody by default), and never as root unless the task user is
@@ -78,6 +78,11 @@ export interface ProcessExecutorOptions {
   readonly clock: Clock;
   /** Who tasks may run as, and run as when their container names no user. */
   readonly taskUsers: TaskUserPolicy;
+  /**
+   * Run tasks under a supervisor where the host allows (task-supervisor.ts). Experimental,
+   * default false: critest's log specs failed with it (see docs/performance.md).
+   */
+  readonly supervised?: boolean;
 }
 
 /** The `process` executor; see the module comment. */
@@ -117,7 +122,7 @@ export class ProcessExecutor implements Executor {
   static async open(options: ProcessExecutorOptions): Promise<ProcessExecutor> {
     const [coreKey, supervisor] = await Promise.all([
       coreKeyOf(options.stateDir),
-      findSupervisorTools(),
+      options.supervised === true ? findSupervisorTools() : undefined,
     ]);
     return new ProcessExecutor(options, coreKey, supervisor);
   }
