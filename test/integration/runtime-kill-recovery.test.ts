@@ -241,85 +241,128 @@ describe('kill -9 under load', () => {
   }, 120_000);
 
   it('the state journal keeps every acknowledged mutation through kills during compactions', async () => {
-    const dir = await tempDir();
-    const minRounds = 10;
-    const maxRounds = 40;
-    const budgetMs = 30_000;
-    const started = Date.now();
-    let rounds = 0;
-    const model = new Map<string, string>(); // key → acknowledged value ('del' when deleted)
-    let acknowledged = 0;
-    let problems = 0;
-    let uncertain = 0;
-    for (let round = 0; round < maxRounds; round++, rounds++) {
-      if (round >= minRounds && Date.now() - started > budgetMs) break;
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          fileURLToPath(new URL('../support/journal-child.ts', import.meta.url)),
-          dir,
-          '40',
-          '8',
-          '30',
-          String(round * 10_000_000),
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
-      );
-      onTestFinished(() => {
-        child.kill('SIGKILL');
-      });
-      const exited = once(child, 'exit');
-      const inFlight = new Map<string, string>();
-      const lines = createInterface({ input: child.stdout });
-      const linesRead = once(lines, 'close');
-      let ready!: () => void;
-      const isReady = new Promise<void>((r) => (ready = r));
-      lines.on('line', (line) => {
-        const [what, key, value] = line.split(' ') as [string, string, string];
-        if (what === 'ready') ready();
-        else if (what === 'start') inFlight.set(key, value);
-        else if (what === 'ack') {
-          inFlight.delete(key);
-          model.set(key, value);
-          acknowledged += 1;
-        }
-      });
-      await Promise.race([isReady, exited]);
-      await sleep(20 + Math.random() * 300);
-      child.kill('SIGKILL');
-      await exited;
-      await linesRead;
-
-      const reopened = await StateJournal.open(dir);
-      const { recovery } = reopened;
-      const things = reopened.load<{ key: string; n: number; at: bigint }>('thing');
-      await reopened.close();
-      const where = `round ${round}: ${JSON.stringify(recovery.problems)}`;
-      expect(recovery.lost, where).toBe(0);
-      for (const p of recovery.problems) expect(p, where).toMatch(crashProblem);
-      problems += recovery.problems.length;
-      const now = new Map<string, string>();
-      for (const t of things) {
-        expect(t.at, where).toBe(BigInt(t.n) * 1_000_000_007n);
-        now.set(t.key, String(t.n));
-      }
-      // Each key holds its last acknowledged value, or what the mutation in flight on it wrote.
-      for (const key of new Set([...model.keys(), ...now.keys(), ...inFlight.keys()])) {
-        const found = now.get(key) ?? 'del';
-        const allowed = [
-          model.get(key) ?? 'del',
-          ...(inFlight.has(key) ? [inFlight.get(key)!] : []),
-        ];
-        expect(allowed, `${where}: ${key} holds ${found}`).toContain(found);
-        uncertain += inFlight.has(key) && found === inFlight.get(key) ? 1 : 0;
-        model.set(key, found);
-      }
-    }
+    const r = await journalKillRounds({ minRounds: 10, maxRounds: 40, budgetMs: 30_000 });
     console.log(
-      `kill -9 of a state journal: ${rounds} rounds, ${acknowledged} acknowledged mutations, ` +
-        `${uncertain} in-flight mutations found done, ${problems} crash problems reported`,
+      `kill -9 of a state journal: ${r.rounds} rounds, ${r.acknowledged} acknowledged mutations, ` +
+        `${r.uncertain} in-flight mutations found done, ${r.problems} crash problems reported`,
+    );
+  }, 120_000);
+
+  it('the journal test hears of every mutation when it reads the child slowly', async () => {
+    // The child's lines wait in a full pipe while the parent does not read: what the child
+    // announced must still reach the parent after the kill (it once lost them, under load).
+    const r = await journalKillRounds({
+      minRounds: 3,
+      maxRounds: 3,
+      budgetMs: 0,
+      pausedReadingMs: 1000,
+    });
+    console.log(
+      `kill -9 of a state journal read slowly: ${r.rounds} rounds, ${r.acknowledged} acknowledged, ` +
+        `${r.lines} lines read`,
     );
   }, 120_000);
 });
+
+/**
+ * Rounds of: start test/support/journal-child.ts on one directory, let it mutate, kill -9 it,
+ * reopen the journal and check it against what the child announced (see the file comment).
+ * With `pausedReadingMs`, the parent does not read the child's lines for that long before
+ * the kill, so they wait in a full pipe.
+ */
+async function journalKillRounds(options: {
+  minRounds: number;
+  maxRounds: number;
+  budgetMs: number;
+  pausedReadingMs?: number;
+}): Promise<{
+  rounds: number;
+  acknowledged: number;
+  uncertain: number;
+  problems: number;
+  lines: number;
+}> {
+  const { minRounds, maxRounds, budgetMs, pausedReadingMs } = options;
+  const dir = await tempDir();
+  const started = Date.now();
+  let rounds = 0;
+  const model = new Map<string, string>(); // key → acknowledged value ('del' when deleted)
+  let acknowledged = 0;
+  let problems = 0;
+  let uncertain = 0;
+  let linesSeen = 0;
+  for (let round = 0; round < maxRounds; round++, rounds++) {
+    if (round >= minRounds && Date.now() - started > budgetMs) break;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../support/journal-child.ts', import.meta.url)),
+        dir,
+        '40',
+        '8',
+        '30',
+        String(round * 10_000_000),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
+    );
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    const exited = once(child, 'exit');
+    const inFlight = new Map<string, string>();
+    const lines = createInterface({ input: child.stdout });
+    const linesRead = once(lines, 'close');
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    lines.on('line', (line) => {
+      linesSeen += 1;
+      const [what, key, value] = line.split(' ') as [string, string, string];
+      if (what === 'ready') ready();
+      else if (what === 'start') inFlight.set(key, value);
+      else if (what === 'ack') {
+        inFlight.delete(key);
+        model.set(key, value);
+        acknowledged += 1;
+      }
+    });
+    await Promise.race([isReady, exited]);
+    if (pausedReadingMs === undefined) await sleep(20 + Math.random() * 300);
+    else {
+      lines.pause();
+      child.stdout.pause();
+      await sleep(pausedReadingMs);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    if (pausedReadingMs !== undefined) {
+      lines.resume();
+      child.stdout.resume();
+    }
+    await linesRead;
+
+    const reopened = await StateJournal.open(dir);
+    const { recovery } = reopened;
+    const things = reopened.load<{ key: string; n: number; at: bigint }>('thing');
+    await reopened.close();
+    const where = `round ${round}: ${JSON.stringify(recovery.problems)}`;
+    expect(recovery.lost, where).toBe(0);
+    for (const p of recovery.problems) expect(p, where).toMatch(crashProblem);
+    problems += recovery.problems.length;
+    const now = new Map<string, string>();
+    for (const t of things) {
+      expect(t.at, where).toBe(BigInt(t.n) * 1_000_000_007n);
+      now.set(t.key, String(t.n));
+    }
+    // Each key holds its last acknowledged value, or what the mutation in flight on it wrote.
+    for (const key of new Set([...model.keys(), ...now.keys(), ...inFlight.keys()])) {
+      const found = now.get(key) ?? 'del';
+      const allowed = [model.get(key) ?? 'del', ...(inFlight.has(key) ? [inFlight.get(key)!] : [])];
+      expect(allowed, `${where}: ${key} holds ${found}`).toContain(found);
+      uncertain += inFlight.has(key) && found === inFlight.get(key) ? 1 : 0;
+      model.set(key, found);
+    }
+  }
+  return { rounds, acknowledged, uncertain, problems, lines: linesSeen };
+}

@@ -3,8 +3,30 @@
 // forever on keys k0…k<argv[5]-1>, one at a time per key, writing values numbered from argv[6]
 // (unique across rounds: the parent passes a new base each time). Before each it prints
 // `start <key> <value|del>`, after its promise resolved (acknowledged) `ack <key> <value|del>`,
-// one line each (stdout is a pipe: synchronous on Linux, so no acknowledged line is lost).
+// one line each, written to fd 1 before the mutation starts or the next one is made (`say`).
+import { writeSync } from 'node:fs';
 import { StateJournal } from '../../src/runtime/state-journal.js';
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes `line` to fd 1 before returning. Not process.stdout: when the parent reads slowly and
+ * the pipe is full, process.stdout queues the lines in this process, and kill -9 then loses
+ * them (a `start` line lost makes a mutation the parent never heard of; seen under load). A
+ * line is a few dozen bytes, so it reaches the pipe whole or not at all.
+ */
+function say(line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  for (let offset = 0; offset < bytes.length;) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (err) {
+      // A non-blocking pipe that is full: wait for the parent to read.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
 
 const [dir, compactArg, concurrencyArg, keysArg, baseArg] = process.argv.slice(2);
 if (dir === undefined) throw new Error('usage: journal-child.ts DIR COMPACT CONCURRENCY KEYS BASE');
@@ -24,7 +46,7 @@ function next(): Promise<void> {
   const n = counter++;
   const del = Math.random() < 0.2;
   const label = del ? 'del' : String(n);
-  process.stdout.write(`start ${key} ${label}\n`);
+  say(`start ${key} ${label}`);
   const op = del
     ? journal.delete('thing', key)
     : journal.put('thing', key, {
@@ -35,7 +57,7 @@ function next(): Promise<void> {
       });
   return op.then(() => {
     busy.delete(key);
-    process.stdout.write(`ack ${key} ${label}\n`);
+    say(`ack ${key} ${label}`);
   });
 }
 
@@ -43,5 +65,5 @@ async function worker(): Promise<void> {
   for (;;) await next();
 }
 
-process.stdout.write('ready\n');
+say('ready');
 await Promise.all(Array.from({ length: Number(concurrencyArg ?? 8) }, () => worker()));
