@@ -60,9 +60,14 @@ describe('churn run (built-in core)', () => {
       dir,
       `name: main-job\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 3s, concurrency: 2 }]\nthresholds: ["error_rate == 0"]\n`,
     );
-    const { code, stdout, stderr } = await runChurn(['run', file, '--report-dir', 'out'], dir);
+    // A loaded machine may lag churn's loop past the harness-bound bound (exit 1 otherwise):
+    // judged here is the run's work; the mark's own tests are in cli-run-verdicts.test.ts.
+    const { code, stdout, stderr } = await runChurn(
+      ['run', file, '--report-dir', 'out', '--allow', 'harness-bound'],
+      dir,
+    );
     expect(stderr).toContain('scenario main-job');
-    expect(code).toBe(0);
+    expect(code, stderr).toBe(0);
     for (const op of [
       'run_pod',
       'create',
@@ -87,8 +92,11 @@ describe('churn run (built-in core)', () => {
 
   it('with no scenario runs the built-in smoke scenario', async () => {
     const dir = await tempDir();
-    const { code, stdout } = await runChurn(['run', '--duration', '1s', '--quiet'], dir);
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await runChurn(
+      ['run', '--duration', '1s', '--quiet', '--allow', 'harness-bound'],
+      dir,
+    );
+    expect(code, stderr).toBe(0);
     const reports = await reportsIn(join(dir, 'reports'));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(join('reports', 'smoke'));
@@ -128,8 +136,11 @@ describe('churn run (built-in core)', () => {
       dir,
       `name: faulty\nseed: 7\nfaults:\n  start: { errorRate: 0.1, code: UNAVAILABLE }\nworkload:\n  command: [sleep, "${m}"]\nload:\n  phases: [{ duration: 4s, concurrency: 2 }]\n`,
     );
-    const { code } = await runChurn(['run', file, '--quiet'], dir);
-    expect(code).toBe(0);
+    const { code, stderr } = await runChurn(
+      ['run', file, '--quiet', '--allow', 'harness-bound'],
+      dir,
+    );
+    expect(code, stderr).toBe(0);
     const [path] = await reportsIn(join(dir, 'reports'));
     const report = await readReport(path!);
     const start = report.operations.start!;
