@@ -64,6 +64,9 @@ describe.skipIf(skip !== undefined)('churn run --pushgateway', () => {
         '--push-instance',
         'e2e-a',
         '--quiet',
+        // A loaded CI lagged churn's loop past the bound (125 ms at p99): not what is judged here.
+        '--allow',
+        'harness-bound',
         '--report-dir',
         join(dir, 'reports'),
       ],
@@ -107,6 +110,9 @@ describe.skipIf(skip !== undefined)('churn run --pushgateway', () => {
         'e2e-b',
         '--pushgateway-delete',
         '--quiet',
+        // A loaded CI lagged churn's loop past the bound (125 ms at p99): not what is judged here.
+        '--allow',
+        'harness-bound',
         '--report-dir',
         join(dir, 'reports'),
       ],
@@ -134,12 +140,25 @@ describe.skipIf(skip !== undefined)('churn run --pushgateway', () => {
     const file = await scenario(dir, 'push-unreachable');
     const nobody = `http://127.0.0.1:${await freePort()}`;
     const { code, stdout, stderr } = await runChurn(
-      ['run', file, '--pushgateway', nobody, '--quiet', '--report-dir', join(dir, 'reports')],
+      [
+        'run',
+        file,
+        '--pushgateway',
+        nobody,
+        '--quiet',
+        // A loaded CI lagged churn's loop past the bound (125 ms at p99): not what is judged here.
+        '--allow',
+        'harness-bound',
+        '--report-dir',
+        join(dir, 'reports'),
+      ],
       dir,
     );
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(stdout.trim(), 'utf8')) as Report;
-    expect(report.warnings).toHaveLength(1);
-    expect(report.warnings[0]).toContain(`Pushgateway ${nobody}: the final push failed`);
+    // One warning of the gateway's (a loaded machine may add the harness's own).
+    const gatewayWarnings = report.warnings.filter((w) => w.includes('Pushgateway'));
+    expect(gatewayWarnings).toHaveLength(1);
+    expect(gatewayWarnings[0]).toContain(`Pushgateway ${nobody}: the final push failed`);
   });
 });
