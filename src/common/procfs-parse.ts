@@ -97,3 +97,14 @@ export function parseMountInfo(text: string): MountInfo[] {
 function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
+
+/**
+ * The run-queue wait of a thread, from /proc/<pid>/task/<tid>/schedstat (`<on-cpu ns>
+ * <run-queue wait ns> <timeslices>`, the kernel's sched-stats.rst): the time it was ready to
+ * run but waited for a CPU, ns; undefined when malformed.
+ */
+export function parseSchedstatWaitNs(text: string): number | undefined {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length < 3 || !fields.every((f) => /^\d+$/.test(f))) return undefined;
+  return Number(fields[1]);
+}

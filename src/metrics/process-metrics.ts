@@ -35,6 +35,12 @@
  * over the probe's life (what a run is judged `harness-bound` by). Event-loop utilization
  * (`performance.eventLoopUtilization`, the share of time the loop was busy rather than idle)
  * is read as a delta at each sample: no timer of its own.
+ *
+ * A late tick has two causes the lag alone cannot tell apart: churn's own work holding the
+ * loop, or the host's other work keeping churn's thread off the CPUs. The kernel counts the
+ * second: the main thread's run-queue wait (schedstat), read at the start of the run's lag
+ * and at its end, gives the share of that span the thread was ready but waiting for a CPU
+ * (`cpuWaitShare`), which the report and the harness-bound verdict quote.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { systemClock } from '../common/clock.js';
@@ -74,6 +80,12 @@ export interface HarnessRunFigures {
   readonly utilization: number;
   /** churn's CPU time (user + system), s. */
   readonly cpuSeconds: number;
+  /**
+   * Share of the lag's span (from the last {@link HarnessProbe.restartRun}) churn's main thread
+   * was ready to run but waited for a CPU, 0..1; undefined when the kernel does not say.
+   * High, it says the host's other work delayed the event loop, not churn's own.
+   */
+  readonly cpuWaitShare?: number | undefined;
 }
 
 /** Period of the event-loop timer while the harness calls its runtime, ms. */
@@ -220,6 +232,11 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
   const loop = new LoopDelay();
   const startElu = performance.eventLoopUtilization();
   const startCpu = process.cpuUsage();
+  const cpuWait = (): { readonly atMs: number; readonly seconds: number | undefined } => ({
+    atMs: performance.now(),
+    seconds: proc.mainThreadCpuWaitSeconds?.(process.pid),
+  });
+  let waitFrom = cpuWait();
   let lastElu: EventLoopUtilization = startElu;
   let closedFigures: HarnessRunFigures | undefined;
   return {
@@ -248,11 +265,17 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
       const lag = loop.tally.run();
       const cpu = process.cpuUsage(startCpu);
       const utilization = performance.eventLoopUtilization(startElu).utilization;
+      const waitTo = cpuWait();
+      const spanSeconds = (waitTo.atMs - waitFrom.atMs) / 1000;
       return {
         lagP99Ms: lag.p99Ms,
         lagMaxMs: lag.maxMs,
         utilization: Number.isFinite(utilization) ? utilization : 0,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        cpuWaitShare:
+          waitTo.seconds === undefined || waitFrom.seconds === undefined || spanSeconds <= 0
+            ? undefined
+            : Math.min(1, Math.max(0, (waitTo.seconds - waitFrom.seconds) / spanSeconds)),
       };
     },
     track() {
@@ -262,6 +285,7 @@ export function harnessProbe(proc: ProcSource): HarnessProbe {
       if (closedFigures !== undefined) return;
       loop.flushPending();
       loop.tally.restartRun();
+      waitFrom = cpuWait();
     },
     close() {
       // Figures end here: a stopped timer would read the time since as a stall.

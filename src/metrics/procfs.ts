@@ -21,7 +21,11 @@
  */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { parseListeningUnixSockets, parseProcStat } from '../common/procfs-parse.js';
+import {
+  parseListeningUnixSockets,
+  parseProcStat,
+  parseSchedstatWaitNs,
+} from '../common/procfs-parse.js';
 import { parseHostCpu, parseLoadAvg, type HostSample } from './host-contention.js';
 
 /** The fields of /proc/<pid>/stat the sampler uses. */
@@ -62,6 +66,12 @@ export interface ProcSource {
   constants(): Promise<ProcConstants>;
   /** /proc/loadavg and /proc/stat's `cpu` line; absent where the host is not read. */
   host?(): Promise<HostSample>;
+  /**
+   * How long the process's main thread has waited for a CPU while ready to run (its run-queue
+   * wait, /proc/<pid>/task/<pid>/schedstat), s; undefined when the kernel does not say.
+   * Synchronous: one small read. Absent where it is not read.
+   */
+  mainThreadCpuWaitSeconds?(pid: number): number | undefined;
 }
 
 /**
@@ -247,6 +257,11 @@ export const procfs: HostProcSource = {
       }
     }
     return paths;
+  },
+  mainThreadCpuWaitSeconds(pid) {
+    const text = readProcTextSync(`/proc/${pid}/task/${pid}/schedstat`);
+    const ns = text === undefined ? undefined : parseSchedstatWaitNs(text);
+    return ns === undefined ? undefined : ns / 1e9;
   },
   host() {
     const load = readProcTextSync('/proc/loadavg');

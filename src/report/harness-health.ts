@@ -134,6 +134,7 @@ export function harnessOfRun(input: HarnessOfRunInput): ReportHarness {
     lagMaxMs: input.run.lagMaxMs,
     utilization: input.run.utilization,
     cpuSeconds: input.run.cpuSeconds,
+    cpuWaitPct: input.run.cpuWaitShare === undefined ? null : input.run.cpuWaitShare * 100,
     contention: {
       load1Mean: meanOf(load1),
       stealPct: meanOf(steal),

@@ -456,6 +456,12 @@ const harness = z
       .nullable()
       .describe("Share of the run churn's event loop was busy, 0..1; null when unknown."),
     cpuSeconds: nonNegative.describe("churn's CPU time over the run, s."),
+    cpuWaitPct: nonNegative
+      .nullable()
+      .default(null)
+      .describe(
+        "Share of the run (the span its lag is judged over) churn's main thread was ready to run but waited for a CPU, % (its run-queue wait, /proc schedstat); null when unknown. High, the host's other work delayed churn's event loop, not churn's own.",
+      ),
     contention: z
       .object({
         load1Mean: nonNegative.nullable().describe('Mean host 1-minute load average.'),

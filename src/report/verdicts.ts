@@ -13,7 +13,7 @@
  */
 import type { RunMark } from '../common/run-marks.js';
 import { formatMs, formatPercent } from './render/format.js';
-import type { Report } from './schema.js';
+import type { Report, ReportHarness } from './schema.js';
 
 /** What the marks are decided from. */
 export interface MarkInput {
@@ -56,9 +56,10 @@ export function markMessages(
         h === null
           ? "churn's event-loop lag exceeded its bound"
           : `churn's event loop lagged ${formatMs(h.lagP99Ms)} at p99 over the run (bound ${formatMs(h.lagBoundMs)}) and stalled up to ${formatMs(h.lagMaxMs)}`;
+      const cause = h === null ? undefined : lagCause(h);
       return {
         mark,
-        text: `harness-bound: ${detail}; the latencies measured churn as much as the runtime`,
+        text: `harness-bound: ${detail}${cause === undefined ? '' : `; ${cause}`}; the latencies measured churn as much as the runtime`,
       };
     }
     const arrivals = arrivalsOf(report);
@@ -75,6 +76,25 @@ export function markMessages(
         'this is not a run of its scenario',
     };
   });
+}
+
+/**
+ * What delayed churn's event loop more: the host's other work (the main thread's run-queue
+ * wait, the share of the run it was ready but had no CPU) or churn's own (the share its loop
+ * was busy). Undefined when either is unknown (an older report, a kernel without schedstat).
+ */
+export function lagCause(
+  h: Pick<ReportHarness, 'cpuWaitPct' | 'utilization' | 'contention'>,
+): string | undefined {
+  if (h.cpuWaitPct === null || h.utilization === null) return undefined;
+  const waited = formatPercent(h.cpuWaitPct / 100);
+  const busy = formatPercent(h.utilization);
+  if (h.cpuWaitPct / 100 > h.utilization) {
+    const load =
+      h.contention.load1Mean === null ? '' : ` (load ${h.contention.load1Mean.toFixed(2)})`;
+    return `churn's thread waited for a CPU ${waited} of the time against its loop busy ${busy}: the host's other work${load} delayed it more than churn's own`;
+  }
+  return `churn's loop was busy ${busy} of the time against ${waited} waiting for a CPU: churn's own work delayed it more than the host's`;
 }
 
 /**

@@ -141,6 +141,13 @@ describe('churn run: harness-bound', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/churn: harness-bound: churn's event loop lagged .* at p99/);
     expect(stderr).toContain('integrity.allow: [harness-bound]');
+    // The kernel's run-queue wait of churn's main thread (schedstat) is read and the verdict
+    // names the larger cause; which one it is depends on the host's load (unit-tested).
+    expect(harness.cpuWaitPct).toBeGreaterThanOrEqual(0);
+    expect(harness.cpuWaitPct).toBeLessThanOrEqual(100);
+    expect(stderr).toMatch(
+      /(churn's own work delayed it more than the host's|the host's other work( \(load [\d.]+\))? delayed it more than churn's own)/,
+    );
   });
 
   it('exits 0 when the scenario allows it, and still marks the run', async () => {

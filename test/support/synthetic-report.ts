@@ -238,6 +238,7 @@ export function withRunHealth(
             lagMaxMs: 5,
             utilization: 0.2,
             cpuSeconds: 1,
+            cpuWaitPct: null,
             contention: health.contention,
             stalls: [],
           },

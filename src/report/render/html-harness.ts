@@ -36,6 +36,7 @@ export function harnessSection(report: Report): string[] {
     ['event-loop lag p99', `${formatMs(h.lagP99Ms)} (bound ${formatMs(h.lagBoundMs)})`],
     ['event-loop lag max', formatMs(h.lagMaxMs)],
     ['event loop busy', h.utilization === null ? '-' : formatPercent(h.utilization)],
+    ['churn’s thread waiting for a CPU', pct(h.cpuWaitPct)],
     ["churn's CPU", `${h.cpuSeconds.toFixed(1)} s`],
     [
       'host load (1 min, mean)',

@@ -141,6 +141,7 @@ function harnessLine(h: ReportHarness): string {
     `loop lag p99 ${formatMs(h.lagP99Ms)} max ${formatMs(h.lagMaxMs)} (bound ${formatMs(h.lagBoundMs)})`,
   ];
   if (h.utilization !== null) parts.push(`loop busy ${formatPercent(h.utilization)}`);
+  if (h.cpuWaitPct !== null) parts.push(`waited for a CPU ${formatPercent(h.cpuWaitPct / 100)}`);
   parts.push(`CPU ${h.cpuSeconds.toFixed(1)}s`);
   const host: string[] = [];
   const k = h.contention;

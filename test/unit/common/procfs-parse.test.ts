@@ -1,6 +1,10 @@
 // Pure /proc parsers shared by the core, the CRI client and the sampler.
 import { describe, expect, it } from 'vitest';
-import { parseListeningUnixSockets, parseProcStat } from '../../../src/common/procfs-parse.js';
+import {
+  parseListeningUnixSockets,
+  parseProcStat,
+  parseSchedstatWaitNs,
+} from '../../../src/common/procfs-parse.js';
 
 describe('parseProcStat', () => {
   it('cuts comm at the last parenthesis and reads fields by proc(5) number', () => {
@@ -45,5 +49,18 @@ describe('parseListeningUnixSockets', () => {
       ['396637', '/run/containerd/containerd.sock'],
       ['7000', '/tmp/a dir/x.sock'],
     ]);
+  });
+});
+
+describe('parseSchedstatWaitNs', () => {
+  it('reads the run-queue wait, the second of schedstat’s three fields', () => {
+    expect(parseSchedstatWaitNs('445481247 2516074718 953\n')).toBe(2516074718);
+  });
+
+  it('refuses text that is not three counts', () => {
+    expect(parseSchedstatWaitNs('')).toBeUndefined();
+    expect(parseSchedstatWaitNs('1 2')).toBeUndefined();
+    expect(parseSchedstatWaitNs('1 -2 3')).toBeUndefined();
+    expect(parseSchedstatWaitNs('a b c')).toBeUndefined();
   });
 });

@@ -110,7 +110,13 @@ describe('harnessByInterval', () => {
 });
 
 describe('harnessOfRun', () => {
-  const run: HarnessRunFigures = { lagP99Ms: 12, lagMaxMs: 480, utilization: 0.3, cpuSeconds: 2 };
+  const run: HarnessRunFigures = {
+    lagP99Ms: 12,
+    lagMaxMs: 480,
+    utilization: 0.3,
+    cpuSeconds: 2,
+    cpuWaitShare: 0.125,
+  };
 
   it('keeps the run figures, averages contention over the samples, lists the intervals that stalled', () => {
     const h = harnessOfRun({
@@ -157,10 +163,19 @@ describe('harnessOfRun', () => {
       lagMaxMs: 480,
       utilization: 0.3,
       cpuSeconds: 2,
+      // A share of the run, as a percentage.
+      cpuWaitPct: 12.5,
       // Weighted by span; the first sample (no span) does not count.
       contention: { load1Mean: 3, stealPct: 4, otherCpuPct: 10 },
       // At the bound is not over it.
       stalls: [{ atMs: 1000, spanMs: 1000, lagMaxMs: 480 }],
     });
+  });
+
+  it('has no CPU wait where the kernel did not say', () => {
+    const { cpuWaitShare: _, ...unknown } = run;
+    expect(
+      harnessOfRun({ run: unknown, lagBoundMs: 100, points: [], intervals: [] }).cpuWaitPct,
+    ).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ function marked(): Report {
       lagMaxMs: 3800,
       utilization: 0.97,
       cpuSeconds: 3.7,
+      cpuWaitPct: 1.5,
       contention: { load1Mean: 7.9, stealPct: 0, otherCpuPct: 66.5 },
       stalls: [{ atMs: 1000, spanMs: 1000, lagMaxMs: 3800 }],
     },
@@ -29,13 +30,13 @@ describe('harness health in the renderers', () => {
     const lines = text.split('\n');
     expect(lines[0]).toContain('completed, marked harness-bound, overloaded');
     expect(lines[2]).toBe(
-      "⚠ harness-bound: churn's event loop lagged 2.02s at p99 over the run (bound 100ms) and stalled up to 3.80s; the latencies measured churn as much as the runtime",
+      "⚠ harness-bound: churn's event loop lagged 2.02s at p99 over the run (bound 100ms) and stalled up to 3.80s; churn's loop was busy 97.0% of the time against 1.50% waiting for a CPU: churn's own work delayed it more than the host's; the latencies measured churn as much as the runtime",
     );
     expect(lines[3]).toMatch(
       /^⚠ overloaded: 19,595 of 20,000 arrivals \(98\.0%\) dropped \(bound 1\.00%\): this is not a run of its scenario$/,
     );
     expect(text).toContain(
-      'harness: loop lag p99 2.02s max 3.80s (bound 100ms) · loop busy 97.0% · CPU 3.7s · host: load 7.90, steal 0%, other processes 66.5%',
+      'harness: loop lag p99 2.02s max 3.80s (bound 100ms) · loop busy 97.0% · waited for a CPU 1.50% · CPU 3.7s · host: load 7.90, steal 0%, other processes 66.5%',
     );
   });
 
@@ -47,6 +48,7 @@ describe('harness health in the renderers', () => {
     expect(html).toContain('⚠ overloaded: 19,595 of 20,000 arrivals');
     expect(html).toContain('<section id="harness">');
     expect(html).toContain('Intervals that stalled beyond the bound');
+    expect(html).toMatch(/churn’s thread waiting for a CPU<\/(th|dt)>\s*<(td|dd)>1\.50%/);
   });
 
   it('a report without harness figures renders as before', () => {

@@ -46,6 +46,7 @@ const harness = (over: Partial<ReportHarness> = {}): ReportHarness => ({
   lagMaxMs: 3800,
   utilization: 0.9,
   cpuSeconds: 3,
+  cpuWaitPct: null,
   contention: { load1Mean: 2, stealPct: 0, otherCpuPct: 10 },
   stalls: [{ atMs: 2000, spanMs: 1000, lagMaxMs: 3800 }],
   ...over,
@@ -70,6 +71,24 @@ describe('markMessages', () => {
         text: "harness-bound: churn's event loop lagged 460ms at p99 over the run (bound 100ms) and stalled up to 3.80s; the latencies measured churn as much as the runtime",
       },
     ]);
+  });
+
+  it("names the host when churn's thread waited for a CPU longer than its loop was busy", () => {
+    const text = markMessages(
+      report(['harness-bound'], harness({ cpuWaitPct: 13, utilization: 0.096 }), 0),
+    )[0]!.text;
+    expect(text).toContain(
+      "churn's thread waited for a CPU 13.0% of the time against its loop busy 9.60%: the host's other work (load 2.00) delayed it more than churn's own",
+    );
+  });
+
+  it('names churn when its loop was busy longer than its thread waited for a CPU', () => {
+    const text = markMessages(
+      report(['harness-bound'], harness({ cpuWaitPct: 2, utilization: 0.9 }), 0),
+    )[0]!.text;
+    expect(text).toContain(
+      "churn's loop was busy 90.0% of the time against 2.00% waiting for a CPU: churn's own work delayed it more than the host's",
+    );
   });
 
   it('says how many arrivals an overloaded run dropped', () => {
