@@ -121,6 +121,12 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     reason: `${processRunsAsNobody}. The nginx stand-in writes /var/run/nginx.pid, which is the host's /var/run here (no chroot): Permission denied, so critest's loop waiting for the file times out. runc passes.`,
   },
   {
+    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
+    on: [],
+    varies: ['process'],
+    reason: `${processRunsAsNobody}. The httpd stand-in (busybox httpd) cannot bind port 80 as nobody and exits at once. The spec's BeforeEach starts it and polls ContainerStatus until it reads RUNNING: the first poll comes right after StartContainer returns, so the spec passes when that poll wins the race with the exit, and fails after 60 s of EXITED when it loses (seen at load 7 on this VM, 1 run in 10, and in CI). Timing decides, not churn. runc passes: the stand-in runs as root in its own network namespace.`,
+  },
+  {
     spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container exec',
     on: ['process'],
     reason: `${processRunsAsNobody}. The httpd stand-in (busybox httpd) listens on port 80, which nobody may not bind, so it exits and the exec into it is refused (EXITED). runc passes.`,
