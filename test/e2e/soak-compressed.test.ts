@@ -3,7 +3,8 @@
  * left in the runtime or on the host. Whole (a million operations) it takes ~10 min on a quiet
  * 2-core host and over an hour on a loaded one, too long beside the rest of the suite: CI
  * (`CI=true`) runs its first 15 000 cycles (105 000 operations, ~1–2 min), `CHURN_SOAK=1` the
- * whole scenario (`CHURN_SOAK_ITERATIONS=N` any other count). Elsewhere the shortened
+ * whole scenario (`CHURN_SOAK_ITERATIONS=N` any other count): `.ci/run` runs it whole, alone,
+ * after the suite. Elsewhere the shortened
  * shipped-scenario runs of run-targets.test.ts cover the file.
  */
 import { readFile } from 'node:fs/promises';
