@@ -102,7 +102,9 @@ await build({
   banner: {
     js: "import { createRequire as __churnCreateRequire } from 'node:module';\nconst require = __churnCreateRequire(import.meta.url);",
   },
+  // Source maps give stack traces (node --enable-source-maps) their source file and line.
   sourcemap: 'linked',
+  sourcesContent: false,
   legalComments: 'linked',
   logLevel: 'warning',
 });
