@@ -5,8 +5,8 @@
 // the ESM loader's per-module cost (resolve, read, compile) at start-up: docs/performance.md.
 // Type checking is tsc's (`npm run typecheck`, and `npm run build` before this script).
 import { build } from 'esbuild';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,7 +14,11 @@ const dist = join(root, 'dist');
 
 // Left out of the bundle, loaded from node_modules when used:
 // - @kubernetes/client-node: `churn cluster` only, and large, with optional native parts.
-const external = ['@kubernetes/client-node'];
+// - @grpc/grpc-js: it loads .proto files of its own package by their place beside its code
+//   (channelz, ORCA), which a bundle moves; churn uses neither, but a bundle would turn them
+//   into a ReferenceError (no __dirname in ESM). Loaded through require(), its cost is about
+//   the same either way (~10 ms more external, docs/performance.md).
+const external = ['@kubernetes/client-node', '@grpc/grpc-js'];
 
 // zod's main entry re-exports every locale (`z.locales`, and `z.core.locales` from its core),
 // ~250 modules, most of zod's bytes, which churn never uses: English, its default, is
@@ -77,13 +81,7 @@ const lazyStringWidth = {
   },
 };
 
-// Nothing of an earlier build (tsc's per-module output included) may be left to run; tsc's
-// incremental record of its type check (dist/.tsbuildinfo) stays.
-for (const name of existsSync(dist) ? readdirSync(dist) : []) {
-  if (name !== '.tsbuildinfo') rmSync(join(dist, name), { recursive: true, force: true });
-}
-
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: {
     'cli/main': 'src/cli/main.ts',
@@ -107,19 +105,30 @@ await build({
   sourcesContent: false,
   legalComments: 'linked',
   logLevel: 'warning',
+  metafile: true,
 });
 
 // src/common/package-files.ts finds the package root as ../../ from whichever bundle file it
 // is inlined in: every file must sit two folders down, dist/<folder>/<file>.
-for (const folder of readdirSync(dist)) {
-  if (folder === '.tsbuildinfo') continue;
-  const path = join(dist, folder);
-  if (!statSync(path).isDirectory()) {
-    throw new Error(`bundle: ${relative(root, path)} is not under a folder of dist/`);
-  }
-  for (const file of readdirSync(path)) {
-    if (statSync(join(path, file)).isDirectory()) {
-      throw new Error(`bundle: ${relative(root, join(path, file)).split(sep).join('/')} nests`);
+for (const out of Object.keys(result.metafile.outputs)) {
+  if (out.split('/').length !== 3) throw new Error(`bundle: ${out} is not dist/<folder>/<file>`);
+}
+
+// Nothing of an earlier build (tsc's per-module output included) may be left to run: code
+// files this build did not write go. Removed after the build, not before, so that a rebuild of
+// the same code (each test suite's setup builds) never leaves a moment without dist/cli/main.js
+// for a churn already running from dist/; the copied assets and tsc's dist/.tsbuildinfo stay.
+const written = new Set(Object.keys(result.metafile.outputs).map((out) => join(root, out)));
+const code = /\.(js|js\.map|LEGAL\.txt)$/;
+function removeStale(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeStale(path);
+      if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
+    } else if (code.test(entry.name) && !written.has(path)) {
+      rmSync(path);
     }
   }
 }
+removeStale(dist);
