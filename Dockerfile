@@ -11,7 +11,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.mjs scripts/
+COPY scripts/bundle.mjs scripts/copy-assets.mjs scripts/
 COPY src src
 RUN npm run build && npm prune --omit=dev
 

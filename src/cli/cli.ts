@@ -26,6 +26,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'churn — stress-test and benchmark container runtimes\n\nUsage: churn <command> [options]',
     )
     .version(churnVersion())
+    // churn's texts are English; so is yargs' own (headings, type names), whatever LANG says:
+    // the built CLI carries no yargs translations (docs/performance.md, start-up).
+    .locale('en')
     .help()
     .alias('h', 'help')
     .strict()

@@ -5,8 +5,8 @@
  */
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
 import { ChurnError } from '../common/errors.js';
+import { codePath } from '../common/package-files.js';
 import type { ProtoGrpcType } from './generated/api.js';
 
 /**
@@ -23,7 +23,7 @@ export const criLoaderOptions: Readonly<Options> = {
 };
 
 /** Absolute path of the CRI .proto this module loads. */
-export const criProtoPath = fileURLToPath(new URL('./proto/api.proto', import.meta.url));
+export const criProtoPath = codePath('cri/proto/api.proto');
 
 let cached: ProtoGrpcType['runtime']['v1'] | undefined;
 

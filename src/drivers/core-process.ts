@@ -15,8 +15,8 @@
  * every pending and later call fails with UNAVAILABLE.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { onAbort } from '../common/abort.js';
+import { codePath, fromSources } from '../common/package-files.js';
 import { decodeValue, encodeValue } from './core-process-codec.js';
 import {
   ChurnError,
@@ -42,16 +42,12 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
-/** Where the core process's entry is: beside this module, as .js when built, .ts under tsx. */
+/** The core process's entry: dist/drivers/core-process-main.js built, the .ts under tsx. */
 function entry(): { readonly path: string; readonly execArgv: string[] } {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.ts')) {
-    return {
-      path: self.replace(/core-process\.ts$/, 'core-process-main.ts'),
-      execArgv: ['--import', 'tsx'],
-    };
-  }
-  return { path: self.replace(/core-process\.js$/, 'core-process-main.js'), execArgv: [] };
+  return {
+    path: codePath('drivers/core-process-main.js'),
+    execArgv: fromSources ? ['--import', 'tsx'] : [],
+  };
 }
 
 const harnessCodes: ReadonlySet<string> = new Set(harnessErrorCodes);

@@ -43,8 +43,6 @@ export function arrivalsOf(report: Pick<Report, 'cycles'>): number {
   return report.cycles.arrivals ?? report.cycles.started + report.cycles.dropped;
 }
 
-const thousands = new Intl.NumberFormat('en-US');
-
 /** One sentence per mark of the report, saying what was wrong and what it means. */
 export function markMessages(
   report: Pick<Report, 'run' | 'cycles' | 'harness' | 'scenario'>,
@@ -71,7 +69,7 @@ export function markMessages(
     return {
       mark,
       text:
-        `overloaded: ${thousands.format(dropped)} of ${thousands.format(arrivals)} arrivals ` +
+        `overloaded: ${dropped.toLocaleString('en-US')} of ${arrivals.toLocaleString('en-US')} arrivals ` +
         `(${formatPercent(ratio)}) dropped${bound === undefined ? '' : ` (bound ${formatPercent(bound)})`}: ` +
         'this is not a run of its scenario',
     };

@@ -3,14 +3,14 @@
  * from the package itself (next to dist/ or src/), so the built-in default and the file
  * users read are the same bytes and cannot drift apart.
  */
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../common/package-files.js';
 import { loadScenarioFile } from './load.js';
 import type { ScenarioOverrides } from './overrides.js';
 import type { Scenario } from './schema.js';
 
 /** Absolute path of the shipped smoke scenario. */
 export function defaultScenarioPath(): string {
-  return fileURLToPath(new URL('../../scenarios/smoke.yaml', import.meta.url));
+  return packagePath('scenarios/smoke.yaml');
 }
 
 /**

@@ -11,14 +11,12 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
 import { ChurnError } from '../../common/errors.js';
+import { codePath } from '../../common/package-files.js';
 import { criLoaderOptions } from '../proto-loader.js';
 
 /** Absolute path of the streaming RPCs' .proto. */
-export const streamingProtoPath = fileURLToPath(
-  new URL('../proto/streaming.proto', import.meta.url),
-);
+export const streamingProtoPath = codePath('cri/proto/streaming.proto');
 
 /** runtime.v1.ExecRequest as decoded. */
 export interface ExecRequest {

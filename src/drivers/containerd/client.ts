@@ -7,8 +7,8 @@
  * statuses are converted.
  */
 import { loadSync, type Options, type ServiceDefinition } from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
 import { ChurnError } from '../../common/errors.js';
+import { codePath } from '../../common/package-files.js';
 import { GrpcH2 } from './grpc-h2.js';
 
 /** proto-loader options: camelCase fields, int64 as strings, enums as names, defaults filled in. */
@@ -21,7 +21,7 @@ const loaderOptions: Readonly<Options> = {
   oneofs: true,
 };
 
-const protoRoot = fileURLToPath(new URL('./proto/api', import.meta.url));
+const protoRoot = codePath('drivers/containerd/proto/api');
 const serviceFiles = ['containers', 'content', 'images', 'snapshots', 'tasks', 'version'].map(
   (s) => `services/${s}/v1/${s}.proto`,
 );
