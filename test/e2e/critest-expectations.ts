@@ -121,6 +121,12 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     reason: `${processRunsAsNobody}. The nginx stand-in writes /var/run/nginx.pid, which is the host's /var/run here (no chroot): Permission denied, so critest's loop waiting for the file times out. runc passes.`,
   },
   {
+    spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
+    on: [],
+    varies: ['process'],
+    reason: `${processRunsAsNobody}. The BeforeEach starts the httpd stand-in, which cannot bind port 80 as nobody and exits 1 a few milliseconds after it starts, and expects it RUNNING at its first ContainerStatus right after StartContainer: whether that look comes first is timing. Seen passing 6 of 6 times with tasks spawned directly and 4 of 8 with --supervised-tasks, whose StartContainer returns a few milliseconds later (it reads the task's pid from the supervisor). runc passes.`,
+  },
+  {
     spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container exec',
     on: ['process'],
     reason: `${processRunsAsNobody}. The httpd stand-in (busybox httpd) listens on port 80, which nobody may not bind, so it exits and the exec into it is refused (EXITED). runc passes.`,

@@ -95,6 +95,37 @@ describe('tasks of the process executor', () => {
     expect((await c.containerStatus(exits.id)).exitCode).toBe(3);
   });
 
+  it('logs every line of short supervised tasks and reads EXITED with their exit codes (supervisedTasks)', async () => {
+    // A task that writes and exits at once: its output and its exit reach the core before the
+    // core has read its pid (critest's log specs, issue 13).
+    const c = await openCore({ supervisedTasks: true });
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    for (let i = 0; i < 20; i++) {
+      const command =
+        i % 2 === 0
+          ? ['echo', `line ${i}`]
+          : ['sh', '-c', `echo line ${i}; echo err ${i} >&2; exit ${i}`];
+      const id = await c.createContainer(
+        podId,
+        containerConfig({ name: `short-${i}`, command, logPath: `short-${i}.log` }),
+        pod,
+      );
+      await c.startContainer(id);
+      await waitExited(c, id);
+      expect((await c.containerStatus(id)).exitCode).toBe(i % 2 === 0 ? 0 : i);
+      const text = (await readFile(join(logDir, `short-${i}.log`), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(' ').slice(1).join(' '))
+        .sort();
+      expect(text).toEqual(
+        i % 2 === 0 ? [`stdout F line ${i}`] : [`stderr F err ${i}`, `stdout F line ${i}`],
+      );
+    }
+  });
+
   it('kills what the main process forked when it stops', async () => {
     const c = await openCore();
     const marker = `3599.${process.pid}1`;

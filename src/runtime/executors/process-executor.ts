@@ -150,7 +150,7 @@ export class ProcessExecutor implements Executor {
       // Checked again next to the spawn: a close that began meanwhile has swept already.
       this.#checkOpen();
       this.#own(spec.containerId);
-      spawned = await this.#spawnTask(spec, prepared, logs !== undefined).catch((err: unknown) => {
+      spawned = await this.#spawnTask(spec, prepared, logs).catch((err: unknown) => {
         this.#disown(spec.containerId);
         throw err;
       });
@@ -158,10 +158,8 @@ export class ProcessExecutor implements Executor {
       await logs?.close();
       throw err;
     }
-    const { child, pid } = spawned;
+    const { pid, tapped, drainOutput } = spawned;
     const startedAtNs = wallClockNs();
-    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     // Whether the tree was killed (frozen and walked) while the main process lived.
     const killed = { tree: false };
     const alive = { task: true };
@@ -203,29 +201,39 @@ export class ProcessExecutor implements Executor {
    * Spawns the task of `spec`: under a supervisor, so that it is no child of the core, when the
    * host and the task allow it (task-supervisor.ts), else as a child of the core.
    */
-  async #spawnTask(spec: TaskSpec, prepared: Prepared, output: boolean): Promise<Spawned> {
+  async #spawnTask(
+    spec: TaskSpec,
+    prepared: Prepared,
+    logs: CriLogWriter | undefined,
+  ): Promise<Spawned> {
     const env = this.#markedEnv(spec);
     const runnable = runnablePath(prepared.file, prepared.cwd, prepared.rootfs);
     if (this.#supervisor !== undefined && spec.stdin !== true) {
       const mark = taskMarker(this.#coreKey, spec.containerId);
       const eq = mark.indexOf('=');
-      return spawnSupervised(this.#supervisor, runnable, spec.argv, {
+      let drainOutput: () => Promise<void> = () => Promise.resolve();
+      const task = await spawnSupervised(this.#supervisor, runnable, spec.argv, {
         cwd: prepared.cwd,
         ...prepared.user,
         env: envObject(env),
         mark: [mark.slice(0, eq), mark.slice(eq + 1)],
-        output,
+        output: logs !== undefined,
+        onSpawn: (child) => (drainOutput = pipeOutputToLog(child, logs, this.#clock)),
       });
+      return { pid: task.pid, exited: task.exited, drainOutput };
     }
     const child = await spawnChecked(spec.argv, {
       ...prepared,
       env,
-      stdio: spec.stdin === true ? 'pipe' : output ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+      stdio:
+        spec.stdin === true ? 'pipe' : logs !== undefined ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     });
     const exited = new Promise<number>((resolve) => {
       child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
     });
-    return { child, pid: child.pid!, exited };
+    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
+    return { pid: child.pid!, exited, drainOutput, ...(tapped === undefined ? {} : { tapped }) };
   }
 
   async exec(
@@ -479,9 +487,11 @@ export function fromOwnCwd(runnable: string): string {
 
 /** A task's process once spawned (see ProcessExecutor's #spawnTask). */
 interface Spawned {
-  /** The core's child: the task, or its supervisor's launcher; its stdio is the task's. */
-  readonly child: ChildProcess;
   readonly pid: number;
+  /** The task's stdin and output listeners, for a task with stdin. */
+  readonly tapped?: ReturnType<typeof tapTaskStdio>;
+  /** Waits, once the task exited, for its output to reach the log (pipeOutputToLog). */
+  readonly drainOutput: () => Promise<void>;
   /** The task's exit code; undefined when it was lost. */
   readonly exited: Promise<number | undefined>;
 }

@@ -99,6 +99,12 @@ export interface SupervisedSpawn {
   readonly mark?: readonly [string, string];
   /** Pipes for the task's stdout and stderr (else they go nowhere). */
   readonly output: boolean;
+  /**
+   * Called with the launcher once it is spawned, in the same tick, to start reading the task's
+   * output: the launcher exits at once, and Node then resumes the stdio streams of its child
+   * that exited (flushStdio), so output with no reader yet would be read and lost.
+   */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 /** A supervised task once it runs. */
@@ -152,6 +158,14 @@ export async function spawnSupervised(
       { cause: err },
     );
   }
+  // Everything is read from now on, in this tick: a short task may have exec'd (closing the
+  // started pipe), written its output and exited before the core reads its pid, and Node
+  // resumes the pipes of the launcher once it has exited, dropping what no one reads.
+  options.onSpawn?.(child);
+  const execd = new Promise<void>((resolve) => {
+    started.once('close', resolve);
+    started.resume();
+  });
   let onPid: (pid: number | undefined) => void = () => undefined;
   const pid = new Promise<number | undefined>((resolve) => (onPid = resolve));
   const exited = new Promise<number | undefined>((resolve) => {
@@ -183,10 +197,7 @@ export async function spawnSupervised(
   }
   // The started pipe closes when the task execs (or dies first): as with a direct spawn, the
   // task runs its own executable by the time start returns.
-  await new Promise<void>((resolve) => {
-    started.once('close', resolve);
-    started.resume();
-  });
+  await execd;
   return {
     pid: taskPid,
     child,
