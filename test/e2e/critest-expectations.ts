@@ -124,7 +124,7 @@ export const critestExpectedFailures: readonly ExpectedFailure[] = [
     spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log',
     on: [],
     varies: ['process'],
-    reason: `${processRunsAsNobody}. The BeforeEach starts the httpd stand-in, which cannot bind port 80 as nobody and exits 1 a few milliseconds after it starts, and expects it RUNNING at its first ContainerStatus right after StartContainer: whether that look comes first is timing. Seen passing 6 of 6 times with tasks spawned directly and 4 of 8 with --supervised-tasks, whose StartContainer returns a few milliseconds later (it reads the task's pid from the supervisor). runc passes.`,
+    reason: `${processRunsAsNobody}. The BeforeEach starts the httpd stand-in, which cannot bind port 80 as nobody and exits 1 a few milliseconds after it starts, and expects it RUNNING at its first ContainerStatus right after StartContainer: whether that look comes first is timing. Seen passing 6 of 6 times with tasks spawned directly (--no-supervised-tasks) and 4 of 8 with supervised tasks (the default), whose StartContainer returns a few milliseconds later (it reads the task's pid from the supervisor). runc passes.`,
   },
   {
     spec: '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container exec',

@@ -112,7 +112,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       })
       .option('supervised-tasks', {
         describe:
-          "the process executor runs each task under a supervisor process of its own (re-parented to init) instead of as churn's child, so a task's exit costs no more with thousands of live containers (docs/performance.md, issue 13); not for tasks with stdin, nor without /usr/bin/perl and util-linux setsid. --no-supervised-tasks spawns every task as churn's child",
+          "the process executor runs each task under a supervisor process of its own (re-parented to init) instead of as churn's child, so a task's exit costs no more with thousands of live containers (docs/performance.md, issue 13); not for tasks with stdin, nor without /usr/bin/perl, util-linux setsid and mkfifo. --no-supervised-tasks spawns every task as churn's child",
         type: 'boolean',
         default: true,
       })

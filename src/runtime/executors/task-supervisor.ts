@@ -17,15 +17,17 @@
  * its exact environment, stderr and signal dispositions and exec the executable with the
  * task's argv[0]: no shell stands in the way of what the task sees. Descriptor 3 closes at
  * that exec (the supervisor has closed its own copy), so the core knows the task leads its
- * session and runs its executable before start returns. The task leads its own session and process group, outside the supervisor's,
- * so signals to the task's group never reach the supervisor. The supervisor's own stderr goes
- * to /dev/null, the task's to the log; neither the supervisor's command line nor its
- * environment (only the core's mark) shows the task's words.
+ * session and runs its executable before start returns. The task leads its own session and
+ * process group, outside the supervisor's, so signals to the task's group never reach the
+ * supervisor. The supervisor's own stderr goes to /dev/null, the task's to the log; neither the
+ * supervisor's command line nor its environment (only the core's mark) shows the task's words.
  *
- * Without /usr/bin/perl, a forking setsid or /bin/sh, and for a task with stdin (an attached
- * task's stdin needs the core's own pipe handling), the task is spawned directly, as before.
- * An executable that cannot run fails in the task (exit 127 or 126, the reason in the log)
- * rather than at start (the core checked it exists and is executable first).
+ * Without /usr/bin/perl, a forking setsid, mkfifo or /bin/sh, and for a task with stdin (an
+ * attached task's stdin needs the core's own pipe handling), the task is spawned directly.
+ * A supervisor that dies (killed by hand, the OOM killer) writes no exit: once its task is
+ * signalled the core watches the supervisor too and reports the exit as lost. An executable
+ * that cannot run fails in the task (exit 127 or 126, the reason in the log) rather than at
+ * start (the core checked it exists and is executable first).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, open } from 'node:fs';
