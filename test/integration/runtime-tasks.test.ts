@@ -73,7 +73,7 @@ describe('tasks of the process executor', () => {
     expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 143 });
   });
 
-  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes (supervisedTasks, experimental)', async () => {
+  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes (supervisedTasks, the default)', async () => {
     const c = await openCore({ supervisedTasks: true });
     const { id, pid } = await runIn(c, ['sleep', '3600'], { envs: [{ key: 'A', value: 'b c' }] });
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -93,6 +93,27 @@ describe('tasks of the process executor', () => {
     const exits = await runIn(c, ['sh', '-c', 'exit 3']);
     await waitExited(c, exits.id);
     expect((await c.containerStatus(exits.id)).exitCode).toBe(3);
+  });
+
+  it('spawns tasks as children of the core with supervisedTasks false, with exact exit codes and logs', async () => {
+    const c = await openCore({ supervisedTasks: false });
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ command: ['sh', '-c', 'echo out; exit 4'], logPath: 'direct.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    await waitExited(c, id);
+    expect((await c.containerStatus(id)).exitCode).toBe(4);
+    expect(await readFile(join(logDir, 'direct.log'), 'utf8')).toMatch(/ stdout F out\n$/);
+    const { id: sleeper, pid } = await runIn(c, ['sleep', '3600'], { name: 'sleeper' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 4).split(' ')[0])).toBe(process.pid);
+    await c.stopContainer(sleeper, 0);
+    expect((await c.containerStatus(sleeper)).exitCode).toBe(137);
   });
 
   it('logs every line of short supervised tasks and reads EXITED with their exit codes (supervisedTasks)', async () => {
