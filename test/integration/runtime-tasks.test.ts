@@ -116,6 +116,24 @@ describe('tasks of the process executor', () => {
     expect((await c.containerStatus(sleeper)).exitCode).toBe(137);
   });
 
+  it("reports a supervised task's exit as lost when its supervisor died, once it is stopped", async () => {
+    const c = await openCore();
+    const { id, pid } = await runIn(c, ['sleep', '3600'], { name: 'orphaned' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const supervisor = Number(stat.slice(stat.lastIndexOf(')') + 4).split(' ')[0]);
+    expect(supervisor).not.toBe(process.pid);
+    process.kill(supervisor, 'SIGKILL');
+    expect(await eventually(() => !pidAlive(supervisor))).toBe(true);
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
+    await c.stopContainer(id, 0);
+    expect(pidAlive(pid)).toBe(false);
+    expect(await c.containerStatus(id)).toMatchObject({
+      state: 'EXITED',
+      exitCode: 255,
+      reason: 'Unknown',
+    });
+  });
+
   it('logs every line of short supervised tasks and reads EXITED with their exit codes (supervisedTasks)', async () => {
     // A task that writes and exits at once: its output and its exit reach the core before the
     // core has read its pid (critest's log specs, issue 13).

@@ -447,7 +447,8 @@ export class ProcessExecutor implements Executor {
    * been read; false when `watch.done` (the exit came) first.
    */
   async #supervisorGone(pid: number, watch: { readonly done: boolean }): Promise<boolean> {
-    while (!watch.done && !this.#closed && processExists(pid)) {
+    // A zombie counts as gone: under a subreaper that does not reap, it would stay one.
+    while (!watch.done && !this.#closed && (await isProcessAlive(pid))) {
       await this.#clock.sleep(supervisorPollMs);
     }
     if (watch.done) return false;
@@ -599,16 +600,6 @@ function spawnChecked(argv: readonly string[], options: SpawnOptions): Promise<C
       ),
     );
   });
-}
-
-/** True while process `pid` exists (a zombie too), whoever's it is. */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** KEY=VALUE pairs as an environment object (later pairs win). */
