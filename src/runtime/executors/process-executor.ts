@@ -448,7 +448,7 @@ export class ProcessExecutor implements Executor {
    */
   async #supervisorGone(pid: number, watch: { readonly done: boolean }): Promise<boolean> {
     // A zombie counts as gone: under a subreaper that does not reap, it would stay one.
-    while (!watch.done && !this.#closed && (await isProcessAlive(pid))) {
+    while (!watch.done && (await isProcessAlive(pid))) {
       await this.#clock.sleep(supervisorPollMs);
     }
     if (watch.done) return false;
