@@ -45,9 +45,9 @@ export interface RuntimeServiceOptions {
    */
   readonly taskUser?: string;
   /**
-   * Experimental, default false: the process executor runs tasks under a supervisor of their
-   * own instead of as children of the core (executors/task-supervisor.ts), so a task's exit no
-   * longer costs O(live tasks). Off by default until it passes critest's log specs.
+   * Default true: the process executor runs tasks under a supervisor of their own instead of
+   * as children of the core (executors/task-supervisor.ts), so a task's exit no longer costs
+   * O(live tasks). False spawns every task as a child of the core.
    */
   readonly supervisedTasks?: boolean;
 }
@@ -120,6 +120,6 @@ export function resolveRuntimeServiceOptions(
     log: options.log ?? (() => undefined),
     runcPath: options.runcPath ?? 'runc',
     taskUserPolicy: policy,
-    supervisedTasks: options.supervisedTasks === true,
+    supervisedTasks: options.supervisedTasks !== false,
   };
 }

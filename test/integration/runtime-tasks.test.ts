@@ -73,7 +73,7 @@ describe('tasks of the process executor', () => {
     expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 143 });
   });
 
-  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes (supervisedTasks, experimental)', async () => {
+  it('runs a task outside the core (not its child), with its own session, argv, environment and signals, and exact exit codes (supervisedTasks, the default)', async () => {
     const c = await openCore({ supervisedTasks: true });
     const { id, pid } = await runIn(c, ['sleep', '3600'], { envs: [{ key: 'A', value: 'b c' }] });
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -93,6 +93,76 @@ describe('tasks of the process executor', () => {
     const exits = await runIn(c, ['sh', '-c', 'exit 3']);
     await waitExited(c, exits.id);
     expect((await c.containerStatus(exits.id)).exitCode).toBe(3);
+  });
+
+  it('spawns tasks as children of the core with supervisedTasks false, with exact exit codes and logs', async () => {
+    const c = await openCore({ supervisedTasks: false });
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    const id = await c.createContainer(
+      podId,
+      containerConfig({ command: ['sh', '-c', 'echo out; exit 4'], logPath: 'direct.log' }),
+      pod,
+    );
+    await c.startContainer(id);
+    await waitExited(c, id);
+    expect((await c.containerStatus(id)).exitCode).toBe(4);
+    expect(await readFile(join(logDir, 'direct.log'), 'utf8')).toMatch(/ stdout F out\n$/);
+    const { id: sleeper, pid } = await runIn(c, ['sleep', '3600'], { name: 'sleeper' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 4).split(' ')[0])).toBe(process.pid);
+    await c.stopContainer(sleeper, 0);
+    expect((await c.containerStatus(sleeper)).exitCode).toBe(137);
+  });
+
+  it("reports a supervised task's exit as lost when its supervisor died, once it is stopped", async () => {
+    const c = await openCore();
+    const { id, pid } = await runIn(c, ['sleep', '3600'], { name: 'orphaned' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const supervisor = Number(stat.slice(stat.lastIndexOf(')') + 4).split(' ')[0]);
+    expect(supervisor).not.toBe(process.pid);
+    process.kill(supervisor, 'SIGKILL');
+    expect(await eventually(() => !pidAlive(supervisor))).toBe(true);
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
+    await c.stopContainer(id, 0);
+    expect(pidAlive(pid)).toBe(false);
+    expect(await c.containerStatus(id)).toMatchObject({
+      state: 'EXITED',
+      exitCode: 255,
+      reason: 'Unknown',
+    });
+  });
+
+  it('logs every line of short supervised tasks and reads EXITED with their exit codes (supervisedTasks)', async () => {
+    // A task that writes and exits at once: its output and its exit reach the core before the
+    // core has read its pid (critest's log specs, issue 13).
+    const c = await openCore({ supervisedTasks: true });
+    const logDir = await tempDir();
+    const pod = podConfig({ logDirectory: logDir });
+    const podId = await c.runPodSandbox(pod, '');
+    for (let i = 0; i < 20; i++) {
+      const command =
+        i % 2 === 0
+          ? ['echo', `line ${i}`]
+          : ['sh', '-c', `echo line ${i}; echo err ${i} >&2; exit ${i}`];
+      const id = await c.createContainer(
+        podId,
+        containerConfig({ name: `short-${i}`, command, logPath: `short-${i}.log` }),
+        pod,
+      );
+      await c.startContainer(id);
+      await waitExited(c, id);
+      expect((await c.containerStatus(id)).exitCode).toBe(i % 2 === 0 ? 0 : i);
+      const text = (await readFile(join(logDir, `short-${i}.log`), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(' ').slice(1).join(' '))
+        .sort();
+      expect(text).toEqual(
+        i % 2 === 0 ? [`stdout F line ${i}`] : [`stderr F err ${i}`, `stdout F line ${i}`],
+      );
+    }
   });
 
   it('kills what the main process forked when it stops', async () => {

@@ -49,6 +49,7 @@ interface ServeArgs {
   readonly 'shutdown-grace': number;
   readonly 'streaming-address': string;
   readonly 'task-user': string | undefined;
+  readonly 'supervised-tasks': boolean;
 }
 
 /** The `serve` command. */
@@ -108,6 +109,12 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option('task-user', {
         describe: `who the process executor's tasks run as when their container and image name no user: ${taskUserSyntax}. Default when churn runs as root: nobody, 65534:65534 (supplementary groups dropped); a container's run_as_user/run_as_group is applied, but uid 0 only with --task-user 0, the explicit opt-in to root tasks. Not root: tasks run as churn's own user, and other users are refused`,
         type: 'string',
+      })
+      .option('supervised-tasks', {
+        describe:
+          "the process executor runs each task under a supervisor process of its own (re-parented to init) instead of as churn's child, so a task's exit costs no more with thousands of live containers (docs/performance.md, issue 13); not for tasks with stdin, nor without /usr/bin/perl, util-linux setsid and mkfifo. --no-supervised-tasks spawns every task as churn's child",
+        type: 'boolean',
+        default: true,
       })
       .option('shutdown-grace', {
         describe: 'seconds in-flight calls may take to finish on shutdown',
@@ -172,6 +179,7 @@ export const serveCommand = defineCommand<ServeArgs>({
         ...(args.seed !== undefined ? { seed: args.seed } : {}),
         compat: args.compat,
         ...(args['task-user'] === undefined ? {} : { taskUser: args['task-user'] }),
+        supervisedTasks: args['supervised-tasks'],
         log: (message) => io.stderr.write(`churn serve: ${message}\n`),
       });
       const recovery = describeRecovery(core.recovery);

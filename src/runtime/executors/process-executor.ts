@@ -1,6 +1,6 @@
 /**
  * Executor `process`: a container's task is a child process of the core, with no namespaces of
- * its own; or, with the experimental option `supervised` (off by default), a process under a
+ * its own; or, with the option `supervised` (the core's default), a process under a
  * supervisor of its own, not a child of the core (task-supervisor.ts: a child per live task
  * makes every exit cost O(live tasks) in libuv). The executable is resolved inside the image's
  * rootfs, the working directory is inside it too, and the process leads its own process group
@@ -53,7 +53,12 @@ import { dialLoopback } from './pod-network.js';
 import { hostBash, runStreamed, scriptArgs, scriptCommand } from './streamed-exec.js';
 import { taskMarker } from '../../common/task-mark.js';
 import { coreKeyOf, findMarkedProcesses } from './task-marker.js';
-import { findSupervisorTools, spawnSupervised, type SupervisorTools } from './task-supervisor.js';
+import {
+  findSupervisorTools,
+  spawnSupervised,
+  TaskExits,
+  type SupervisorTools,
+} from './task-supervisor.js';
 import { changesUser, taskIdentity, type TaskUserPolicy } from './task-user.js';
 import {
   adoptedTaskExit,
@@ -68,6 +73,8 @@ import {
 const maxCachedCommands = 4096;
 /** Least time between two background sweeps for marked processes (see the module comment). */
 export const sweepIntervalMs = 1000;
+/** How often a signalled task's supervisor is checked for being alive (see #supervisorGone). */
+const supervisorPollMs = 500;
 /** Rounds of scan-and-kill at close before giving up on processes that keep forking. */
 const closeSweepRounds = 10;
 
@@ -79,8 +86,8 @@ export interface ProcessExecutorOptions {
   /** Who tasks may run as, and run as when their container names no user. */
   readonly taskUsers: TaskUserPolicy;
   /**
-   * Run tasks under a supervisor where the host allows (task-supervisor.ts). Experimental,
-   * default false: critest's log specs failed with it (see docs/performance.md).
+   * Run tasks under a supervisor where the host allows (task-supervisor.ts); default false
+   * here, the core turns it on unless told not to (options.ts).
    */
   readonly supervised?: boolean;
 }
@@ -106,13 +113,17 @@ export class ProcessExecutor implements Executor {
 
   /** What running tasks under a supervisor needs, when this host has it. */
   readonly #supervisor: SupervisorTools | undefined;
+  /** Where supervisors write exits: with the tools, or left by an earlier core that had them. */
+  readonly #exits: TaskExits | undefined;
 
   private constructor(
     options: ProcessExecutorOptions,
     coreKey: string,
     supervisor: SupervisorTools | undefined,
+    exits: TaskExits | undefined,
   ) {
-    this.#supervisor = supervisor;
+    this.#supervisor = exits === undefined ? undefined : supervisor;
+    this.#exits = exits;
     this.#clock = options.clock;
     this.#coreKey = coreKey;
     this.#taskUsers = options.taskUsers;
@@ -124,7 +135,10 @@ export class ProcessExecutor implements Executor {
       coreKeyOf(options.stateDir),
       options.supervised === true ? findSupervisorTools() : undefined,
     ]);
-    return new ProcessExecutor(options, coreKey, supervisor);
+    // Without supervisors of its own the core still reads the exits of an earlier core's, so
+    // that they do not wait for a reader (their tasks are adopted, see recover).
+    const exits = await TaskExits.open(options.stateDir, supervisor?.mkfifo);
+    return new ProcessExecutor(options, coreKey, supervisor, exits);
   }
 
   /** Pods have no process of their own here: nothing to share but the host. */
@@ -150,7 +164,7 @@ export class ProcessExecutor implements Executor {
       // Checked again next to the spawn: a close that began meanwhile has swept already.
       this.#checkOpen();
       this.#own(spec.containerId);
-      spawned = await this.#spawnTask(spec, prepared, logs !== undefined).catch((err: unknown) => {
+      spawned = await this.#spawnTask(spec, prepared, logs).catch((err: unknown) => {
         this.#disown(spec.containerId);
         throw err;
       });
@@ -158,10 +172,8 @@ export class ProcessExecutor implements Executor {
       await logs?.close();
       throw err;
     }
-    const { child, pid } = spawned;
+    const { pid, tapped, drainOutput, onKill } = spawned;
     const startedAtNs = wallClockNs();
-    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
-    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
     // Whether the tree was killed (frozen and walked) while the main process lived.
     const killed = { tree: false };
     const alive = { task: true };
@@ -191,6 +203,7 @@ export class ProcessExecutor implements Executor {
         if (alive.task) {
           signalTree(pid, signal);
           if (signal === 'SIGKILL') killed.tree = true;
+          onKill?.();
         }
         return Promise.resolve();
       },
@@ -203,29 +216,58 @@ export class ProcessExecutor implements Executor {
    * Spawns the task of `spec`: under a supervisor, so that it is no child of the core, when the
    * host and the task allow it (task-supervisor.ts), else as a child of the core.
    */
-  async #spawnTask(spec: TaskSpec, prepared: Prepared, output: boolean): Promise<Spawned> {
+  async #spawnTask(
+    spec: TaskSpec,
+    prepared: Prepared,
+    logs: CriLogWriter | undefined,
+  ): Promise<Spawned> {
     const env = this.#markedEnv(spec);
     const runnable = runnablePath(prepared.file, prepared.cwd, prepared.rootfs);
-    if (this.#supervisor !== undefined && spec.stdin !== true) {
+    const exits = this.#exits;
+    if (this.#supervisor !== undefined && exits !== undefined && spec.stdin !== true) {
       const mark = taskMarker(this.#coreKey, spec.containerId);
       const eq = mark.indexOf('=');
-      return spawnSupervised(this.#supervisor, runnable, spec.argv, {
+      let drainOutput: () => Promise<void> = () => Promise.resolve();
+      const task = await spawnSupervised(this.#supervisor, exits, runnable, spec.argv, {
         cwd: prepared.cwd,
         ...prepared.user,
         env: envObject(env),
         mark: [mark.slice(0, eq), mark.slice(eq + 1)],
-        output,
+        output: logs !== undefined,
+        onSpawn: (child) => (drainOutput = pipeOutputToLog(child, logs, this.#clock)),
       });
+      // A supervisor that died (killed by hand, the OOM killer) never writes the exit: once the
+      // task is signalled, the core watches its supervisor too.
+      const lost = { watching: false, done: false };
+      let onLost: (code: undefined) => void = () => undefined;
+      const exited = Promise.race([
+        task.exited,
+        new Promise<undefined>((resolve) => (onLost = resolve)),
+      ]).finally(() => {
+        lost.done = true;
+        exits.forget(task.pid);
+      });
+      const onKill = (): void => {
+        if (lost.watching) return;
+        lost.watching = true;
+        void this.#supervisorGone(task.supervisorPid, lost).then(
+          (gone) => gone && onLost(undefined),
+        );
+      };
+      return { pid: task.pid, exited, drainOutput, onKill };
     }
     const child = await spawnChecked(spec.argv, {
       ...prepared,
       env,
-      stdio: spec.stdin === true ? 'pipe' : output ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+      stdio:
+        spec.stdin === true ? 'pipe' : logs !== undefined ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     });
     const exited = new Promise<number>((resolve) => {
       child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
     });
-    return { child, pid: child.pid!, exited };
+    const tapped = spec.stdin === true ? tapTaskStdio(child) : undefined;
+    const drainOutput = pipeOutputToLog(child, logs, this.#clock, tapped);
+    return { pid: child.pid!, exited, drainOutput, ...(tapped === undefined ? {} : { tapped }) };
   }
 
   async exec(
@@ -333,7 +375,7 @@ export class ProcessExecutor implements Executor {
     this.#checkOpen();
     if (!(await isProcessAlive(ref.pid, ref.pidStartTime))) return undefined;
     this.#own(spec.containerId);
-    const exited = adoptedTaskExit(ref, this.#clock).then((status) => {
+    const exited = this.#adoptedExit(ref).then((status) => {
       killGroup(ref.pid, 'SIGKILL');
       this.#disown(spec.containerId);
       this.#requestSweep();
@@ -370,6 +412,7 @@ export class ProcessExecutor implements Executor {
     this.#closed = true;
     this.#sweepTimer.abort();
     await this.#live.killAll();
+    this.#exits?.close();
     await this.#sweep;
     // Whatever is still marked: what left the trees of the tasks just killed, and their forks.
     for (let round = 0; round < closeSweepRounds; round++) {
@@ -377,6 +420,40 @@ export class ProcessExecutor implements Executor {
       if (strays.length === 0) break;
       for (const { pid } of strays) trySignal(pid, 'SIGKILL');
     }
+  }
+
+  /**
+   * The exit of `ref`, a task of an earlier core: exact when its supervisor writes it into the
+   * FIFO (which this core reads now), else lost (adoptedTaskExit polls /proc). Once the process
+   * is gone, the FIFO has {@link supervisorPollMs} more to tell.
+   */
+  async #adoptedExit(ref: TaskRef): Promise<ExitStatus> {
+    const exits = this.#exits;
+    if (exits === undefined) return adoptedTaskExit(ref, this.#clock);
+    const told = exits
+      .exitOf(ref.pid)
+      .then((exitCode): ExitStatus => ({ exitCode, finishedAtNs: wallClockNs() }));
+    const polled = adoptedTaskExit(ref, this.#clock).then(async (status) => {
+      await this.#clock.sleep(supervisorPollMs);
+      return status;
+    });
+    const status = await Promise.race([told, polled]);
+    exits.forget(ref.pid);
+    return status;
+  }
+
+  /**
+   * Resolves true once supervisor `pid` is gone and its exit, had it written one, would have
+   * been read; false when `watch.done` (the exit came) first.
+   */
+  async #supervisorGone(pid: number, watch: { readonly done: boolean }): Promise<boolean> {
+    // A zombie counts as gone: under a subreaper that does not reap, it would stay one.
+    while (!watch.done && (await isProcessAlive(pid))) {
+      await this.#clock.sleep(supervisorPollMs);
+    }
+    if (watch.done) return false;
+    await this.#clock.sleep(supervisorPollMs);
+    return !watch.done;
   }
 
   #checkOpen(): void {
@@ -479,11 +556,15 @@ export function fromOwnCwd(runnable: string): string {
 
 /** A task's process once spawned (see ProcessExecutor's #spawnTask). */
 interface Spawned {
-  /** The core's child: the task, or its supervisor's launcher; its stdio is the task's. */
-  readonly child: ChildProcess;
   readonly pid: number;
+  /** The task's stdin and output listeners, for a task with stdin. */
+  readonly tapped?: ReturnType<typeof tapTaskStdio>;
+  /** Waits, once the task exited, for its output to reach the log (pipeOutputToLog). */
+  readonly drainOutput: () => Promise<void>;
   /** The task's exit code; undefined when it was lost. */
   readonly exited: Promise<number | undefined>;
+  /** Called when the task is signalled. */
+  readonly onKill?: () => void;
 }
 
 interface SpawnOptions extends Prepared {

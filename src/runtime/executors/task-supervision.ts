@@ -56,7 +56,8 @@ export function pipeOutputToLog(
   clock: Clock,
   output: { stdout: Readable; stderr: Readable } = { stdout: child.stdout!, stderr: child.stderr! },
 ): () => Promise<void> {
-  if (logs === undefined) return () => Promise.resolve();
+  // Not a closure of this call: it would share the context that keeps `child` alive.
+  if (logs === undefined) return nothingToDrain;
   const pumps = [logs.pump(output.stdout, 'stdout'), logs.pump(output.stderr, 'stderr')];
   return async () => {
     const drained = Promise.all(pumps).then(() => logs.close());
@@ -65,6 +66,8 @@ export function pipeOutputToLog(
     child.stderr?.destroy();
   };
 }
+
+const nothingToDrain = (): Promise<void> => Promise.resolve();
 
 /** What {@link awaitExec} needs besides the child. */
 export interface ExecWait {
