@@ -1,11 +1,13 @@
 // Tasks of the `process` executor: stop policy, exec, CRI logs, stats, images' rootfs, and no
 // process left behind.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBusyboxArchive } from '../../scripts/oci-image.js';
 import { isChurnError } from '../../src/common/errors.js';
+import { taskExitsFifo } from '../../src/runtime/executors/task-supervisor.js';
 import { RuntimeService } from '../../src/runtime/service.js';
 import type { Mount } from '../../src/runtime/types.js';
 import {
@@ -132,6 +134,19 @@ describe('tasks of the process executor', () => {
       exitCode: 255,
       reason: 'Unknown',
     });
+  });
+
+  it('takes no exit line for a task that still runs: what its supervisor writes decides (supervisedTasks)', async () => {
+    // Every task of a user can reach the exits FIFO through its supervisors' descriptors: a
+    // line naming a live task is not its supervisor's, and must not end the container.
+    const stateDir = await tempDir();
+    const c = await openCore({ stateDir });
+    const { id, pid } = await runIn(c, ['sleep', '3600'], { name: 'forged' });
+    writeFileSync(join(stateDir, taskExitsFifo), `${pid} 0\n`);
+    await sleep(500);
+    expect((await c.containerStatus(id)).state).toBe('RUNNING');
+    await c.stopContainer(id, 0);
+    expect(await c.containerStatus(id)).toMatchObject({ state: 'EXITED', exitCode: 137 });
   });
 
   it('logs every line of short supervised tasks and reads EXITED with their exit codes (supervisedTasks)', async () => {

@@ -113,6 +113,20 @@ async function firstExecutable(paths: readonly string[]): Promise<string | undef
   return undefined;
 }
 
+/** How often an exit line for a pid that still exists is looked at again, ms. */
+const recheckExitMs = 100;
+
+/** Whether a process `pid` exists (another user's too); a reaped one does not. */
+function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Name of the FIFO in the state directory (see {@link TaskExits}). */
 export const taskExitsFifo = 'task-exits.fifo';
 
@@ -215,6 +229,17 @@ export class TaskExits {
   }
 
   #exited(pid: number, code: number): void {
+    // A supervisor writes only once it has reaped its task, so the pid is gone by then. Every
+    // task of a user can reach the FIFO through its supervisors' descriptors (same uid), so a
+    // line for a pid that still exists is not its supervisor's word: it is looked at again
+    // until the pid is gone (the supervisor's own line, when it comes, settles it first).
+    if (processExists(pid)) {
+      if (this.#waiters.has(pid)) {
+        const timer = setTimeout(() => this.#exited(pid, code), recheckExitMs);
+        timer.unref();
+      }
+      return;
+    }
     const waiter = this.#waiters.get(pid);
     if (waiter !== undefined) {
       this.#waiters.delete(pid);
