@@ -2,13 +2,14 @@
  * The CRI client's calls, against the built-in core served in-process on a temp unix socket:
  * one abort signal shared by every call of a run (as the runner's cut signal is) gets one
  * listener however many calls it sees, and aborting it cancels every call then in flight and
- * no call made after.
+ * no call made after; a socket nobody listens on, and a request over the message limit.
  */
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CriClient } from '../../src/cri/client.js';
 import { CriDriver } from '../../src/drivers/cri.js';
+import { isChurnError } from '../../src/common/errors.js';
 import { serveCore } from '../support/cri-serve.js';
 import { tempDir } from '../support/core-fixtures.js';
 import { codeOf } from '../support/error-code.js';
@@ -79,5 +80,25 @@ describe('CriClient errors', () => {
     expect(failure?.message).not.toContain('Resolution note');
     expect(failure?.message).not.toContain('Error: connect');
     expect(failure?.message).not.toMatch(/[.:\s]$/);
+  });
+
+  it('refuses a request over 16 MiB with RESOURCE_EXHAUSTED without sending it', async () => {
+    const served = await serveCore(cleanup);
+    const client = new CriClient(served.endpoint, { callTimeoutMs: 10_000 });
+    onTestFinished(() => client.close());
+    const pod = podSpec('huge');
+    const request = {
+      config: {
+        metadata: { name: pod.name, uid: pod.uid, namespace: pod.namespace, attempt: 0 },
+        annotations: { huge: 'x'.repeat(16 * 1024 * 1024) },
+      },
+    };
+    const failure = await client.runtime('RunPodSandbox', request).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(isChurnError(failure, 'RESOURCE_EXHAUSTED')).toBe(true);
+    expect(failure?.message).toMatch(/Sent message larger than max \(\d+ vs\. 16777216\)/);
+    expect(await served.core.listPodSandbox({})).toEqual([]);
   });
 });
