@@ -224,11 +224,16 @@ export class GrpcH2 {
       this.#keepaliveTimeoutMs,
     );
     timer.unref();
-    const sent = session.ping((err) => {
+    try {
+      const sent = session.ping((err) => {
+        clearTimeout(timer);
+        if (err !== null && !session.destroyed) session.destroy(err);
+      });
+      if (!sent) clearTimeout(timer);
+    } catch {
+      // A session closing under the ping (GOAWAY received): its calls end by themselves.
       clearTimeout(timer);
-      if (err !== null && !session.destroyed) session.destroy(err);
-    });
-    if (!sent) clearTimeout(timer);
+    }
   }
 
   /** Makes `call`; resolves with the response's messages, rejects with a ChurnError. */
