@@ -16,7 +16,8 @@
  * once when the runtime is down. This module adds one response message per call and INTERNAL
  * for a message that cannot be (de)serialized.
  */
-import type { requestCallback, ServiceDefinition } from '@grpc/grpc-js';
+import type { requestCallback } from '@grpc/grpc-js';
+import type { ServiceDefinition } from '@grpc/proto-loader';
 import { ChurnError } from '../common/errors.js';
 import { parseCriEndpoint, type CriEndpoint } from './endpoint.js';
 import type {
@@ -28,7 +29,7 @@ import type {
   RuntimeServiceDefinition,
 } from './generated/runtime/v1/RuntimeService.js';
 import { GrpcH2 } from './grpc-h2.js';
-import { criPackage } from './proto-loader.js';
+import { criDefinition } from './proto-loader.js';
 
 /** Names of the RuntimeService RPCs (those of proto/api.proto). */
 export type RuntimeRpc =
@@ -107,7 +108,7 @@ function unaryMethods(service: ServiceDefinition): Readonly<Record<string, Unary
     out[name] = {
       path: definition.path,
       serialize: definition.requestSerialize as (request: unknown) => Buffer,
-      deserialize: definition.responseDeserialize as (bytes: Buffer) => unknown,
+      deserialize: definition.responseDeserialize,
     };
   }
   return out;
@@ -129,10 +130,12 @@ export class CriClient {
     }
     this.endpoint = parseCriEndpoint(endpoint);
     this.callTimeoutMs = options.callTimeoutMs;
-    const pkg = criPackage();
+    const definition = criDefinition();
     // Every RPC name is a key of the generated definitions (checked at compile time above).
-    this.runtimeMethods = unaryMethods(pkg.RuntimeService.service);
-    this.imageMethods = unaryMethods(pkg.ImageService.service);
+    this.runtimeMethods = unaryMethods(
+      definition['runtime.v1.RuntimeService'] as ServiceDefinition,
+    );
+    this.imageMethods = unaryMethods(definition['runtime.v1.ImageService'] as ServiceDefinition);
     this.connection = new GrpcH2(this.endpoint, { maxMessageBytes });
   }
 

@@ -27,7 +27,6 @@
  *
  * The session keeps the process alive only while calls are in flight.
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   connect,
   constants,
@@ -38,9 +37,10 @@ import {
 import { createConnection, type Socket } from 'node:net';
 import { onAbort } from '../common/abort.js';
 import { ChurnError } from '../common/errors.js';
+import { grpcCode, grpcCodeName } from './grpc-codes.js';
 import { fromGrpcError } from './status.js';
 
-const ok: number = GrpcStatus.OK;
+const ok: number = grpcCode.OK;
 
 /** Where a {@link GrpcH2} connects: a unix socket or a TCP port. */
 export type H2Target =
@@ -74,7 +74,7 @@ export interface H2Call {
 
 /** A failed status, shaped as grpc-js's ServiceError for fromGrpcError. */
 function statusError(code: number, details: string): Error {
-  const name = (GrpcStatus as unknown as Record<number, string | undefined>)[code] ?? 'UNKNOWN';
+  const name = grpcCodeName(code) ?? 'UNKNOWN';
   return Object.assign(new Error(`${code} ${name}: ${details}`), { code, details });
 }
 
@@ -82,15 +82,15 @@ function statusError(code: number, details: string): Error {
 function resetStatus(rstCode: number): number {
   switch (rstCode) {
     case constants.NGHTTP2_REFUSED_STREAM:
-      return GrpcStatus.UNAVAILABLE;
+      return grpcCode.UNAVAILABLE;
     case constants.NGHTTP2_CANCEL:
-      return GrpcStatus.CANCELLED;
+      return grpcCode.CANCELLED;
     case constants.NGHTTP2_ENHANCE_YOUR_CALM:
-      return GrpcStatus.RESOURCE_EXHAUSTED;
+      return grpcCode.RESOURCE_EXHAUSTED;
     case constants.NGHTTP2_INADEQUATE_SECURITY:
-      return GrpcStatus.PERMISSION_DENIED;
+      return grpcCode.PERMISSION_DENIED;
     default:
-      return GrpcStatus.INTERNAL;
+      return grpcCode.INTERNAL;
   }
 }
 
@@ -98,20 +98,20 @@ function resetStatus(rstCode: number): number {
 function httpStatus(status: number): number {
   switch (status) {
     case 400:
-      return GrpcStatus.INTERNAL;
+      return grpcCode.INTERNAL;
     case 401:
-      return GrpcStatus.UNAUTHENTICATED;
+      return grpcCode.UNAUTHENTICATED;
     case 403:
-      return GrpcStatus.PERMISSION_DENIED;
+      return grpcCode.PERMISSION_DENIED;
     case 404:
-      return GrpcStatus.UNIMPLEMENTED;
+      return grpcCode.UNIMPLEMENTED;
     case 429:
     case 502:
     case 503:
     case 504:
-      return GrpcStatus.UNAVAILABLE;
+      return grpcCode.UNAVAILABLE;
     default:
-      return GrpcStatus.UNKNOWN;
+      return grpcCode.UNKNOWN;
   }
 }
 
@@ -246,11 +246,11 @@ export class GrpcH2 {
     }
     const fail = (code: number, details: string): Promise<never> =>
       Promise.reject(fromGrpcError(statusError(code, details), context()));
-    if (this.#closed) return fail(GrpcStatus.UNAVAILABLE, 'client closed');
+    if (this.#closed) return fail(grpcCode.UNAVAILABLE, 'client closed');
     const max = this.#maxMessageBytes;
     if (call.message.length > max) {
       return fail(
-        GrpcStatus.RESOURCE_EXHAUSTED,
+        grpcCode.RESOURCE_EXHAUSTED,
         `Sent message larger than max (${call.message.length} vs. ${max})`,
       );
     }
@@ -302,13 +302,13 @@ export class GrpcH2 {
         stream.close(constants.NGHTTP2_CANCEL);
       };
       const timer = setTimeout(
-        () => cancel(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'),
+        () => cancel(grpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'),
         call.timeoutMs,
       );
       const stopWatching =
         signal === undefined
           ? undefined
-          : onAbort(signal, () => cancel(GrpcStatus.CANCELLED, 'Cancelled on client'));
+          : onAbort(signal, () => cancel(grpcCode.CANCELLED, 'Cancelled on client'));
       const finish = (code: number, details: string, messages: Buffer[]): void => {
         if (state.settled) return;
         state.settled = true;
@@ -329,7 +329,7 @@ export class GrpcH2 {
           const length = uint32At(chunks, state.nextPrefix + 1);
           if (length > max) {
             cancel(
-              GrpcStatus.RESOURCE_EXHAUSTED,
+              grpcCode.RESOURCE_EXHAUSTED,
               `Received message larger than max (${length} vs. ${max})`,
             );
             return;
@@ -342,7 +342,7 @@ export class GrpcH2 {
           // A stream the session's failure cancelled carries that failure (connect ENOENT …).
           const cause = (err as { cause?: unknown }).cause;
           const details = cause instanceof Error ? cause.message : err.message;
-          state.local = { code: GrpcStatus.UNAVAILABLE, details };
+          state.local = { code: grpcCode.UNAVAILABLE, details };
         }
       });
       stream.on('close', () => {
@@ -357,10 +357,10 @@ export class GrpcH2 {
             );
           } else if (session.destroyed || session.closed) {
             // The connection went (the runtime stopped or restarted) with the call in flight.
-            finish(GrpcStatus.UNAVAILABLE, 'connection dropped', []);
+            finish(grpcCode.UNAVAILABLE, 'connection dropped', []);
           } else {
             finish(
-              rst !== constants.NGHTTP2_NO_ERROR ? resetStatus(rst) : GrpcStatus.UNKNOWN,
+              rst !== constants.NGHTTP2_NO_ERROR ? resetStatus(rst) : grpcCode.UNKNOWN,
               `stream closed without a status (HTTP/2 code ${rst})`,
               [],
             );
@@ -370,7 +370,7 @@ export class GrpcH2 {
         } else {
           const messages = messagesOf(chunks);
           if (messages === undefined) {
-            finish(GrpcStatus.INTERNAL, 'malformed response message framing', []);
+            finish(grpcCode.INTERNAL, 'malformed response message framing', []);
           } else {
             finish(ok, '', messages);
           }

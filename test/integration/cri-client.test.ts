@@ -2,9 +2,12 @@
  * The CRI client's calls, against the built-in core served in-process on a temp unix socket:
  * one abort signal shared by every call of a run (as the runner's cut signal is) gets one
  * listener however many calls it sees, and aborting it cancels every call then in flight and
- * no call made after; a socket nobody listens on, and a request over the message limit.
+ * no call made after; a socket nobody listens on, a request over the message limit, and that
+ * a client process never loads grpc-js.
  */
+import { execFile } from 'node:child_process';
 import { getEventListeners } from 'node:events';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CriClient } from '../../src/cri/client.js';
@@ -16,6 +19,7 @@ import { codeOf } from '../support/error-code.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
+const execFileAsync = promisify(execFile);
 
 describe('CriClient and abort signals', () => {
   it('a signal shared by many calls has one listener, and aborting it cancels every call in flight', async () => {
@@ -102,3 +106,32 @@ describe('CriClient errors', () => {
     expect(await served.core.listPodSandbox({})).toEqual([]);
   });
 });
+
+describe('what a CRI client loads', () => {
+  it('makes calls without loading grpc-js (the server library), as does the containerd driver', async () => {
+    const served = await serveCore(cleanup);
+    // A fresh process: this one has grpc-js loaded for the server.
+    const script = `
+      import { createRequire } from 'node:module';
+      const { CriDriver } = await import(${JSON.stringify(distModule('drivers/cri.js'))});
+      await import(${JSON.stringify(distModule('drivers/containerd.js'))});
+      const driver = new CriDriver({ endpoint: process.argv[1], runtimeHandler: '', callTimeoutMs: 10000 });
+      const version = await driver.connect();
+      await driver.close();
+      const cache = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ runtime: version.runtimeName, grpcJs: cache.filter((k) => k.includes('@grpc/grpc-js')).length }));
+    `;
+    const { stdout } = await execFileAsync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+      served.endpoint,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({ runtime: 'churn-core', grpcJs: 0 });
+  });
+});
+
+/** The built module at `path` under dist/ (the test needs `npm run build`). */
+function distModule(path: string): string {
+  return new URL(`../../dist/${path}`, import.meta.url).href;
+}
