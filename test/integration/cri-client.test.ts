@@ -3,11 +3,10 @@
  * one abort signal shared by every call of a run (as the runner's cut signal is) gets one
  * listener however many calls it sees, and aborting it cancels every call then in flight and
  * no call made after; a socket nobody listens on, a request over the message limit, and that
- * a client process never loads grpc-js.
+ * `churn run` over CRI never loads grpc-js.
  */
-import { execFile } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import { promisify } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CriClient } from '../../src/cri/client.js';
@@ -16,10 +15,10 @@ import { isChurnError } from '../../src/common/errors.js';
 import { serveCore } from '../support/cri-serve.js';
 import { tempDir } from '../support/core-fixtures.js';
 import { codeOf } from '../support/error-code.js';
+import { runChurn } from '../support/churn-process.js';
 import { containerSpec, podSpec } from '../support/driver-specs.js';
 
 const cleanup = (fn: () => Promise<void>): void => onTestFinished(fn);
-const execFileAsync = promisify(execFile);
 
 describe('CriClient and abort signals', () => {
   it('a signal shared by many calls has one listener, and aborting it cancels every call in flight', async () => {
@@ -108,30 +107,28 @@ describe('CriClient errors', () => {
 });
 
 describe('what a CRI client loads', () => {
-  it('makes calls without loading grpc-js (the server library), as does the containerd driver', async () => {
+  it('churn run --driver cri makes its calls without loading grpc-js (the server library)', async () => {
     const served = await serveCore(cleanup);
-    // A fresh process: this one has grpc-js loaded for the server.
-    const script = `
-      import { createRequire } from 'node:module';
-      const { CriDriver } = await import(${JSON.stringify(distModule('drivers/cri.js'))});
-      await import(${JSON.stringify(distModule('drivers/containerd.js'))});
-      const driver = new CriDriver({ endpoint: process.argv[1], runtimeHandler: '', callTimeoutMs: 10000 });
-      const version = await driver.connect();
-      await driver.close();
-      const cache = Object.keys(createRequire(import.meta.url).cache);
-      console.log(JSON.stringify({ runtime: version.runtimeName, grpcJs: cache.filter((k) => k.includes('@grpc/grpc-js')).length }));
-    `;
-    const { stdout } = await execFileAsync(process.execPath, [
-      '--input-type=module',
-      '-e',
-      script,
-      served.endpoint,
-    ]);
-    expect(JSON.parse(stdout)).toEqual({ runtime: 'churn-core', grpcJs: 0 });
+    await served.core.pullImage('host');
+    const dir = await tempDir();
+    // Preloaded into the built churn: counts grpc-js's modules when the process exits.
+    const probe = join(dir, 'probe.cjs');
+    await writeFile(
+      probe,
+      `process.on('exit', () => process.stderr.write('grpc-js modules: ' +
+        Object.keys(require.cache).filter((k) => k.includes('@grpc/grpc-js')).length + '\\n'));`,
+    );
+    await writeFile(
+      join(dir, 'scenario.yaml'),
+      'name: loads\nworkload:\n  image: host\n  steps: [run_pod, stop_pod, remove_pod]\n' +
+        'load:\n  phases: [{ duration: 1s, concurrency: 1 }]\n',
+    );
+    const run = await runChurn(
+      ['run', 'scenario.yaml', '--endpoint', served.endpoint, '--report-dir', 'out'],
+      dir,
+      { env: { NODE_OPTIONS: `--require ${probe}` } },
+    );
+    expect(run.stdout, run.stderr).toMatch(/^report: /m);
+    expect(run.stderr).toContain('grpc-js modules: 0\n');
   });
 });
-
-/** The built module at `path` under dist/ (the test needs `npm run build`). */
-function distModule(path: string): string {
-  return new URL(`../../dist/${path}`, import.meta.url).href;
-}
