@@ -1,31 +1,23 @@
 /**
- * A typed, promise-based CRI client over one gRPC channel shared by RuntimeService and
+ * A typed, promise-based CRI client over one HTTP/2 session shared by RuntimeService and
  * ImageService. Every call has a deadline, can be cancelled with an AbortSignal, and fails
  * with a ChurnError whose code is the gRPC status NAME (status.ts). It never retries: a
  * retry would hide a failure from churn's numbers.
  *
- * When the runtime restarts, grpc-js reconnects by itself; calls made while it is down fail
+ * When the runtime restarts, the next call connects afresh; calls made while it is down fail
  * fast with UNAVAILABLE (no wait-for-ready) and later calls succeed once it is back.
  *
- * Calls go to the channel directly (`Channel.createCall`, grpc-js's public channel interface)
- * with the serializers proto-loader made, not through a generated `Client`: the Client layer
- * (argument checks, an interceptor chain of none, an EventEmitter per call, a captured caller
- * stack) costs about a fifth of a unary call's client CPU, and churn makes seven calls a cycle.
- * What it did that matters is done here: one response message, a status per call, CANCELLED on
- * abort, INTERNAL for a message that cannot be (de)serialized.
+ * Calls go through grpc-h2.ts (gRPC over one `node:http2` session), not grpc-js, with the
+ * serializers proto-loader made: grpc-js's channel stack (resolver, retry, load-balancing and
+ * subchannel calls, filters, metadata copies) cost about half of a unary call's client CPU
+ * (docs/performance.md, "The CRI client's transport"), and churn makes seven calls a cycle.
+ * grpc-h2.ts keeps what grpc-js did that matters here: the deadline, CANCELLED on abort, the
+ * 16 MiB message limit both ways, keepalive pings that grpc-go servers accept, UNAVAILABLE at
+ * once when the runtime is down. This module adds one response message per call and INTERNAL
+ * for a message that cannot be (de)serialized.
  */
-import {
-  Channel,
-  credentials,
-  Metadata,
-  status as GrpcStatus,
-  type ChannelOptions,
-  type InterceptingListener,
-  type ServiceDefinition,
-  type StatusObject,
-  type requestCallback,
-} from '@grpc/grpc-js';
-import { onAbort } from '../common/abort.js';
+import type { requestCallback } from '@grpc/grpc-js';
+import type { ServiceDefinition } from '@grpc/proto-loader';
 import { ChurnError } from '../common/errors.js';
 import { parseCriEndpoint, type CriEndpoint } from './endpoint.js';
 import type {
@@ -36,8 +28,8 @@ import type {
   RuntimeServiceClient,
   RuntimeServiceDefinition,
 } from './generated/runtime/v1/RuntimeService.js';
-import { criPackage } from './proto-loader.js';
-import { fromGrpcError } from './status.js';
+import { GrpcH2 } from './grpc-h2.js';
+import { criDefinition } from './proto-loader.js';
 
 /** Names of the RuntimeService RPCs (those of proto/api.proto). */
 export type RuntimeRpc =
@@ -102,27 +94,7 @@ export interface CriCallOptions {
 /** Message size limit both ways: 16 MiB, what containerd sends at most. */
 const maxMessageBytes = 16 * 1024 * 1024;
 
-/**
- * Channel options. Keepalive pings only while calls are in flight and no more often than
- * every 5 minutes: grpc-go servers (containerd) answer more frequent pings with GOAWAY
- * "too_many_pings" under their default enforcement policy. Reconnect backoff is capped at 1 s
- * so a restarted runtime is found again quickly; a socket connect is cheap. Retries are off:
- * churn counts every failure.
- */
-const channelOptions: ChannelOptions = {
-  'grpc.keepalive_time_ms': 300_000,
-  'grpc.keepalive_timeout_ms': 20_000,
-  'grpc.keepalive_permit_without_calls': 0,
-  'grpc.initial_reconnect_backoff_ms': 100,
-  'grpc.max_reconnect_backoff_ms': 1000,
-  'grpc.max_receive_message_length': maxMessageBytes,
-  'grpc.max_send_message_length': maxMessageBytes,
-  'grpc.enable_retries': 0,
-  // churn exposes no channelz service; its per-call bookkeeping is pure cost.
-  'grpc.enable_channelz': 0,
-};
-
-/** A unary method as the channel takes it. */
+/** A unary method: its path and the (de)serializers proto-loader made. */
 interface UnaryMethod {
   readonly path: string;
   readonly serialize: (request: unknown) => Buffer;
@@ -136,54 +108,35 @@ function unaryMethods(service: ServiceDefinition): Readonly<Record<string, Unary
     out[name] = {
       path: definition.path,
       serialize: definition.requestSerialize as (request: unknown) => Buffer,
-      deserialize: definition.responseDeserialize as (bytes: Buffer) => unknown,
+      deserialize: definition.responseDeserialize,
     };
   }
   return out;
 }
 
-/**
- * `details` as a user should read them. grpc-js words a failed connection as `No connection
- * established. Last error: Error: connect ENOENT /x.sock. Resolution note: `, the note empty
- * for a unix socket: the empty note and the repeated `Error:` go, the runtime's own details
- * (a server's message) are left as they are.
- */
-export function readableDetails(details: string): string {
-  return details
-    .replace(/\.?\s*Resolution note:\s*$/, '')
-    .replace(/^(No connection established\. Last error: )Error: /, '$1');
-}
-
-/** The error a failed status becomes, shaped as grpc-js's ServiceError for fromGrpcError. */
-function statusError(status: StatusObject): Error {
-  const details = readableDetails(status.details);
-  const error = new Error(`${status.code} ${GrpcStatus[status.code]}: ${details}`);
-  return Object.assign(error, { code: status.code, details, metadata: status.metadata });
-}
-
-const noop = (): void => undefined;
-
 /** A CRI client; see the module comment. */
 export class CriClient {
   /** The endpoint as parsed. */
   readonly endpoint: CriEndpoint;
-  private readonly channel: Channel;
+  private readonly connection: GrpcH2;
   private readonly runtimeMethods: Readonly<Record<RuntimeRpc, UnaryMethod>>;
   private readonly imageMethods: Readonly<Record<ImageRpc, UnaryMethod>>;
   private readonly callTimeoutMs: number;
 
-  /** Creates the channel (it connects lazily). ENDPOINT_INVALID for a bad endpoint. */
+  /** Creates the client (it connects lazily). ENDPOINT_INVALID for a bad endpoint. */
   constructor(endpoint: string, options: CriClientOptions) {
     if (!(options.callTimeoutMs > 0)) {
       throw new ChurnError('USAGE', `callTimeoutMs must be > 0, got ${options.callTimeoutMs}`);
     }
     this.endpoint = parseCriEndpoint(endpoint);
     this.callTimeoutMs = options.callTimeoutMs;
-    const pkg = criPackage();
+    const definition = criDefinition();
     // Every RPC name is a key of the generated definitions (checked at compile time above).
-    this.runtimeMethods = unaryMethods(pkg.RuntimeService.service);
-    this.imageMethods = unaryMethods(pkg.ImageService.service);
-    this.channel = new Channel(this.endpoint.target, credentials.createInsecure(), channelOptions);
+    this.runtimeMethods = unaryMethods(
+      definition['runtime.v1.RuntimeService'] as ServiceDefinition,
+    );
+    this.imageMethods = unaryMethods(definition['runtime.v1.ImageService'] as ServiceDefinition);
+    this.connection = new GrpcH2(this.endpoint, { maxMessageBytes });
   }
 
   /** Calls RuntimeService method `method`. */
@@ -208,9 +161,9 @@ export class CriClient {
     >;
   }
 
-  /** Closes the channel; calls in flight fail with CANCELLED or UNAVAILABLE. */
+  /** Closes the session; calls in flight fail with UNAVAILABLE. */
   close(): void {
-    this.channel.close();
+    this.connection.close();
   }
 
   private invoke(
@@ -239,62 +192,32 @@ export class CriClient {
         ),
       );
     }
-    const timeoutMs = options?.timeoutMs ?? this.callTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const call = this.channel.createCall(
-        method.path,
-        Date.now() + timeoutMs,
-        undefined,
-        null,
-        undefined,
-      );
-      let stopWatching = noop;
-      let response: unknown;
-      let received = false;
-      let failure: StatusObject | undefined;
-      let settled = false;
-      const listener: InterceptingListener = {
-        onReceiveMetadata: noop,
-        onReceiveMessage: (bytes: Buffer) => {
-          if (received) {
-            call.cancelWithStatus(GrpcStatus.UNIMPLEMENTED, 'Too many responses received');
-            return;
-          }
-          received = true;
-          try {
-            response = method.deserialize(bytes);
-          } catch (err) {
-            const details = `Response message parsing error: ${(err as Error).message}`;
-            failure = { code: GrpcStatus.INTERNAL, details, metadata: new Metadata() };
-            call.cancelWithStatus(GrpcStatus.INTERNAL, details);
-          }
-        },
-        onReceiveStatus: (status: StatusObject) => {
-          if (settled) return;
-          settled = true;
-          stopWatching();
-          let final = failure ?? status;
-          if (final.code === GrpcStatus.OK && !received) {
-            final = {
-              code: GrpcStatus.UNIMPLEMENTED,
-              details: 'No message received',
-              metadata: status.metadata,
-            };
-          }
-          if (final.code === GrpcStatus.OK) resolve(response);
-          else reject(fromGrpcError(statusError(final), context()));
-        },
-      };
-      call.start(new Metadata(), listener);
-      call.startRead();
-      call.sendMessageWithContext({}, message);
-      call.halfClose();
-      if (signal !== undefined) {
-        stopWatching = onAbort(signal, () =>
-          call.cancelWithStatus(GrpcStatus.CANCELLED, 'Cancelled on client'),
-        );
-      }
-    });
+    return this.connection
+      .call({
+        path: method.path,
+        message,
+        timeoutMs: options?.timeoutMs ?? this.callTimeoutMs,
+        signal,
+        context,
+      })
+      .then((messages) => {
+        // A unary call answers with exactly one message (as grpc-js judges it).
+        if (messages.length !== 1) {
+          throw new ChurnError(
+            'UNIMPLEMENTED',
+            `${context()}: ${messages.length === 0 ? 'No message received' : 'Too many responses received'}`,
+          );
+        }
+        try {
+          return method.deserialize(messages[0]!);
+        } catch (err) {
+          throw new ChurnError(
+            'INTERNAL',
+            `${context()}: Response message parsing error: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+      });
   }
 }
 

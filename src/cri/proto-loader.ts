@@ -1,13 +1,13 @@
 /**
  * Loads the CRI subset (proto/api.proto, copied next to the built code by the build) with
- * @grpc/proto-loader, typed by the generated ProtoGrpcType. The options here and those of
- * scripts/gen-proto.sh must agree, or the generated types would lie.
+ * @grpc/proto-loader: its package definition, which is all the client needs (each method's
+ * path and serializers), without grpc-js. The typed package grpc-js makes of it, for the
+ * server, is proto-package.ts. The options here and those of scripts/gen-proto.sh must agree,
+ * or the generated types would lie.
  */
-import { loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type PackageDefinition, type Options } from '@grpc/proto-loader';
 import { ChurnError } from '../common/errors.js';
 import { codePath } from '../common/package-files.js';
-import type { ProtoGrpcType } from './generated/api.js';
 
 /**
  * proto-loader options: camelCase fields; int64 as decimal strings (converted to bigint at the
@@ -25,15 +25,13 @@ export const criLoaderOptions: Readonly<Options> = {
 /** Absolute path of the CRI .proto this module loads. */
 export const criProtoPath = codePath('cri/proto/api.proto');
 
-let cached: ProtoGrpcType['runtime']['v1'] | undefined;
+let cached: PackageDefinition | undefined;
 
-/** The `runtime.v1` package: message types and the two service constructors. Loaded once. */
-export function criPackage(): ProtoGrpcType['runtime']['v1'] {
+/** The package definition of proto/api.proto (`runtime.v1.RuntimeService`, …). Loaded once. */
+export function criDefinition(): PackageDefinition {
   if (cached === undefined) {
     try {
-      const definition = loadSync(criProtoPath, { ...criLoaderOptions });
-      const loaded = loadPackageDefinition(definition) as unknown as ProtoGrpcType;
-      cached = loaded.runtime.v1;
+      cached = loadSync(criProtoPath, { ...criLoaderOptions });
     } catch (err) {
       throw new ChurnError('INTERNAL', `cannot load the CRI protocol from ${criProtoPath}`, {
         cause: err,

@@ -25,7 +25,7 @@ import {
 import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService.js';
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService.js';
 import { gateConnection } from './connection-gate.js';
-import { criPackage } from './proto-loader.js';
+import { criPackage } from './proto-package.js';
 import { streamingHandlers } from './streaming/streaming-handlers.js';
 import { streamingServiceDefinition } from './streaming/streaming-proto.js';
 import { StreamingServer } from './streaming/streaming-server.js';

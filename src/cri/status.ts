@@ -5,20 +5,12 @@
  * failed operations are counted by.
  */
 import {
-  Metadata,
-  status as GrpcStatus,
-  type ServiceError,
-  type StatusObject,
-} from '@grpc/grpc-js';
-import {
   ChurnError,
   isRuntimeErrorCode,
   type ErrorCode,
   type RuntimeErrorCode,
 } from '../common/errors.js';
-
-/** A gRPC status code number (grpc-js `status`). */
-export type GrpcCode = GrpcStatus;
+import { grpcCode, grpcCodeName, type GrpcCodeName } from './grpc-codes.js';
 
 const harnessToRuntime: Readonly<Record<Exclude<ErrorCode, RuntimeErrorCode>, RuntimeErrorCode>> = {
   USAGE: 'INVALID_ARGUMENT',
@@ -30,10 +22,14 @@ const harnessToRuntime: Readonly<Record<Exclude<ErrorCode, RuntimeErrorCode>, Ru
   RUN_BROKEN: 'INTERNAL',
 };
 
-/** The gRPC status code for a churn error code; harness codes fold onto the nearest kind. */
-export function grpcCodeFor(code: ErrorCode): GrpcCode {
-  const name = isRuntimeErrorCode(code) ? code : harnessToRuntime[code];
-  return GrpcStatus[name];
+/** The name of the gRPC status for a churn error code; harness codes fold onto the nearest kind. */
+export function grpcCodeNameFor(code: ErrorCode): GrpcCodeName {
+  return isRuntimeErrorCode(code) ? code : harnessToRuntime[code];
+}
+
+/** The gRPC status code (number) for a churn error code. */
+export function grpcCodeFor(code: ErrorCode): number {
+  return grpcCode[grpcCodeNameFor(code)];
 }
 
 /**
@@ -41,32 +37,22 @@ export function grpcCodeFor(code: ErrorCode): GrpcCode {
  * numbers outside the gRPC range give UNKNOWN: a failed call always carries a failure code.
  */
 export function churnCodeFor(code: number): RuntimeErrorCode {
-  const name = (GrpcStatus as unknown as Record<number, string | undefined>)[code];
+  const name = grpcCodeName(code);
   return name !== undefined && isRuntimeErrorCode(name) ? name : 'UNKNOWN';
 }
 
-/**
- * What the server answers for an error thrown by the core: ChurnErrors keep their code,
- * aborts become CANCELLED, anything else is UNKNOWN (a bug or an unexpected failure, as
- * containerd answers for errors it has no kind for). The message travels as the details.
- */
-export function toGrpcStatus(err: unknown): Partial<StatusObject> {
-  if (err instanceof ChurnError) {
-    return { code: grpcCodeFor(err.code), details: err.message, metadata: new Metadata() };
-  }
-  if (err instanceof Error) {
-    const code = err.name === 'AbortError' ? GrpcStatus.CANCELLED : GrpcStatus.UNKNOWN;
-    return { code, details: err.message, metadata: new Metadata() };
-  }
-  return { code: GrpcStatus.UNKNOWN, details: String(err), metadata: new Metadata() };
+/** A failed call's status as an Error: what grpc-js passes a failed call's callback. */
+interface StatusError extends Error {
+  readonly code: number;
+  readonly details: string;
 }
 
 /** True when `err` looks like what grpc-js passes a failed call's callback. */
-export function isServiceError(err: unknown): err is ServiceError {
+export function isServiceError(err: unknown): err is StatusError {
   return (
     err instanceof Error &&
-    typeof (err as Partial<ServiceError>).code === 'number' &&
-    typeof (err as Partial<ServiceError>).details === 'string'
+    typeof (err as Partial<StatusError>).code === 'number' &&
+    typeof (err as Partial<StatusError>).details === 'string'
   );
 }
 
@@ -77,7 +63,7 @@ export function isServiceError(err: unknown): err is ServiceError {
 export function fromGrpcError(err: unknown, context: string): ChurnError {
   if (err instanceof ChurnError) return err.wrap(context);
   if (isServiceError(err)) {
-    const details = err.details === '' ? GrpcStatus[err.code] : err.details;
+    const details = err.details === '' ? (grpcCodeName(err.code) ?? 'UNKNOWN') : err.details;
     return new ChurnError(churnCodeFor(err.code), `${context}: ${details}`, { cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -3,10 +3,37 @@
  * limits (request-limits.ts) before anything else sees it, the handler's answer or error goes
  * back as a gRPC reply, and surprises (not a ChurnError, or INTERNAL) go to the daemon's log.
  */
-import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status as GrpcStatus,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import { ChurnError } from '../common/errors.js';
 import { checkRequestLimits } from './request-limits.js';
-import { toGrpcStatus } from './status.js';
+import { grpcCodeNameFor } from './status.js';
+
+/**
+ * What the server answers for an error thrown by the core: ChurnErrors keep their code,
+ * aborts become CANCELLED, anything else is UNKNOWN (a bug or an unexpected failure, as
+ * containerd answers for errors it has no kind for). The message travels as the details.
+ */
+export function toGrpcStatus(err: unknown): Partial<StatusObject> {
+  if (err instanceof ChurnError) {
+    return {
+      code: GrpcStatus[grpcCodeNameFor(err.code)],
+      details: err.message,
+      metadata: new Metadata(),
+    };
+  }
+  if (err instanceof Error) {
+    const code = err.name === 'AbortError' ? GrpcStatus.CANCELLED : GrpcStatus.UNKNOWN;
+    return { code, details: err.message, metadata: new Metadata() };
+  }
+  return { code: GrpcStatus.UNKNOWN, details: String(err), metadata: new Metadata() };
+}
 
 /** Told of each call that failed with a surprise, for the daemon's log. */
 export type ErrorHook = (method: string, err: unknown) => void;

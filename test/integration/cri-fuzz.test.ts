@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { criPackage } from '../../src/cri/proto-loader.js';
+import { criPackage } from '../../src/cri/proto-package.js';
 import { requestLimits } from '../../src/cri/request-limits.js';
 import { CriServer } from '../../src/cri/server.js';
 import { CriDriver } from '../../src/drivers/cri.js';

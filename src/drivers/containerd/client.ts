@@ -9,7 +9,7 @@
 import { loadSync, type Options, type ServiceDefinition } from '@grpc/proto-loader';
 import { ChurnError } from '../../common/errors.js';
 import { codePath } from '../../common/package-files.js';
-import { GrpcH2 } from './grpc-h2.js';
+import { GrpcH2 } from '../../cri/grpc-h2.js';
 
 /** proto-loader options: camelCase fields, int64 as strings, enums as names, defaults filled in. */
 const loaderOptions: Readonly<Options> = {
@@ -114,7 +114,10 @@ export class ContainerdClient {
     this.address = address;
     this.namespace = options.namespace;
     this.callTimeoutMs = options.callTimeoutMs;
-    this.connection = new GrpcH2(address, { 'containerd-namespace': options.namespace });
+    this.connection = new GrpcH2(
+      { kind: 'unix', socketPath: address },
+      { headers: { 'containerd-namespace': options.namespace } },
+    );
   }
 
   /** Calls unary `service.method`; rejects with a ChurnError coded by the gRPC status. */

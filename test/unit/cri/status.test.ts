@@ -6,7 +6,8 @@ import {
   runtimeErrorCodes,
   type ErrorCode,
 } from '../../../src/common/errors.js';
-import { churnCodeFor, fromGrpcError, grpcCodeFor, toGrpcStatus } from '../../../src/cri/status.js';
+import { churnCodeFor, fromGrpcError, grpcCodeFor } from '../../../src/cri/status.js';
+import { toGrpcStatus } from '../../../src/cri/unary-handler.js';
 
 /** A ServiceError as grpc-js hands it to a failed call's callback. */
 function serviceError(code: number, details: string): Error {

@@ -11,7 +11,7 @@ import {
   encodeImage,
   encodePodSandboxStatus,
 } from '../../../src/cri/core-to-wire.js';
-import { criPackage } from '../../../src/cri/proto-loader.js';
+import { criPackage } from '../../../src/cri/proto-package.js';
 import {
   decodeContainerConfig,
   decodeContainerFilter,
